@@ -156,15 +156,20 @@ class Chart:
     draw: Callable[[pd.DataFrame], go.Figure]
 
 
+def _join(names: Sequence[str]) -> str:
+    """'A', 'A and B', 'A, B and C'."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
 def _missing_reason(df: pd.DataFrame, requires: Sequence[str]) -> str | None:
     """Why ``requires`` cannot be met by ``df``, or None if it can."""
     absent = [c for c in requires if c not in df.columns]
     if absent:
-        return f"needs {' and '.join(absent)}, which this file does not have"
+        return f"needs {_join(absent)}, which this file does not have"
     empty = [c for c in requires if df[c].notna().sum() == 0]
     if empty:
         verb = "has" if len(empty) == 1 else "have"
-        return f"needs {' and '.join(empty)}, which {verb} no values in this file"
+        return f"needs {_join(empty)}, which {verb} no values in this file"
     return None
 
 
@@ -335,12 +340,13 @@ def _grouped_scatter(shown: pd.DataFrame, x: str, y: str, group: str | None,
 
 
 def _scatter(df: pd.DataFrame, x: str, y: str, title: str, max_points: int,
-             group: str | None = None, order_column: str | None = None) -> go.Figure:
+             group: str | None = None, order_column: str | None = None,
+             legend_title: str | None = None) -> go.Figure:
     """Sampled scatter of ``y`` against ``x``, optionally coloured by ``group``."""
     shown, subtitle = _xy_sample(df, x, y, [group] if group else [], max_points)
     fig = go.Figure(_grouped_scatter(shown, x, y, group, order_column))
     if group:
-        fig.update_layout(legend_title_text=_safe(schema.label(group)))
+        fig.update_layout(legend_title_text=_safe(legend_title or schema.label(group)))
     return _layout(fig, title, subtitle=subtitle, xaxis=schema.label(x), yaxis=schema.label(y))
 
 
@@ -408,7 +414,7 @@ def segment_scatter(df: pd.DataFrame, segment_column: str = "Segment_Name",
     title = "Borrower segments by monthly income and loan amount"
     _require_columns(df, title, ["Monthly_Income", "Loan_Amount", segment_column])
     return _scatter(df, "Monthly_Income", "Loan_Amount", title, max_points,
-                    group=segment_column)
+                    group=segment_column, legend_title="Borrower segment")
 
 
 CHARTS: dict[str, Chart] = {

@@ -233,6 +233,7 @@ def test_segment_scatter_has_one_trace_per_segment():
     df["Segment_Name"] = np.where(df["Monthly_Income"] > 10_000, "High income", "Low income")
     fig = eda.segment_scatter(df)
     assert sorted(t.name for t in fig.data) == ["High income", "Low income"]
+    assert fig.layout.legend.title.text == "Borrower segment"
     assert plotted_points(fig) == 400
 
 
@@ -276,6 +277,9 @@ def test_available_charts_lists_skipped_charts_with_reasons():
     assert reasons["category_distribution:Collection_Method"] == (
         "needs Collection_Method, which this file does not have")
     assert reasons["loan_amount_distribution"] is None
+    both = dict(eda.available_charts(df.drop(columns=["Loan_Amount", "Monthly_Income"])))
+    assert both["income_vs_loan_by_recovery"] == (
+        "needs Monthly_Income, Loan_Amount and Recovery_Status, which this file does not have")
     assert reasons["correlation_heatmap"] is None
     for name, reason in reasons.items():
         if reason is None:
