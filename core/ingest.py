@@ -1,0 +1,508 @@
+"""Read an uploaded file into a text table, map its columns, and build a checked Portfolio.
+
+Everything a user can get wrong ends in ``RecoveryError`` with a message that names the
+file, column, row or limit and says what to do.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import unicodedata
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field as dataclass_field
+from typing import Any, Mapping
+
+import charset_normalizer
+import pandas as pd
+
+from core import schema
+from core.errors import RecoveryError
+from core.validate import ValidationReport, check
+
+ROW = "Row"
+PROBLEMS = "Problems"
+SEPARATORS = (",", ";", "\t", "|")
+_ZIP = b"PK\x03\x04"
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_OTHER_FORMATS = {b"%PDF": "a PDF document", b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image",
+                  b"\x1f\x8b": "a gzip archive", b"PK\x05\x06": "an empty zip archive"}
+_SNIFF_LINES = 50
+_SAVE_AS = "Save it from Excel as .xlsx or 'CSV UTF-8' and upload it again."
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The largest file the app will read."""
+
+    max_bytes: int = 200 * 1024 * 1024
+    max_rows: int = 1_000_000
+    max_columns: int = 500
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """How a file was read."""
+
+    name: str
+    format: str
+    encoding: str | None
+    separator: str | None
+    sheet: str | None
+    sheets: tuple[str, ...]
+    rows: int
+    columns: int
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """Every cell as text (or missing), headers as written, indexed by spreadsheet row."""
+
+    frame: pd.DataFrame
+    info: FileInfo
+
+
+@dataclass(frozen=True)
+class Portfolio:
+    """A mapped, typed and checked loan portfolio."""
+
+    frame: pd.DataFrame
+    report: ValidationReport
+    mapping: dict[str, str]
+    info: FileInfo
+    raw: pd.DataFrame | None = dataclass_field(default=None, repr=False, compare=False)
+    row_notes: Mapping[int, tuple[str, ...]] = dataclass_field(
+        default_factory=dict, repr=False, compare=False)
+
+    def valid_rows(self) -> pd.DataFrame:
+        """The portfolio without the rows that have errors."""
+        return self.frame.drop(index=list(self.report.invalid_rows))
+
+    def invalid_rows(self) -> pd.DataFrame:
+        """The excluded rows as the file had them, with a column saying why."""
+        source = self.raw if self.raw is not None else self.frame
+        rows = source.loc[list(self.report.invalid_rows)].copy()
+        column = PROBLEMS if PROBLEMS not in rows.columns else f"{PROBLEMS} (validation)"
+        rows[column] = pd.Series(
+            ["; ".join(self.row_notes.get(r, ())) for r in rows.index], index=rows.index,
+            dtype="str")
+        return rows
+
+
+# ---------------------------------------------------------------------------- reading
+
+
+def read_table(data: bytes, name: str, sheet: str | None = None,
+               limits: Limits = Limits()) -> RawTable:
+    """Read CSV or .xlsx bytes into a text table; the format is told by the bytes."""
+    if len(data) > limits.max_bytes:
+        raise RecoveryError(
+            f"{name} is {_size(len(data))}, over the limit of {_size(limits.max_bytes)} "
+            f"(max_bytes). Split the file or remove columns you do not need.")
+    if not data.strip():
+        raise RecoveryError(f"{name} is empty. Upload a CSV or Excel file with a header row "
+                            "and one row per loan.")
+    if data.startswith(_OLE2):
+        raise RecoveryError(f"{name} is an old Excel .xls workbook, which cannot be read. "
+                            "Open it in Excel and save it as .xlsx or CSV.")
+    if data.startswith(_ZIP):
+        return _read_xlsx(data, name, sheet, limits)
+    for magic, what in _OTHER_FORMATS.items():
+        if data.startswith(magic):
+            raise RecoveryError(f"{name} is {what}, not a table. Upload a CSV or .xlsx file.")
+    if sheet is not None:
+        raise RecoveryError(f"{name} is a CSV file, which has no sheets; sheet '{sheet}' "
+                            "cannot be chosen. Leave the sheet empty.")
+    return _read_csv(data, name, limits)
+
+
+def _size(n: int) -> str:
+    """Bytes as a short human size."""
+    if n >= 1024 * 1024:
+        return f"{n / 1024 / 1024:.1f} MB"
+    if n >= 1024:
+        return f"{n / 1024:.1f} KB"
+    return f"{n} bytes"
+
+
+def _decode(data: bytes, name: str) -> tuple[str, str]:
+    """Text and encoding name: BOMs first, then UTF-8, then charset-normalizer's guess."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        encoding = "utf-8-sig"
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encoding = "utf-16"
+    elif b"\x00" in data:
+        raise RecoveryError(
+            f"{name} contains NUL bytes, so it is binary data or UTF-16 text without a "
+            f"byte-order mark, not a CSV. {_SAVE_AS}")
+    else:
+        encoding = _detect(data, name)
+    try:
+        text = data.decode(encoding)
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise RecoveryError(f"{name} is not valid {encoding} text ({exc.reason if hasattr(exc, 'reason') else exc}). "
+                            f"{_SAVE_AS}") from None
+    if "\x00" in text:
+        raise RecoveryError(f"{name} contains NUL characters, so it is not a text table. "
+                            f"{_SAVE_AS}")
+    _refuse_binary(text, name)
+    return text, encoding
+
+
+def _detect(data: bytes, name: str) -> str:
+    """UTF-8 if it decodes, else the legacy encoding charset-normalizer finds."""
+    try:
+        data.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    results = list(charset_normalizer.from_bytes(data))
+    if not results:
+        raise RecoveryError(f"{name} is not text in any encoding we recognise; it looks like "
+                            f"binary data. {_SAVE_AS}")
+    # Excel on Western Windows writes cp1252; charset-normalizer often ranks a sibling code
+    # page first on short files, which would misread é and €.
+    best_chaos = results[0].chaos
+    for result in results:
+        if "cp1252" in result.could_be_from_charset and result.chaos <= best_chaos + 0.1:
+            try:
+                data.decode("cp1252")
+                return "cp1252"
+            except UnicodeDecodeError:
+                break
+    return results[0].encoding
+
+
+def _refuse_binary(text: str, name: str) -> None:
+    """Reject decoded text with many control characters: it was never a table."""
+    sample = text[:100_000]
+    controls = sum(1 for ch in sample
+                   if ch not in "\t\r\n" and unicodedata.category(ch) in ("Cc", "Cs", "Co"))
+    if controls > max(2, len(sample) // 200) or "\ufffd" in sample[:1]:
+        raise RecoveryError(f"{name} looks like binary data, not a text table. {_SAVE_AS}")
+
+
+def _sniff(text: str) -> str | None:
+    """The separator that splits the first lines into the most consistent columns."""
+    head = "\n".join(text.splitlines()[:_SNIFF_LINES])
+    best: tuple[float, int, str] | None = None
+    for separator in SEPARATORS:
+        try:
+            rows = [r for r in csv.reader(io.StringIO(head), delimiter=separator) if r]
+        except csv.Error:
+            continue
+        if not rows or len(rows[0]) < 2:
+            continue
+        width = len(rows[0])
+        agreeing = sum(1 for r in rows if len(r) == width) / len(rows)
+        score = (agreeing, width, separator)
+        if best is None or score[:2] > best[:2]:
+            best = score
+    return None if best is None else best[2]
+
+
+def _read_csv(data: bytes, name: str, limits: Limits) -> RawTable:
+    """Decode, sniff and split a CSV file into a text table."""
+    text, encoding = _decode(data, name)
+    separator = _sniff(text)
+    if separator is None:
+        raise RecoveryError(
+            f"{name} does not look like a table: no line splits into columns on ',', ';', "
+            "tab or '|'. Upload a CSV with a header row and one row per loan.")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=True)
+    header: list[str] | None = None
+    header_row = 0
+    rows: list[list[str]] = []
+    numbers: list[int] = []
+    try:
+        for record_number, record in enumerate(reader, start=1):
+            if not any(cell.strip() for cell in record):
+                continue  # blank lines carry nothing; row numbers still count them
+            if header is None:
+                header, header_row = record, record_number
+                _check_width(header, name, limits)
+                continue
+            if len(numbers) >= limits.max_rows:
+                raise RecoveryError(
+                    f"{name} has more than {limits.max_rows:,} rows, over the limit "
+                    f"(max_rows). Split the file into smaller parts.")
+            rows.append(_fit(record, header, name, reader.line_num))
+            numbers.append(record_number)
+    except csv.Error as exc:
+        raise RecoveryError(f"{name}: line {reader.line_num} cannot be read as CSV ({exc}). "
+                            "Check the quotes on that line.") from None
+    assert header is not None  # data.strip() was not empty
+    del header_row
+    frame = _text_frame(header, rows, numbers, name)
+    info = FileInfo(name, "csv", encoding, separator, None, (), len(frame), len(frame.columns))
+    return RawTable(frame, info)
+
+
+def _check_width(header: Sequence[Any], name: str, limits: Limits) -> None:
+    """Refuse a header with more columns than the limit."""
+    if len(header) > limits.max_columns:
+        raise RecoveryError(
+            f"{name} has {len(header)} columns, over the limit of {limits.max_columns} "
+            "(max_columns). Remove the columns you do not need.")
+
+
+def _fit(record: list[str], header: list[str], name: str, line: int) -> list[str]:
+    """Pad a short record; refuse one with more non-empty fields than the header."""
+    if len(record) < len(header):
+        return record + [""] * (len(header) - len(record))
+    extra = record[len(header):]
+    if any(cell.strip() for cell in extra):
+        raise RecoveryError(
+            f"{name}: line {line} has {len(record)} fields but the header has {len(header)}. "
+            "A value probably contains the separator without quotes; quote it or remove "
+            "the extra fields.")
+    return record[: len(header)]
+
+
+def _name_blank_headers(header: list[str], columns: list[list[Any]]) -> tuple[list[str], list[int]]:
+    """Drop empty unnamed columns; name unnamed columns holding data after their letter."""
+    names: list[str] = []
+    keep: list[int] = []
+    for position, title in enumerate(header):
+        title = "" if title is None else str(title)
+        if not title.strip():
+            if all(_blank(v) for v in columns[position]):
+                continue
+            title = f"Column {_letter(position)}"
+        names.append(title)
+        keep.append(position)
+    return names, keep
+
+
+def _blank(value: Any) -> bool:
+    """True for a cell with nothing in it."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _letter(position: int) -> str:
+    """Spreadsheet column letter of a 0-based position (0 -> A, 26 -> AA)."""
+    letters = ""
+    position += 1
+    while position:
+        position, remainder = divmod(position - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
+
+
+def _text_frame(header: list[Any], rows: list[list[Any]], numbers: list[int],
+                name: str) -> pd.DataFrame:
+    """Build the all-text frame indexed by spreadsheet row number."""
+    columns = [list(c) for c in zip(*rows)] if rows else [[] for _ in header]
+    names, keep = _name_blank_headers(list(header), columns)
+    if len(names) < 2:
+        raise RecoveryError(
+            f"{name} has only one column ({names[0] if names else 'none'}), so it is not a "
+            "table of loans. Check the separator, or upload a file with one column per field.")
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise RecoveryError(
+            f"{name} has more than one column called {', '.join(repr(d) for d in duplicates)}. "
+            "Rename or remove the duplicate column so each header is unique.")
+    if not rows:
+        raise RecoveryError(f"{name} has a header but no rows. Add one row per loan below "
+                            "the header.")
+    index = pd.Index(numbers, name=ROW)
+    data = {title: _text_series(columns[position], index) for title, position in zip(names, keep)}
+    return pd.DataFrame(data, index=index)
+
+
+def _text_series(values: list[Any], index: pd.Index) -> pd.Series:
+    """A text column in which blank cells are missing."""
+    series = pd.Series(values, index=index, dtype="str")
+    return series.where(series.str.strip() != "")
+
+
+def _read_xlsx(data: bytes, name: str, sheet: str | None, limits: Limits) -> RawTable:
+    """Read cached cell values from one sheet of an .xlsx workbook."""
+    import openpyxl  # imported late: CSV-only users never pay for it
+
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        raise RecoveryError(f"{name} looks like a zip or Excel file but is damaged. "
+                            f"{_SAVE_AS}") from None
+    if "xl/workbook.xml" not in {m.filename for m in members}:
+        raise RecoveryError(f"{name} is a zip archive, not an Excel .xlsx workbook. "
+                            "Upload the .xlsx or CSV file itself.")
+    unpacked = sum(m.file_size for m in members)
+    if unpacked > 20 * limits.max_bytes:  # guards against zip bombs
+        raise RecoveryError(
+            f"{name} unpacks to {_size(unpacked)}, over 20 x the limit of "
+            f"{_size(limits.max_bytes)} (max_bytes). Split the workbook.")
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many kinds on damaged files; all mean the same
+        raise RecoveryError(f"{name} could not be opened as an Excel workbook; it may be "
+                            f"damaged or password-protected. {_SAVE_AS}") from None
+    try:
+        return _read_sheet(book, name, sheet, limits)
+    except RecoveryError:
+        raise
+    except Exception:
+        raise RecoveryError(f"{name} could not be read as an Excel workbook; it may be "
+                            f"damaged. {_SAVE_AS}") from None
+    finally:
+        book.close()
+
+
+def _read_sheet(book: Any, name: str, sheet: str | None, limits: Limits) -> RawTable:
+    """Read one worksheet of an open workbook into a text table."""
+    sheets = tuple(ws.title for ws in book.worksheets)
+    if not sheets:
+        raise RecoveryError(f"{name} has no worksheets. Add the data on a sheet.")
+    if sheet is None:
+        sheet = sheets[0]
+    elif sheet not in sheets:
+        raise RecoveryError(f"{name} has no sheet called '{sheet}'. Its sheets are: "
+                            f"{', '.join(repr(s) for s in sheets)}. Choose one of them.")
+    header: list[Any] | None = None
+    rows: list[list[str | None]] = []
+    numbers: list[int] = []
+    for row_number, cells in enumerate(book[sheet].iter_rows(values_only=True), start=1):
+        if all(_blank(v) for v in cells):
+            continue
+        if header is None:
+            header = _trim(list(cells))
+            _check_width(header, f"{name} (sheet '{sheet}')", limits)
+            header = [_cell_text(v) or "" for v in header]
+            continue
+        if len(numbers) >= limits.max_rows:
+            raise RecoveryError(
+                f"{name} (sheet '{sheet}') has more than {limits.max_rows:,} rows, over the "
+                "limit (max_rows). Split the file into smaller parts.")
+        texts = [_cell_text(v) for v in cells]
+        rows.append(_fit_cells(texts, header, f"{name} (sheet '{sheet}')", row_number))
+        numbers.append(row_number)
+    if header is None:
+        raise RecoveryError(f"{name}: sheet '{sheet}' is empty. Choose the sheet that holds "
+                            f"the loans (sheets: {', '.join(sheets)}).")
+    frame = _text_frame(header, rows, numbers, f"{name} (sheet '{sheet}')")
+    info = FileInfo(name, "xlsx", None, None, sheet, sheets, len(frame), len(frame.columns))
+    return RawTable(frame, info)
+
+
+def _trim(cells: list[Any]) -> list[Any]:
+    """Drop blank cells at the end of a header row."""
+    while cells and _blank(cells[-1]):
+        cells.pop()
+    return cells
+
+
+def _fit_cells(texts: list[str | None], header: list[str], name: str,
+               row: int) -> list[str | None]:
+    """Pad a short sheet row; refuse one with values beyond the last header."""
+    if len(texts) < len(header):
+        return texts + [None] * (len(header) - len(texts))
+    if any(not _blank(v) for v in texts[len(header):]):
+        raise RecoveryError(
+            f"{name}: row {row} has values to the right of the last header. Give that column "
+            "a header or delete the values.")
+    return texts[: len(header)]
+
+
+def _cell_text(value: Any) -> str | None:
+    """The text of a cell as a user would read it; whole floats lose their '.0'."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    return str(value)
+
+
+# ---------------------------------------------------------------------------- mapping
+
+
+def _normalise(header: str) -> str:
+    """Header key that ignores case, spaces, underscores, hyphens and punctuation."""
+    return re.sub(r"[\W_]+", "", header.casefold())
+
+
+def suggest_mapping(columns: Sequence[str]) -> dict[str, str]:
+    """Canonical field -> file header for every field recognised among ``columns``."""
+    headers = [c for c in columns if isinstance(c, str)]
+    mapping: dict[str, str] = {}
+    used: set[str] = set()
+
+    def claim(spec: schema.Field, matches: Iterable[str]) -> None:
+        for header in matches:
+            if header not in used:
+                mapping[spec.name] = header
+                used.add(header)
+                return
+
+    # Passes from strongest to weakest, so an exact name is never taken by a synonym.
+    for spec in schema.FIELDS:
+        claim(spec, (h for h in headers if h == spec.name))
+    for spec in schema.FIELDS:
+        if spec.name not in mapping:
+            key = _normalise(spec.name)
+            claim(spec, (h for h in headers if _normalise(h) == key))
+    for spec in schema.FIELDS:
+        if spec.name not in mapping:
+            keys = {_normalise(s) for s in (*spec.synonyms, spec.label)}
+            claim(spec, (h for h in headers if _normalise(h) in keys))
+    return {f.name: mapping[f.name] for f in schema.FIELDS if f.name in mapping}
+
+
+def _check_mapping(mapping: Mapping[str, str | None], headers: Sequence[str]) -> dict[str, str]:
+    """Refuse unknown fields, headers not in the file and headers used twice."""
+    chosen = {k: v for k, v in mapping.items() if v is not None and v != ""}
+    unknown = [k for k in chosen if k not in schema.BY_NAME]
+    if unknown:
+        raise RecoveryError(
+            f"Unknown field {', '.join(repr(u) for u in unknown)} in the column mapping. "
+            f"Fields are: {', '.join(schema.BY_NAME)}.")
+    absent = [v for v in chosen.values() if v not in headers]
+    if absent:
+        raise RecoveryError(
+            f"The column mapping uses {', '.join(repr(a) for a in absent)}, which is not a "
+            f"column of the file. Columns are: {', '.join(repr(h) for h in headers)}.")
+    seen: dict[str, str] = {}
+    for canonical, header in chosen.items():
+        if header in seen:
+            raise RecoveryError(
+                f"Column '{header}' is mapped to both {seen[header]} and {canonical}. "
+                "Map each column to one field only.")
+        seen[header] = canonical
+    for header in headers:
+        if header in schema.BY_NAME and header not in seen and header in chosen:
+            raise RecoveryError(
+                f"Column '{header}' has the name of field {header}, which is mapped to "
+                f"'{chosen[header]}'. Map {header} to '{header}' or rename that column.")
+    return {f.name: chosen[f.name] for f in schema.FIELDS if f.name in chosen}
+
+
+def _apply_mapping(raw: pd.DataFrame, mapping: dict[str, str]) -> pd.DataFrame:
+    """Canonical columns in schema order, then the file's other columns as they were."""
+    mapped = {canonical: raw[header] for canonical, header in mapping.items()}
+    used = set(mapping.values())
+    extras = {h: raw[h] for h in raw.columns if h not in used}
+    return pd.DataFrame({**mapped, **extras}, index=raw.index)
+
+
+def load_portfolio(data: bytes, name: str, mapping: dict[str, str] | None = None,
+                   sheet: str | None = None, limits: Limits = Limits()) -> Portfolio:
+    """Read, map and check a portfolio file; ``mapping=None`` uses suggest_mapping."""
+    table = read_table(data, name, sheet=sheet, limits=limits)
+    headers = list(table.frame.columns)
+    chosen = suggest_mapping(headers) if mapping is None else _check_mapping(mapping, headers)
+    checked = check(_apply_mapping(table.frame, chosen), chosen, table.info.separator)
+    return Portfolio(checked.frame, checked.report, chosen, table.info, table.frame,
+                     checked.row_notes)

@@ -1,0 +1,158 @@
+"""Strict parsing of numbers written as text: currency, thousands separators, decimal commas.
+
+A column is read in one *style*: "dot" (1,234.56) or "comma" (1.234,56). The style is
+decided per column from the values that can only be read one way; values that could be
+read either way ("1,234") are never guessed: without evidence they are errors, unless
+the file's separator settles the convention ("," files use a decimal point, ";" files a
+decimal comma).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+Style = Literal["dot", "comma"]
+
+# A problem found while reading one cell; the wording is what the user sees.
+TEXT = "text in a numeric column"
+NOT_FINITE = "not a finite number"
+INCONSISTENT = "text in a numeric column (decimal comma and decimal point mixed in one column)"
+AMBIGUOUS = "text in a numeric column (unclear whether ',' or '.' is the decimal mark)"
+
+_CURRENCY = ("usd", "eur", "gbp", "inr", "rs.", "rs", "$", "€", "£", "₹", "₨")
+_SPACES = "\u00a0\u202f\u2009"  # no-break, narrow no-break and thin spaces used as grouping
+_NON_FINITE = {"inf", "+inf", "-inf", "infinity", "+infinity", "-infinity", "nan", "-nan", "+nan"}
+
+_EXP = r"(?:[eE][+-]?\d+)?"
+_GROUP_OTHER = r"\d{1,3}(?:(?P<g>[ '])\d{3})(?:(?P=g)\d{3})*"
+_DOT = re.compile(
+    rf"^(?:\d{{1,3}}(?:,\d{{3}})+|{_GROUP_OTHER}|\d+)(?:\.\d+)?{_EXP}$|^\.\d+{_EXP}$")
+_COMMA = re.compile(rf"^(?:\d{{1,3}}(?:\.\d{{3}})+|{_GROUP_OTHER}|\d+)(?:,\d+)?$|^,\d+$")
+
+
+@dataclass(frozen=True)
+class ParsedColumn:
+    """Values of one column as floats, plus the cells that could not be read."""
+
+    values: pd.Series            # float64, NaN where missing or unreadable
+    bad: dict[int, str]          # row label -> problem wording
+    style: Style | None
+
+
+def _strip_currency(text: str) -> str:
+    """Remove one currency symbol or code at the start or end, with its spaces."""
+    lower = text.lower()
+    for symbol in _CURRENCY:
+        if lower.startswith(symbol):
+            return text[len(symbol):].strip()
+        if lower.endswith(symbol):
+            return text[: len(text) - len(symbol)].strip()
+    return text
+
+
+def clean(text: str, percent: bool) -> tuple[str, str] | None:
+    """Split a cell into (sign, unsigned digits text); None when it cannot be a number."""
+    body = text.strip()
+    for space in _SPACES:
+        body = body.replace(space, " ")
+    sign = ""
+    if body.startswith("(") and body.endswith(")"):  # accounting negative: (1,234.00)
+        sign, body = "-", body[1:-1].strip()
+    if percent and body.endswith("%"):
+        body = body[:-1].strip()
+    for _ in range(2):  # a sign may sit either side of the currency: -$5 or $-5
+        if body[:1] in "+-" and body[:1] and not sign:
+            sign, body = body[:1], body[1:].strip()
+        body = _strip_currency(body)
+    if body[:1] in "+-" and body[:1] and not sign:
+        sign, body = body[:1], body[1:].strip()
+    if not body or body[0] in "+-":
+        return None
+    return sign, body
+
+
+def read_as(body: str, style: Style) -> float | None:
+    """The value of an unsigned number text in one style, or None if it is not valid there."""
+    if style == "dot":
+        if not _DOT.match(body):
+            return None
+        plain = body.replace(",", "").replace(" ", "").replace("'", "")
+    else:
+        if not _COMMA.match(body):
+            return None
+        plain = body.replace(".", "").replace(" ", "").replace("'", "").replace(",", ".")
+    return float(plain)
+
+
+def _default_style(separator: str | None) -> Style | None:
+    """The convention a file's separator implies when the values do not tell."""
+    if separator in (",", None):  # comma CSV and Excel text both use a decimal point
+        return "dot"
+    if separator == ";":
+        return "comma"
+    return None
+
+
+def parse_column(cells: pd.Series, separator: str | None, percent: bool = False) -> ParsedColumn:
+    """Parse a text column strictly; every unreadable cell is reported, none is guessed."""
+    values = pd.Series(np.nan, index=cells.index, dtype="float64")
+    bad: dict[int, str] = {}
+    readings: dict[int, tuple[str, float | None, float | None]] = {}
+    for row, cell in cells.items():
+        if not isinstance(cell, str) or not cell.strip():
+            continue
+        if cell.strip().lower() in _NON_FINITE:
+            bad[row] = NOT_FINITE
+            continue
+        parts = clean(cell, percent)
+        if parts is None:
+            bad[row] = TEXT
+            continue
+        sign, body = parts
+        readings[row] = (sign, read_as(body, "dot"), read_as(body, "comma"))
+        if readings[row][1] is None and readings[row][2] is None:
+            bad[row] = TEXT
+            del readings[row]
+    style = _choose_style(readings, separator)
+    for row, (sign, dot, comma) in readings.items():
+        value = _pick(dot, comma, style)
+        if isinstance(value, str):
+            bad[row] = value
+        elif not math.isfinite(value):
+            bad[row] = NOT_FINITE
+        else:
+            values[row] = -value if sign == "-" else value
+    return ParsedColumn(values, bad, style)
+
+
+def _choose_style(readings: dict[int, tuple[str, float | None, float | None]],
+                  separator: str | None) -> Style | None:
+    """The column's style: the one its unambiguous values use, else the separator's."""
+    only_dot = sum(1 for _, d, c in readings.values() if d is not None and c is None)
+    only_comma = sum(1 for _, d, c in readings.values() if c is not None and d is None)
+    if only_dot > only_comma:
+        return "dot"
+    if only_comma > only_dot:
+        return "comma"
+    if only_dot == 0:
+        return _default_style(separator)
+    return None  # a tie between styles: nothing can be trusted
+
+
+def _pick(dot: float | None, comma: float | None, style: Style | None) -> float | str:
+    """The value under the column's style, or the problem wording for this cell."""
+    if dot is not None and dot == comma:
+        return dot
+    if style == "dot":
+        return dot if dot is not None else INCONSISTENT
+    if style == "comma":
+        return comma if comma is not None else INCONSISTENT
+    if dot is not None and comma is not None:
+        return AMBIGUOUS
+    return INCONSISTENT

@@ -1,0 +1,241 @@
+"""Turn mapped text columns into typed values and report every problem, row by row."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field as dataclass_field
+
+import numpy as np
+import pandas as pd
+
+from core import numbers, schema
+from core.errors import RecoveryError
+
+FIRST_ROWS = 10
+EXAMPLES = 3
+ERROR = "error"
+WARNING = "warning"
+MISSING = "missing value"
+MISSING_IMPUTED = "missing value (imputed inside the model)"
+MISSING_OUTCOME = "missing value (no outcome; scored but not used for training)"
+UNKNOWN = "unknown category"
+NOT_WHOLE = "not a whole number"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One kind of problem in one column, with the rows where it occurs."""
+
+    column: str
+    problem: str
+    count: int
+    rows: tuple[int, ...]
+    severity: str
+    examples: tuple[str, ...] = ()
+
+    def line(self) -> str:
+        """One plain sentence naming the column, the problem and the first rows."""
+        noun = "row" if self.count == 1 else "rows"
+        shown = ", ".join(str(r) for r in self.rows)
+        more = f" and {self.count - len(self.rows)} more" if self.count > len(self.rows) else ""
+        where = f" ({noun} {shown}{more})" if self.rows else ""
+        return f"{self.column}: {self.problem} in {self.count} {noun}{where}"
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    """Everything wrong with a portfolio, grouped by column and problem."""
+
+    problems: tuple[Problem, ...]
+    invalid_rows: tuple[int, ...]
+    missing_fields: tuple[str, ...]
+
+    def errors(self) -> tuple[Problem, ...]:
+        """Problems that make rows invalid."""
+        return tuple(p for p in self.problems if p.severity == ERROR)
+
+    def warnings(self) -> tuple[Problem, ...]:
+        """Problems that keep rows in the analysis."""
+        return tuple(p for p in self.problems if p.severity == WARNING)
+
+    @property
+    def ok(self) -> bool:
+        """True when no row has an error."""
+        return not self.errors()
+
+    def lines(self) -> list[str]:
+        """One plain line per error, for the command line."""
+        return [p.line() for p in self.errors()]
+
+    def to_frame(self) -> pd.DataFrame:
+        """The report as a table to show or download."""
+        columns = ["Column", "Problem", "Severity", "Rows affected", "First rows", "Examples"]
+        records = [
+            (p.column, p.problem, p.severity, p.count, ", ".join(map(str, p.rows)),
+             ", ".join(repr(e) for e in p.examples))
+            for p in self.problems
+        ]
+        frame = pd.DataFrame(records, columns=columns)
+        return frame.astype({"Rows affected": "int64"})
+
+
+@dataclass(frozen=True)
+class Checked:
+    """The typed portfolio, its report, and each invalid row's reasons."""
+
+    frame: pd.DataFrame
+    report: ValidationReport
+    row_notes: Mapping[int, tuple[str, ...]] = dataclass_field(default_factory=dict)
+
+
+class _Collector:
+    """Gathers rows per (column, problem) in the order problems are found."""
+
+    def __init__(self) -> None:
+        self.found: dict[tuple[str, str, str], list[tuple[int, str]]] = {}
+
+    def add(self, column: str, problem: str, severity: str, rows: Iterable[int],
+            raw: pd.Series | None = None) -> None:
+        """Record that ``rows`` of ``column`` have ``problem``."""
+        rows = list(rows)
+        if not rows:
+            return
+        bucket = self.found.setdefault((column, problem, severity), [])
+        for row in rows:
+            value = raw[row] if raw is not None else None
+            bucket.append((row, value if isinstance(value, str) else ""))
+
+    def problems(self) -> tuple[Problem, ...]:
+        """The collected problems, errors first, then in schema order."""
+        order = {name: i for i, name in enumerate(schema.BY_NAME)}
+        items = sorted(self.found.items(),
+                       key=lambda kv: (kv[0][2] != ERROR, order.get(kv[0][0], len(order))))
+        result = []
+        for (column, problem, severity), hits in items:
+            hits = sorted(hits)
+            examples: list[str] = []
+            for _, value in hits:
+                if value and value not in examples and len(examples) < EXAMPLES:
+                    examples.append(value)
+            result.append(Problem(column, problem, len(hits),
+                                  tuple(r for r, _ in hits[:FIRST_ROWS]), severity,
+                                  tuple(examples)))
+        return tuple(result)
+
+    def row_notes(self) -> dict[int, tuple[str, ...]]:
+        """Per row, the errors that make it invalid, as 'Column: problem'."""
+        notes: dict[int, list[str]] = {}
+        for (column, problem, severity), hits in self.found.items():
+            if severity != ERROR:
+                continue
+            for row, _ in hits:
+                notes.setdefault(row, []).append(f"{column}: {problem}")
+        return {row: tuple(reasons) for row, reasons in sorted(notes.items())}
+
+
+def _range_wording(spec: schema.Field) -> str:
+    """How a value outside the field's range is described."""
+    if spec.maximum is None and spec.minimum == 0:
+        return "negative value" if spec.integer else "negative amount"
+    if spec.maximum is None:
+        return f"below {spec.minimum:g}"
+    low = "" if spec.minimum is None else f"{spec.minimum:g}"
+    return f"{spec.label.lower()} outside {low}-{spec.maximum:g}"
+
+
+def _check_numeric(spec: schema.Field, raw: pd.Series, separator: str | None,
+                   found: _Collector) -> pd.Series:
+    """Parse a numeric field and record unreadable, impossible and missing values."""
+    parsed = numbers.parse_column(raw, separator, percent=spec.name == "Interest_Rate")
+    by_problem: dict[str, list[int]] = {}
+    for row, problem in parsed.bad.items():
+        by_problem.setdefault(problem, []).append(row)
+    for problem, rows in by_problem.items():
+        found.add(spec.name, problem, ERROR, rows, raw)
+    values = parsed.values
+    too_low = values < spec.minimum if spec.minimum is not None else values < -np.inf
+    too_high = values > spec.maximum if spec.maximum is not None else values > np.inf
+    found.add(spec.name, _range_wording(spec), ERROR, values.index[too_low | too_high], raw)
+    if spec.integer:
+        fractional = values.notna() & (values != np.floor(values))
+        found.add(spec.name, NOT_WHOLE, ERROR, values.index[fractional], raw)
+    missing = raw.isna()
+    found.add(spec.name, MISSING_IMPUTED, WARNING, raw.index[missing])
+    # Unreadable cells become NaN too, but they are errors, not missing values.
+    return values
+
+
+def _canonical_spelling(value: str) -> str:
+    """Case- and space-insensitive key for comparing category values."""
+    return " ".join(value.split()).casefold()
+
+
+def _check_category(spec: schema.Field, raw: pd.Series, found: _Collector) -> pd.Series:
+    """Read a category field, reading case/space variants as the allowed spelling."""
+    allowed = {_canonical_spelling(a): a for a in spec.allowed}
+    values = raw.copy()
+    variants: dict[str, list[int]] = {}
+    unknown: list[int] = []
+    for row, cell in raw.items():
+        if not isinstance(cell, str):
+            continue
+        canonical = allowed.get(_canonical_spelling(cell))
+        if canonical is None:
+            unknown.append(row)
+        elif canonical != cell:
+            values[row] = canonical
+            variants.setdefault(canonical, []).append(row)
+    for canonical, rows in variants.items():
+        found.add(spec.name, f"written differently, read as '{canonical}'", WARNING, rows, raw)
+    found.add(spec.name, UNKNOWN, WARNING, unknown, raw)
+    missing = raw.index[raw.isna()]
+    wording = MISSING_OUTCOME if spec.name == schema.OUTCOME else MISSING_IMPUTED
+    found.add(spec.name, wording, WARNING, missing)
+    return values.astype("str")
+
+
+def _check_id(spec: schema.Field, raw: pd.Series, found: _Collector) -> pd.Series:
+    """Keep IDs exactly as written; duplicate Loan_IDs make every copy invalid."""
+    found.add(spec.name, MISSING, WARNING, raw.index[raw.isna()])
+    if spec.name == "Loan_ID":
+        duplicated = raw.notna() & raw.duplicated(keep=False)
+        found.add(spec.name, "duplicate Loan_ID", ERROR, raw.index[duplicated], raw)
+    return raw.astype("str")
+
+
+def check(mapped: pd.DataFrame, fields: Iterable[str], separator: str | None) -> Checked:
+    """Type and check the canonical ``fields`` of ``mapped``; other columns pass through."""
+    found = _Collector()
+    typed = mapped.copy()
+    fields = [name for name in fields if name in mapped.columns]
+    for name in fields:
+        spec = schema.BY_NAME[name]
+        if spec.kind == "numeric":
+            typed[name] = _check_numeric(spec, mapped[name], separator, found)
+        elif spec.kind == "category":
+            typed[name] = _check_category(spec, mapped[name], found)
+        else:
+            typed[name] = _check_id(spec, mapped[name], found)
+    notes = found.row_notes()
+    missing = tuple(f.name for f in schema.FIELDS if f.name not in fields)
+    report = ValidationReport(found.problems(), tuple(notes), missing)
+    return Checked(typed, report, notes)
+
+
+def require_fields(mapping_or_columns: Mapping[str, str] | Iterable[str], step: str) -> None:
+    """Raise RecoveryError naming the canonical fields ``step`` needs but does not have."""
+    if step not in schema.REQUIRED_FOR:
+        raise ValueError(f"unknown step {step!r}; steps are {', '.join(schema.REQUIRED_FOR)}")
+    if isinstance(mapping_or_columns, pd.DataFrame):
+        present = set(mapping_or_columns.columns)
+    else:
+        present = set(mapping_or_columns)  # a mapping iterates over its canonical keys
+    absent = [name for name in schema.REQUIRED_FOR[step] if name not in present]
+    if not absent:
+        return
+    names = ", ".join(f"{schema.label(n)} ({n})" for n in absent)
+    noun = "column" if len(absent) == 1 else "columns"
+    raise RecoveryError(
+        f"Cannot {step}: the portfolio has no {names} {noun}. Map a column of your file to "
+        f"{' and '.join(absent)} on the column-mapping step, or add it to the file."
+    )
