@@ -1,0 +1,134 @@
+"""Safe CSV / Excel writers: user text can never turn into a spreadsheet formula.
+
+Uploaded portfolios are opened in Excel by analysts, and a cell such as
+``=HYPERLINK("http://evil", "click")`` would run there as a formula (OWASP "CSV injection").
+Text that begins with a formula trigger is therefore prefixed with a single quote, which
+spreadsheets treat as "this is text". Real numbers are left alone so sums still work.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import io
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+from core.errors import RecoveryError
+
+# OWASP's list of characters that make a spreadsheet read a cell as a formula.
+DANGEROUS_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+QUOTE = "'"
+# Excel's hard limits; openpyxl would silently truncate or refuse beyond them.
+EXCEL_MAX_ROWS = 1_048_576
+EXCEL_MAX_COLS = 16_384
+EXCEL_MAX_SHEET_NAME = 31
+
+
+def neutralise_text(value: str) -> str:
+    """Prefix ``value`` with a quote if a spreadsheet would read it as a formula."""
+    return QUOTE + value if value.startswith(DANGEROUS_PREFIXES) else value
+
+
+def _neutralise_value(value: Any) -> Any:
+    """Neutralise strings; pass numbers, missing values and everything else through."""
+    return neutralise_text(value) if isinstance(value, str) else value
+
+
+def _is_text_column(s: pd.Series) -> bool:
+    """True when the column can hold strings (object, str, or categorical dtype)."""
+    return not (
+        pd.api.types.is_numeric_dtype(s.dtype)
+        or pd.api.types.is_bool_dtype(s.dtype)
+        or pd.api.types.is_datetime64_any_dtype(s.dtype)
+        or pd.api.types.is_timedelta64_dtype(s.dtype)
+    )
+
+
+def neutralise(df: pd.DataFrame) -> pd.DataFrame:
+    """Return a copy of ``df`` whose text cells and headers cannot be read as formulas."""
+    out = df.copy()
+    for i in range(out.shape[1]):
+        col = out.iloc[:, i]
+        if _is_text_column(col):
+            # by position: uploaded headers may repeat, and label lookup would then fan out
+            out.isetitem(i, col.map(_neutralise_value, na_action="ignore"))
+    out.columns = pd.Index([_neutralise_value(c) for c in out.columns])
+    return out
+
+
+def to_csv_bytes(df: pd.DataFrame) -> bytes:
+    """Encode ``df`` as neutralised CSV in UTF-8 with a BOM, so Excel shows accents; no index."""
+    text = neutralise(df).to_csv(index=False, lineterminator="\r\n")
+    return text.encode("utf-8-sig")
+
+
+def _excel_text(value: str) -> str:
+    """Make ``value`` storable and inert in a worksheet."""
+    # control characters are illegal in XLSX; strip them before the prefix check so
+    # "\x01=cmd" cannot become a bare "=cmd" afterwards
+    return neutralise_text(ILLEGAL_CHARACTERS_RE.sub("", value))
+
+
+def _excel_value(value: Any) -> tuple[Any, bool]:
+    """Return what to store in a cell and whether it must be typed as text."""
+    if isinstance(value, np.datetime64):
+        value = pd.Timestamp(value)  # .item() would give nanoseconds as a bare int
+    elif isinstance(value, np.generic):
+        value = value.item()  # numpy scalar -> the Python scalar openpyxl understands
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    if isinstance(value, str):
+        return _excel_text(value), True
+    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
+        return None, False
+    if isinstance(value, (bool, int, decimal.Decimal)):
+        return value, False
+    if isinstance(value, float):
+        if math.isinf(value):  # Excel has no infinity; keep it visible as text
+            return _excel_text(str(value)), True
+        return value, False
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        return _excel_text(value.isoformat()), True  # Excel cannot store a time zone
+    if isinstance(value, (dt.datetime, dt.date, dt.time, dt.timedelta)):
+        return value, False
+    return _excel_text(str(value)), True
+
+
+def _cell(ws: Any, value: Any) -> WriteOnlyCell:
+    """Build one worksheet cell; text is forced to the string type, never a formula."""
+    stored, is_text = _excel_value(value)
+    cell = WriteOnlyCell(ws, value=stored)
+    if is_text:
+        # openpyxl infers 'f' for "=..." and 'e' for "#N/A"; user text is neither
+        cell.data_type = "s"
+    return cell
+
+
+def to_excel_bytes(df: pd.DataFrame, sheet_name: str = "Borrowers") -> bytes:
+    """Encode ``df`` as a one-sheet XLSX workbook with no formulas from user data; no index."""
+    if len(df) + 1 > EXCEL_MAX_ROWS or df.shape[1] > EXCEL_MAX_COLS:
+        raise RecoveryError(
+            f"Excel holds at most {EXCEL_MAX_ROWS - 1:,} rows and {EXCEL_MAX_COLS:,} columns; "
+            f"this table has {len(df):,} rows and {df.shape[1]:,} columns. Download CSV instead."
+        )
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(title=_sheet_title(sheet_name))
+    ws.append([_cell(ws, c if isinstance(c, str) else str(c)) for c in df.columns])
+    for row in df.itertuples(index=False, name=None):
+        ws.append([_cell(ws, v) for v in row])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _sheet_title(name: str) -> str:
+    """Make ``name`` a legal worksheet title (no []:*?/\\, at most 31 characters)."""
+    cleaned = "".join("_" if ch in '[]:*?/\\' else ch for ch in str(name)).strip("'")
+    return cleaned[:EXCEL_MAX_SHEET_NAME] or "Sheet1"
