@@ -42,7 +42,7 @@ FIELDS: tuple[Field, ...] = (
           synonyms=("loan", "loan_number", "loan_no", "account_id", "account_number", "contract_id")),
     Field("Loan_Amount", "numeric", "loan", "Loan amount", minimum=0,
           synonyms=("principal", "sanctioned_amount", "disbursed_amount", "loan_value", "amount")),
-    Field("Loan_Tenure", "numeric", "loan", "Tenure (months)", minimum=1, maximum=600,
+    Field("Loan_Tenure", "numeric", "loan", "Tenure (months)", minimum=1, maximum=600, integer=True,
           synonyms=("tenure", "term", "tenure_months", "loan_term", "term_months")),
     Field("Interest_Rate", "numeric", "loan", "Interest rate (%)", minimum=0, maximum=100,
           synonyms=("rate", "interest", "apr", "roi", "rate_of_interest")),

@@ -1,0 +1,88 @@
+"""RecoveryConfig: every choice the engine makes, in one frozen object shared by app and CLI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from core.errors import RecoveryError
+from core.schema import SEED_FEATURES
+
+Target = Literal["not_fully_recovered", "written_off", "segment"]
+ModelKind = Literal["auto", "random_forest", "gradient_boosting", "logistic"]
+
+SEED_STRATEGIES = (
+    "Immediate legal notices & aggressive recovery attempts",
+    "Settlement offers & repayment plans",
+    "Automated reminders & monitoring",
+)
+TARGET_LABELS: dict[str, str] = {
+    "not_fully_recovered": "Not fully recovered (partially recovered or written off)",
+    "written_off": "Written off",
+    "segment": "In a high-risk segment (the notebook's flag)",
+}
+
+
+@dataclass(frozen=True)
+class RecoveryConfig:
+    """Settings for segmentation, risk scoring and strategy assignment."""
+
+    preset: Literal["recommended", "seed"] = "recommended"
+    segment_features: tuple[str, ...] = SEED_FEATURES
+    n_segments: int = 4
+    segment_naming: Literal["profile", "seed"] = "profile"
+    target: Target = "not_fully_recovered"
+    model: ModelKind = "auto"
+    model_features: tuple[str, ...] | None = None
+    use_collection_fields: bool = False
+    calibrate: bool = True
+    n_folds: int = 5
+    flag_threshold: float = 0.5
+    legal_threshold: float = 0.75
+    settlement_threshold: float = 0.50
+    strategy_labels: tuple[str, str, str] = SEED_STRATEGIES
+    random_state: int = 42
+
+    @classmethod
+    def seed(cls) -> "RecoveryConfig":
+        """The notebook's method exactly: segment-based flag, its Random Forest, no calibration."""
+        return cls(
+            preset="seed",
+            segment_naming="seed",
+            target="segment",
+            model="random_forest",
+            model_features=SEED_FEATURES,
+            calibrate=False,
+        )
+
+    @classmethod
+    def named(cls, preset: str) -> "RecoveryConfig":
+        """The config for a preset name given on the command line or in the app."""
+        if preset == "seed":
+            return cls.seed()
+        if preset == "recommended":
+            return cls()
+        raise RecoveryError(f"Unknown preset '{preset}': use 'recommended' or 'seed'.")
+
+    def with_(self, **changes) -> "RecoveryConfig":
+        """A copy with some settings changed, checked."""
+        return replace(self, **changes).checked()
+
+    def checked(self) -> "RecoveryConfig":
+        """Raise RecoveryError if a setting is out of range; return self."""
+        if not 2 <= self.n_segments <= 20:
+            raise RecoveryError(f"Number of segments is {self.n_segments}: choose between 2 and 20.")
+        if not self.segment_features:
+            raise RecoveryError("No segmentation fields chosen: pick at least one numeric field.")
+        if not 2 <= self.n_folds <= 20:
+            raise RecoveryError(f"Cross-validation folds is {self.n_folds}: choose between 2 and 20.")
+        if not 0.0 <= self.settlement_threshold <= self.legal_threshold <= 1.0:
+            raise RecoveryError(
+                f"Strategy thresholds must satisfy 0 ≤ settlement ({self.settlement_threshold}) "
+                f"≤ legal ({self.legal_threshold}) ≤ 1: adjust them."
+            )
+        if not 0.0 < self.flag_threshold < 1.0:
+            raise RecoveryError(f"High-risk threshold {self.flag_threshold} must be between 0 and 1.")
+        if len(self.strategy_labels) != 3 or not all(s.strip() for s in self.strategy_labels):
+            raise RecoveryError("Give three non-empty recovery strategy labels.")
+        return self

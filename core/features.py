@@ -1,0 +1,57 @@
+"""Ratios a credit analyst reads, and the columns each model step uses."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from core.schema import COLLECTION_FIELDS
+
+RATIOS: dict[str, tuple[str, str]] = {
+    "EMI_To_Income": ("Monthly_EMI", "Monthly_Income"),
+    "Collateral_Coverage": ("Collateral_Value", "Outstanding_Loan_Amount"),
+    "Outstanding_Share": ("Outstanding_Loan_Amount", "Loan_Amount"),
+}
+
+# Fields the recommended model learns from; collection fields and protected ones are opt-in only.
+RECOMMENDED_NUMERIC = (
+    "Age", "Monthly_Income", "Num_Dependents", "Loan_Amount", "Loan_Tenure", "Interest_Rate",
+    "Collateral_Value", "Outstanding_Loan_Amount", "Monthly_EMI", "Num_Missed_Payments",
+    "Days_Past_Due", *RATIOS,
+)
+RECOMMENDED_CATEGORICAL = ("Employment_Type", "Loan_Type", "Payment_History")
+
+
+def safe_ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
+    """Divide, leaving NaN where the denominator is zero, negative or missing."""
+    denominator = denominator.where(denominator > 0)
+    return (numerator / denominator).astype("float64")
+
+
+def add_ratios(df: pd.DataFrame) -> pd.DataFrame:
+    """Return a copy with each ratio whose two fields are present."""
+    out = df.copy()
+    for name, (top, bottom) in RATIOS.items():
+        if top in out.columns and bottom in out.columns:
+            out[name] = safe_ratio(out[top], out[bottom])
+    return out
+
+
+def model_features(
+    df: pd.DataFrame,
+    requested: tuple[str, ...] | None,
+    use_collection_fields: bool,
+) -> tuple[list[str], list[str]]:
+    """Split the model's input fields present in ``df`` into numeric and categorical lists."""
+    if requested is None:
+        requested = RECOMMENDED_NUMERIC + RECOMMENDED_CATEGORICAL
+        if use_collection_fields:
+            requested = requested + COLLECTION_FIELDS
+    numeric, categorical = [], []
+    for name in requested:
+        if name not in df.columns:
+            continue
+        if pd.api.types.is_numeric_dtype(df[name]):
+            numeric.append(name)
+        else:
+            categorical.append(name)
+    return numeric, categorical

@@ -1,0 +1,136 @@
+"""How well scores separate bad outcomes: headline metrics, their fold spread, and chart tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.calibration import calibration_curve
+from sklearn.metrics import (
+    accuracy_score,
+    average_precision_score,
+    brier_score_loss,
+    confusion_matrix,
+    f1_score,
+    precision_recall_curve,
+    precision_score,
+    recall_score,
+    roc_auc_score,
+    roc_curve,
+)
+
+METRIC_LABELS = {
+    "roc_auc": "ROC-AUC",
+    "pr_auc": "PR-AUC",
+    "gini": "Gini",
+    "ks": "KS",
+    "brier": "Brier score",
+    "accuracy": "Accuracy",
+    "precision": "Precision",
+    "recall": "Recall",
+    "f1": "F1",
+}
+# Curves are drawn in the browser; this many points is plenty for a smooth line.
+CURVE_POINTS = 200
+
+
+def ks_statistic(y: np.ndarray, scores: np.ndarray) -> float:
+    """Largest gap between the score distributions of bad and good outcomes."""
+    fpr, tpr, _ = roc_curve(y, scores)
+    return float(np.max(tpr - fpr))
+
+
+def score_metrics(y: np.ndarray, scores: np.ndarray, threshold: float) -> dict[str, float]:
+    """Every headline metric of scores against 0/1 outcomes; flagged means score > threshold."""
+    flagged = (scores > threshold).astype(int)
+    auc = roc_auc_score(y, scores)
+    return {
+        "roc_auc": float(auc),
+        "pr_auc": float(average_precision_score(y, scores)),
+        "gini": float(2 * auc - 1),
+        "ks": ks_statistic(y, scores),
+        "brier": float(brier_score_loss(y, scores)),
+        "accuracy": float(accuracy_score(y, flagged)),
+        "precision": float(precision_score(y, flagged, zero_division=0)),
+        "recall": float(recall_score(y, flagged, zero_division=0)),
+        "f1": float(f1_score(y, flagged, zero_division=0)),
+    }
+
+
+def confusion(y: np.ndarray, scores: np.ndarray, threshold: float) -> dict[str, int]:
+    """Counts of true/false positives/negatives when flagged means score > threshold."""
+    tn, fp, fn, tp = confusion_matrix(y, (scores > threshold).astype(int), labels=[0, 1]).ravel()
+    return {"tn": int(tn), "fp": int(fp), "fn": int(fn), "tp": int(tp)}
+
+
+def metrics_table(
+    y: np.ndarray, scores: np.ndarray, fold: np.ndarray, threshold: float
+) -> pd.DataFrame:
+    """Each metric on all out-of-fold scores, with its mean and spread across folds."""
+    overall = score_metrics(y, scores, threshold)
+    per_fold = pd.DataFrame(
+        [score_metrics(y[fold == f], scores[fold == f], threshold) for f in np.unique(fold)]
+    )
+    return pd.DataFrame(
+        {
+            "metric": list(overall),
+            "label": [METRIC_LABELS[m] for m in overall],
+            "value": list(overall.values()),
+            "fold_mean": per_fold.mean().to_numpy(),
+            "fold_std": per_fold.std(ddof=0).to_numpy(),
+        }
+    )
+
+
+def _thin(*arrays: np.ndarray) -> list[np.ndarray]:
+    """Keep at most CURVE_POINTS evenly spaced points (ends included) of parallel arrays."""
+    n = len(arrays[0])
+    if n <= CURVE_POINTS:
+        return list(arrays)
+    keep = np.unique(np.linspace(0, n - 1, CURVE_POINTS).round().astype(int))
+    return [a[keep] for a in arrays]
+
+
+def roc_points(y: np.ndarray, scores: np.ndarray) -> pd.DataFrame:
+    """False and true positive rates along the score, thinned for drawing."""
+    fpr, tpr, _ = roc_curve(y, scores)
+    fpr, tpr = _thin(fpr, tpr)
+    return pd.DataFrame({"false_positive_rate": fpr, "true_positive_rate": tpr})
+
+
+def pr_points(y: np.ndarray, scores: np.ndarray) -> pd.DataFrame:
+    """Precision against recall along the score, thinned for drawing."""
+    precision, recall, _ = precision_recall_curve(y, scores)
+    recall, precision = _thin(recall, precision)
+    return pd.DataFrame({"recall": recall, "precision": precision})
+
+
+def calibration_table(y: np.ndarray, scores: np.ndarray, bins: int = 10) -> pd.DataFrame:
+    """Mean score against observed bad rate in equal-count score bins."""
+    observed, predicted = calibration_curve(y, scores, n_bins=bins, strategy="quantile")
+    return pd.DataFrame({"mean_score": predicted, "observed_rate": observed})
+
+
+def gains_table(y: np.ndarray, scores: np.ndarray, outstanding: np.ndarray | None) -> pd.DataFrame:
+    """Per score decile (1 = riskiest): bad rate, lift, and cumulative share of bads and money captured."""
+    order = np.argsort(-scores, kind="stable")
+    decile = np.empty(len(scores), dtype=int)
+    decile[order] = np.arange(len(scores)) * 10 // len(scores) + 1
+    frame = pd.DataFrame({"decile": decile, "bad": y, "score": scores})
+    frame["bad_outstanding"] = 0.0 if outstanding is None else np.nan_to_num(outstanding) * y
+    grouped = frame.groupby("decile")
+    table = pd.DataFrame(
+        {
+            "borrowers": grouped.size(),
+            "mean_score": grouped["score"].mean(),
+            "bad_rate": grouped["bad"].mean(),
+            "bads": grouped["bad"].sum(),
+            "bad_outstanding": grouped["bad_outstanding"].sum(),
+        }
+    )
+    table["lift"] = table["bad_rate"] / max(y.mean(), 1e-12)
+    table["cum_share_of_bads"] = table["bads"].cumsum() / max(table["bads"].sum(), 1e-12)
+    money = table["bad_outstanding"].sum()
+    table["cum_share_of_bad_outstanding"] = (
+        table["bad_outstanding"].cumsum() / money if money > 0 else np.nan
+    )
+    return table.reset_index()

@@ -1,0 +1,266 @@
+"""Borrower segments: K-Means on standardised fields, profiled and named from what sets them apart."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.cluster import KMeans
+from sklearn.impute import SimpleImputer
+from sklearn.metrics import silhouette_score
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from core.errors import RecoveryError
+from core.features import add_ratios
+from core.schema import FULLY_RECOVERED, OUTCOME, label
+
+# The notebook's names, by cluster id; only the seed preset uses them.
+SEED_SEGMENT_NAMES = {
+    0: "Moderate Income, High Loan Burden",
+    1: "High Income, Low Default Risk",
+    2: "Moderate Income, Medium Risk",
+    3: "High Loan, Higher Default Risk",
+}
+SEED_HIGH_RISK_NAMES = ("High Loan, Higher Default Risk", "Moderate Income, High Loan Burden")
+
+# How a segment that sits above / below the portfolio on a field is described, and the theme
+# it speaks to: a name uses one phrase per theme, so it never says the same thing twice.
+DESCRIPTORS: dict[str, tuple[str, str, str]] = {
+    "Days_Past_Due": ("long overdue", "current on payments", "delinquency"),
+    "Num_Missed_Payments": ("many missed payments", "few missed payments", "delinquency"),
+    "EMI_To_Income": ("heavy EMI burden", "light EMI burden", "emi"),
+    "Monthly_EMI": ("high EMI", "low EMI", "emi"),
+    "Monthly_Income": ("high income", "low income", "income"),
+    "Loan_Amount": ("large loans", "small loans", "size"),
+    "Outstanding_Loan_Amount": ("high outstanding", "low outstanding", "size"),
+    "Collateral_Coverage": ("well collateralised", "thin collateral", "collateral"),
+    "Collateral_Value": ("high collateral", "low collateral", "collateral"),
+    "Interest_Rate": ("high interest rate", "low interest rate", "rate"),
+    "Loan_Tenure": ("long tenure", "short tenure", "tenure"),
+    "Age": ("older borrowers", "younger borrowers", "age"),
+    "Num_Dependents": ("many dependents", "few dependents", "dependents"),
+    "Outstanding_Share": ("most of loan outstanding", "mostly repaid", "repaid"),
+}
+# Below this many standard deviations from the portfolio a segment is not called different.
+NOTABLE_Z = 0.25
+# Fields that say how delinquent a segment is, most telling first.
+DELINQUENCY_FIELDS = ("Days_Past_Due", "Num_Missed_Payments", "EMI_To_Income")
+
+
+@dataclass(frozen=True)
+class Segments:
+    """Each borrower's segment, and what each segment looks like."""
+
+    ids: np.ndarray
+    names: dict[int, str]
+    profile: pd.DataFrame
+    features: tuple[str, ...]
+    imputed: dict[str, int]
+
+    def name_of_each(self) -> np.ndarray:
+        """Segment name per borrower."""
+        return np.array([self.names[i] for i in self.ids], dtype=object)
+
+
+def _check(df: pd.DataFrame, features: tuple[str, ...], k: int) -> None:
+    """Raise RecoveryError when the fields or the row count cannot support k segments."""
+    missing = [f for f in features if f not in df.columns]
+    if missing:
+        raise RecoveryError(
+            f"Segmentation needs the field(s) {', '.join(missing)}, which the loaded file does not "
+            "have: map a column to them on the Data page or choose other fields."
+        )
+    not_numeric = [f for f in features if not pd.api.types.is_numeric_dtype(df[f])]
+    if not_numeric:
+        raise RecoveryError(
+            f"Segmentation fields must be numeric; {', '.join(not_numeric)} is not: choose numeric fields."
+        )
+    empty = [f for f in features if df[f].notna().sum() == 0]
+    if empty:
+        raise RecoveryError(f"Field(s) {', '.join(empty)} have no values: choose other fields.")
+    if len(df) < k:
+        raise RecoveryError(
+            f"{k} segments need at least {k} borrowers; the data has {len(df)}: choose a smaller k."
+        )
+
+
+def _segmenter(k: int, random_state: int) -> Pipeline:
+    """Median-impute, standardise, K-Means: the notebook's method with missing values handled."""
+    return make_pipeline(
+        SimpleImputer(strategy="median"),
+        StandardScaler(),
+        KMeans(n_clusters=k, n_init=10, random_state=random_state),
+    )
+
+
+def _canonical_order(X: np.ndarray) -> np.ndarray:
+    """Row order that depends only on the values, so shuffled files get identical segments."""
+    filled = np.where(np.isnan(X), np.inf, X)
+    return np.lexsort(filled.T[::-1])
+
+
+def fit_segments(
+    df: pd.DataFrame,
+    features: tuple[str, ...],
+    k: int,
+    random_state: int = 42,
+    naming: str = "profile",
+) -> Segments:
+    """Cluster borrowers into k segments and name each one.
+
+    With ``naming="seed"`` the notebook is reproduced: rows in file order, names by cluster id.
+    Otherwise rows are put in a value-based order first, segments are numbered from least to
+    most delinquent and named from their profile, so names don't depend on row order or ids.
+    """
+    _check(df, features, k)
+    X = df[list(features)].to_numpy(dtype="float64", na_value=np.nan)
+    distinct = len(np.unique(np.nan_to_num(X, nan=np.inf), axis=0))
+    if distinct < k:
+        raise RecoveryError(
+            f"{k} segments need at least {k} distinct borrowers on the chosen fields; the data has "
+            f"{distinct}: choose a smaller k or more fields."
+        )
+    imputed = {f: int(n) for f, n in df[list(features)].isna().sum().items() if n}
+    model = _segmenter(k, random_state)
+    if naming == "seed":
+        ids = model.fit_predict(X)
+        names = {i: SEED_SEGMENT_NAMES.get(i, f"Segment {i}") for i in range(k)}
+    else:
+        order = _canonical_order(X)
+        raw = np.empty(len(X), dtype=int)
+        raw[order] = model.fit_predict(X[order])
+        ids = _renumber_by_delinquency(df, raw, k)
+        names = profile_names(df, ids, k)
+    profile = segment_profile(df, ids, names, features)
+    return Segments(ids=ids, names=names, profile=profile, features=tuple(features), imputed=imputed)
+
+
+def _delinquency_index(df: pd.DataFrame, ids: np.ndarray, k: int) -> np.ndarray:
+    """Mean z-score of each segment on the delinquency fields present (0 when none are)."""
+    z = _segment_z(add_ratios(df), ids, k, list(DELINQUENCY_FIELDS))
+    return z.mean(axis=1).fillna(0).to_numpy() if z.shape[1] else np.zeros(k)
+
+
+def _renumber_by_delinquency(df: pd.DataFrame, raw: np.ndarray, k: int) -> np.ndarray:
+    """Renumber segments 0..k-1 from least to most delinquent (ties by size, then raw id)."""
+    index = _delinquency_index(df, raw, k)
+    sizes = np.bincount(raw, minlength=k)
+    order = sorted(range(k), key=lambda s: (round(float(index[s]), 9), -sizes[s], s))
+    new_id = {old: new for new, old in enumerate(order)}
+    return np.array([new_id[s] for s in raw])
+
+
+def _segment_z(df: pd.DataFrame, ids: np.ndarray, k: int, fields: list[str]) -> pd.DataFrame:
+    """How far each segment's mean sits from the portfolio's, in portfolio standard deviations."""
+    fields = [f for f in fields if f in df.columns and pd.api.types.is_numeric_dtype(df[f])]
+    if not fields:
+        return pd.DataFrame(index=range(k))
+    values = df[fields].replace([np.inf, -np.inf], np.nan)
+    std = values.std().replace(0, np.nan)
+    means = values.groupby(ids).mean().reindex(range(k))
+    return (means - values.mean()) / std
+
+
+def profile_names(df: pd.DataFrame, ids: np.ndarray, k: int) -> dict[int, str]:
+    """Name each segment by the two fields on which it differs most from the portfolio."""
+    z = _segment_z(add_ratios(df), ids, k, list(DESCRIPTORS))
+    names: dict[int, str] = {}
+    for seg in range(k):
+        ranked = z.loc[seg].dropna().abs().sort_values(ascending=False, kind="stable")
+        phrases, themes = [], set()
+        for f in (f for f in ranked.index if ranked[f] >= NOTABLE_Z):
+            high, low, theme = DESCRIPTORS[f]
+            if theme not in themes:
+                themes.add(theme)
+                phrases.append(high if z.loc[seg, f] > 0 else low)
+        names[seg] = _unique_name(phrases, set(names.values()))
+    return names
+
+
+def _unique_name(phrases: list[str], taken: set[str]) -> str:
+    """Join the first two phrases, adding more (then a number) until the name is unused."""
+    if not phrases:
+        phrases = ["typical profile"]
+    for n in range(2, len(phrases) + 1):
+        candidate = _join(phrases[:n])
+        if candidate not in taken:
+            return candidate
+    base, suffix = _join(phrases[:2]), 2
+    while f"{base} ({suffix})" in taken:
+        suffix += 1
+    return base if base not in taken else f"{base} ({suffix})"
+
+
+def _join(phrases: list[str]) -> str:
+    """'High income · low delinquency' style name."""
+    text = " · ".join(phrases)
+    return text[:1].upper() + text[1:]
+
+
+def segment_profile(
+    df: pd.DataFrame, ids: np.ndarray, names: dict[int, str], features: tuple[str, ...]
+) -> pd.DataFrame:
+    """Per segment: size, share, mean of each field in original units, and outcome rates if known."""
+    grouped = df[list(features)].groupby(ids)
+    profile = grouped.mean()
+    profile.columns = [label(c) for c in profile.columns]
+    profile.insert(0, "Borrowers", grouped.size())
+    profile.insert(1, "Share of borrowers", profile["Borrowers"] / len(df))
+    if "Outstanding_Loan_Amount" in df.columns:
+        profile.insert(2, "Total outstanding", df["Outstanding_Loan_Amount"].groupby(ids).sum())
+    if OUTCOME in df.columns and df[OUTCOME].notna().any():
+        known = df[OUTCOME].notna()
+        not_full = (df[OUTCOME] != FULLY_RECOVERED).where(known)
+        written = (df[OUTCOME] == "Written Off").where(known)
+        profile["Not fully recovered rate"] = not_full.astype("float64").groupby(ids).mean()
+        profile["Written off rate"] = written.astype("float64").groupby(ids).mean()
+    profile.insert(0, "Segment", [names[i] for i in profile.index])
+    profile.index.name = "Borrower_Segment"
+    return profile.reset_index()
+
+
+def choose_k(
+    df: pd.DataFrame,
+    features: tuple[str, ...],
+    ks: range = range(2, 9),
+    random_state: int = 42,
+    sample_size: int = 3000,
+) -> pd.DataFrame:
+    """Inertia and silhouette for each k, to help choose the number of segments.
+
+    Silhouette is computed on a seeded sample of at most ``sample_size`` borrowers because it
+    costs time quadratic in rows.
+    """
+    _check(df, features, min(ks))
+    X = df[list(features)].to_numpy(dtype="float64", na_value=np.nan)
+    X = X[_canonical_order(X)]
+    rows = []
+    for k in ks:
+        if k > len(X) - 1:
+            break
+        model = _segmenter(k, random_state)
+        ids = model.fit_predict(X)
+        scaled = model[:-1].transform(X)
+        if len(np.unique(ids)) < 2:
+            continue
+        silhouette = silhouette_score(
+            scaled, ids, sample_size=min(sample_size, len(X)), random_state=random_state
+        )
+        rows.append({"k": k, "inertia": float(model[-1].inertia_), "silhouette": float(silhouette)})
+    return pd.DataFrame(rows, columns=["k", "inertia", "silhouette"])
+
+
+def high_risk_segments(segments: Segments, df: pd.DataFrame, naming: str) -> tuple[int, ...]:
+    """Segments the fallback flag calls high risk.
+
+    The seed preset flags the notebook's two named segments; otherwise segments more delinquent
+    than the portfolio average are flagged.
+    """
+    k = len(segments.names)
+    if naming == "seed":
+        return tuple(i for i, n in segments.names.items() if n in SEED_HIGH_RISK_NAMES)
+    index = _delinquency_index(df, segments.ids, k)
+    flagged = tuple(i for i in range(k) if index[i] > 0)
+    return flagged or (int(np.argmax(index)),)

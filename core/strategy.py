@@ -1,0 +1,53 @@
+"""From risk score to recovery strategy, and what each strategy covers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from core.config import RecoveryConfig
+from core.schema import FULLY_RECOVERED, OUTCOME
+
+
+def assign_strategy(scores: np.ndarray, config: RecoveryConfig) -> np.ndarray:
+    """The notebook's rule: above legal threshold, from settlement threshold up, or below it."""
+    legal, settlement, reminders = config.strategy_labels
+    return np.select(
+        [scores > config.legal_threshold, scores >= config.settlement_threshold],
+        [legal, settlement],
+        default=reminders,
+    ).astype(object)
+
+
+def strategy_summary(scored: pd.DataFrame, config: RecoveryConfig) -> pd.DataFrame:
+    """Borrowers, outstanding and outstanding at risk per strategy, most urgent first."""
+    rows = []
+    has_money = "Outstanding_Loan_Amount" in scored.columns
+    has_outcome = OUTCOME in scored.columns and scored[OUTCOME].notna().any()
+    for strategy in config.strategy_labels:
+        group = scored[scored["Recovery_Strategy"] == strategy]
+        row = {
+            "Recovery strategy": strategy,
+            "Borrowers": len(group),
+            "Share of borrowers": len(group) / max(len(scored), 1),
+            "Mean risk score": group["Risk_Score"].mean() if len(group) else np.nan,
+        }
+        if has_money:
+            row["Outstanding"] = group["Outstanding_Loan_Amount"].sum()
+            row["Outstanding at risk"] = group["Outstanding_At_Risk"].sum()
+        if has_outcome:
+            known = group[OUTCOME].dropna()
+            row["Actual not-fully-recovered rate"] = (
+                (known != FULLY_RECOVERED).mean() if len(known) else np.nan
+            )
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def worklist(scored: pd.DataFrame, config: RecoveryConfig) -> pd.DataFrame:
+    """Borrowers ordered for action: most urgent strategy first, then most money at risk."""
+    rank = {label: i for i, label in enumerate(config.strategy_labels)}
+    keys = scored["Recovery_Strategy"].map(rank)
+    money = scored["Outstanding_At_Risk"] if "Outstanding_At_Risk" in scored else scored["Risk_Score"]
+    order = np.lexsort((-money.fillna(0).to_numpy(), keys.to_numpy()))
+    return scored.iloc[order]
