@@ -217,6 +217,7 @@ def _read_csv(data: bytes, name: str, limits: Limits) -> RawTable:
     header_row = 0
     rows: list[list[str]] = []
     numbers: list[int] = []
+    last_line = 0  # where the record being read starts, for a quote left open
     try:
         for record_number, record in enumerate(reader, start=1):
             if not any(cell.strip() for cell in record):
@@ -231,9 +232,10 @@ def _read_csv(data: bytes, name: str, limits: Limits) -> RawTable:
                     f"(max_rows). Split the file into smaller parts.")
             rows.append(_fit(record, header, name, reader.line_num))
             numbers.append(record_number)
+            last_line = reader.line_num
     except csv.Error as exc:
-        raise RecoveryError(f"{name}: line {reader.line_num} cannot be read as CSV ({exc}). "
-                            "Check the quotes on that line.") from None
+        raise RecoveryError(f"{name}: the row starting on line {last_line + 1} cannot be read "
+                            f"as CSV ({exc}). Check the quotes on that line.") from None
     assert header is not None  # data.strip() was not empty
     del header_row
     frame = _text_frame(header, rows, numbers, name)
@@ -385,7 +387,13 @@ def _read_sheet(book: Any, name: str, sheet: str | None, limits: Limits) -> RawT
     if header is None:
         raise RecoveryError(f"{name}: sheet '{sheet}' is empty. Choose the sheet that holds "
                             f"the loans (sheets: {', '.join(sheets)}).")
-    frame = _text_frame(header, rows, numbers, f"{name} (sheet '{sheet}')")
+    try:
+        frame = _text_frame(header, rows, numbers, f"{name} (sheet '{sheet}')")
+    except RecoveryError as exc:
+        if len(sheets) == 1:
+            raise
+        raise RecoveryError(f"{exc} Sheets in this workbook: "
+                            f"{', '.join(repr(s) for s in sheets)}; choose another.") from None
     info = FileInfo(name, "xlsx", None, None, sheet, sheets, len(frame), len(frame.columns))
     return RawTable(frame, info)
 

@@ -31,8 +31,9 @@ _NON_FINITE = {"inf", "+inf", "-inf", "infinity", "+infinity", "-infinity", "nan
 
 _EXP = r"(?:[eE][+-]?\d+)?"
 _GROUP_OTHER = r"\d{1,3}(?:(?P<g>[ '])\d{3})(?:(?P=g)\d{3})*"
+_LAKH = r"\d{1,2}(?:,\d{2})+,\d{3}"  # Indian grouping: 10,44,620
 _DOT = re.compile(
-    rf"^(?:\d{{1,3}}(?:,\d{{3}})+|{_GROUP_OTHER}|\d+)(?:\.\d+)?{_EXP}$|^\.\d+{_EXP}$")
+    rf"^(?:\d{{1,3}}(?:,\d{{3}})+|{_LAKH}|{_GROUP_OTHER}|\d+)(?:\.\d+)?{_EXP}$|^\.\d+{_EXP}$")
 _COMMA = re.compile(rf"^(?:\d{{1,3}}(?:\.\d{{3}})+|{_GROUP_OTHER}|\d+)(?:,\d+)?$|^,\d+$")
 
 
