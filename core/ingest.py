@@ -214,7 +214,6 @@ def _read_csv(data: bytes, name: str, limits: Limits) -> RawTable:
             "tab or '|'. Upload a CSV with a header row and one row per loan.")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=True)
     header: list[str] | None = None
-    header_row = 0
     rows: list[list[str]] = []
     numbers: list[int] = []
     last_line = 0  # where the record being read starts, for a quote left open
@@ -223,7 +222,7 @@ def _read_csv(data: bytes, name: str, limits: Limits) -> RawTable:
             if not any(cell.strip() for cell in record):
                 continue  # blank lines carry nothing; row numbers still count them
             if header is None:
-                header, header_row = record, record_number
+                header = record
                 _check_width(header, name, limits)
                 continue
             if len(numbers) >= limits.max_rows:
@@ -236,8 +235,9 @@ def _read_csv(data: bytes, name: str, limits: Limits) -> RawTable:
     except csv.Error as exc:
         raise RecoveryError(f"{name}: the row starting on line {last_line + 1} cannot be read "
                             f"as CSV ({exc}). Check the quotes on that line.") from None
-    assert header is not None  # data.strip() was not empty
-    del header_row
+    if header is None:
+        raise RecoveryError(f"{name} has no values, only separators or blank lines. Upload a "
+                            "CSV with a header row and one row per loan.")
     frame = _text_frame(header, rows, numbers, name)
     info = FileInfo(name, "csv", encoding, separator, None, (), len(frame), len(frame.columns))
     return RawTable(frame, info)
