@@ -63,9 +63,23 @@ def neutralise(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def whole_numbers_as_integers(df: pd.DataFrame) -> pd.DataFrame:
+    """Float columns holding only whole numbers, as integers: 62 is written as 62, not 62.0."""
+    out = df.copy()
+    for i in range(out.shape[1]):
+        col = out.iloc[:, i]
+        if pd.api.types.is_float_dtype(col.dtype):
+            values = col.to_numpy(dtype="float64", na_value=np.nan)
+            finite = values[~np.isnan(values)]
+            if len(finite) and np.all(np.isfinite(finite)) and np.all(finite == np.round(finite)) \
+                    and np.all(np.abs(finite) < 2**53):
+                out.isetitem(i, col.astype("Int64"))
+    return out
+
+
 def to_csv_bytes(df: pd.DataFrame) -> bytes:
     """Encode ``df`` as neutralised CSV in UTF-8 with a BOM, so Excel shows accents; no index."""
-    text = neutralise(df).to_csv(index=False, lineterminator="\r\n")
+    text = neutralise(whole_numbers_as_integers(df)).to_csv(index=False, lineterminator="\r\n")
     return text.encode("utf-8-sig")
 
 
@@ -118,6 +132,7 @@ def to_excel_bytes(df: pd.DataFrame, sheet_name: str = "Borrowers") -> bytes:
             f"Excel holds at most {EXCEL_MAX_ROWS - 1:,} rows and {EXCEL_MAX_COLS:,} columns; "
             f"this table has {len(df):,} rows and {df.shape[1]:,} columns. Download CSV instead."
         )
+    df = whole_numbers_as_integers(df)
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(title=_sheet_title(sheet_name))
     ws.append([_cell(ws, c if isinstance(c, str) else str(c)) for c in df.columns])

@@ -11,6 +11,7 @@ from core import explain, metrics, risk
 from core.config import RecoveryConfig
 from core.errors import RecoveryError
 from core.features import RATIOS, add_ratios, model_features
+from core.ingest import Portfolio
 from core.schema import COLLECTION_FIELDS, OUTCOME, PROTECTED_FIELDS, label
 from core.segmentation import Segments, fit_segments, high_risk_segments
 from core.strategy import assign_strategy, strategy_summary
@@ -57,6 +58,10 @@ class RecoveryResult:
     strategies: pd.DataFrame
     config: RecoveryConfig
     notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def table(self) -> pd.DataFrame:
+        """The download: every analysed borrower, their file row first, then the added columns."""
+        return self.scored.rename_axis("File_Row").reset_index()
 
     def metrics_dict(self) -> dict:
         """The Risk page's figures as plain JSON-ready values."""
@@ -152,11 +157,37 @@ def _fairness(df: pd.DataFrame, y: np.ndarray, flagged: np.ndarray, scores: np.n
     ).reset_index()
 
 
+def analysable_rows(portfolio: Portfolio, exclude_invalid: bool) -> pd.DataFrame:
+    """The rows to analyse; refuses a portfolio with invalid rows unless they are excluded."""
+    if portfolio.report.ok:
+        return portfolio.frame
+    if not exclude_invalid:
+        errors = portfolio.report.errors()
+        raise RecoveryError(
+            f"{len(portfolio.report.invalid_rows)} row(s) have errors ({errors[0].line()}"
+            f"{'; …' if len(errors) > 1 else ''}): fix the file, or exclude the invalid rows."
+        )
+    return portfolio.valid_rows()
+
+
+def analyse_portfolio(
+    portfolio: Portfolio, config: RecoveryConfig, exclude_invalid: bool = False
+) -> RecoveryResult:
+    """The app's and the command line's one path: check rows, then analyse."""
+    return analyse(analysable_rows(portfolio, exclude_invalid), config)
+
+
 def analyse(frame: pd.DataFrame, config: RecoveryConfig) -> RecoveryResult:
     """Segment, score every borrower out-of-fold, explain, and assign recovery strategies."""
     config = config.checked()
     if len(frame) == 0:
         raise RecoveryError("There are no borrowers to analyse: load a file with at least one row.")
+    clashes = [c for c in ADDED_COLUMNS if c in frame.columns]
+    if clashes:
+        raise RecoveryError(
+            f"The file already has column(s) {', '.join(clashes)}, which the analysis adds: rename "
+            "or remove them (is this a file this app exported?) and load it again."
+        )
     notes: list[str] = []
     df = add_ratios(frame) if config.preset != "seed" else frame
     segments = fit_segments(

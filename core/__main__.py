@@ -1,0 +1,99 @@
+"""Command line: `python -m core score INPUT -o OUTPUT [--preset seed] [--metrics FILE]`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from core.config import RecoveryConfig
+from core.errors import RecoveryError
+from core.export import to_csv_bytes, to_excel_bytes
+from core.ingest import load_portfolio
+from core.pipeline import analyse_portfolio
+
+EXIT_USER_ERROR = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    """Arguments of the command line."""
+    parser = argparse.ArgumentParser(
+        prog="python -m core", description="Score a loan portfolio and assign recovery strategies."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    score = commands.add_parser("score", help="annotate every borrower with segment, risk and strategy")
+    score.add_argument("input", type=Path, help="portfolio file (.csv or .xlsx)")
+    score.add_argument("-o", "--output", type=Path, required=True, help="annotated table (.csv or .xlsx)")
+    score.add_argument("--preset", choices=("recommended", "seed"), default="recommended",
+                       help="'seed' reproduces the notebook; default learns the real outcome")
+    score.add_argument("--metrics", type=Path, help="write the Risk page's metrics as JSON here")
+    score.add_argument("--sheet", help="Excel sheet to read (default: the first)")
+    score.add_argument("--drop-invalid", action="store_true",
+                       help="exclude rows with errors and write them to a side file")
+    score.add_argument("--invalid-output", type=Path,
+                       help="where --drop-invalid writes excluded rows (default: OUTPUT.invalid.csv)")
+    return parser
+
+
+def _read(path: Path) -> bytes:
+    """The input file's bytes, or a RecoveryError saying why it cannot be read."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise RecoveryError(f"Input file {path} does not exist: check the path.") from None
+    except IsADirectoryError:
+        raise RecoveryError(f"{path} is a folder, not a file: give the portfolio file.") from None
+    except OSError as error:
+        raise RecoveryError(f"Cannot read {path}: {error.strerror}.") from None
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Write bytes, or raise a RecoveryError naming the path."""
+    try:
+        path.write_bytes(data)
+    except OSError as error:
+        raise RecoveryError(f"Cannot write {path}: {error.strerror}.") from None
+
+
+def _table_bytes(path: Path, frame) -> bytes:
+    """Excel for .xlsx paths, CSV otherwise."""
+    if path.suffix.lower() == ".xlsx":
+        return to_excel_bytes(frame)
+    return to_csv_bytes(frame)
+
+
+def score(args: argparse.Namespace) -> str:
+    """Run the engine on a file; return the one-line summary."""
+    portfolio = load_portfolio(_read(args.input), args.input.name, sheet=args.sheet)
+    if not portfolio.report.ok and not args.drop_invalid:
+        raise RecoveryError(
+            "\n".join(portfolio.report.lines())
+            + f"\n{len(portfolio.report.invalid_rows)} invalid row(s): fix them, or rerun with "
+            "--drop-invalid to exclude them."
+        )
+    result = analyse_portfolio(portfolio, RecoveryConfig.named(args.preset), args.drop_invalid)
+    summary = f"Scored {len(result.scored)} borrowers with {result.risk.model_label}"
+    if not portfolio.report.ok:
+        side = args.invalid_output or args.output.with_name(args.output.stem + ".invalid.csv")
+        _write(side, to_csv_bytes(portfolio.invalid_rows()))
+        summary += f"; excluded {len(portfolio.report.invalid_rows)} invalid row(s), listed in {side}"
+    _write(args.output, _table_bytes(args.output, result.table()))
+    if args.metrics:
+        _write(args.metrics, json.dumps(result.metrics_dict(), indent=2, default=float).encode())
+    return summary + f"; wrote {args.output}."
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; user errors print their message and exit 2, never a traceback."""
+    args = _parser().parse_args(argv)
+    try:
+        print(score(args))
+    except RecoveryError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

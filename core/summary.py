@@ -1,0 +1,27 @@
+"""Tables the Data page shows: summary statistics and data quality per column."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+
+def describe(df: pd.DataFrame) -> pd.DataFrame:
+    """The notebook's describe(): count, mean, std, min, quartiles and max of numeric columns."""
+    numeric = df.select_dtypes("number")
+    if numeric.empty:
+        return pd.DataFrame()
+    return numeric.describe()
+
+
+def quality(df: pd.DataFrame) -> pd.DataFrame:
+    """Per column: dtype, non-null count, missing count and share, unique values."""
+    return pd.DataFrame(
+        {
+            "Column": df.columns,
+            "Type": [str(t) for t in df.dtypes],
+            "Non-null": df.notna().sum().to_numpy(),
+            "Missing": df.isna().sum().to_numpy(),
+            "Missing share": df.isna().mean().to_numpy() if len(df) else 0.0,
+            "Unique values": df.nunique().to_numpy(),
+        }
+    )

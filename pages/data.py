@@ -1,0 +1,87 @@
+"""Data: load a portfolio, check how its columns were understood, and what is wrong with it."""
+
+import streamlit as st
+
+from core.export import to_csv_bytes
+from core.ingest import suggest_mapping
+from core.schema import FIELDS, REQUIRED_FOR
+from core.summary import describe, quality
+from ui import state
+from ui.render import plain, run_or_stop
+
+NOT_IN_FILE = "(not in file)"
+
+st.title("📄 Data")
+
+upload = st.file_uploader("Upload your portfolio (CSV or Excel .xlsx)", type=["csv", "txt", "xlsx"])
+if upload is not None and upload.file_id != st.session_state.get("upload_id"):
+    st.session_state["upload_id"] = upload.file_id
+    state.set_source(state.Source(upload.name, upload.getvalue(), False))
+if not state.source().is_sample and st.button("Use the demo portfolio instead"):
+    st.session_state["upload_id"] = upload.file_id if upload is not None else None
+    state.use_sample()
+    st.rerun()
+
+portfolio = run_or_stop(state.portfolio)
+info = portfolio.info
+st.text(f"{info.name}: {info.rows:,} rows × {info.columns} columns, read as {info.format.upper()}"
+        + (f", encoding {info.encoding}" if info.encoding else "")
+        + (f", separator {info.separator!r}" if info.separator else "")
+        + (f", sheet {info.sheet!r}" if info.sheet else ""))
+if len(info.sheets) > 1:
+    sheet = st.selectbox("Sheet", info.sheets, index=info.sheets.index(info.sheet) if info.sheet else 0)
+    if sheet != info.sheet:
+        st.session_state["sheet"] = sheet
+        st.session_state["mapping"] = None
+        st.rerun()
+
+with st.expander("Column mapping", expanded=bool(portfolio.report.missing_fields)):
+    st.caption("Each field the app knows, and the column of your file it is read from. "
+               "Columns not mapped to a field are kept and passed through to the download.")
+    headers = list(portfolio.raw.columns) if portfolio.raw is not None else list(portfolio.frame.columns)
+    options = [NOT_IN_FILE, *headers]
+    required = {f for fields in REQUIRED_FOR.values() for f in fields}
+    chosen = {}
+    grid = st.columns(3)
+    for i, spec in enumerate(FIELDS):
+        current = portfolio.mapping.get(spec.name, NOT_IN_FILE)
+        label = spec.name + (" (required)" if spec.name in required else "")
+        pick = grid[i % 3].selectbox(label, options, index=options.index(current), key=f"map-{spec.name}")
+        if pick != NOT_IN_FILE:
+            chosen[spec.name] = pick
+    if chosen != portfolio.mapping:
+        st.session_state["mapping"] = chosen
+        st.rerun()
+    if st.session_state.get("mapping") is not None and st.button("Reset to the detected mapping"):
+        st.session_state["mapping"] = None
+        st.rerun()
+    if suggest_mapping(headers) == portfolio.mapping:
+        st.caption("Using the mapping detected from your headers.")
+
+report = portfolio.report
+st.subheader("Validation")
+if report.missing_fields:
+    st.info("Not in this file (the analysis skips what needs them): "
+            + plain(", ".join(report.missing_fields)))
+if not report.problems:
+    st.success("No problems found: every row can be analysed.")
+else:
+    st.dataframe(report.to_frame(), hide_index=True, width="stretch")
+if not report.ok:
+    invalid = len(report.invalid_rows)
+    st.warning(f"{invalid:,} row(s) have errors and cannot be analysed as they are. Fix them in "
+               "the file and upload it again, or exclude them.")
+    # a plain variable, not the widget's key: widget state is dropped on pages that don't draw it
+    st.session_state["exclude_invalid"] = st.checkbox(
+        f"Exclude the {invalid:,} invalid row(s) from the analysis",
+        value=st.session_state.get("exclude_invalid", False))
+    st.download_button("Download the invalid rows (CSV)", to_csv_bytes(portfolio.invalid_rows().reset_index()),
+                       file_name="invalid_rows.csv", mime="text/csv")
+    st.dataframe(portfolio.invalid_rows(), width="stretch")
+
+st.subheader("Preview")
+st.dataframe(portfolio.frame.head(100), width="stretch")
+st.subheader("Summary statistics")
+st.dataframe(describe(portfolio.frame), width="stretch")
+st.subheader("Data quality")
+st.dataframe(quality(portfolio.frame), hide_index=True, width="stretch")

@@ -1,0 +1,106 @@
+"""Risk: each borrower's probability of not being recovered, how far to trust it, and why."""
+
+import streamlit as st
+
+from core import report_charts
+from core.config import TARGET_LABELS
+from core.risk import MODEL_LABELS
+from core.schema import COLLECTION_FIELDS
+from ui import state
+from ui.render import plain, run_or_stop, show_notes
+
+# One sentence per metric on what it means for a collections team.
+MEANING = {
+    "roc_auc": "Chance that a randomly picked bad outcome scores higher than a good one (0.5 = coin toss).",
+    "pr_auc": "Average precision across all cut-offs: how clean the top of the worklist is.",
+    "gini": "2 × AUC − 1, the banking convention: 0 is random ranking, 1 is perfect.",
+    "ks": "Largest gap between the score distributions of bad and good outcomes.",
+    "brier": "Mean squared error of the probabilities: lower means the scores can be read as odds.",
+    "accuracy": "Share of borrowers whose high/low-risk flag matches what actually happened.",
+    "precision": "Of the borrowers flagged high-risk, the share that really went bad: wasted effort is the rest.",
+    "recall": "Of the borrowers who really went bad, the share the flag caught: the rest are missed losses.",
+    "f1": "Balance of precision and recall in one number.",
+}
+
+st.title("🎯 Recovery risk")
+config = state.config()
+seed = config.preset == "seed"
+
+if not seed:
+    c1, c2, c3 = st.columns(3)
+    targets = ["not_fully_recovered", "written_off"]
+    target = c1.selectbox("Predict", targets, index=targets.index(config.target)
+                          if config.target in targets else 0, format_func=TARGET_LABELS.get)
+    models = ["auto", *MODEL_LABELS]
+    model = c2.selectbox("Model", models, index=models.index(config.model),
+                         format_func=lambda m: "Best by cross-validated ROC-AUC" if m == "auto" else MODEL_LABELS[m])
+    collection = c3.checkbox("Also learn from collection-stage fields", value=config.use_collection_fields,
+                             help="Not recommended: see below.")
+    if (target, model, collection) != (config.target, config.model, config.use_collection_fields):
+        state.set_config(config.with_(target=target, model=model, use_collection_fields=collection))
+        st.rerun()
+
+result = run_or_stop(state.result)
+risk = result.risk
+show_notes(result.notes)
+st.markdown(
+    f"**What the score means:** {plain(risk.target_description)}. **Model:** {plain(risk.model_label)}"
+    + (", probabilities calibrated (sigmoid)" if risk.calibrated else "") + ". "
+    f"**Every borrower's score comes from a model that did not train on that borrower** "
+    f"({risk.n_folds}-fold stratified cross-validation), so the figures below are what to expect "
+    "on new borrowers."
+)
+if any(f in risk.excluded_features for f in COLLECTION_FIELDS):
+    st.caption("Collection-stage fields (collection attempts, method, legal action) are left out: they "
+               "are recorded during recovery, after the borrower is delinquent, so they leak the "
+               "outcome and are unknown for a new case. Gender is never a model input.")
+
+if risk.seed_split:
+    split = risk.seed_split
+    st.subheader("The notebook's evaluation (80/20 split)")
+    c = st.columns(4)
+    c[0].metric("Accuracy", f"{split['accuracy']:.3f}")
+    c[1].metric("Precision", f"{split['precision']:.3f}")
+    c[2].metric("ROC-AUC", f"{split['roc_auc']:.3f}")
+    c[3].metric("Test rows", split["test_rows"])
+    m = split["confusion"]
+    st.text(f"Confusion matrix on the test split: [[{m['tn']} {m['fp']}] [{m['fn']} {m['tp']}]]")
+    st.caption("The notebook's target is membership of a high-risk segment, which the model re-learns "
+               "from the same fields used to form the segments: high figures here do not mean the "
+               "model predicts actual recovery.")
+
+st.subheader("Out-of-fold performance")
+table = risk.metrics.assign(meaning=risk.metrics["metric"].map(MEANING))
+st.dataframe(
+    table[["label", "value", "fold_mean", "fold_std", "meaning"]].rename(columns={
+        "label": "Metric", "value": "All borrowers", "fold_mean": "Mean over folds",
+        "fold_std": "Spread (std) over folds", "meaning": "What it means for collections"}),
+    hide_index=True, width="stretch",
+    column_config={c: st.column_config.NumberColumn(format="%.3f")
+                   for c in ("All borrowers", "Mean over folds", "Spread (std) over folds")},
+)
+if not risk.comparison.empty:
+    st.subheader("Model comparison (same folds)")
+    st.dataframe(risk.comparison[["label", "roc_auc_fold_mean", "roc_auc_fold_std"]].rename(columns={
+        "label": "Model", "roc_auc_fold_mean": "ROC-AUC (mean over folds)",
+        "roc_auc_fold_std": "Spread (std)"}), hide_index=True, width="stretch")
+
+left, right = st.columns(2)
+left.plotly_chart(report_charts.roc_curve(result), width="stretch")
+right.plotly_chart(report_charts.precision_recall(result), width="stretch")
+left.plotly_chart(report_charts.calibration(result), width="stretch")
+right.plotly_chart(report_charts.gains(result), width="stretch")
+left.plotly_chart(report_charts.confusion(result), width="stretch")
+right.plotly_chart(report_charts.importance(result), width="stretch")
+
+if not risk.fairness.empty:
+    st.subheader("By gender")
+    st.caption("Gender is not a model input. Compare the share flagged high-risk with the actual "
+               "bad-outcome rate: a fair score flags each group roughly in line with its outcomes.")
+    st.dataframe(risk.fairness, hide_index=True, width="stretch")
+
+st.subheader("Why each borrower scores as they do")
+st.caption("Top three reasons per borrower: the fields that move this borrower's score the most "
+           "compared with a typical borrower of this portfolio.")
+st.dataframe(result.scored[["Risk_Score", "Recovery_Strategy", "Risk_Reasons"]].sort_values(
+    "Risk_Score", ascending=False).head(200), width="stretch")

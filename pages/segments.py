@@ -1,0 +1,46 @@
+"""Segments: groups of similar borrowers, named from what sets them apart."""
+
+import streamlit as st
+
+from core import report_charts
+from core.eda import segment_scatter
+from core.schema import NUMERIC_FIELDS, label
+from ui import state
+from ui.render import run_or_stop, show_notes
+
+st.title("🧩 Borrower segments")
+config = state.config()
+st.markdown(
+    "Borrowers are grouped with K-Means on standardised numeric fields (the notebook's method: "
+    "k = 4 on ten fields, 10 initialisations, random state 42). "
+    + ("Segment names are the notebook's, fixed by cluster number." if config.segment_naming == "seed"
+       else "Each segment is named after the fields on which it differs most from the whole "
+            "portfolio, so names stay right on any file and whatever the row order.")
+)
+
+portfolio = run_or_stop(state.portfolio)
+numeric_present = [f for f in NUMERIC_FIELDS if f in portfolio.frame.columns]
+left, right = st.columns([1, 2])
+k = left.slider("Number of segments (k)", 2, 8, config.n_segments)
+fields = right.multiselect(
+    "Fields to segment on", numeric_present,
+    default=[f for f in config.segment_features if f in numeric_present], format_func=label,
+)
+if (k, tuple(fields)) != (config.n_segments, config.segment_features):
+    state.set_config(run_or_stop(lambda: config.with_(n_segments=k, segment_features=tuple(fields))))
+    st.rerun()
+
+with st.expander("Help me choose k"):
+    st.caption("Silhouette: how well separated the segments are (higher is better). Inertia: how "
+               "tight they are; it always falls as k grows, so look for the bend (the elbow).")
+    st.plotly_chart(report_charts.k_choice(run_or_stop(state.k_diagnostics)), width="stretch")
+
+result = run_or_stop(state.result)
+show_notes(result.notes)
+st.plotly_chart(report_charts.segment_sizes(result), width="stretch")
+st.subheader("Segment profiles")
+st.caption("Mean of each field per segment, in the file's own units"
+           + (", with each segment's actual outcome rates." if "Not fully recovered rate"
+              in result.segments.profile else "."))
+st.dataframe(result.segments.profile, hide_index=True, width="stretch")
+st.plotly_chart(segment_scatter(result.scored), width="stretch")

@@ -1,0 +1,53 @@
+"""Strategy: a recovery strategy per borrower, what it covers, and the table to act on."""
+
+import streamlit as st
+
+from core import report_charts
+from core.export import to_csv_bytes, to_excel_bytes
+from core.strategy import worklist
+from ui import state
+from ui.render import money, run_or_stop, show_notes
+
+st.title("📋 Recovery strategies")
+config = state.config()
+st.markdown(
+    "Each borrower gets the notebook's strategy for their risk score: "
+    f"**above {config.legal_threshold:.2f}** → legal notices, **{config.settlement_threshold:.2f} to "
+    f"{config.legal_threshold:.2f}** → settlement offers, **below {config.settlement_threshold:.2f}** → "
+    "automated reminders. Scores are out-of-fold: no borrower was scored by a model trained on them."
+)
+with st.expander("Adjust thresholds"):
+    settlement, legal = st.slider("Settlement from / legal above", 0.0, 1.0,
+                                  (config.settlement_threshold, config.legal_threshold), 0.01)
+    if (settlement, legal) != (config.settlement_threshold, config.legal_threshold):
+        state.set_config(run_or_stop(lambda: config.with_(settlement_threshold=settlement,
+                                                          legal_threshold=legal)))
+        st.rerun()
+
+result = run_or_stop(state.result)
+show_notes(result.notes)
+summary = result.strategies
+cols = st.columns(len(summary))
+for col, row in zip(cols, summary.itertuples(index=False)):
+    col.metric(row[0], f"{row.Borrowers:,} borrowers",
+               f"{money(getattr(row, 'Outstanding', None))} outstanding", delta_color="off")
+st.plotly_chart(report_charts.strategy_mix(result), width="stretch")
+st.dataframe(summary, hide_index=True, width="stretch")
+
+st.subheader("Worklist")
+st.caption("Most urgent strategy first, then the most outstanding at risk (risk score × outstanding).")
+table = result.table()
+st.dataframe(worklist(table, config).head(1000), hide_index=True, width="stretch")
+portfolio = state.portfolio()
+excluded = len(portfolio.report.invalid_rows) if st.session_state.get("exclude_invalid") else 0
+st.text(f"The download holds all {len(table):,} analysed borrowers with their segment, risk score, "
+        "strategy and reasons." + (f" {excluded:,} invalid row(s) were excluded; download them on "
+                                    "the Data page." if excluded else ""))
+c1, c2 = st.columns(2)
+c1.download_button("Download CSV", to_csv_bytes(table), file_name="recovery_strategies.csv",
+                   mime="text/csv", type="primary")
+if len(table) <= 100_000:
+    c2.download_button("Download Excel", to_excel_bytes(table), file_name="recovery_strategies.xlsx",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+else:
+    c2.caption("Excel download is offered up to 100,000 rows; use CSV for this file.")

@@ -1,0 +1,44 @@
+"""Smart Loan Recovery: entry point. Page config, sidebar data status, navigation."""
+
+import streamlit as st
+
+from core.config import RecoveryConfig
+from core.errors import RecoveryError
+from ui import state
+from ui.render import plain
+
+st.set_page_config(page_title="Smart Loan Recovery", page_icon="💼", layout="wide")
+state.init()
+
+PAGES = [
+    st.Page("pages/home.py", title="Overview", icon="🏠", default=True),
+    st.Page("pages/data.py", title="Data", icon="📄"),
+    st.Page("pages/explore.py", title="Explore", icon="📊"),
+    st.Page("pages/segments.py", title="Segments", icon="🧩"),
+    st.Page("pages/risk.py", title="Risk", icon="🎯"),
+    st.Page("pages/strategy.py", title="Strategy", icon="📋"),
+]
+
+with st.sidebar:
+    st.subheader("Loaded data")
+    source = state.source()
+    st.text(source.name)
+    try:
+        loaded = state.portfolio()
+        st.text(f"{loaded.info.rows:,} rows × {loaded.info.columns} columns")
+        if not loaded.report.ok:
+            excluded = st.session_state.get("exclude_invalid", False)
+            verb = "excluded" if excluded else "need attention on the Data page"
+            st.warning(f"{len(loaded.report.invalid_rows):,} invalid rows {verb}.")
+    except RecoveryError as error:  # a bad upload must not break navigation
+        st.error(plain(error))
+    st.divider()
+    presets = {"recommended": "Recommended (learns real outcomes)", "seed": "Notebook (seed) method"}
+    current = state.config().preset
+    chosen = st.radio("Method", list(presets), format_func=presets.get,
+                      index=list(presets).index(current), key="preset_choice")
+    if chosen != current:
+        state.set_config(RecoveryConfig.named(chosen))
+        st.rerun()
+
+st.navigation(PAGES).run()

@@ -1,0 +1,44 @@
+"""Safe rendering helpers: text from an upload is never read as Markdown or HTML."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import TypeVar
+
+import streamlit as st
+
+from core.errors import RecoveryError
+
+T = TypeVar("T")
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def plain(text: object) -> str:
+    """Escape Markdown so file names, headers and values show exactly as written."""
+    return _MARKDOWN.sub(r"\\\1", str(text)).replace("\n", "  \n")
+
+
+def run_or_stop(step: Callable[[], T]) -> T:
+    """Run an engine call; on a user error show its message on the page and stop the page."""
+    try:
+        return step()
+    except RecoveryError as error:
+        st.error(plain(error), icon="⚠️")
+        st.stop()
+
+
+def money(value: float | None) -> str:
+    """1234567.8 -> '1,234,568'."""
+    return "—" if value is None else f"{value:,.0f}"
+
+
+def share(value: float | None) -> str:
+    """0.4213 -> '42.1%'."""
+    return "—" if value is None else f"{value:.1%}"
+
+
+def show_notes(notes: tuple[str, ...]) -> None:
+    """What the analysis assumed or skipped, in plain words."""
+    for note in notes:
+        st.info(plain(note), icon="ℹ️")
