@@ -9,7 +9,6 @@ decimal comma).
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -100,42 +99,64 @@ def _default_style(separator: str | None) -> Style | None:
     return None
 
 
+def _classify(cell: str, percent: bool) -> str | tuple[str, float | None, float | None]:
+    """Problem wording, or (sign, value as dot style, value as comma style) for one cell."""
+    if cell.strip().lower() in _NON_FINITE:
+        return NOT_FINITE
+    parts = clean(cell, percent)
+    if parts is None:
+        return TEXT
+    sign, body = parts
+    dot, comma = read_as(body, "dot"), read_as(body, "comma")
+    if dot is None and comma is None:
+        return TEXT
+    return sign, dot, comma
+
+
 def parse_column(cells: pd.Series, separator: str | None, percent: bool = False) -> ParsedColumn:
     """Parse a text column strictly; every unreadable cell is reported, none is guessed."""
+    text = cells.astype("str").str.strip()
+    present = text.notna() & (text != "")
+    # Fast path for the common, unambiguous shapes: 123 and 12.39 (not 1.234).
+    integer = present & text.str.fullmatch(r"[+-]?\d+").fillna(False).astype(bool)
+    decimal = (present & text.str.fullmatch(r"[+-]?\d+\.\d+").fillna(False).astype(bool)
+               & ~text.str.fullmatch(r"[+-]?\d{1,3}\.\d{3}").fillna(False).astype(bool))
+    fast = integer | decimal
     values = pd.Series(np.nan, index=cells.index, dtype="float64")
+    values[fast] = text[fast].astype("float64")
+    readings: dict[object, tuple[str, float | None, float | None]] = {}
     bad: dict[int, str] = {}
-    readings: dict[int, tuple[str, float | None, float | None]] = {}
-    for row, cell in cells.items():
-        if not isinstance(cell, str) or not cell.strip():
-            continue
-        if cell.strip().lower() in _NON_FINITE:
-            bad[row] = NOT_FINITE
-            continue
-        parts = clean(cell, percent)
-        if parts is None:
-            bad[row] = TEXT
-            continue
-        sign, body = parts
-        readings[row] = (sign, read_as(body, "dot"), read_as(body, "comma"))
-        if readings[row][1] is None and readings[row][2] is None:
-            bad[row] = TEXT
-            del readings[row]
-    style = _choose_style(readings, separator)
+    slow = text[present & ~fast]
+    classified = {cell: _classify(cell, percent) for cell in slow.unique()}
+    for row, cell in slow.items():
+        outcome = classified[cell]
+        if isinstance(outcome, str):
+            bad[row] = outcome
+        else:
+            readings[row] = outcome
+    style = _choose_style(readings, separator, extra_dot=int(decimal.sum()))
+    if style != "dot":  # a decimal point is wrong in a decimal-comma column
+        values[decimal] = np.nan
+        bad.update(dict.fromkeys(decimal.index[decimal], INCONSISTENT))
+    slow_values: dict[object, float] = {}
     for row, (sign, dot, comma) in readings.items():
         value = _pick(dot, comma, style)
         if isinstance(value, str):
             bad[row] = value
-        elif not math.isfinite(value):
-            bad[row] = NOT_FINITE
         else:
-            values[row] = -value if sign == "-" else value
-    return ParsedColumn(values, bad, style)
+            slow_values[row] = -value if sign == "-" else value
+    if slow_values:
+        values[list(slow_values)] = list(slow_values.values())
+    infinite = values.index[np.isinf(values.to_numpy())]
+    values[infinite] = np.nan
+    bad.update(dict.fromkeys(infinite, NOT_FINITE))
+    return ParsedColumn(values, dict(sorted(bad.items())), style)
 
 
-def _choose_style(readings: dict[int, tuple[str, float | None, float | None]],
-                  separator: str | None) -> Style | None:
+def _choose_style(readings: dict[object, tuple[str, float | None, float | None]],
+                  separator: str | None, extra_dot: int = 0) -> Style | None:
     """The column's style: the one its unambiguous values use, else the separator's."""
-    only_dot = sum(1 for _, d, c in readings.values() if d is not None and c is None)
+    only_dot = extra_dot + sum(1 for _, d, c in readings.values() if d is not None and c is None)
     only_comma = sum(1 for _, d, c in readings.values() if c is not None and d is None)
     if only_dot > only_comma:
         return "dot"

@@ -92,44 +92,44 @@ class _Collector:
     """Gathers rows per (column, problem) in the order problems are found."""
 
     def __init__(self) -> None:
-        self.found: dict[tuple[str, str, str], list[tuple[int, str]]] = {}
+        self.found: dict[tuple[str, str, str], list[pd.Series]] = {}
 
     def add(self, column: str, problem: str, severity: str, rows: Iterable[int],
             raw: pd.Series | None = None) -> None:
-        """Record that ``rows`` of ``column`` have ``problem``."""
+        """Record that ``rows`` of ``column`` have ``problem``; ``raw`` gives the examples."""
         rows = list(rows)
         if not rows:
             return
-        bucket = self.found.setdefault((column, problem, severity), [])
-        for row in rows:
-            value = raw[row] if raw is not None else None
-            bucket.append((row, value if isinstance(value, str) else ""))
+        values = raw.loc[rows] if raw is not None else pd.Series("", index=rows, dtype="str")
+        self.found.setdefault((column, problem, severity), []).append(values)
+
+    def _hits(self, key: tuple[str, str, str]) -> pd.Series:
+        """All rows recorded under ``key`` with their raw values, in row order."""
+        return pd.concat(self.found[key]).sort_index()
 
     def problems(self) -> tuple[Problem, ...]:
         """The collected problems, errors first, then in schema order."""
         order = {name: i for i, name in enumerate(schema.BY_NAME)}
-        items = sorted(self.found.items(),
-                       key=lambda kv: (kv[0][2] != ERROR, order.get(kv[0][0], len(order))))
+        keys = sorted(self.found, key=lambda k: (k[2] != ERROR, order.get(k[0], len(order))))
         result = []
-        for (column, problem, severity), hits in items:
-            hits = sorted(hits)
-            examples: list[str] = []
-            for _, value in hits:
-                if value and value not in examples and len(examples) < EXAMPLES:
-                    examples.append(value)
+        for column, problem, severity in keys:
+            hits = self._hits((column, problem, severity))
+            shown = hits.dropna()
+            examples = tuple(v for v in shown[shown != ""].unique()[:EXAMPLES])
             result.append(Problem(column, problem, len(hits),
-                                  tuple(r for r, _ in hits[:FIRST_ROWS]), severity,
-                                  tuple(examples)))
+                                  tuple(int(r) for r in hits.index[:FIRST_ROWS]), severity,
+                                  examples))
         return tuple(result)
 
     def row_notes(self) -> dict[int, tuple[str, ...]]:
         """Per row, the errors that make it invalid, as 'Column: problem'."""
         notes: dict[int, list[str]] = {}
-        for (column, problem, severity), hits in self.found.items():
+        for (column, problem, severity), parts in self.found.items():
             if severity != ERROR:
                 continue
-            for row, _ in hits:
-                notes.setdefault(row, []).append(f"{column}: {problem}")
+            for part in parts:
+                for row in part.index:
+                    notes.setdefault(int(row), []).append(f"{column}: {problem}")
         return {row: tuple(reasons) for row, reasons in sorted(notes.items())}
 
 
@@ -173,24 +173,19 @@ def _canonical_spelling(value: str) -> str:
 def _check_category(spec: schema.Field, raw: pd.Series, found: _Collector) -> pd.Series:
     """Read a category field, reading case/space variants as the allowed spelling."""
     allowed = {_canonical_spelling(a): a for a in spec.allowed}
-    values = raw.copy()
-    variants: dict[str, list[int]] = {}
-    unknown: list[int] = []
-    for row, cell in raw.items():
-        if not isinstance(cell, str):
-            continue
-        canonical = allowed.get(_canonical_spelling(cell))
-        if canonical is None:
-            unknown.append(row)
-        elif canonical != cell:
-            values[row] = canonical
-            variants.setdefault(canonical, []).append(row)
-    for canonical, rows in variants.items():
-        found.add(spec.name, f"written differently, read as '{canonical}'", WARNING, rows, raw)
-    found.add(spec.name, UNKNOWN, WARNING, unknown, raw)
-    missing = raw.index[raw.isna()]
+    present = raw.dropna()
+    canonical = {cell: allowed.get(_canonical_spelling(cell)) for cell in present.unique()}
+    read_as = present.map(canonical)
+    unknown = read_as.isna()
+    found.add(spec.name, UNKNOWN, WARNING, present.index[unknown], raw)
+    variant = ~unknown & (read_as != present)
+    for spelling in sorted(set(read_as[variant])):
+        rows = present.index[variant & (read_as == spelling)]
+        found.add(spec.name, f"written differently, read as '{spelling}'", WARNING, rows, raw)
     wording = MISSING_OUTCOME if spec.name == schema.OUTCOME else MISSING_IMPUTED
-    found.add(spec.name, wording, WARNING, missing)
+    found.add(spec.name, wording, WARNING, raw.index[raw.isna()])
+    values = raw.copy()
+    values[variant.index[variant]] = read_as[variant]
     return values.astype("str")
 
 
