@@ -143,8 +143,7 @@ def _decode(data: bytes, name: str) -> tuple[str, str]:
     try:
         text = data.decode(encoding)
     except (UnicodeDecodeError, LookupError) as exc:
-        raise RecoveryError(f"{name} is not valid {encoding} text ({exc.reason if hasattr(exc, 'reason') else exc}). "
-                            f"{_SAVE_AS}") from None
+        raise RecoveryError(f"{name} is not valid {encoding} text. {_SAVE_AS}") from None
     if "\x00" in text:
         raise RecoveryError(f"{name} contains NUL characters, so it is not a text table. "
                             f"{_SAVE_AS}")
@@ -181,7 +180,7 @@ def _refuse_binary(text: str, name: str) -> None:
     sample = text[:100_000]
     controls = sum(1 for ch in sample
                    if ch not in "\t\r\n" and unicodedata.category(ch) in ("Cc", "Cs", "Co"))
-    if controls > max(2, len(sample) // 200) or "\ufffd" in sample[:1]:
+    if controls > max(2, len(sample) // 200):
         raise RecoveryError(f"{name} looks like binary data, not a text table. {_SAVE_AS}")
 
 

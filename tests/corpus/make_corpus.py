@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import random
+import re
 import zipfile
 from collections.abc import Callable
 from datetime import datetime
@@ -110,7 +111,11 @@ def fixed_zip(data: bytes) -> bytes:
         for member in source.infolist():
             info = zipfile.ZipInfo(member.filename, date_time=FIXED_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
-            target.writestr(info, source.read(member.filename))
+            content = source.read(member.filename)
+            if member.filename == "docProps/core.xml":  # openpyxl stamps the save time here
+                content = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2024-01-01T00:00:00Z",
+                                 content)
+            target.writestr(info, content)
     return out.getvalue()
 
 
