@@ -34,11 +34,8 @@ with st.sidebar:
         st.error(plain(error))
     st.divider()
     presets = {"recommended": "Recommended (learns real outcomes)", "seed": "Notebook (seed) method"}
-    current = state.config().preset
-    chosen = st.radio("Method", list(presets), format_func=presets.get,
-                      index=list(presets).index(current), key="preset_choice")
-    if chosen != current:
-        state.set_config(RecoveryConfig.named(chosen))
-        st.rerun()
+    st.radio("Method", list(presets), format_func=presets.get,
+             index=list(presets).index(state.config().preset), key="preset_choice",
+             on_change=lambda: state.set_config(RecoveryConfig.named(st.session_state["preset_choice"])))
 
 st.navigation(PAGES).run()
