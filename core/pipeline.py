@@ -12,6 +12,7 @@ from core.config import RecoveryConfig
 from core.errors import RecoveryError
 from core.features import RATIOS, add_ratios, model_features
 from core.ingest import Portfolio
+from core.validate import require_fields
 from core.schema import COLLECTION_FIELDS, OUTCOME, PROTECTED_FIELDS, label
 from core.segmentation import Segments, fit_segments, high_risk_segments
 from core.strategy import assign_strategy, strategy_summary
@@ -182,6 +183,7 @@ def analyse(frame: pd.DataFrame, config: RecoveryConfig) -> RecoveryResult:
     config = config.checked()
     if len(frame) == 0:
         raise RecoveryError("There are no borrowers to analyse: load a file with at least one row.")
+    require_fields(frame, "analyse")
     clashes = [c for c in ADDED_COLUMNS if c in frame.columns]
     if clashes:
         raise RecoveryError(

@@ -99,6 +99,7 @@ REQUIRED_FOR: dict[str, tuple[str, ...]] = {
     "segment": ("Monthly_Income", "Loan_Amount"),
     "score": ("Outstanding_Loan_Amount",),
     "strategy": ("Outstanding_Loan_Amount",),
+    "analyse": ("Monthly_Income", "Loan_Amount", "Outstanding_Loan_Amount"),
 }
 
 

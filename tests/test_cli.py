@@ -1,0 +1,131 @@
+"""`python -m core score`: the same engine as the app, one line and exit 2 on user errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from core.config import SEED_STRATEGIES
+from sample_data.generate import generate_portfolio
+
+ROOT = Path(__file__).resolve().parent.parent
+ADDED = ["Borrower_Segment", "Segment_Name", "Risk_Score", "Predicted_High_Risk", "Recovery_Strategy",
+         "Risk_Reasons"]
+
+
+def _cli(*args: str | Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "core", *map(str, args)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def portfolio_csv(tmp_path_factory) -> Path:
+    frame, _ = generate_portfolio(n=400, seed=21)
+    frame.loc[0, "Loan_ID"] = "00123"
+    path = tmp_path_factory.mktemp("cli") / "portfolio.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def _read(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype={"Borrower_ID": str, "Loan_ID": str}, encoding="utf-8-sig")
+
+
+def test_score_writes_every_borrower_with_strategies_and_metrics(portfolio_csv, tmp_path):
+    out, metrics = tmp_path / "scored.csv", tmp_path / "metrics.json"
+    run = _cli("score", portfolio_csv, "-o", out, "--metrics", metrics)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("Scored 400 borrowers with ")
+    scored, original = _read(out), _read(portfolio_csv)
+    assert len(scored) == 400
+    assert list(scored.columns[1:22]) == list(original.columns)
+    assert set(ADDED) <= set(scored.columns)
+    assert scored["Loan_ID"].iloc[0] == "00123"
+    assert scored["Age"].tolist() == original["Age"].tolist()
+    assert scored["Risk_Score"].between(0, 1).all()
+    assert set(scored["Recovery_Strategy"]) <= set(SEED_STRATEGIES)
+    assert (scored["Predicted_High_Risk"] == (scored["Risk_Score"] > 0.5).astype(int)).all()
+    figures = json.loads(metrics.read_text())
+    assert figures["preset"] == "recommended"
+    assert figures["target"] == "not_fully_recovered"
+    assert figures["borrowers_scored"] == 400
+    assert set(figures["out_of_fold"]) == {"roc_auc", "pr_auc", "gini", "ks", "brier", "accuracy",
+                                           "precision", "recall", "f1"}
+    assert 0.6 < figures["out_of_fold"]["roc_auc"]["value"] < 1
+    assert len(figures["model_comparison"]) == 3
+    assert not {"Gender", "Collection_Attempts", "Collection_Method", "Legal_Action_Taken"} & set(
+        figures["features"])
+
+
+def test_seed_preset_reports_the_notebook_split(portfolio_csv, tmp_path):
+    out, metrics = tmp_path / "seed.xlsx", tmp_path / "seed.json"
+    run = _cli("score", portfolio_csv, "-o", out, "--preset", "seed", "--metrics", metrics)
+    assert run.returncode == 0, run.stderr
+    figures = json.loads(metrics.read_text())
+    assert figures["target"] == "segment"
+    assert figures["seed_split"]["test_rows"] == 80
+    assert figures["features"] == ["Age", "Monthly_Income", "Loan_Amount", "Loan_Tenure", "Interest_Rate",
+                                   "Collateral_Value", "Outstanding_Loan_Amount", "Monthly_EMI",
+                                   "Num_Missed_Payments", "Days_Past_Due"]
+    sheet = openpyxl.load_workbook(out).active
+    header = [c.value for c in sheet[1]]
+    assert set(ADDED) <= set(header)
+    assert sheet.max_row == 401
+    names = {row[header.index("Segment_Name")] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert names <= {"Moderate Income, High Loan Burden", "High Income, Low Default Risk",
+                     "Moderate Income, Medium Risk", "High Loan, Higher Default Risk"}
+
+
+def test_invalid_rows_fail_strictly_and_can_be_dropped(tmp_path):
+    frame, _ = generate_portfolio(n=300, seed=22)
+    frame = frame.astype({"Age": "object", "Loan_ID": "object"})
+    frame.loc[4, "Age"] = 130
+    frame.loc[7, "Loan_ID"] = frame.loc[8, "Loan_ID"]
+    source = tmp_path / "dirty.csv"
+    frame.to_csv(source, index=False)
+    out = tmp_path / "out.csv"
+
+    strict = _cli("score", source, "-o", out)
+    assert strict.returncode == 2
+    assert "Traceback" not in strict.stderr
+    assert "Age: age outside 18-100 in 1 row (row 6)" in strict.stderr
+    assert "Loan_ID: duplicate" in strict.stderr and "rows 9, 10" in strict.stderr
+    assert "--drop-invalid" in strict.stderr
+    assert not out.exists()
+
+    dropped = _cli("score", source, "-o", out, "--drop-invalid")
+    assert dropped.returncode == 0, dropped.stderr
+    assert "excluded 3 invalid row(s)" in dropped.stdout
+    assert len(_read(out)) == 297
+    side = _read(tmp_path / "out.invalid.csv")
+    assert len(side) == 3
+    assert side["Problems"].str.contains("Age").sum() == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "does not exist"),
+        (b"", "is empty"),
+        (b"\x00\x01\x02garbage\xff" * 50, "error: "),
+        (b"Borrower_ID,Age\nB1,40\nB2,41\n",
+         "Cannot analyse: the portfolio has no Monthly income (Monthly_Income), Loan amount "
+         "(Loan_Amount), Outstanding (Outstanding_Loan_Amount) columns"),
+    ],
+)
+def test_user_errors_print_one_message_and_exit_2(tmp_path, content, message):
+    source = tmp_path / "input.csv"
+    if content is not None:
+        source.write_bytes(content)
+    run = _cli("score", source, "-o", tmp_path / "out.csv")
+    assert run.returncode == 2
+    assert message in run.stderr
+    assert run.stderr.startswith("error: ")
+    assert "Traceback" not in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1
