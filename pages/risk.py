@@ -42,7 +42,7 @@ if not seed:
 
 result = run_or_stop(state.result)
 risk = result.risk
-show_notes(result.notes)
+show_notes(result.notes, state.excluded_rows())
 st.markdown(
     f"**What the score means:** {plain(risk.target_description)}. **Model:** {plain(risk.model_label)}"
     + (", probabilities calibrated (sigmoid)" if risk.calibrated else "") + ". "

@@ -36,7 +36,7 @@ with st.expander("Help me choose k"):
     st.plotly_chart(report_charts.k_choice(run_or_stop(state.k_diagnostics)), width="stretch")
 
 result = run_or_stop(state.result)
-show_notes(result.notes)
+show_notes(result.notes, state.excluded_rows())
 st.plotly_chart(report_charts.segment_sizes(result), width="stretch")
 st.subheader("Segment profiles")
 st.caption("Mean of each field per segment, in the file's own units"

@@ -25,7 +25,7 @@ with st.expander("Adjust thresholds"):
         st.rerun()
 
 result = run_or_stop(state.result)
-show_notes(result.notes)
+show_notes(result.notes, state.excluded_rows())
 summary = result.strategies
 cols = st.columns(len(summary))
 for col, row in zip(cols, summary.itertuples(index=False)):
@@ -38,8 +38,7 @@ st.subheader("Worklist")
 st.caption("Most urgent strategy first, then the most outstanding at risk (risk score × outstanding).")
 table = result.table()
 st.dataframe(worklist(table, config).head(1000), hide_index=True, width="stretch")
-portfolio = state.portfolio()
-excluded = len(portfolio.report.invalid_rows) if st.session_state.get("exclude_invalid") else 0
+excluded = state.excluded_rows()
 st.text(f"The download holds all {len(table):,} analysed borrowers with their segment, risk score, "
         "strategy and reasons." + (f" {excluded:,} invalid row(s) were excluded; download them on "
                                     "the Data page." if excluded else ""))

@@ -193,6 +193,9 @@ def test_upload_with_invalid_rows_must_be_excluded_explicitly():
     assert not at.error
     assert at.dataframe[0].value["Borrowers"].sum() == 297
     assert any("3 invalid row(s) were excluded" in t for t in _texts(at.text))
+    assert "This analysis excludes 3 invalid row(s)" in _texts(at.warning)[0]
+    _visit(at, "pages/risk.py")
+    assert "This analysis excludes 3 invalid row(s)" in _texts(at.warning)[0]
 
 
 def test_semicolon_file_with_renamed_headers_is_mapped():

@@ -38,7 +38,10 @@ def share(value: float | None) -> str:
     return "—" if value is None else f"{value:.1%}"
 
 
-def show_notes(notes: tuple[str, ...]) -> None:
-    """What the analysis assumed or skipped, in plain words."""
+def show_notes(notes: tuple[str, ...], excluded_rows: int = 0) -> None:
+    """What the analysis assumed, skipped or excluded, in plain words."""
+    if excluded_rows:
+        st.warning(f"This analysis excludes {excluded_rows:,} invalid row(s); they are listed and "
+                   "downloadable on the Data page.")
     for note in notes:
         st.info(plain(note), icon="ℹ️")

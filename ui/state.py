@@ -106,6 +106,13 @@ def result() -> RecoveryResult:
     return _analyse(*_key(), st.session_state.get("exclude_invalid", False), config())
 
 
+def excluded_rows() -> int:
+    """How many invalid rows the analysis leaves out."""
+    if not st.session_state.get("exclude_invalid", False):
+        return 0
+    return len(portfolio().report.invalid_rows)
+
+
 def k_diagnostics() -> pd.DataFrame:
     """Silhouette and inertia for k = 2..8 on the current segmentation fields."""
     c = config()
