@@ -1,0 +1,55 @@
+"""The seed preset reproduces the notebook on the notebook's own file (skipped when it is absent)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.config import RecoveryConfig
+
+NOTEBOOK_CSV = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "loan-recovery.csv"
+
+pytestmark = pytest.mark.skipif(
+    not NOTEBOOK_CSV.exists(), reason="the notebook's loan-recovery.csv is not beside this clone"
+)
+
+NOTEBOOK_NAMES = {
+    0: "Moderate Income, High Loan Burden",
+    1: "High Income, Low Default Risk",
+    2: "Moderate Income, Medium Risk",
+    3: "High Loan, Higher Default Risk",
+}
+
+
+@pytest.fixture(scope="module")
+def notebook_result(run_analysis):
+    df = pd.read_csv(NOTEBOOK_CSV, dtype={"Borrower_ID": str, "Loan_ID": str})
+    return run_analysis(df, RecoveryConfig.seed())
+
+
+def test_seed_split_matches_the_notebook(notebook_result):
+    split = notebook_result.risk.seed_split
+    c = split["confusion"]
+    assert split["test_rows"] == 100
+    assert c["tn"] + c["fp"] == 38, c
+    assert c["fn"] + c["tp"] == 62, c
+    assert split["accuracy"] == pytest.approx(0.92, abs=0.02)
+
+
+def test_segments_match_the_notebook(notebook_result):
+    assert np.bincount(notebook_result.segments.ids).tolist() == [172, 51, 141, 136]
+    assert notebook_result.segments.names == NOTEBOOK_NAMES
+    scored = notebook_result.scored
+    for i, name in NOTEBOOK_NAMES.items():
+        assert (scored.loc[scored["Borrower_Segment"] == i, "Segment_Name"] == name).all()
+
+
+def test_strategies_use_the_notebooks_labels(notebook_result):
+    assert set(notebook_result.scored["Recovery_Strategy"]) <= {
+        "Immediate legal notices & aggressive recovery attempts",
+        "Settlement offers & repayment plans",
+        "Automated reminders & monitoring",
+    }
