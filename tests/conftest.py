@@ -66,8 +66,9 @@ def known_result(known_portfolio) -> RecoveryResult:
 
 @pytest.fixture(scope="session")
 def variant_frame(demo_frame) -> pd.DataFrame:
-    """The demo portfolio without Collateral_Value and with 30 outcomes not yet known."""
+    """The demo portfolio without Collateral_Value, 30 outcomes not yet known, a filtered-looking index."""
     df = demo_frame.drop(columns=["Collateral_Value"])
+    df.index = df.index * 10 + 7
     df.loc[df.index[::20], "Recovery_Status"] = np.nan
     return df
 

@@ -28,9 +28,12 @@ def test_scored_frame_keeps_every_row_in_order_and_adds_the_columns(default_resu
     assert scored[list(demo_frame.columns)].equals(demo_frame)
 
 
-def test_scored_frame_keeps_a_non_default_index(demo_frame, default_result):
-    # the engine must not reset the caller's index: join-back relies on it
-    assert default_result.scored.index.equals(demo_frame.index)
+def test_scored_frame_keeps_a_non_default_index(variant_result, variant_frame):
+    # a filtered upload keeps its own row labels: joining results back relies on them
+    scored = variant_result.scored
+    assert scored.index.equals(variant_frame.index)
+    assert scored["Borrower_ID"].tolist() == variant_frame["Borrower_ID"].tolist()
+    assert scored["Risk_Score"].notna().all()
 
 
 def test_predicted_high_risk_is_score_above_one_half(default_result):
