@@ -80,7 +80,7 @@ def score(args: argparse.Namespace) -> str:
         summary += f"; excluded {len(portfolio.report.invalid_rows)} invalid row(s), listed in {side}"
     _write(args.output, _table_bytes(args.output, result.table()))
     if args.metrics:
-        _write(args.metrics, json.dumps(result.metrics_dict(), indent=2, default=float).encode())
+        _write(args.metrics, json.dumps(result.metrics_dict(), indent=2, default=float, allow_nan=False).encode())
     return summary + f"; wrote {args.output}."
 
 

@@ -85,4 +85,6 @@ class RecoveryConfig:
             raise RecoveryError(f"High-risk threshold {self.flag_threshold} must be between 0 and 1.")
         if len(self.strategy_labels) != 3 or not all(s.strip() for s in self.strategy_labels):
             raise RecoveryError("Give three non-empty recovery strategy labels.")
+        if len(set(self.strategy_labels)) != 3:
+            raise RecoveryError("Give three different recovery strategy labels.")
         return self

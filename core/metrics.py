@@ -36,7 +36,7 @@ CURVE_POINTS = 200
 def ks_statistic(y: np.ndarray, scores: np.ndarray) -> float:
     """Largest gap between the score distributions of bad and good outcomes."""
     fpr, tpr, _ = roc_curve(y, scores)
-    return float(np.max(tpr - fpr))
+    return float(np.max(np.abs(tpr - fpr)))
 
 
 def score_metrics(y: np.ndarray, scores: np.ndarray, threshold: float) -> dict[str, float]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from core import explain, metrics, risk
 from core.config import RecoveryConfig
@@ -86,7 +87,9 @@ class RecoveryResult:
             "model_comparison": r.comparison.to_dict(orient="records"),
             "seed_split": r.seed_split,
             "segments": {int(k): v for k, v in self.segments.names.items()},
-            "strategies": self.strategies.to_dict(orient="records"),
+            "strategies": self.strategies.astype(object)
+            .where(self.strategies.notna(), None)
+            .to_dict(orient="records"),
             "notes": list(self.notes),
         }
 
@@ -139,8 +142,10 @@ def _excluded(df: pd.DataFrame, config: RecoveryConfig, used: list[str]) -> dict
     return reasons
 
 
-def _fairness(df: pd.DataFrame, y: np.ndarray, flagged: np.ndarray, scores: np.ndarray) -> pd.DataFrame:
-    """Per gender: share flagged high-risk against the actual bad-outcome rate."""
+def _fairness(
+    df: pd.DataFrame, y: np.ndarray, flagged: np.ndarray, scores: np.ndarray, target: str
+) -> pd.DataFrame:
+    """Per gender: share flagged high-risk against the actual rate of what the score predicts."""
     if "Gender" not in df.columns:
         return pd.DataFrame()
     frame = pd.DataFrame(
@@ -152,7 +157,8 @@ def _fairness(df: pd.DataFrame, y: np.ndarray, flagged: np.ndarray, scores: np.n
         {
             "Borrowers": grouped.size(),
             "Share flagged high-risk": grouped["flagged"].mean(),
-            "Actual bad-outcome rate": grouped["bad"].mean(),
+            ("Share in a high-risk segment" if target == "segment" else "Actual bad-outcome rate"):
+                grouped["bad"].mean(),
             "Mean risk score": grouped["score"].mean(),
         }
     ).reset_index()
@@ -178,9 +184,8 @@ def analyse_portfolio(
     return analyse(analysable_rows(portfolio, exclude_invalid), config)
 
 
-def analyse(frame: pd.DataFrame, config: RecoveryConfig) -> RecoveryResult:
-    """Segment, score every borrower out-of-fold, explain, and assign recovery strategies."""
-    config = config.checked()
+def _check_input(frame: pd.DataFrame) -> None:
+    """Raise RecoveryError for a frame the analysis cannot take."""
     if len(frame) == 0:
         raise RecoveryError("There are no borrowers to analyse: load a file with at least one row.")
     require_fields(frame, "analyse")
@@ -190,33 +195,39 @@ def analyse(frame: pd.DataFrame, config: RecoveryConfig) -> RecoveryResult:
             f"The file already has column(s) {', '.join(clashes)}, which the analysis adds: rename "
             "or remove them (is this a file this app exported?) and load it again."
         )
-    notes: list[str] = []
-    df = add_ratios(frame) if config.preset != "seed" else frame
-    segments = fit_segments(
-        df, _segment_fields(df, config, notes), config.n_segments, config.random_state,
-        config.segment_naming,
-    )
-    for name, n in segments.imputed.items():
-        notes.append(f"{n} missing {label(name)} value(s) filled with the median for segmentation.")
-    target = _target(df, config, segments, notes)
-    risk.check_target(target, config.n_folds)
-    numeric, categorical = model_features(df, config.model_features, config.use_collection_fields)
-    if not numeric and not categorical:
-        raise RecoveryError("None of the model's input fields are in this file: map them on the Data page.")
-    X = df[numeric + categorical]
-    y = target.y
-    known = ~np.isnan(y)
-    unknown_count = int((~known).sum())
-    if unknown_count:
+
+
+def _input_notes(X: pd.DataFrame, y: np.ndarray) -> list[str]:
+    """Plain notes on borrowers without an outcome and on values imputed inside the model."""
+    notes = []
+    unknown = int(np.isnan(y).sum())
+    if unknown:
         notes.append(
-            f"{unknown_count} borrower(s) have no outcome: they are scored by the fold models "
+            f"{unknown} borrower(s) have no outcome: they are scored by the fold models "
             "but not used for training or metrics."
         )
-    for name in numeric:
+    for name in X.columns:
         missing = int(X[name].isna().sum())
         if missing and name not in RATIOS:
             notes.append(f"{missing} missing {label(name)} value(s) imputed inside the model.")
+    return notes
 
+
+def scoring_order(X: pd.DataFrame, y: np.ndarray) -> np.ndarray:
+    """A row order that depends only on the model's inputs and target.
+
+    Folds and bootstrap samples follow row positions, so scoring in this order gives every
+    borrower the same score however the file's rows are sorted; fields the model does not use
+    (collection fields, IDs) cannot move anyone between folds.
+    """
+    values = X.assign(_target=y)
+    return np.argsort(pd.util.hash_pandas_object(values, index=False).to_numpy(), kind="stable")
+
+
+def _fit_and_score(
+    X: pd.DataFrame, y: np.ndarray, numeric: list[str], categorical: list[str], config: RecoveryConfig
+) -> tuple[pd.DataFrame, risk.OutOfFold, str]:
+    """Compare the candidates when asked, then the chosen model's out-of-fold run."""
     if config.model == "auto" or config.preset != "seed":
         comparison, runs = risk.compare_models(
             X, y, numeric, categorical, config.n_folds, config.random_state
@@ -231,9 +242,50 @@ def analyse(frame: pd.DataFrame, config: RecoveryConfig) -> RecoveryResult:
         )
     else:
         run = runs[kind]
-    scores = run.scores
+    return comparison, run, kind
+
+
+def analyse(frame: pd.DataFrame, config: RecoveryConfig) -> RecoveryResult:
+    """Segment, score every borrower out-of-fold, explain, and assign recovery strategies."""
+    config = config.checked()
+    _check_input(frame)
+    notes: list[str] = []
+    df = add_ratios(frame) if config.preset != "seed" else frame
+    segments = fit_segments(
+        df, _segment_fields(df, config, notes), config.n_segments, config.random_state,
+        config.segment_naming,
+    )
+    for name, n in segments.imputed.items():
+        notes.append(f"{n} missing {label(name)} value(s) filled with the median for segmentation.")
+    target = _target(df, config, segments, notes)
+    risk.check_target(target, config.n_folds)
+    numeric, categorical = model_features(df, config.model_features, config.use_collection_fields)
+    if not numeric and not categorical:
+        raise RecoveryError("None of the model's input fields are in this file: map them on the Data page.")
+    X, y = df[numeric + categorical], target.y
+    notes += _input_notes(X, y)
+
+    # The seed preset keeps the notebook's file order; otherwise the order is value-based.
+    order = np.arange(len(df)) if config.preset == "seed" else scoring_order(X, y)
+    X_sorted, y_sorted = X.iloc[order], y[order]
+    # HistGradientBoosting's OpenMP threads spin when the cores are busy (other sessions);
+    # one thread gives identical results at a fraction of the wall time there.
+    with threadpool_limits(limits=1, user_api="openmp"):
+        comparison, run, kind = _fit_and_score(X_sorted, y_sorted, numeric, categorical, config)
+        importance = explain.held_out_importance(run, X_sorted, y_sorted, config.random_state)
+        effects = np.empty((len(X), X.shape[1]))
+        effects[order] = explain.reason_effects(run, X_sorted)
+        seed_split = (
+            risk.seed_split_metrics(X, y, numeric, config.random_state)
+            if config.preset == "seed" else None
+        )
+    scores = np.empty(len(X))
+    scores[order] = run.scores
+    fold = np.empty(len(X), dtype=int)
+    fold[order] = run.fold
     flagged = (scores > config.flag_threshold).astype(int)
 
+    known = ~np.isnan(y)
     yk, sk = y[known].astype(int), scores[known]
     outstanding = (
         df["Outstanding_Loan_Amount"].to_numpy(dtype="float64", na_value=np.nan)
@@ -250,21 +302,17 @@ def analyse(frame: pd.DataFrame, config: RecoveryConfig) -> RecoveryResult:
         calibrated=config.calibrate,
         n_folds=config.n_folds,
         scored_with_outcome=int(known.sum()),
-        metrics=metrics.metrics_table(yk, sk, run.fold[known], config.flag_threshold),
+        metrics=metrics.metrics_table(yk, sk, fold[known], config.flag_threshold),
         confusion=metrics.confusion(yk, sk, config.flag_threshold),
         comparison=comparison,
         roc=metrics.roc_points(yk, sk),
         pr=metrics.pr_points(yk, sk),
         calibration=metrics.calibration_table(yk, sk),
         gains=metrics.gains_table(yk, sk, None if outstanding is None else outstanding[known]),
-        importance=explain.held_out_importance(run, X, y, config.random_state),
-        fairness=_fairness(df, y, flagged, scores),
-        seed_split=(
-            risk.seed_split_metrics(X, y, numeric, config.random_state)
-            if config.preset == "seed" else None
-        ),
+        importance=importance,
+        fairness=_fairness(df, y, flagged, scores, target.kind),
+        seed_split=seed_split,
     )
-    effects = explain.reason_effects(run, X)
 
     scored = frame.copy()
     scored["Borrower_Segment"] = segments.ids

@@ -101,12 +101,15 @@ def make_model(
 
 
 def _estimator(kind: str, random_state: int) -> ClassifierMixin:
-    """The bare classifier; the Random Forest has the notebook's hyperparameters."""
+    """The bare classifier; the Random Forest has the notebook's hyperparameters (but n_jobs)."""
     if kind == "random_forest":
         return RandomForestClassifier(
             n_estimators=200, max_depth=8, min_samples_split=10, min_samples_leaf=4,
             max_features="sqrt", class_weight="balanced", random_state=random_state,
-            bootstrap=True, oob_score=True, n_jobs=-1,
+            bootstrap=True, oob_score=True,
+            # n_jobs=1, not the notebook's -1: parallel predict_proba sums the trees in thread
+            # order, so the same file could give scores differing in the last digit.
+            n_jobs=1,
         )
     if kind == "gradient_boosting":
         return HistGradientBoostingClassifier(

@@ -64,12 +64,6 @@ def test_metrics_dict_is_json_and_has_out_of_fold_auc(default_result):
     assert len(figures["model_comparison"]) == 3
 
 
-@pytest.mark.xfail(
-    reason="core/pipeline.py metrics_dict passes strategy_summary's NaN 'Mean risk score' / "
-    "'Actual not-fully-recovered rate' of an empty strategy through; the CLI then writes NaN, "
-    "which is not JSON",
-    strict=True,
-)
 def test_metrics_dict_is_strict_json_when_a_strategy_is_empty(default_result):
     config = default_result.config.with_(legal_threshold=1.0)  # nobody scores above 1
     scored = default_result.scored.copy()

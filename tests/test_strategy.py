@@ -66,11 +66,6 @@ def test_blank_label_is_refused():
         RecoveryConfig().with_(strategy_labels=(LEGAL, "  ", REMINDERS))
 
 
-@pytest.mark.xfail(
-    reason="core/config.py checked() accepts duplicate strategy labels; strategy_summary then "
-    "counts the shared group twice, so its totals exceed the portfolio",
-    strict=True,
-)
 def test_duplicate_labels_are_refused():
     with pytest.raises(RecoveryError, match="label"):
         RecoveryConfig().with_(strategy_labels=("Call", "Call", "SMS"))
