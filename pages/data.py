@@ -11,14 +11,20 @@ from ui.render import plain, run_or_stop
 
 NOT_IN_FILE = "(not in file)"
 
-st.title("📄 Data")
 
-upload = st.file_uploader("Upload your portfolio (CSV or Excel .xlsx)", type=["csv", "txt", "xlsx"])
-if upload is not None and upload.file_id != st.session_state.get("upload_id"):
-    st.session_state["upload_id"] = upload.file_id
-    state.set_source(state.Source(upload.name, upload.getvalue(), False))
+def _on_upload() -> None:
+    """Switch to the uploaded file before the page (and the sidebar) runs; back to the demo on clear."""
+    upload = st.session_state["upload"]
+    if upload is None:
+        state.use_sample()
+    else:
+        state.set_source(state.Source(upload.name, upload.getvalue(), False))
+
+
+st.title("📄 Data")
+st.file_uploader("Upload your portfolio (CSV or Excel .xlsx)", type=["csv", "txt", "xlsx"],
+                 key="upload", on_change=_on_upload)
 if not state.source().is_sample and st.button("Use the demo portfolio instead"):
-    st.session_state["upload_id"] = upload.file_id if upload is not None else None
     state.use_sample()
     st.rerun()
 
