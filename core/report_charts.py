@@ -113,9 +113,21 @@ def confusion(result: RecoveryResult) -> go.Figure:
     return _layout(fig, f"Confusion matrix (score > {result.config.flag_threshold:.2f})")
 
 
+def _wrap(text: str, width: int = 24) -> str:
+    """Break a long label into lines so axis labels stay horizontal."""
+    lines, line = [], ""
+    for word in _safe(text).split():
+        if line and len(line) + len(word) >= width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    return "<br>".join([*lines, line])
+
+
 def strategy_mix(result: RecoveryResult) -> go.Figure:
     """Borrowers and outstanding per recovery strategy."""
-    table = result.strategies
+    table = result.strategies.assign(**{"Recovery strategy": lambda t: t["Recovery strategy"].map(_wrap)})
     money = "Outstanding" in table
     fig = make_subplots(rows=1, cols=2 if money else 1,
                         subplot_titles=["Borrowers", "Outstanding"] if money else ["Borrowers"])

@@ -28,9 +28,10 @@ result = run_or_stop(state.result)
 show_notes(result.notes, state.excluded_rows())
 summary = result.strategies
 cols = st.columns(len(summary))
-for col, row in zip(cols, summary.itertuples(index=False)):
-    col.metric(row[0], f"{row.Borrowers:,} borrowers",
-               f"{money(getattr(row, 'Outstanding', None))} outstanding", delta_color="off")
+for col, row in zip(cols, summary.to_dict(orient="records")):
+    col.metric(row["Recovery strategy"], f"{row['Borrowers']:,} borrowers")
+    if "Outstanding" in row:
+        col.text(f"{money(row['Outstanding'])} outstanding")
 st.plotly_chart(report_charts.strategy_mix(result), width="stretch")
 st.dataframe(summary, hide_index=True, width="stretch")
 
