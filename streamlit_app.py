@@ -11,12 +11,12 @@ st.set_page_config(page_title="Smart Loan Recovery", page_icon="💼", layout="w
 state.init()
 
 PAGES = [
-    st.Page("pages/home.py", title="Overview", icon="🏠", default=True),
-    st.Page("pages/data.py", title="Data", icon="📄"),
-    st.Page("pages/explore.py", title="Explore", icon="📊"),
-    st.Page("pages/segments.py", title="Segments", icon="🧩"),
-    st.Page("pages/risk.py", title="Risk", icon="🎯"),
-    st.Page("pages/strategy.py", title="Strategy", icon="📋"),
+    st.Page("app_pages/home.py", title="Overview", icon="🏠", default=True),
+    st.Page("app_pages/data.py", title="Data", icon="📄"),
+    st.Page("app_pages/explore.py", title="Explore", icon="📊"),
+    st.Page("app_pages/segments.py", title="Segments", icon="🧩"),
+    st.Page("app_pages/risk.py", title="Risk", icon="🎯"),
+    st.Page("app_pages/strategy.py", title="Strategy", icon="📋"),
 ]
 
 with st.sidebar:

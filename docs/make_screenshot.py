@@ -69,11 +69,7 @@ def main() -> int:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
             page = browser.new_page(viewport={"width": args.width, "height": args.height})
             expect.set_options(timeout=180_000)
-            # enter through the home page and the sidebar, as a user does: a deep link as the
-            # first request to a fresh server runs the page without streamlit_app.py (pages/
-            # makes Streamlit start in its v1 multipage mode until st.navigation has run once)
-            page.goto(url + "/")
-            page.get_by_role("link", name=args.page.capitalize(), exact=True).click()
+            page.goto(f"{url}/{args.page}")
             expect(page.get_by_role("heading", name=HEADINGS[args.page])).to_be_visible()
             done = page.locator('[data-testid="stException"], [data-testid="stPlotlyChart"]')
             expect(done.first).to_be_visible()

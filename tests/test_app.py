@@ -14,7 +14,7 @@ from sample_data.generate import generate_portfolio
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 TIMEOUT = 300
-PAGES = ("pages/data.py", "pages/explore.py", "pages/segments.py", "pages/risk.py", "pages/strategy.py")
+PAGES = ("app_pages/data.py", "app_pages/explore.py", "app_pages/segments.py", "app_pages/risk.py", "app_pages/strategy.py")
 
 
 def _app() -> AppTest:
@@ -49,7 +49,7 @@ def sample_app() -> AppTest:
 def uploaded_app() -> AppTest:
     """An app session after uploading a 300-borrower CSV."""
     at = _app()
-    _visit(at, "pages/data.py")
+    _visit(at, "app_pages/data.py")
     frame, _ = generate_portfolio(n=300, seed=5)
     at.file_uploader[0].upload("branch_export.csv", _csv(frame), "text/csv")
     at.run()
@@ -75,8 +75,8 @@ def test_every_page_renders_on_the_sample(sample_app):
 
 
 def test_data_page_shows_preview_statistics_and_quality(sample_app):
-    at = _visit(sample_app, "pages/data.py")
-    assert [s.value for s in at.subheader] == ["Validation", "Preview", "Summary statistics", "Data quality"]
+    at = _visit(sample_app, "app_pages/data.py")
+    assert [s.value for s in at.main.subheader] == ["Validation", "Preview", "Summary statistics", "Data quality"]
     assert "No problems found: every row can be analysed." in _texts(at.success)
     preview, describe, quality = at.dataframe[-3:]
     assert len(preview.value) == 100
@@ -87,7 +87,7 @@ def test_data_page_shows_preview_statistics_and_quality(sample_app):
 
 
 def test_explore_page_has_kpis_and_every_notebook_chart(sample_app):
-    at = _visit(sample_app, "pages/explore.py")
+    at = _visit(sample_app, "app_pages/explore.py")
     labels = [m.label for m in at.metric]
     assert labels[:5] == ["Borrowers", "Total outstanding", "Fully recovered", "Partially recovered",
                           "Written off"]
@@ -98,7 +98,7 @@ def test_explore_page_has_kpis_and_every_notebook_chart(sample_app):
 
 
 def test_segments_page_shows_four_named_segments(sample_app):
-    at = _visit(sample_app, "pages/segments.py")
+    at = _visit(sample_app, "app_pages/segments.py")
     assert at.slider[0].value == 4
     profile = at.dataframe[0].value
     assert len(profile) == 4
@@ -108,7 +108,7 @@ def test_segments_page_shows_four_named_segments(sample_app):
 
 
 def test_segments_page_changes_k(sample_app):
-    at = _visit(sample_app, "pages/segments.py")
+    at = _visit(sample_app, "app_pages/segments.py")
     at.slider[0].set_value(3).run()
     assert len(at.dataframe[0].value) == 3
     at.slider[0].set_value(4).run()
@@ -116,7 +116,7 @@ def test_segments_page_changes_k(sample_app):
 
 
 def test_risk_page_reports_out_of_fold_metrics_and_excluded_fields(sample_app):
-    at = _visit(sample_app, "pages/risk.py")
+    at = _visit(sample_app, "app_pages/risk.py")
     markdown = " ".join(_texts(at.markdown))
     assert "did not train on that borrower" in markdown
     assert "Probability the loan was not fully recovered" in markdown
@@ -133,7 +133,7 @@ def test_risk_page_reports_out_of_fold_metrics_and_excluded_fields(sample_app):
 
 
 def test_strategy_page_uses_the_notebook_labels_and_offers_downloads(sample_app):
-    at = _visit(sample_app, "pages/strategy.py")
+    at = _visit(sample_app, "app_pages/strategy.py")
     summary = at.dataframe[0].value
     assert list(summary["Recovery strategy"]) == list(SEED_STRATEGIES)
     assert summary["Borrowers"].sum() == 2000
@@ -147,11 +147,11 @@ def test_strategy_page_uses_the_notebook_labels_and_offers_downloads(sample_app)
 def test_seed_preset_shows_the_notebook_evaluation():
     at = _app()
     at.sidebar.radio[0].set_value("seed").run()
-    _visit(at, "pages/risk.py")
+    _visit(at, "app_pages/risk.py")
     assert "The notebook's evaluation (80/20 split)" in _texts(at.subheader)
     assert {m.label for m in at.metric} >= {"Accuracy", "Precision", "ROC-AUC", "Test rows"}
     assert next(m.value for m in at.metric if m.label == "Test rows") == "400"
-    _visit(at, "pages/segments.py")
+    _visit(at, "app_pages/segments.py")
     names = set(at.dataframe[0].value["Segment"])
     assert names == {"Moderate Income, High Loan Burden", "High Income, Low Default Risk",
                      "Moderate Income, Medium Risk", "High Loan, Higher Default Risk"}
@@ -165,7 +165,7 @@ def test_upload_replaces_the_sample_on_every_page(uploaded_app):
     for page in PAGES:
         _visit(at, page)
         assert not at.error, f"{page}: {_texts(at.error)}"
-    _visit(at, "pages/strategy.py")
+    _visit(at, "app_pages/strategy.py")
     assert at.dataframe[0].value["Borrowers"].sum() == 300
 
 
@@ -175,7 +175,7 @@ def test_upload_with_invalid_rows_must_be_excluded_explicitly():
     frame.loc[[3, 10], "Days_Past_Due"] = -5
     frame.loc[20, "Days_Past_Due"] = "soon"
     at = _app()
-    _visit(at, "pages/data.py")
+    _visit(at, "app_pages/data.py")
     at.file_uploader[0].upload("with_errors.csv", _csv(frame), "text/csv")
     at.run()
     assert any("3 row(s) have errors" in w for w in _texts(at.warning))
@@ -184,17 +184,17 @@ def test_upload_with_invalid_rows_must_be_excluded_explicitly():
     assert set(problems["Severity"]) == {"error"}
     assert "5, 12" in " ".join(problems["First rows"])  # spreadsheet rows of data rows 3 and 10
 
-    _visit(at, "pages/strategy.py")
+    _visit(at, "app_pages/strategy.py")
     assert any("3 row(s) have errors" in e for e in _texts(at.error))
 
-    _visit(at, "pages/data.py")
+    _visit(at, "app_pages/data.py")
     at.checkbox[0].check().run()
-    _visit(at, "pages/strategy.py")
+    _visit(at, "app_pages/strategy.py")
     assert not at.error
     assert at.dataframe[0].value["Borrowers"].sum() == 297
     assert any("3 invalid row(s) were excluded" in t for t in _texts(at.text))
     assert "This analysis excludes 3 invalid row(s)" in _texts(at.warning)[0]
-    _visit(at, "pages/risk.py")
+    _visit(at, "app_pages/risk.py")
     assert "This analysis excludes 3 invalid row(s)" in _texts(at.warning)[0]
 
 
@@ -204,7 +204,7 @@ def test_semicolon_file_with_renamed_headers_is_mapped():
                                     "Monthly_EMI": "EMI"})
     data = renamed.to_csv(index=False, sep=";", decimal=",").encode("cp1252")
     at = _app()
-    _visit(at, "pages/data.py")
+    _visit(at, "app_pages/data.py")
     at.file_uploader[0].upload("export;semicolon.csv", data, "text/csv")
     at.run()
     assert not at.exception
@@ -219,7 +219,7 @@ def test_semicolon_file_with_renamed_headers_is_mapped():
 
 def test_a_bad_file_shows_a_message_not_a_traceback():
     at = _app()
-    _visit(at, "pages/data.py")
+    _visit(at, "app_pages/data.py")
     at.file_uploader[0].upload("garbage.csv", bytes(range(256)) * 10, "text/csv")
     at.run()
     assert not at.exception
@@ -232,7 +232,7 @@ def test_a_bad_file_shows_a_message_not_a_traceback():
 def test_uploaded_text_is_not_rendered_as_markdown():
     frame, _ = generate_portfolio(n=120, seed=4)
     at = _app()
-    _visit(at, "pages/data.py")
+    _visit(at, "app_pages/data.py")
     at.file_uploader[0].upload("**bold** [x](http://e.vil).csv", _csv(frame), "text/csv")
     at.run()
     assert any(t.startswith("**bold** [x](http://e.vil).csv: 120 rows") for t in _texts(at.text))
@@ -243,7 +243,7 @@ def test_excel_upload_is_read():
     buffer = io.BytesIO()
     frame.to_excel(buffer, index=False, sheet_name="Loans")
     at = _app()
-    _visit(at, "pages/data.py")
+    _visit(at, "app_pages/data.py")
     at.file_uploader[0].upload("loans.xlsx", buffer.getvalue(),
                                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     at.run()

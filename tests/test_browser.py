@@ -137,6 +137,12 @@ def test_upload_analyse_and_download_strategies(app_url, browser, tmp_path):
         sidebar = page.locator('[data-testid="stSidebar"]')
         exceptions = page.locator('[data-testid="stException"]')
 
+        # a deep link as the very first request still runs the app's entry script
+        page.goto(app_url + "/data")
+        expect(page.get_by_role("heading", name="📄 Data")).to_be_visible()
+        expect(sidebar.get_by_text("Demo portfolio (bundled sample)")).to_be_visible()
+        expect(exceptions).to_have_count(0)
+
         # home page, with the bundled demo portfolio loaded
         page.goto(app_url + "/")
         expect(page.get_by_role("heading", name="Smart Loan Recovery")).to_be_visible()

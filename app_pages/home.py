@@ -34,5 +34,5 @@ cols[1].metric("Total outstanding", money(figures["total_outstanding"]))
 cols[2].metric("Fully recovered", share(figures["share_fully_recovered"]))
 cols[3].metric("Written off", share(figures["share_written_off"]))
 
-st.page_link("pages/data.py", label="Check or replace the data", icon="📄")
-st.page_link("pages/strategy.py", label="Go straight to recovery strategies", icon="📋")
+st.page_link("app_pages/data.py", label="Check or replace the data", icon="📄")
+st.page_link("app_pages/strategy.py", label="Go straight to recovery strategies", icon="📋")
