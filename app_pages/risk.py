@@ -5,7 +5,7 @@ import streamlit as st
 from core import report_charts
 from core.config import TARGET_LABELS
 from core.risk import MODEL_LABELS
-from core.schema import COLLECTION_FIELDS
+from core.schema import COLLECTION_FIELDS, label
 from ui import state
 from ui.render import plain, run_or_stop, show_notes
 
@@ -50,6 +50,8 @@ st.markdown(
     f"({risk.n_folds}-fold stratified cross-validation), so the figures below are what to expect "
     "on new borrowers."
 )
+used = [label(f) for f in risk.numeric_features + risk.categorical_features]
+st.caption("Learns from: " + plain(", ".join(used)) + ".")
 if any(f in risk.excluded_features for f in COLLECTION_FIELDS):
     st.caption("Collection-stage fields (collection attempts, method, legal action) are left out: they "
                "are recorded during recovery, after the borrower is delinquent, so they leak the "
@@ -90,6 +92,13 @@ left.plotly_chart(report_charts.roc_curve(result), width="stretch")
 right.plotly_chart(report_charts.precision_recall(result), width="stretch")
 left.plotly_chart(report_charts.calibration(result), width="stretch")
 right.plotly_chart(report_charts.gains(result), width="stretch")
+with st.expander("Gains and lift by score decile"):
+    st.dataframe(risk.gains.rename(columns={
+        "decile": "Decile (1 = riskiest)", "borrowers": "Borrowers", "mean_score": "Mean score",
+        "bad_rate": "Bad-outcome rate", "bads": "Bad outcomes", "bad_outstanding": "Outstanding of bad outcomes",
+        "lift": "Lift", "cum_share_of_bads": "Cumulative share of bad outcomes",
+        "cum_share_of_bad_outstanding": "Cumulative share of their outstanding"}),
+        hide_index=True, width="stretch")
 left.plotly_chart(report_charts.confusion(result), width="stretch")
 right.plotly_chart(report_charts.importance(result), width="stretch")
 

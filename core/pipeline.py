@@ -11,7 +11,13 @@ from threadpoolctl import threadpool_limits
 from core import explain, metrics, risk
 from core.config import RecoveryConfig
 from core.errors import RecoveryError
-from core.features import RATIOS, add_ratios, model_features
+from core.features import (
+    RATIOS,
+    RECOMMENDED_CATEGORICAL,
+    RECOMMENDED_NUMERIC,
+    add_ratios,
+    model_features,
+)
 from core.ingest import Portfolio
 from core.validate import require_fields
 from core.schema import COLLECTION_FIELDS, OUTCOME, PROTECTED_FIELDS, label
@@ -213,6 +219,15 @@ def _input_notes(X: pd.DataFrame, y: np.ndarray) -> list[str]:
     return notes
 
 
+def _absent_model_fields(df: pd.DataFrame, config: RecoveryConfig) -> list[str]:
+    """Fields the configured model would use that the file does not have (ratios left aside)."""
+    wanted = config.model_features
+    if wanted is None:
+        wanted = RECOMMENDED_NUMERIC + RECOMMENDED_CATEGORICAL
+        wanted += COLLECTION_FIELDS if config.use_collection_fields else ()
+    return [label(f) for f in wanted if f not in df.columns and f not in RATIOS]
+
+
 def scoring_order(X: pd.DataFrame, y: np.ndarray) -> np.ndarray:
     """A row order that depends only on the model's inputs and target.
 
@@ -264,6 +279,9 @@ def analyse(frame: pd.DataFrame, config: RecoveryConfig) -> RecoveryResult:
         raise RecoveryError("None of the model's input fields are in this file: map them on the Data page.")
     X, y = df[numeric + categorical], target.y
     notes += _input_notes(X, y)
+    absent = _absent_model_fields(df, config)
+    if absent:
+        notes.append(f"The model learns without {', '.join(absent)}: not in this file.")
 
     # The seed preset keeps the notebook's file order; otherwise the order is value-based.
     order = np.arange(len(df)) if config.preset == "seed" else scoring_order(X, y)

@@ -128,8 +128,12 @@ def test_risk_page_reports_out_of_fold_metrics_and_excluded_fields(sample_app):
     assert any("leak the outcome" in c for c in _texts(at.caption))
     comparison = at.dataframe[1].value
     assert len(comparison) == 3
-    fairness = at.dataframe[2].value
+    gains = next(d.value for d in at.dataframe if "Lift" in d.value.columns)
+    assert list(gains["Decile (1 = riskiest)"]) == list(range(1, 11))
+    assert gains["Lift"].iloc[0] > 1.5
+    fairness = next(d.value for d in at.dataframe if "Gender" in d.value.columns)
     assert set(fairness["Gender"]) == {"Female", "Male"}
+    assert any(c.startswith("Learns from: Age, Monthly income") for c in _texts(at.caption))
 
 
 def test_strategy_page_uses_the_notebook_labels_and_offers_downloads(sample_app):
