@@ -55,7 +55,7 @@ KPI_STATUSES: dict[str, str] = {
 # --------------------------------------------------------------------------- helpers
 
 
-def _safe(text: object) -> str:
+def plain_label(text: object) -> str:
     """Render an uploaded value as plain text: plotly interprets a subset of HTML in labels."""
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
@@ -133,7 +133,7 @@ def _box_stats(values: np.ndarray) -> dict[str, float]:
     }
 
 
-def _layout(fig: go.Figure, title: str, subtitle: str | None = None, **axes: str) -> go.Figure:
+def layout(fig: go.Figure, title: str, subtitle: str | None = None, **axes: str) -> go.Figure:
     """Apply the house template, a title and axis titles."""
     title_spec: dict = {"text": title}
     if subtitle:
@@ -242,7 +242,7 @@ def correlation_heatmap(df: pd.DataFrame) -> go.Figure:
     ))
     fig.update_yaxes(autorange="reversed", showgrid=False)
     fig.update_xaxes(showgrid=False)
-    return _layout(fig, "Feature correlation matrix")
+    return layout(fig, "Feature correlation matrix")
 
 
 def _counts(series: pd.Series, column: str, max_categories: int = MAX_CATEGORIES) -> pd.Series:
@@ -265,7 +265,7 @@ def category_distribution(df: pd.DataFrame, column: str) -> go.Figure:
     _require_columns(df, title, [column])
     counts = _counts(df[column], column)
     colours = _colour_map(list(counts.index))
-    x = [_safe(v) for v in counts.index]
+    x = [plain_label(v) for v in counts.index]
     fig = go.Figure(go.Bar(
         x=x, y=counts.to_numpy(), text=counts.to_numpy(), texttemplate="%{text:,}",
         textposition="outside", cliponaxis=False,
@@ -274,7 +274,7 @@ def category_distribution(df: pd.DataFrame, column: str) -> go.Figure:
     ))
     fig.update_layout(showlegend=False)
     fig.update_xaxes(type="category")
-    return _layout(fig, title, xaxis=schema.label(column), yaxis="Borrowers")
+    return layout(fig, title, xaxis=schema.label(column), yaxis="Borrowers")
 
 
 def loan_amount_distribution(df: pd.DataFrame, bins: int = HIST_BINS) -> go.Figure:
@@ -302,7 +302,7 @@ def loan_amount_distribution(df: pd.DataFrame, bins: int = HIST_BINS) -> go.Figu
     fig.update_layout(bargap=0.02)
     fig.update_xaxes(title_text=schema.label("Loan_Amount"), row=2, col=1)
     fig.update_yaxes(title_text="Borrowers", row=2, col=1)
-    return _layout(fig, "Loan amount distribution",
+    return layout(fig, "Loan amount distribution",
                    subtitle=f"{stats['n']:,} borrowers in {bins} bins")
 
 
@@ -333,7 +333,7 @@ def _grouped_scatter(shown: pd.DataFrame, x: str, y: str, group: str | None,
     for value in order:
         part = shown[(groups == value).to_numpy()]
         traces.append(go.Scatter(
-            x=part[x].to_numpy(), y=part[y].to_numpy(), mode="markers", name=_safe(value),
+            x=part[x].to_numpy(), y=part[y].to_numpy(), mode="markers", name=plain_label(value),
             marker={"color": colours[value], "opacity": 0.6}, hovertemplate=hover,
         ))
     return traces
@@ -346,8 +346,8 @@ def _scatter(df: pd.DataFrame, x: str, y: str, title: str, max_points: int,
     shown, subtitle = _xy_sample(df, x, y, [group] if group else [], max_points)
     fig = go.Figure(_grouped_scatter(shown, x, y, group, order_column))
     if group:
-        fig.update_layout(legend_title_text=_safe(legend_title or schema.label(group)))
-    return _layout(fig, title, subtitle=subtitle, xaxis=schema.label(x), yaxis=schema.label(y))
+        fig.update_layout(legend_title_text=plain_label(legend_title or schema.label(group)))
+    return layout(fig, title, subtitle=subtitle, xaxis=schema.label(x), yaxis=schema.label(y))
 
 
 def loan_vs_income(df: pd.DataFrame, max_points: int = DEFAULT_MAX_POINTS) -> go.Figure:
@@ -366,7 +366,7 @@ def payment_history_vs_recovery(df: pd.DataFrame) -> go.Figure:
     table = table.reindex(index=rows, columns=statuses, fill_value=0)
     colours = _colour_map(statuses)
     fig = go.Figure([
-        go.Bar(x=[_safe(r) for r in rows], y=table[s].to_numpy(), name=_safe(s),
+        go.Bar(x=[plain_label(r) for r in rows], y=table[s].to_numpy(), name=plain_label(s),
                marker_color=colours[s], text=table[s].to_numpy(), texttemplate="%{text:,}",
                textposition="outside", cliponaxis=False,
                hovertemplate="%{x}<br>%{fullData.name}: %{y:,}<extra></extra>")
@@ -374,7 +374,7 @@ def payment_history_vs_recovery(df: pd.DataFrame) -> go.Figure:
     ])
     fig.update_layout(barmode="group", legend_title_text=schema.label(schema.OUTCOME))
     fig.update_xaxes(type="category")
-    return _layout(fig, "Recovery status by payment history",
+    return layout(fig, "Recovery status by payment history",
                    xaxis=schema.label("Payment_History"), yaxis="Borrowers")
 
 
@@ -389,13 +389,13 @@ def missed_payments_by_recovery(df: pd.DataFrame) -> go.Figure:
     for status in order:
         stats = _box_stats(missed[(statuses == status).to_numpy()].to_numpy())
         fig.add_trace(go.Box(
-            x=[_safe(status)], q1=[stats["q1"]], median=[stats["median"]], q3=[stats["q3"]],
+            x=[plain_label(status)], q1=[stats["q1"]], median=[stats["median"]], q3=[stats["q3"]],
             lowerfence=[stats["lowerfence"]], upperfence=[stats["upperfence"]],
-            mean=[stats["mean"]], boxpoints=False, name=_safe(status),
+            mean=[stats["mean"]], boxpoints=False, name=plain_label(status),
             marker_color=colours[status], showlegend=False,
         ))
     fig.update_xaxes(type="category")
-    return _layout(fig, "Missed payments by recovery status",
+    return layout(fig, "Missed payments by recovery status",
                    xaxis=schema.label(schema.OUTCOME), yaxis=schema.label("Num_Missed_Payments"))
 
 

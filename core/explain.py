@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 from sklearn.inspection import permutation_importance
 
-from core.features import RATIOS
 from core.risk import OutOfFold
 from core.schema import BY_NAME, label
 

@@ -12,7 +12,7 @@ import io
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field as dataclass_field
 from typing import Any, Mapping
 
@@ -142,7 +142,7 @@ def _decode(data: bytes, name: str) -> tuple[str, str]:
         encoding = _detect(data, name)
     try:
         text = data.decode(encoding)
-    except (UnicodeDecodeError, LookupError) as exc:
+    except (UnicodeDecodeError, LookupError):
         raise RecoveryError(f"{name} is not valid {encoding} text. {_SAVE_AS}") from None
     if "\x00" in text:
         raise RecoveryError(f"{name} contains NUL characters, so it is not a text table. "

@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.eda import PALETTE, _layout, _safe
+from core.eda import PALETTE, layout, plain_label
 from core.pipeline import RecoveryResult
 
 STRATEGY_COLOURS = ("#d62728", "#f0a202", "#2e9e44")
@@ -21,13 +21,13 @@ def k_choice(diagnostics: pd.DataFrame) -> go.Figure:
                              mode="lines+markers", line={"dash": "dot"}), secondary_y=True)
     fig.update_yaxes(title_text="Silhouette (higher = better separated)", secondary_y=False)
     fig.update_yaxes(title_text="Inertia (look for the elbow)", secondary_y=True)
-    return _layout(fig, "How many segments?", xaxis="Number of segments (k)")
+    return layout(fig, "How many segments?", xaxis="Number of segments (k)")
 
 
 def segment_sizes(result: RecoveryResult) -> go.Figure:
     """Borrowers per segment, with the not-fully-recovered rate when the file has outcomes."""
     profile = result.segments.profile
-    names = [_safe(n) for n in profile["Segment"]]
+    names = [plain_label(n) for n in profile["Segment"]]
     fig = go.Figure(go.Bar(x=names, y=profile["Borrowers"], text=profile["Borrowers"],
                            textposition="outside", marker_color=PALETTE[: len(names)], name="Borrowers"))
     if "Not fully recovered rate" in profile:
@@ -36,7 +36,7 @@ def segment_sizes(result: RecoveryResult) -> go.Figure:
                                  name="Not fully recovered rate"))
         fig.update_layout(yaxis2={"overlaying": "y", "side": "right", "tickformat": ".0%",
                                   "range": [0, 1], "title": {"text": "Not fully recovered rate"}})
-    return _layout(fig, "Segment sizes", xaxis="Segment", yaxis="Borrowers")
+    return layout(fig, "Segment sizes", xaxis="Segment", yaxis="Borrowers")
 
 
 def roc_curve(result: RecoveryResult) -> go.Figure:
@@ -47,7 +47,7 @@ def roc_curve(result: RecoveryResult) -> go.Figure:
         go.Scatter(x=roc["false_positive_rate"], y=roc["true_positive_rate"], name=f"Model (AUC {auc:.3f})"),
         go.Scatter(x=[0, 1], y=[0, 1], name="Random", line={"dash": "dash", "color": "grey"}),
     ])
-    return _layout(fig, "ROC curve (out-of-fold)", xaxis="False positive rate",
+    return layout(fig, "ROC curve (out-of-fold)", xaxis="False positive rate",
                    yaxis="True positive rate")
 
 
@@ -60,7 +60,7 @@ def precision_recall(result: RecoveryResult) -> go.Figure:
         go.Scatter(x=[0, 1], y=[base, base], name=f"Base rate {base:.0%}",
                    line={"dash": "dash", "color": "grey"}),
     ])
-    return _layout(fig, "Precision–recall (out-of-fold)", xaxis="Recall", yaxis="Precision")
+    return layout(fig, "Precision–recall (out-of-fold)", xaxis="Recall", yaxis="Precision")
 
 
 def calibration(result: RecoveryResult) -> go.Figure:
@@ -72,7 +72,7 @@ def calibration(result: RecoveryResult) -> go.Figure:
                    name="Model"),
         go.Scatter(x=[0, 1], y=[0, 1], name="Perfectly calibrated", line={"dash": "dash", "color": "grey"}),
     ])
-    return _layout(fig, "Calibration (reliability)", subtitle=f"Brier score {brier:.3f} (lower is better)",
+    return layout(fig, "Calibration (reliability)", subtitle=f"Brier score {brier:.3f} (lower is better)",
                    xaxis="Mean risk score in bin", yaxis="Observed bad-outcome rate")
 
 
@@ -88,7 +88,7 @@ def gains(result: RecoveryResult) -> go.Figure:
                    line={"dash": "dash", "color": "grey"}),
     ])
     fig.update_yaxes(tickformat=".0%", range=[0, 1.1])
-    return _layout(fig, "Gains by score decile", subtitle="Decile 1 = the riskiest 10% of borrowers",
+    return layout(fig, "Gains by score decile", subtitle="Decile 1 = the riskiest 10% of borrowers",
                    xaxis="Score decile", yaxis="Cumulative share captured")
 
 
@@ -98,7 +98,7 @@ def importance(result: RecoveryResult) -> go.Figure:
     fig = go.Figure(go.Bar(x=table["importance"], y=table["label"], orientation="h",
                            error_x={"type": "data", "array": table["fold_std"]}))
     fig.update_layout(height=max(320, 28 * len(table)))
-    return _layout(fig, "What drives the score", subtitle="Drop in ROC-AUC when the field is shuffled",
+    return layout(fig, "What drives the score", subtitle="Drop in ROC-AUC when the field is shuffled",
                    xaxis="Importance (ROC-AUC drop)", yaxis="")
 
 
@@ -110,13 +110,13 @@ def confusion(result: RecoveryResult) -> go.Figure:
                                y=["Actually good", "Actually bad"], text=z, texttemplate="%{text}",
                                colorscale="Blues", showscale=False))
     fig.update_yaxes(autorange="reversed")
-    return _layout(fig, f"Confusion matrix (score > {result.config.flag_threshold:.2f})")
+    return layout(fig, f"Confusion matrix (score > {result.config.flag_threshold:.2f})")
 
 
 def _wrap(text: str, width: int = 24) -> str:
     """Break a long label into lines so axis labels stay horizontal."""
     lines, line = [], ""
-    for word in _safe(text).split():
+    for word in plain_label(text).split():
         if line and len(line) + len(word) >= width:
             lines.append(line)
             line = word
@@ -136,4 +136,4 @@ def strategy_mix(result: RecoveryResult) -> go.Figure:
     if money:
         fig.add_trace(go.Bar(x=table["Recovery strategy"], y=table["Outstanding"],
                              marker_color=STRATEGY_COLOURS, showlegend=False), 1, 2)
-    return _layout(fig, "Recovery strategies")
+    return layout(fig, "Recovery strategies")
