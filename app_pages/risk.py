@@ -30,7 +30,8 @@ if not seed:
     c1, c2, c3 = st.columns(3)
     targets = ["not_fully_recovered", "written_off"]
     target = c1.selectbox("Predict", targets, index=targets.index(config.target)
-                          if config.target in targets else 0, format_func=TARGET_LABELS.get)
+                          if config.target in targets else 0, format_func=TARGET_LABELS.get,
+                          help="Not fully recovered = partially recovered or written off.")
     models = ["auto", *MODEL_LABELS]
     model = c2.selectbox("Model", models, index=models.index(config.model),
                          format_func=lambda m: "Best by cross-validated ROC-AUC" if m == "auto" else MODEL_LABELS[m])

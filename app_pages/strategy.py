@@ -29,7 +29,7 @@ show_notes(result.notes, state.excluded_rows())
 summary = result.strategies
 cols = st.columns(len(summary))
 for col, row in zip(cols, summary.to_dict(orient="records")):
-    col.metric(row["Recovery strategy"], f"{row['Borrowers']:,} borrowers")
+    col.metric(row["Recovery strategy"], f"{row['Borrowers']:,} borrowers", help=row["Recovery strategy"])
     if "Outstanding" in row:
         col.text(f"{money(row['Outstanding'])} outstanding")
 st.plotly_chart(report_charts.strategy_mix(result), width="stretch")

@@ -17,7 +17,7 @@ SEED_STRATEGIES = (
     "Automated reminders & monitoring",
 )
 TARGET_LABELS: dict[str, str] = {
-    "not_fully_recovered": "Not fully recovered (partially recovered or written off)",
+    "not_fully_recovered": "Not fully recovered",
     "written_off": "Written off",
     "segment": "In a high-risk segment (the notebook's flag)",
 }

@@ -7,6 +7,7 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
 from sklearn.base import ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
@@ -136,25 +137,31 @@ def out_of_fold(
     n_folds: int,
     random_state: int,
 ) -> OutOfFold:
-    """Stratified K-fold scores; borrowers without an outcome get the mean of the fold models."""
+    """Stratified K-fold scores; borrowers without an outcome get the mean of the fold models.
+
+    Folds are fitted in parallel threads: each fold's fit is deterministic on its own, so the
+    result does not depend on which thread finishes first.
+    """
     known = np.flatnonzero(~np.isnan(y))
     unknown = np.flatnonzero(np.isnan(y))
     splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=random_state)
+    splits = [(known[train], known[test]) for train, test in splitter.split(known, y[known])]
+    models = Parallel(n_jobs=-1, prefer="threads")(
+        delayed(lambda train: make().fit(X.iloc[train], y[train].astype(int)))(train)
+        for train, _ in splits
+    )
     scores = np.full(len(y), np.nan)
     fold = np.full(len(y), -1)
-    models, test_rows = [], []
     unknown_scores = np.zeros(len(unknown))
-    for f, (train, test) in enumerate(splitter.split(known, y[known])):
-        train, test = known[train], known[test]
-        model = make().fit(X.iloc[train], y[train].astype(int))
+    for f, (model, (_, test)) in enumerate(zip(models, splits)):
         scores[test] = model.predict_proba(X.iloc[test])[:, 1]
         fold[test] = f
         if len(unknown):
             unknown_scores += model.predict_proba(X.iloc[unknown])[:, 1] / n_folds
-        models.append(model)
-        test_rows.append(test)
     scores[unknown] = unknown_scores
-    return OutOfFold(scores=scores, fold=fold, models=tuple(models), test_rows=tuple(test_rows))
+    return OutOfFold(
+        scores=scores, fold=fold, models=tuple(models), test_rows=tuple(test for _, test in splits)
+    )
 
 
 def compare_models(
