@@ -4,7 +4,7 @@ import streamlit as st
 
 from core import eda
 from ui import state
-from ui.render import money, plain, run_or_stop, share
+from ui.render import compact_money, money, plain, run_or_stop, share
 
 st.title("📊 Explore the portfolio")
 portfolio = run_or_stop(state.portfolio)
@@ -13,7 +13,8 @@ figures = eda.kpis(frame)
 
 cols = st.columns(6)
 cols[0].metric("Borrowers", f"{figures['borrowers']:,}")
-cols[1].metric("Total outstanding", money(figures["total_outstanding"]))
+cols[1].metric("Total outstanding", compact_money(figures["total_outstanding"]),
+                 help=f"{money(figures['total_outstanding'])} in total")
 cols[2].metric("Fully recovered", share(figures["share_fully_recovered"]))
 cols[3].metric("Partially recovered", share(figures["share_partially_recovered"]))
 cols[4].metric("Written off", share(figures["share_written_off"]))

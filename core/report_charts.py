@@ -35,7 +35,9 @@ def segment_sizes(result: RecoveryResult) -> go.Figure:
                                  mode="markers", marker={"size": 12, "color": "black", "symbol": "diamond"},
                                  name="Not fully recovered rate"))
         fig.update_layout(yaxis2={"overlaying": "y", "side": "right", "tickformat": ".0%",
-                                  "range": [0, 1], "title": {"text": "Not fully recovered rate"}})
+                                  "range": [0, 1.05], "dtick": 0.25, "showgrid": False,
+                                  "title": {"text": "Not fully recovered rate"}},
+                          legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0})
     return layout(fig, "Segment sizes", xaxis="Segment", yaxis="Borrowers")
 
 

@@ -33,6 +33,16 @@ def money(value: float | None) -> str:
     return "—" if value is None else f"{value:,.0f}"
 
 
+def compact_money(value: float | None) -> str:
+    """703297003 -> '703.3M', short enough for a headline figure."""
+    if value is None:
+        return "—"
+    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if abs(value) >= size:
+            return f"{value / size:,.1f}{suffix}"
+    return f"{value:,.0f}"
+
+
 def share(value: float | None) -> str:
     """0.4213 -> '42.1%'."""
     return "—" if value is None else f"{value:.1%}"
