@@ -36,18 +36,24 @@ def add_ratios(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def requested_fields(
+    requested: tuple[str, ...] | None, use_collection_fields: bool
+) -> tuple[str, ...]:
+    """The fields a model is asked to learn from: the given ones, or the recommended set."""
+    if requested is not None:
+        return requested
+    fields = RECOMMENDED_NUMERIC + RECOMMENDED_CATEGORICAL
+    return fields + COLLECTION_FIELDS if use_collection_fields else fields
+
+
 def model_features(
     df: pd.DataFrame,
     requested: tuple[str, ...] | None,
     use_collection_fields: bool,
 ) -> tuple[list[str], list[str]]:
     """Split the model's input fields present in ``df`` into numeric and categorical lists."""
-    if requested is None:
-        requested = RECOMMENDED_NUMERIC + RECOMMENDED_CATEGORICAL
-        if use_collection_fields:
-            requested = requested + COLLECTION_FIELDS
     numeric, categorical = [], []
-    for name in requested:
+    for name in requested_fields(requested, use_collection_fields):
         if name not in df.columns:
             continue
         if pd.api.types.is_numeric_dtype(df[name]):

@@ -11,13 +11,7 @@ from threadpoolctl import threadpool_limits
 from core import explain, metrics, risk
 from core.config import RecoveryConfig
 from core.errors import RecoveryError
-from core.features import (
-    RATIOS,
-    RECOMMENDED_CATEGORICAL,
-    RECOMMENDED_NUMERIC,
-    add_ratios,
-    model_features,
-)
+from core.features import RATIOS, add_ratios, model_features, requested_fields
 from core.ingest import Portfolio
 from core.validate import require_fields
 from core.schema import COLLECTION_FIELDS, OUTCOME, PROTECTED_FIELDS, label
@@ -221,10 +215,7 @@ def _input_notes(X: pd.DataFrame, y: np.ndarray) -> list[str]:
 
 def _absent_model_fields(df: pd.DataFrame, config: RecoveryConfig) -> list[str]:
     """Fields the configured model would use that the file does not have (ratios left aside)."""
-    wanted = config.model_features
-    if wanted is None:
-        wanted = RECOMMENDED_NUMERIC + RECOMMENDED_CATEGORICAL
-        wanted += COLLECTION_FIELDS if config.use_collection_fields else ()
+    wanted = requested_fields(config.model_features, config.use_collection_fields)
     return [label(f) for f in wanted if f not in df.columns and f not in RATIOS]
 
 
