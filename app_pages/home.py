@@ -4,7 +4,7 @@ import streamlit as st
 
 from core.eda import kpis
 from ui import state
-from ui.render import compact_money, money, run_or_stop, share
+from ui.render import run_or_stop, show_kpis
 
 st.title("💼 Smart Loan Recovery")
 st.markdown(
@@ -28,12 +28,7 @@ which reproduces the original tutorial exactly for comparison.
 portfolio = run_or_stop(state.portfolio)
 figures = kpis(portfolio.frame)
 st.subheader("The loaded portfolio")
-cols = st.columns(4)
-cols[0].metric("Borrowers", f"{figures['borrowers']:,}")
-cols[1].metric("Total outstanding", compact_money(figures["total_outstanding"]),
-                 help=f"{money(figures['total_outstanding'])} in total")
-cols[2].metric("Fully recovered", share(figures["share_fully_recovered"]))
-cols[3].metric("Written off", share(figures["share_written_off"]))
+show_kpis(figures, ("Borrowers", "Total outstanding", "Fully recovered", "Written off"))
 
 st.page_link("app_pages/data.py", label="Check or replace the data", icon="📄")
 st.page_link("app_pages/strategy.py", label="Go straight to recovery strategies", icon="📋")

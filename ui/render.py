@@ -55,3 +55,19 @@ def show_notes(notes: tuple[str, ...], excluded_rows: int = 0) -> None:
                    "downloadable on the Data page.")
     for note in notes:
         st.info(plain(note), icon="ℹ️")
+
+
+def show_kpis(figures: dict, shown: tuple[str, ...]) -> None:
+    """Headline portfolio figures (from core.eda.kpis) as a row of metrics."""
+    outstanding, dpd = figures["total_outstanding"], figures["avg_days_past_due"]
+    metrics = {
+        "Borrowers": (f"{figures['borrowers']:,}", None),
+        "Total outstanding": (compact_money(outstanding), f"{money(outstanding)} in total"),
+        "Fully recovered": (share(figures["share_fully_recovered"]), None),
+        "Partially recovered": (share(figures["share_partially_recovered"]), None),
+        "Written off": (share(figures["share_written_off"]), None),
+        "Avg days past due": ("—" if dpd is None else f"{dpd:.0f}", None),
+    }
+    for col, name in zip(st.columns(len(shown)), shown):
+        value, help_text = metrics[name]
+        col.metric(name, value, help=help_text)
