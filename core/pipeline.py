@@ -18,6 +18,10 @@ from core.schema import COLLECTION_FIELDS, OUTCOME, PROTECTED_FIELDS, label
 from core.segmentation import Segments, fit_segments, high_risk_segments
 from core.strategy import assign_strategy, strategy_summary
 
+# Above this many borrowers the three candidate models are compared on a seeded sample; the
+# chosen one is still trained and scored on every borrower.
+COMPARE_MAX_ROWS = 20_000
+
 ADDED_COLUMNS = (
     "Borrower_Segment", "Segment_Name", "Risk_Score", "Predicted_High_Risk",
     "Recovery_Strategy", "Risk_Reasons", "Outstanding_At_Risk",
@@ -230,16 +234,26 @@ def scoring_order(X: pd.DataFrame, y: np.ndarray) -> np.ndarray:
     return np.argsort(pd.util.hash_pandas_object(values, index=False).to_numpy(), kind="stable")
 
 
+def _comparison_rows(y: np.ndarray, random_state: int) -> np.ndarray:
+    """Rows the candidate models are compared on: all, or a seeded sample on large files."""
+    rows = np.arange(len(y))
+    if len(y) <= COMPARE_MAX_ROWS:
+        return rows
+    return np.sort(np.random.default_rng(random_state).choice(rows, COMPARE_MAX_ROWS, replace=False))
+
+
 def _fit_and_score(
     X: pd.DataFrame, y: np.ndarray, numeric: list[str], categorical: list[str], config: RecoveryConfig
 ) -> tuple[pd.DataFrame, risk.OutOfFold, str]:
-    """Compare the candidates when asked, then the chosen model's out-of-fold run."""
+    """Compare the candidates when asked, then the chosen model's out-of-fold run on every row."""
+    comparison, runs = pd.DataFrame(), {}
     if config.model == "auto" or config.preset != "seed":
+        rows = _comparison_rows(y, config.random_state)
         comparison, runs = risk.compare_models(
-            X, y, numeric, categorical, config.n_folds, config.random_state
+            X.iloc[rows], y[rows], numeric, categorical, config.n_folds, config.random_state
         )
-    else:
-        comparison, runs = pd.DataFrame(), {}
+        if len(rows) < len(y):
+            runs = {}  # a run on a sample cannot stand for every borrower's score
     kind = comparison["model"].iloc[0] if config.model == "auto" else config.model
     if config.calibrate or kind not in runs:
         run = risk.out_of_fold(
@@ -270,6 +284,11 @@ def analyse(frame: pd.DataFrame, config: RecoveryConfig) -> RecoveryResult:
         raise RecoveryError("None of the model's input fields are in this file: map them on the Data page.")
     X, y = df[numeric + categorical], target.y
     notes += _input_notes(X, y)
+    if len(X) > COMPARE_MAX_ROWS and (config.model == "auto" or config.preset != "seed"):
+        notes.append(
+            f"The three models were compared on a random sample of {COMPARE_MAX_ROWS:,} borrowers; "
+            "the chosen model is trained and scored on all of them."
+        )
     absent = _absent_model_fields(df, config)
     if absent:
         notes.append(f"The model learns without {', '.join(absent)}: not in this file.")

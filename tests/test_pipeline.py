@@ -135,3 +135,14 @@ def test_unknown_preset_is_named():
 
 def test_default_run_on_complete_demo_has_no_notes(default_result):
     assert default_result.notes == ()
+
+
+def test_large_files_compare_models_on_a_sample_but_score_everyone(demo_frame, run_analysis, monkeypatch):
+    import core.pipeline
+
+    monkeypatch.setattr(core.pipeline, "COMPARE_MAX_ROWS", 300)
+    result = run_analysis(demo_frame, RecoveryConfig().with_(n_folds=3))
+    assert any("compared on a random sample of 300 borrowers" in n for n in result.notes)
+    assert len(result.risk.comparison) == 3
+    assert result.scored["Risk_Score"].notna().all()
+    assert result.risk.scored_with_outcome == len(demo_frame)
