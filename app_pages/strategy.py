@@ -16,12 +16,15 @@ st.markdown(
     f"{config.legal_threshold:.2f}** → settlement offers, **below {config.settlement_threshold:.2f}** → "
     "automated reminders. Scores are out-of-fold: no borrower was scored by a model trained on them."
 )
-with st.expander("Adjust thresholds"):
+with st.expander("Adjust thresholds and strategy names"):
     settlement, legal = st.slider("Settlement from / legal above", 0.0, 1.0,
                                   (config.settlement_threshold, config.legal_threshold), 0.01)
-    if (settlement, legal) != (config.settlement_threshold, config.legal_threshold):
-        state.set_config(run_or_stop(lambda: config.with_(settlement_threshold=settlement,
-                                                          legal_threshold=legal)))
+    tiers = ("Above the legal threshold", "Between the thresholds", "Below the settlement threshold")
+    labels = tuple(st.text_input(tier, value) for tier, value in zip(tiers, config.strategy_labels))
+    chosen = (settlement, legal, labels)
+    if chosen != (config.settlement_threshold, config.legal_threshold, config.strategy_labels):
+        state.set_config(run_or_stop(lambda: config.with_(
+            settlement_threshold=settlement, legal_threshold=legal, strategy_labels=labels)))
         st.rerun()
 
 result = run_or_stop(state.result)

@@ -253,3 +253,23 @@ def test_excel_upload_is_read():
     at.run()
     assert any(t.startswith("loans.xlsx: 150 rows × 21 columns, read as XLSX") and "sheet 'Loans'" in t
                for t in _texts(at.text))
+
+
+def test_strategy_thresholds_and_names_can_be_changed():
+    frame, _ = generate_portfolio(n=200, seed=12)
+    at = _app()
+    _visit(at, "app_pages/data.py")
+    at.file_uploader[0].upload("small.csv", _csv(frame), "text/csv")
+    at.run()
+    _visit(at, "app_pages/strategy.py")
+    before = at.dataframe[0].value.set_index("Recovery strategy")["Borrowers"]
+    at.text_input[0].set_value("Field visit").run()
+    at.slider[0].set_value((0.3, 0.9)).run()
+    summary = at.dataframe[0].value
+    assert list(summary["Recovery strategy"]) == ["Field visit", SEED_STRATEGIES[1], SEED_STRATEGIES[2]]
+    after = summary.set_index("Recovery strategy")["Borrowers"]
+    assert after["Field visit"] <= before[SEED_STRATEGIES[0]]
+    assert after[SEED_STRATEGIES[2]] <= before[SEED_STRATEGIES[2]]
+    assert after.sum() == 200
+    at.text_input[1].set_value("Field visit").run()
+    assert "Give three different recovery strategy labels." in _texts(at.error)[0]
