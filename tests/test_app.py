@@ -39,6 +39,15 @@ def _csv(df: pd.DataFrame, **kwargs) -> bytes:
     return df.to_csv(index=False, **kwargs).encode()
 
 
+def _uploaded(name: str, data: bytes, mime: str = "text/csv") -> AppTest:
+    """A new app session after uploading a file on the Data page."""
+    at = _app()
+    _visit(at, "app_pages/data.py")
+    at.file_uploader[0].upload(name, data, mime)
+    at.run()
+    return at
+
+
 @pytest.fixture(scope="module")
 def sample_app() -> AppTest:
     """One app session on the bundled sample, shared so the analysis runs once."""
@@ -48,12 +57,8 @@ def sample_app() -> AppTest:
 @pytest.fixture(scope="module")
 def uploaded_app() -> AppTest:
     """An app session after uploading a 300-borrower CSV."""
-    at = _app()
-    _visit(at, "app_pages/data.py")
     frame, _ = generate_portfolio(n=300, seed=5)
-    at.file_uploader[0].upload("branch_export.csv", _csv(frame), "text/csv")
-    at.run()
-    return at
+    return _uploaded("branch_export.csv", _csv(frame))
 
 
 def test_home_explains_and_shows_the_sample(sample_app):
@@ -178,10 +183,7 @@ def test_upload_with_invalid_rows_must_be_excluded_explicitly():
     frame = frame.astype({"Days_Past_Due": "object"})
     frame.loc[[3, 10], "Days_Past_Due"] = -5
     frame.loc[20, "Days_Past_Due"] = "soon"
-    at = _app()
-    _visit(at, "app_pages/data.py")
-    at.file_uploader[0].upload("with_errors.csv", _csv(frame), "text/csv")
-    at.run()
+    at = _uploaded("with_errors.csv", _csv(frame))
     assert any("3 row(s) have errors" in w for w in _texts(at.warning))
     report = at.dataframe[0].value
     problems = report[report["Column"] == "Days_Past_Due"]
@@ -207,10 +209,7 @@ def test_semicolon_file_with_renamed_headers_is_mapped():
     renamed = frame.rename(columns={"Days_Past_Due": "DPD", "Outstanding_Loan_Amount": "outstanding balance",
                                     "Monthly_EMI": "EMI"})
     data = renamed.to_csv(index=False, sep=";", decimal=",").encode("cp1252")
-    at = _app()
-    _visit(at, "app_pages/data.py")
-    at.file_uploader[0].upload("export;semicolon.csv", data, "text/csv")
-    at.run()
+    at = _uploaded("export;semicolon.csv", data)
     assert not at.exception
     mapped = {s.label.replace(" (required)", ""): s.value for s in at.selectbox}
     assert mapped["Days_Past_Due"] == "DPD"
@@ -222,10 +221,7 @@ def test_semicolon_file_with_renamed_headers_is_mapped():
 
 
 def test_a_bad_file_shows_a_message_not_a_traceback():
-    at = _app()
-    _visit(at, "app_pages/data.py")
-    at.file_uploader[0].upload("garbage.csv", bytes(range(256)) * 10, "text/csv")
-    at.run()
+    at = _uploaded("garbage.csv", bytes(range(256)) * 10)
     assert not at.exception
     assert at.error and "garbage.csv" in _texts(at.error)[0]
     for page in PAGES[1:]:
@@ -235,10 +231,7 @@ def test_a_bad_file_shows_a_message_not_a_traceback():
 
 def test_uploaded_text_is_not_rendered_as_markdown():
     frame, _ = generate_portfolio(n=120, seed=4)
-    at = _app()
-    _visit(at, "app_pages/data.py")
-    at.file_uploader[0].upload("**bold** [x](http://e.vil).csv", _csv(frame), "text/csv")
-    at.run()
+    at = _uploaded("**bold** [x](http://e.vil).csv", _csv(frame))
     assert any(t.startswith("**bold** [x](http://e.vil).csv: 120 rows") for t in _texts(at.text))
 
 
@@ -246,21 +239,15 @@ def test_excel_upload_is_read():
     frame, _ = generate_portfolio(n=150, seed=6)
     buffer = io.BytesIO()
     frame.to_excel(buffer, index=False, sheet_name="Loans")
-    at = _app()
-    _visit(at, "app_pages/data.py")
-    at.file_uploader[0].upload("loans.xlsx", buffer.getvalue(),
+    at = _uploaded("loans.xlsx", buffer.getvalue(),
                                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    at.run()
     assert any(t.startswith("loans.xlsx: 150 rows × 21 columns, read as XLSX") and "sheet 'Loans'" in t
                for t in _texts(at.text))
 
 
 def test_strategy_thresholds_and_names_can_be_changed():
     frame, _ = generate_portfolio(n=200, seed=12)
-    at = _app()
-    _visit(at, "app_pages/data.py")
-    at.file_uploader[0].upload("small.csv", _csv(frame), "text/csv")
-    at.run()
+    at = _uploaded("small.csv", _csv(frame))
     _visit(at, "app_pages/strategy.py")
     before = at.dataframe[0].value.set_index("Recovery strategy")["Borrowers"]
     at.text_input[0].set_value("Field visit").run()
