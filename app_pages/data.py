@@ -28,18 +28,21 @@ if not state.source().is_sample and st.button("Use the demo portfolio instead"):
     state.use_sample()
     st.rerun()
 
+sheets = state.sheets()
+if len(sheets) > 1:
+    current = st.session_state.get("sheet") or sheets[0]
+    sheet = st.selectbox("Sheet", sheets, index=sheets.index(current) if current in sheets else 0)
+    if sheet != current:
+        st.session_state["sheet"] = sheet
+        st.session_state["mapping"] = None
+        st.rerun()
+
 portfolio = run_or_stop(state.portfolio)
 info = portfolio.info
 st.text(f"{info.name}: {info.rows:,} rows × {info.columns} columns, read as {info.format.upper()}"
         + (f", encoding {info.encoding}" if info.encoding else "")
         + (f", separator {info.separator!r}" if info.separator else "")
         + (f", sheet {info.sheet!r}" if info.sheet else ""))
-if len(info.sheets) > 1:
-    sheet = st.selectbox("Sheet", info.sheets, index=info.sheets.index(info.sheet) if info.sheet else 0)
-    if sheet != info.sheet:
-        st.session_state["sheet"] = sheet
-        st.session_state["mapping"] = None
-        st.rerun()
 
 with st.expander("Column mapping", expanded=bool(portfolio.report.missing_fields)):
     st.caption("Each field the app knows, and the column of your file it is read from. "

@@ -321,6 +321,25 @@ def _text_series(values: list[Any], index: pd.Index) -> pd.Series:
     return series.where(series.str.strip() != "")
 
 
+def sheet_names(data: bytes) -> tuple[str, ...]:
+    """The worksheets of an .xlsx file, so a sheet can be chosen before reading; () otherwise.
+
+    A damaged workbook also gives (): reading it then raises the RecoveryError that explains.
+    """
+    if not data.startswith(_ZIP):
+        return ()
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many kinds on damaged files; read_table reports them
+        return ()
+    try:
+        return tuple(book.sheetnames)
+    finally:
+        book.close()
+
+
 def _read_xlsx(data: bytes, name: str, sheet: str | None, limits: Limits) -> RawTable:
     """Read cached cell values from one sheet of an .xlsx workbook."""
     import openpyxl  # imported late: CSV-only users never pay for it

@@ -260,3 +260,20 @@ def test_strategy_thresholds_and_names_can_be_changed():
     assert after.sum() == 200
     at.text_input[1].set_value("Field visit").run()
     assert "Give three different recovery strategy labels." in _texts(at.error)[0]
+
+
+def test_excel_sheet_can_be_chosen():
+    loans, _ = generate_portfolio(n=130, seed=13)
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer) as writer:
+        pd.DataFrame({"Note": ["exported by the core system"]}).to_excel(writer, sheet_name="Cover", index=False)
+        loans.to_excel(writer, sheet_name="Loans", index=False)
+    at = _uploaded("two_sheets.xlsx", buffer.getvalue(),
+                   "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    # the first sheet is not a table of loans: the page says so and offers the other sheet
+    assert at.error or any("sheet 'Cover'" in t for t in _texts(at.text))
+    sheet = next(s for s in at.selectbox if s.label == "Sheet")
+    assert sheet.options == ["Cover", "Loans"]
+    sheet.set_value("Loans").run()
+    assert any(t.startswith("two_sheets.xlsx: 130 rows × 21 columns") and "sheet 'Loans'" in t
+               for t in _texts(at.text))

@@ -317,3 +317,20 @@ def test_quoted_newline_keeps_record_numbers():
     table = read_table(data, "n.csv")
     assert table.frame.index.tolist() == [2, 3]
     assert table.frame.at[2, "Note"] == "two\nlines"
+
+
+def test_sheet_names_lists_worksheets_before_reading():
+    import io
+
+    import openpyxl
+
+    from core.ingest import sheet_names
+
+    book = openpyxl.Workbook()
+    book.active.title = "Cover"
+    book.create_sheet("Loans")
+    buffer = io.BytesIO()
+    book.save(buffer)
+    assert sheet_names(buffer.getvalue()) == ("Cover", "Loans")
+    assert sheet_names(b"Loan_ID,Age\nL1,40\n") == ()
+    assert sheet_names(b"PK\x03\x04 not really a workbook") == ()

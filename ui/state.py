@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from core.config import RecoveryConfig
-from core.ingest import Portfolio, load_portfolio
+from core.ingest import Portfolio, load_portfolio, sheet_names
 from core.pipeline import RecoveryResult, analyse_portfolio
 from core.segmentation import choose_k
 
@@ -76,6 +76,11 @@ def _load(data: bytes, name: str, mapping: tuple | None, sheet: str | None) -> P
     return load_portfolio(data, name, None if mapping is None else dict(mapping), sheet)
 
 
+@st.cache_data(scope="session", show_spinner=False, max_entries=4)
+def _sheets(data: bytes) -> tuple[str, ...]:
+    return sheet_names(data)
+
+
 @st.cache_data(scope="session", show_spinner="Segmenting and scoring every borrower…", max_entries=8)
 def _analyse(data: bytes, name: str, mapping: tuple | None, sheet: str | None, exclude: bool,
              config: RecoveryConfig) -> RecoveryResult:
@@ -94,6 +99,11 @@ def _key() -> tuple:
     """Arguments that identify the loaded portfolio."""
     s = source()
     return s.data, s.name, _mapping_key(), st.session_state.get("sheet")
+
+
+def sheets() -> tuple[str, ...]:
+    """Worksheets of the loaded workbook; () for CSV files."""
+    return _sheets(source().data)
 
 
 def portfolio() -> Portfolio:
