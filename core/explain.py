@@ -61,14 +61,16 @@ def reason_effects(run: OutOfFold, X: pd.DataFrame) -> np.ndarray:
     """Per borrower and field: how much the score falls when that field is set to its typical value.
 
     Each borrower is explained by the fold model that scored them, so explanations are as
-    honest as the scores. Borrowers without an outcome use the first fold model.
+    honest as the scores. Borrowers without an outcome were scored by the mean of the fold
+    models, so their effects are that mean's: the mean of each model's effects.
     """
     typical = typical_row(X)
     effects = np.zeros(X.shape)
-    for f, (model, rows) in enumerate(zip(run.models, run.test_rows)):
-        if f == 0:
-            rows = np.union1d(rows, np.flatnonzero(run.fold < 0))
+    unknown = np.flatnonzero(run.fold < 0)
+    for model, rows in zip(run.models, run.test_rows):
         effects[rows] = _effects(model, X.iloc[rows], typical)
+        if len(unknown):
+            effects[unknown] += _effects(model, X.iloc[unknown], typical) / len(run.models)
     return effects
 
 
