@@ -62,9 +62,9 @@ if risk.seed_split:
     split = risk.seed_split
     st.subheader("The notebook's evaluation (80/20 split)")
     c = st.columns(4)
-    c[0].metric("Accuracy", f"{split['accuracy']:.3f}")
-    c[1].metric("Precision", f"{split['precision']:.3f}")
-    c[2].metric("ROC-AUC", f"{split['roc_auc']:.3f}")
+    c[0].metric("Accuracy", f"{split['accuracy']:.3f}", help=MEANING["accuracy"])
+    c[1].metric("Precision", f"{split['precision']:.3f}", help=MEANING["precision"])
+    c[2].metric("ROC-AUC", f"{split['roc_auc']:.3f}", help=MEANING["roc_auc"])
     c[3].metric("Test rows", split["test_rows"])
     m = split["confusion"]
     st.text(f"Confusion matrix on the test split: [[{m['tn']} {m['fp']}] [{m['fn']} {m['tp']}]]")
@@ -73,6 +73,8 @@ if risk.seed_split:
                "model predicts actual recovery.")
 
 st.subheader("Out-of-fold performance")
+st.caption(f"Precision, recall, F1 and accuracy count a borrower as flagged when the score is above "
+           f"{result.config.flag_threshold:.2f}.")
 table = risk.metrics.assign(meaning=risk.metrics["metric"].map(MEANING))
 st.dataframe(
     table[["label", "value", "fold_mean", "fold_std", "meaning"]].rename(columns={
@@ -100,7 +102,11 @@ with st.expander("Gains and lift by score decile"):
         "lift": "Lift", "cum_share_of_bads": "Cumulative share of bad outcomes",
         "cum_share_of_bad_outstanding": "Cumulative share of their outstanding"}),
         hide_index=True, width="stretch")
-left.plotly_chart(report_charts.confusion(result), width="stretch")
+with left:
+    st.plotly_chart(report_charts.confusion(result), width="stretch")
+    st.caption(f"Borrowers scoring above {result.config.flag_threshold:.2f} (the settlement threshold on the "
+               "Strategy page) are flagged high-risk. Bottom-left: bad outcomes the flag missed "
+               "(losses no one chased); top-right: good borrowers flagged (effort spent for nothing).")
 right.plotly_chart(report_charts.importance(result), width="stretch")
 
 if not risk.fairness.empty:

@@ -23,8 +23,11 @@ with st.expander("Adjust thresholds and strategy names"):
     labels = tuple(st.text_input(tier, value) for tier, value in zip(tiers, config.strategy_labels))
     chosen = (settlement, legal, labels)
     if chosen != (config.settlement_threshold, config.legal_threshold, config.strategy_labels):
+        # the high-risk flag (and the Risk page's precision, recall, confusion matrix) follows the
+        # point from which a borrower gets more than reminders
         state.set_config(run_or_stop(lambda: config.with_(
-            settlement_threshold=settlement, legal_threshold=legal, strategy_labels=labels)))
+            settlement_threshold=settlement, legal_threshold=legal, strategy_labels=labels,
+            flag_threshold=settlement)))
         st.rerun()
 
 result = run_or_stop(state.result)

@@ -81,7 +81,7 @@ class RecoveryConfig:
                 f"Strategy thresholds must satisfy 0 ≤ settlement ({self.settlement_threshold}) "
                 f"≤ legal ({self.legal_threshold}) ≤ 1: adjust them."
             )
-        if not 0.0 < self.flag_threshold < 1.0:
+        if not 0.0 <= self.flag_threshold <= 1.0:
             raise RecoveryError(f"High-risk threshold {self.flag_threshold} must be between 0 and 1.")
         if len(self.strategy_labels) != 3 or not all(s.strip() for s in self.strategy_labels):
             raise RecoveryError("Give three non-empty recovery strategy labels.")

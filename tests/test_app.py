@@ -258,6 +258,9 @@ def test_strategy_thresholds_and_names_can_be_changed():
     assert after["Field visit"] <= before[SEED_STRATEGIES[0]]
     assert after[SEED_STRATEGIES[2]] <= before[SEED_STRATEGIES[2]]
     assert after.sum() == 200
+    _visit(at, "app_pages/risk.py")
+    assert any("when the score is above 0.30" in c for c in _texts(at.caption))
+    _visit(at, "app_pages/strategy.py")
     at.text_input[1].set_value("Field visit").run()
     assert "Give three different recovery strategy labels." in _texts(at.error)[0]
 
