@@ -2,14 +2,22 @@
 
 import streamlit as st
 
+from core.errors import RecoveryError
 from core.export import to_csv_bytes
 from core.ingest import suggest_mapping
 from core.schema import FIELDS, REQUIRED_FOR
 from core.summary import describe, quality
 from ui import state
-from ui.render import plain, run_or_stop
+from ui.render import plain
 
 NOT_IN_FILE = "(not in file)"
+
+
+def _reset_mapping() -> None:
+    """Back to the mapping detected from the headers, forgetting the selectboxes' choices too."""
+    st.session_state["mapping"] = None
+    for key in [k for k in st.session_state if str(k).startswith("map-")]:
+        del st.session_state[key]
 
 
 def _on_upload() -> None:
@@ -37,7 +45,14 @@ if len(sheets) > 1:
         st.session_state["mapping"] = None
         st.rerun()
 
-portfolio = run_or_stop(state.portfolio)
+try:
+    portfolio = state.portfolio()
+except RecoveryError as error:
+    st.error(plain(error), icon="⚠️")
+    # a mapping the user chose can be what fails; without this they could never get back
+    if st.session_state.get("mapping") is not None:
+        st.button("Reset to the detected mapping", on_click=_reset_mapping)
+    st.stop()
 info = portfolio.info
 st.text(f"{info.name}: {info.rows:,} rows × {info.columns} columns, read as {info.format.upper()}"
         + (f", encoding {info.encoding}" if info.encoding else "")
@@ -61,9 +76,8 @@ with st.expander("Column mapping", expanded=bool(portfolio.report.missing_fields
     if chosen != portfolio.mapping:
         st.session_state["mapping"] = chosen
         st.rerun()
-    if st.session_state.get("mapping") is not None and st.button("Reset to the detected mapping"):
-        st.session_state["mapping"] = None
-        st.rerun()
+    if st.session_state.get("mapping") is not None:
+        st.button("Reset to the detected mapping", on_click=_reset_mapping)
     if suggest_mapping(headers) == portfolio.mapping:
         st.caption("Using the mapping detected from your headers.")
 

@@ -218,6 +218,12 @@ def test_semicolon_file_with_renamed_headers_is_mapped():
     # the user changes a mapping: Monthly_EMI is no longer read from any column
     next(s for s in at.selectbox if s.label == "Monthly_EMI").set_value("(not in file)").run()
     assert any("Monthly_EMI" in i for i in _texts(at.info))
+    # reading one column as two fields is refused, and the user can get back
+    next(s for s in at.selectbox if s.label == "Age").set_value("DPD").run()
+    assert "DPD" in _texts(at.error)[0]
+    next(b for b in at.button if b.label == "Reset to the detected mapping").click().run()
+    assert not at.error
+    assert next(s for s in at.selectbox if s.label == "Monthly_EMI").value == "EMI"
 
 
 def test_a_bad_file_shows_a_message_not_a_traceback():
