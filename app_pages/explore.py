@@ -7,8 +7,7 @@ from ui import state
 from ui.render import plain, run_or_stop, show_kpis
 
 st.title("📊 Explore the portfolio")
-portfolio = run_or_stop(state.portfolio)
-frame = portfolio.valid_rows() if st.session_state.get("exclude_invalid") else portfolio.frame
+frame = run_or_stop(state.frame_in_view)
 figures = eda.kpis(frame)
 
 show_kpis(figures, ("Borrowers", "Total outstanding", "Fully recovered", "Partially recovered",

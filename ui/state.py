@@ -1,12 +1,14 @@
 """What the session has loaded and chosen, and the cached engine calls on it.
 
 Uploaded bytes and everything derived from them live in this session only:
-st.session_state and session-scoped st.cache_data keyed by the raw bytes.
+st.session_state and session-scoped st.cache_data keyed by a digest of the raw bytes,
+computed once per upload so a large file is not re-hashed by every cached call.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -28,6 +30,10 @@ class Source:
     name: str
     data: bytes
     is_sample: bool
+    digest: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "digest", hashlib.sha256(self.data).hexdigest())
 
 
 def init() -> None:
@@ -71,39 +77,45 @@ def _mapping_key() -> tuple | None:
     return None if mapping is None else tuple(sorted(mapping.items()))
 
 
+# Arguments starting with "_" are not hashed by Streamlit: the digest stands for the bytes.
 @st.cache_data(scope="session", show_spinner="Reading the file…", max_entries=4)
-def _load(data: bytes, name: str, mapping: tuple | None, sheet: str | None) -> Portfolio:
-    return load_portfolio(data, name, None if mapping is None else dict(mapping), sheet)
+def _load(digest: str, _data: bytes, name: str, mapping: tuple | None, sheet: str | None) -> Portfolio:
+    return load_portfolio(_data, name, None if mapping is None else dict(mapping), sheet)
 
 
 @st.cache_data(scope="session", show_spinner=False, max_entries=4)
-def _sheets(data: bytes) -> tuple[str, ...]:
-    return sheet_names(data)
+def _sheets(digest: str, _data: bytes) -> tuple[str, ...]:
+    return sheet_names(_data)
 
 
 @st.cache_data(scope="session", show_spinner="Segmenting and scoring every borrower…", max_entries=8)
-def _analyse(data: bytes, name: str, mapping: tuple | None, sheet: str | None, exclude: bool,
-             config: RecoveryConfig) -> RecoveryResult:
-    return analyse_portfolio(_load(data, name, mapping, sheet), config, exclude)
+def _analyse(digest: str, _data: bytes, name: str, mapping: tuple | None, sheet: str | None,
+             exclude: bool, config: RecoveryConfig) -> RecoveryResult:
+    return analyse_portfolio(_load(digest, _data, name, mapping, sheet), config, exclude)
 
 
 @st.cache_data(scope="session", show_spinner="Trying k = 2 … 8…", max_entries=4)
-def _choose_k(data: bytes, name: str, mapping: tuple | None, sheet: str | None, exclude: bool,
-              features: tuple[str, ...], random_state: int) -> pd.DataFrame:
-    portfolio = _load(data, name, mapping, sheet)
-    frame = portfolio.valid_rows() if exclude else portfolio.frame
+def _choose_k(digest: str, _data: bytes, name: str, mapping: tuple | None, sheet: str | None,
+              exclude: bool, features: tuple[str, ...], random_state: int) -> pd.DataFrame:
+    frame = rows_in_view(_load(digest, _data, name, mapping, sheet), exclude)
     return choose_k(frame, tuple(f for f in features if f in frame.columns), random_state=random_state)
+
+
+def rows_in_view(portfolio: Portfolio, exclude: bool) -> pd.DataFrame:
+    """The rows pages show: without the invalid ones once the user has excluded them."""
+    return portfolio.valid_rows() if exclude else portfolio.frame
 
 
 def _key() -> tuple:
     """Arguments that identify the loaded portfolio."""
     s = source()
-    return s.data, s.name, _mapping_key(), st.session_state.get("sheet")
+    return s.digest, s.data, s.name, _mapping_key(), st.session_state.get("sheet")
 
 
 def sheets() -> tuple[str, ...]:
     """Worksheets of the loaded workbook; () for CSV files."""
-    return _sheets(source().data)
+    s = source()
+    return _sheets(s.digest, s.data)
 
 
 def portfolio() -> Portfolio:
@@ -114,6 +126,11 @@ def portfolio() -> Portfolio:
 def result() -> RecoveryResult:
     """The analysis of the portfolio with the current settings (raises RecoveryError)."""
     return _analyse(*_key(), st.session_state.get("exclude_invalid", False), config())
+
+
+def frame_in_view() -> pd.DataFrame:
+    """The loaded rows the Explore page shows (raises RecoveryError for a bad file)."""
+    return rows_in_view(portfolio(), st.session_state.get("exclude_invalid", False))
 
 
 def excluded_rows() -> int:
