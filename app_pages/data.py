@@ -98,7 +98,8 @@ if not report.ok:
     st.session_state["exclude_invalid"] = st.checkbox(
         f"Exclude the {invalid:,} invalid row(s) from the analysis",
         value=st.session_state.get("exclude_invalid", False))
-    st.download_button("Download the invalid rows (CSV)", to_csv_bytes(portfolio.invalid_rows().reset_index()),
+    st.download_button("Download the invalid rows (CSV)",
+                       lambda: to_csv_bytes(portfolio.invalid_rows().reset_index()),
                        file_name="invalid_rows.csv", mime="text/csv")
     st.dataframe(portfolio.invalid_rows(), width="stretch")
 

@@ -50,8 +50,8 @@ st.text(f"The download holds all {len(table):,} analysed borrowers with their se
         "strategy and reasons." + (f" {excluded:,} invalid row(s) were excluded; download them on "
                                     "the Data page." if excluded else ""))
 c1, c2 = st.columns(2)
-c1.download_button("Download CSV", to_csv_bytes(table), file_name="recovery_strategies.csv",
+# Files are built only when clicked: writing them takes seconds on large portfolios.
+c1.download_button("Download CSV", lambda: to_csv_bytes(table), file_name="recovery_strategies.csv",
                    mime="text/csv", type="primary")
-# Built only when clicked: writing Excel takes seconds on large portfolios.
 c2.download_button("Download Excel", lambda: to_excel_bytes(table), file_name="recovery_strategies.xlsx",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
