@@ -13,6 +13,7 @@ from core.config import RecoveryConfig
 from core.errors import RecoveryError
 from core.features import RATIOS, add_ratios, model_features, requested_fields
 from core.ingest import Portfolio
+from core.ordering import value_order
 from core.validate import require_fields
 from core.schema import COLLECTION_FIELDS, OUTCOME, PROTECTED_FIELDS, label
 from core.segmentation import Segments, fit_segments, high_risk_segments
@@ -223,17 +224,6 @@ def _absent_model_fields(df: pd.DataFrame, config: RecoveryConfig) -> list[str]:
     return [label(f) for f in wanted if f not in df.columns and f not in RATIOS]
 
 
-def scoring_order(X: pd.DataFrame, y: np.ndarray) -> np.ndarray:
-    """A row order that depends only on the model's inputs and target.
-
-    Folds and bootstrap samples follow row positions, so scoring in this order gives every
-    borrower the same score however the file's rows are sorted; fields the model does not use
-    (collection fields, IDs) cannot move anyone between folds.
-    """
-    values = X.assign(_target=y)
-    return np.argsort(pd.util.hash_pandas_object(values, index=False).to_numpy(), kind="stable")
-
-
 def _comparison_rows(y: np.ndarray, random_state: int) -> np.ndarray:
     """Rows the candidate models are compared on: all, or a seeded sample on large files."""
     rows = np.arange(len(y))
@@ -293,8 +283,9 @@ def analyse(frame: pd.DataFrame, config: RecoveryConfig) -> RecoveryResult:
     if absent:
         notes.append(f"The model learns without {', '.join(absent)}: not in this file.")
 
-    # The seed preset keeps the notebook's file order; otherwise the order is value-based.
-    order = np.arange(len(df)) if config.preset == "seed" else scoring_order(X, y)
+    # The seed preset keeps the notebook's file order; otherwise the order is fixed by the
+    # model's inputs and target only, so fields it does not use cannot move anyone between folds.
+    order = np.arange(len(df)) if config.preset == "seed" else value_order(X.assign(_target=y))
     X_sorted, y_sorted = X.iloc[order], y[order]
     # HistGradientBoosting's OpenMP threads spin when the cores are busy (other sessions);
     # one thread gives identical results at a fraction of the wall time there.

@@ -14,6 +14,7 @@ from sklearn.preprocessing import StandardScaler
 
 from core.errors import RecoveryError
 from core.features import add_ratios
+from core.ordering import value_order
 from core.schema import FULLY_RECOVERED, OUTCOME, label
 
 # The notebook's names, by cluster id; only the seed preset uses them.
@@ -95,12 +96,6 @@ def _segmenter(k: int, random_state: int) -> Pipeline:
     )
 
 
-def _canonical_order(X: np.ndarray) -> np.ndarray:
-    """Row order that depends only on the values, so shuffled files get identical segments."""
-    filled = np.where(np.isnan(X), np.inf, X)
-    return np.lexsort(filled.T[::-1])
-
-
 def fit_segments(
     df: pd.DataFrame,
     features: tuple[str, ...],
@@ -128,7 +123,7 @@ def fit_segments(
         ids = model.fit_predict(X)
         names = {i: SEED_SEGMENT_NAMES.get(i, f"Segment {i}") for i in range(k)}
     else:
-        order = _canonical_order(X)
+        order = value_order(df[list(features)])
         raw = np.empty(len(X), dtype=int)
         raw[order] = model.fit_predict(X[order])
         ids = _renumber_by_delinquency(df, raw, k)
@@ -235,7 +230,7 @@ def choose_k(
     """
     _check(df, features, min(ks))
     X = df[list(features)].to_numpy(dtype="float64", na_value=np.nan)
-    X = X[_canonical_order(X)]
+    X = X[value_order(df[list(features)])]
     rows = []
     for k in ks:
         if k > len(X) - 1:
