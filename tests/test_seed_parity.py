@@ -9,20 +9,13 @@ import pandas as pd
 import pytest
 
 from core.config import RecoveryConfig
+from tests.notebook import NOTEBOOK_NAMES
 
 NOTEBOOK_CSV = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "loan-recovery.csv"
 
 pytestmark = pytest.mark.skipif(
     not NOTEBOOK_CSV.exists(), reason="the notebook's loan-recovery.csv is not beside this clone"
 )
-
-NOTEBOOK_NAMES = {
-    0: "Moderate Income, High Loan Burden",
-    1: "High Income, Low Default Risk",
-    2: "Moderate Income, Medium Risk",
-    3: "High Loan, Higher Default Risk",
-}
-
 
 @pytest.fixture(scope="module")
 def notebook_result(run_analysis):

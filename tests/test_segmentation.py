@@ -9,13 +9,7 @@ import pytest
 from core.errors import RecoveryError
 from core.schema import SEED_FEATURES, label
 from core.segmentation import SEED_SEGMENT_NAMES, choose_k, fit_segments
-
-NOTEBOOK_NAMES = {
-    0: "Moderate Income, High Loan Burden",
-    1: "High Income, Low Default Risk",
-    2: "Moderate Income, Medium Risk",
-    3: "High Loan, Higher Default Risk",
-}
+from tests.notebook import NOTEBOOK_NAMES
 
 
 @pytest.fixture(scope="module")
