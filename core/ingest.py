@@ -17,7 +17,11 @@ from dataclasses import dataclass, field as dataclass_field
 from typing import Any, Mapping
 
 import charset_normalizer
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 
 from core import schema
 from core.errors import RecoveryError
@@ -32,6 +36,14 @@ _OTHER_FORMATS = {b"%PDF": "a PDF document", b"\x89PNG": "a PNG image", b"\xff\x
                   b"\x1f\x8b": "a gzip archive", b"PK\x05\x06": "an empty zip archive"}
 _SNIFF_LINES = 50
 _SAVE_AS = "Save it from Excel as .xlsx or 'CSV UTF-8' and upload it again."
+# Large blocks keep per-batch Python work small; the row limit may overshoot by one block.
+_BLOCK_BYTES = 16 * 1024 * 1024
+# What str.strip() removes (all of it lies in the BMP). RE2 needs it spelled out: its \s and
+# Arrow's trim functions use narrower or different definitions of whitespace.
+_PY_SPACE = "".join(c for c in map(chr, range(0x10000)) if c.isspace())
+_BLANK_CELL = "^[" + "".join(f"\\x{{{ord(c):x}}}" for c in _PY_SPACE) + "]*$"
+_QUOTED = re.compile(r'"(?:[^"]++|"")*+"')
+_LINE_END = re.compile(r"[\r\n]")
 
 
 @dataclass(frozen=True)
@@ -184,9 +196,21 @@ def _refuse_binary(text: str, name: str) -> None:
         raise RecoveryError(f"{name} looks like binary data, not a text table. {_SAVE_AS}")
 
 
+def _head_lines(text: str, count: int) -> list[str]:
+    """The first ``count`` of ``text.splitlines()``, without splitting a large text whole."""
+    size = 64 * 1024
+    while True:
+        lines = text[:size].splitlines()
+        # One more line than asked proves the asked ones ended inside the prefix (a cut
+        # between \r and \n cannot start a line), so they are the whole text's lines.
+        if len(lines) > count or size >= len(text):
+            return lines[:count]
+        size *= 4
+
+
 def _sniff(text: str) -> str | None:
     """The separator that splits the first lines into the most consistent columns."""
-    head = "\n".join(text.splitlines()[:_SNIFF_LINES])
+    head = "\n".join(_head_lines(text, _SNIFF_LINES))
     best: tuple[float, int, str] | None = None
     for separator in SEPARATORS:
         try:
@@ -211,6 +235,15 @@ def _read_csv(data: bytes, name: str, limits: Limits) -> RawTable:
         raise RecoveryError(
             f"{name} does not look like a table: no line splits into columns on ',', ';', "
             "tab or '|'. Upload a CSV with a header row and one row per loan.")
+    table = _read_csv_fast(data, text, encoding, separator, name, limits)
+    if table is not None:
+        return table
+    return _read_csv_slow(text, encoding, separator, name, limits)
+
+
+def _read_csv_slow(text: str, encoding: str, separator: str, name: str,
+                   limits: Limits) -> RawTable:
+    """Split decoded CSV text record by record with csv.reader; the reference for every case."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=True)
     header: list[str] | None = None
     rows: list[list[str]] = []
@@ -225,9 +258,7 @@ def _read_csv(data: bytes, name: str, limits: Limits) -> RawTable:
                 _check_width(header, name, limits)
                 continue
             if len(numbers) >= limits.max_rows:
-                raise RecoveryError(
-                    f"{name} has more than {limits.max_rows:,} rows, over the limit "
-                    f"(max_rows). Split the file into smaller parts.")
+                raise _too_many_rows(name, limits)
             rows.append(_fit(record, header, name, reader.line_num))
             numbers.append(record_number)
             last_line = reader.line_num
@@ -240,6 +271,164 @@ def _read_csv(data: bytes, name: str, limits: Limits) -> RawTable:
     frame = _text_frame(header, rows, numbers, name)
     info = FileInfo(name, "csv", encoding, separator, None, (), len(frame), len(frame.columns))
     return RawTable(frame, info)
+
+
+def _too_many_rows(name: str, limits: Limits) -> RecoveryError:
+    """The error for a CSV file with more data rows than the limit."""
+    return RecoveryError(f"{name} has more than {limits.max_rows:,} rows, over the limit "
+                         f"(max_rows). Split the file into smaller parts.")
+
+
+def _read_csv_fast(data: bytes, text: str, encoding: str, separator: str, name: str,
+                   limits: Limits) -> RawTable | None:
+    """Read a regular CSV file with pyarrow; None when anything is irregular.
+
+    "Regular" means csv.reader would read it the same way and raise nothing, so the result
+    equals ``_read_csv_slow``'s; every other file goes there for its exact message.
+    """
+    first = _first_line(text, separator)
+    if first is None:
+        return None
+    header, body_start = first
+    _check_width(header, name, limits)
+    if not _quotes_regular(text, body_start, separator):
+        return None
+    try:
+        body = _utf8_body(data, text, encoding, body_start)
+        read = _read_body(body, len(header), separator, name, limits)
+    except (pa.ArrowException, UnicodeError):
+        return None  # pyarrow found a row csv.reader treats differently: let it decide
+    if read is None:
+        return None
+    columns, numbers, has_data = read
+    frame = _assemble(header, columns, has_data, numbers, name)
+    info = FileInfo(name, "csv", encoding, separator, None, (), len(frame), len(frame.columns))
+    return RawTable(frame, info)
+
+
+def _first_line(text: str, separator: str) -> tuple[list[str], int] | None:
+    """The header, when the first line alone holds it, and where the next line starts."""
+    found = _LINE_END.search(text)
+    end = len(text) if found is None else found.start()
+    line = text[:end]
+    try:
+        records = list(csv.reader([line], delimiter=separator, strict=True))
+    except csv.Error:
+        return None  # a quote left open: the header spans lines
+    # A blank first line would make the header's record number differ from 1.
+    if len(records) != 1 or not any(cell.strip() for cell in records[0]):
+        return None
+    start = end + (2 if text.startswith("\r\n", end) else 1)
+    return records[0], min(start, len(text))
+
+
+def _quotes_regular(text: str, start: int, separator: str) -> bool:
+    """True when every quoted field from ``start`` on closes and ends at a separator or line.
+
+    pyarrow reads '"a"b' as 'ab' where strict csv.reader refuses it, so such files must
+    take the slow path. Quotes that do not open a field are literal in both readers.
+    """
+    boundaries = (separator, "\r", "\n")
+    position = text.find('"', start)
+    while position >= 0:
+        if position == start or text[position - 1] in boundaries:
+            quoted = _QUOTED.match(text, position)
+            if quoted is None:
+                return False
+            end = quoted.end()
+            if end < len(text) and text[end] not in boundaries:
+                return False
+            position = text.find('"', end)
+        else:
+            position = text.find('"', position + 1)
+    return True
+
+
+def _utf8_body(data: bytes, text: str, encoding: str, start: int) -> pa.Buffer:
+    """The text after the header as UTF-8 bytes, without copying when the file already is."""
+    offset = len(text[:start].encode("utf-8"))
+    if encoding == "utf-8":
+        return pa.py_buffer(data).slice(offset)
+    if encoding == "utf-8-sig":
+        return pa.py_buffer(data).slice(3 + offset)
+    return pa.py_buffer(text.encode("utf-8")).slice(offset)
+
+
+def _read_body(body: pa.Buffer, width: int, separator: str, name: str, limits: Limits
+               ) -> tuple[list[pa.ChunkedArray], np.ndarray, list[bool]] | None:
+    """Columns of the non-blank records, their record numbers, and which columns hold data.
+
+    Raises the row-limit error as soon as a block passes it; None when a field is longer
+    than csv.reader accepts, so the slow path can report it.
+    """
+    names = [f"c{i}" for i in range(width)]  # the real header may repeat or lack names
+    pieces: list[list[pa.Array]] = [[] for _ in names]
+    numbers: list[np.ndarray] = []
+    has_data = [False] * width
+    kept = 0
+    next_record = 2  # the header is record 1
+    field_limit = csv.field_size_limit()
+    for batch in _batches(body, names, separator):
+        cells = batch.columns
+        if any((pc.max(pc.utf8_length(c)).as_py() or 0) > field_limit for c in cells):
+            return None
+        keep = pc.invert(_blank_rows(cells))
+        count = pc.sum(keep).as_py() or 0
+        if kept + count > limits.max_rows:
+            raise _too_many_rows(name, limits)
+        kept += count
+        rows = np.arange(next_record, next_record + batch.num_rows, dtype="int64")
+        next_record += batch.num_rows
+        if count < batch.num_rows:
+            # Rows of only separators and spaces are skipped; their numbers stay counted.
+            cells = [pc.filter(c, keep) for c in cells]
+            rows = rows[keep.to_numpy(zero_copy_only=False)]
+        for position, column in enumerate(cells):
+            pieces[position].append(column)
+            if not has_data[position] and len(column):
+                has_data[position] = not pc.all(_blank_cells(column)).as_py()
+        numbers.append(rows)
+    columns = [pa.chunked_array(p, type=pa.string()) for p in pieces]
+    index = np.concatenate(numbers) if numbers else np.empty(0, dtype="int64")
+    return columns, index, has_data
+
+
+def _batches(body: pa.Buffer, names: list[str], separator: str) -> Iterable[pa.RecordBatch]:
+    """Stream ``body`` as record batches of text exactly as written: no nulls, no types."""
+    if body.size == 0:
+        return iter(())
+    return pa_csv.open_csv(
+        pa.BufferReader(body),
+        read_options=pa_csv.ReadOptions(column_names=names, autogenerate_column_names=False,
+                                        skip_rows=0, block_size=_BLOCK_BYTES),
+        # Empty lines stay rows (all ""), as csv.reader yields [] for them: numbers agree.
+        parse_options=pa_csv.ParseOptions(delimiter=separator, quote_char='"',
+                                          double_quote=True, escape_char=False,
+                                          newlines_in_values=True, ignore_empty_lines=False,
+                                          invalid_row_handler=_refuse_row),
+        convert_options=pa_csv.ConvertOptions(
+            column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False,
+            null_values=[], quoted_strings_can_be_null=False))
+
+
+def _refuse_row(row: Any) -> str:
+    """Stop pyarrow at a short or long row: csv.reader pads or refuses it, with a message."""
+    return "error"
+
+
+def _blank_cells(column: pa.Array) -> pa.BooleanArray:
+    """True where a cell is empty or only what str.strip() removes."""
+    return pc.match_substring_regex(column, _BLANK_CELL)
+
+
+def _blank_rows(cells: Sequence[pa.Array]) -> pa.BooleanArray:
+    """True where every cell of a row is blank, as csv.reader's caller judges it."""
+    blank = _blank_cells(cells[0])
+    for column in cells[1:]:
+        if not pc.any(blank).as_py():
+            break  # every row already has a value; the other columns cannot change that
+        blank = pc.and_(blank, _blank_cells(column))
+    return blank
 
 
 def _check_width(header: Sequence[Any], name: str, limits: Limits) -> None:
@@ -263,14 +452,15 @@ def _fit(record: list[str], header: list[str], name: str, line: int) -> list[str
     return record[: len(header)]
 
 
-def _name_blank_headers(header: list[str], columns: list[list[Any]]) -> tuple[list[str], list[int]]:
+def _name_blank_headers(header: list[str], has_data: Sequence[bool]
+                        ) -> tuple[list[str], list[int]]:
     """Drop empty unnamed columns; name unnamed columns holding data after their letter."""
     names: list[str] = []
     keep: list[int] = []
     for position, title in enumerate(header):
         title = "" if title is None else str(title)
         if not title.strip():
-            if all(_blank(v) for v in columns[position]):
+            if not has_data[position]:
                 continue
             title = f"Column {_letter(position)}"
         names.append(title)
@@ -297,7 +487,14 @@ def _text_frame(header: list[Any], rows: list[list[Any]], numbers: list[int],
                 name: str) -> pd.DataFrame:
     """Build the all-text frame indexed by spreadsheet row number."""
     columns = [list(c) for c in zip(*rows)] if rows else [[] for _ in header]
-    names, keep = _name_blank_headers(list(header), columns)
+    has_data = [not all(_blank(v) for v in column) for column in columns]
+    return _assemble(header, columns, has_data, numbers, name)
+
+
+def _assemble(header: list[Any], columns: Sequence[Any], has_data: Sequence[bool],
+              numbers: Sequence[int] | np.ndarray, name: str) -> pd.DataFrame:
+    """The all-text frame from its columns, or the error a user must fix in the header."""
+    names, keep = _name_blank_headers(list(header), has_data)
     if len(names) < 2:
         raise RecoveryError(
             f"{name} has only one column ({names[0] if names else 'none'}), so it is not a "
@@ -307,7 +504,7 @@ def _text_frame(header: list[Any], rows: list[list[Any]], numbers: list[int],
         raise RecoveryError(
             f"{name} has more than one column called {', '.join(repr(d) for d in duplicates)}. "
             "Rename or remove the duplicate column so each header is unique.")
-    if not rows:
+    if not len(numbers):
         raise RecoveryError(f"{name} has a header but no rows. Add one row per loan below "
                             "the header.")
     index = pd.Index(numbers, name=ROW)
@@ -315,7 +512,7 @@ def _text_frame(header: list[Any], rows: list[list[Any]], numbers: list[int],
     return pd.DataFrame(data, index=index)
 
 
-def _text_series(values: list[Any], index: pd.Index) -> pd.Series:
+def _text_series(values: Sequence[Any] | pa.ChunkedArray, index: pd.Index) -> pd.Series:
     """A text column in which blank cells are missing."""
     series = pd.Series(values, index=index, dtype="str")
     return series.where(series.str.strip() != "")

@@ -1,0 +1,200 @@
+"""The pyarrow CSV reader gives exactly what the csv.reader path gives, and stops at the limit."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from core import ingest
+from core.errors import RecoveryError
+from core.ingest import Limits, RawTable, read_table
+
+FAST = settings(max_examples=120, deadline=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+# Characters that matter to a CSV reader, plus text that matters to people: separators,
+# quotes, line ends inside cells, Unicode and the line breaks only str.splitlines() knows.
+CELL_CHARS = st.sampled_from(list('ab1 ,;|\t"\r\n.-é€中\u00a0\u3000\x1c\x0b\x85\u2028'))
+cells = st.one_of(
+    st.text(CELL_CHARS, max_size=8),
+    st.sampled_from(["", " ", "  \t", "\u3000", "12.39", "Written Off", "A, B; C | D", '"']),
+)
+
+
+def slow(data: bytes, name: str, limits: Limits = Limits()) -> RawTable | str:
+    """The csv.reader path alone: its table, or its error message."""
+    text, encoding = ingest._decode(data, name)
+    separator = ingest._sniff(text)
+    try:
+        return ingest._read_csv_slow(text, encoding, separator, name, limits)
+    except RecoveryError as exc:
+        return str(exc)
+
+
+def fast(data: bytes, name: str, limits: Limits = Limits()) -> RawTable | str | None:
+    """The pyarrow path alone: its table, its error message, or None when it declines."""
+    text, encoding = ingest._decode(data, name)
+    separator = ingest._sniff(text)
+    try:
+        return ingest._read_csv_fast(data, text, encoding, separator, name, limits)
+    except RecoveryError as exc:
+        return str(exc)
+
+
+def assert_same(got: RawTable | str, want: RawTable | str) -> None:
+    """Same error message, or the same frame (values, dtypes, index) and the same FileInfo."""
+    if isinstance(want, str) or isinstance(got, str):
+        assert got == want
+        return
+    pd.testing.assert_frame_equal(got.frame, want.frame, check_exact=True)
+    assert got.frame.index.equals(want.frame.index)
+    assert got.frame.index.name == want.frame.index.name == "Row"
+    assert got.info == want.info
+
+
+def field(cell: str, separator: str, quote_all: bool) -> str:
+    """A cell as a careful writer writes it: quoted when it holds a separator, quote or line end.
+
+    csv.writer on Python 3.11 leaves a lone \r unquoted under a \n line end, which makes
+    the file ragged rather than regular.
+    """
+    if quote_all or any(ch in cell for ch in (separator, '"', "\r", "\n")):
+        return '"' + cell.replace('"', '""') + '"'
+    return cell
+
+
+@st.composite
+def regular_tables(draw) -> tuple[bytes, str]:
+    """A table a CSV writer writes: quoted where needed, blank and separator-only rows included."""
+    separator = draw(st.sampled_from([",", ";", "\t", "|"]))
+    width = draw(st.integers(2, 6))
+    header = [f"Col{i}" for i in range(width)]
+    if draw(st.booleans()):
+        header[draw(st.integers(0, width - 1))] = ""  # unnamed: dropped when empty, else lettered
+    rows = draw(st.lists(st.one_of(st.lists(cells, min_size=width, max_size=width),
+                                   st.just([""] * width), st.just([" "] * width)),
+                         min_size=0, max_size=25))
+    eol = draw(st.sampled_from(["\n", "\r\n", "\r"]))
+    quote_all = draw(st.booleans())
+    text = "".join(separator.join(field(c, separator, quote_all) for c in row) + eol
+                   for row in [header, *rows])
+    if draw(st.booleans()):  # empty lines between records, and at the end
+        lines = text.split(eol)
+        at = draw(st.integers(1, len(lines)))
+        text = eol.join(lines[:at] + [""] + lines[at:]) + eol
+    encoding = draw(st.sampled_from(["utf-8", "utf-8-sig", "utf-16"]))
+    return text.encode(encoding), separator
+
+
+@FAST
+@given(table=regular_tables())
+def test_fast_path_reads_regular_tables_exactly_like_csv_reader(table):
+    data, separator = table
+    try:
+        text, _ = ingest._decode(data, "t.csv")
+    except RecoveryError:
+        assume(False)  # refused as binary before either reader runs
+    # Sniffing is shared by both paths; a different guess tests nothing here.
+    assume(ingest._sniff(text) == separator)
+    got = fast(data, "t.csv")
+    assert got is not None, "a regular table must not need the slow path"
+    assert_same(got, slow(data, "t.csv"))
+
+
+# Files built from the characters CSV readers disagree on: open quotes, text after a closing
+# quote, short and long rows, blank and whitespace-only lines.
+messy_texts = st.text(st.sampled_from(list('a ,"\n\r')), min_size=1, max_size=60)
+
+
+@FAST
+@given(body=messy_texts, header=st.sampled_from(["x,y,z", "x,y", '"x,1",y', "x,,z"]))
+def test_any_text_reads_like_csv_reader_alone(body, header):
+    data = (header + "\n" + body).encode("utf-8")
+    try:
+        got: RawTable | str = read_table(data, "m.csv")
+    except RecoveryError as exc:
+        got = str(exc)
+    assert_same(got, slow(data, "m.csv"))
+
+
+@pytest.mark.parametrize("body, why", [
+    ('"a"b,c\n', "text after a closing quote"),
+    ('"a" ,c\n', "a space after a closing quote"),
+    ('"a,c\n', "a quote never closed"),
+    ("a,b,c\n", "a long row"),
+    ("a\n", "a short row"),
+    ("  \n", "a whitespace-only line"),
+])
+def test_rows_csv_reader_treats_differently_take_the_slow_path(body, why):
+    data = ("x,y\n1,2\n" + body).encode()
+    assert fast(data, "d.csv") is None, why
+
+
+def test_leading_blank_line_and_multiline_header_take_the_slow_path():
+    assert fast(b"\nx,y\n1,2\n", "d.csv") is None
+    assert fast(b'"x\ny",z\n1,2\n', "d.csv") is None
+    table = read_table(b'\n"x\ny",z\n1,2\n', "d.csv").frame
+    assert list(table.columns) == ["x\ny", "z"] and table.index.tolist() == [3]
+
+
+def test_field_over_csv_field_limit_keeps_csv_readers_message():
+    # Past the lines the sniffer reads, which would otherwise refuse the file itself.
+    rows = "".join(f"{i},{i}\n" for i in range(60))
+    data = ("x,y\n" + rows + "1," + "9" * (csv.field_size_limit() + 1) + "\n").encode()
+    assert fast(data, "big.csv") is None
+    with pytest.raises(RecoveryError, match=r"line 62 cannot be read as CSV \(field larger"):
+        read_table(data, "big.csv")
+
+
+def test_separator_only_rows_are_skipped_and_still_numbered():
+    table = read_table(b"x,y\n1,2\n,\n \t, \n\n3,4\n", "s.csv").frame
+    assert table.index.tolist() == [2, 6]
+    assert table["x"].tolist() == ["1", "3"] and str(table["x"].dtype) == "str"
+
+
+def test_over_limit_file_is_refused_while_reading():
+    rows = "".join(f"L{i},{i}\n" for i in range(11))
+    data = ("Loan_ID,Age\n" + rows).encode()
+    message = ("big.csv has more than 10 rows, over the limit (max_rows). "
+               "Split the file into smaller parts.")
+    assert fast(data, "big.csv", Limits(max_rows=10)) == message
+    assert slow(data, "big.csv", Limits(max_rows=10)) == message
+    with pytest.raises(RecoveryError) as refused:
+        read_table(data, "big.csv", limits=Limits(max_rows=10))
+    assert str(refused.value) == message
+    assert len(read_table(data, "big.csv", limits=Limits(max_rows=11)).frame) == 11
+
+
+def test_blank_rows_do_not_count_towards_the_limit():
+    data = b"x,y\n1,2\n,\n,\n3,4\n"
+    assert read_table(data, "b.csv", limits=Limits(max_rows=2)).frame.index.tolist() == [2, 5]
+
+
+def test_over_limit_stops_after_the_block_that_passes_it(monkeypatch):
+    monkeypatch.setattr(ingest, "_BLOCK_BYTES", 64)
+    seen: list[int] = []
+    batches = ingest._batches
+
+    def counting(*args):
+        for batch in batches(*args):
+            seen.append(batch.num_rows)
+            yield batch
+
+    monkeypatch.setattr(ingest, "_batches", counting)
+    data = ("x,y\n" + "".join(f"{i},{i}\n" for i in range(5000))).encode()
+    with pytest.raises(RecoveryError, match="more than 100 rows"):
+        read_table(data, "big.csv", limits=Limits(max_rows=100))
+    assert 100 < sum(seen) < 200
+
+
+def test_blank_cell_pattern_is_what_str_strip_removes():
+    import pyarrow as pa
+
+    candidates = [chr(c) for c in range(0x3100)] + ["", "  ", " a "]
+    blank = ingest._blank_cells(pa.array(candidates)).to_pylist()
+    assert blank == [not c.strip() for c in candidates]
