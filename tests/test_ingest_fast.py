@@ -5,12 +5,13 @@ from __future__ import annotations
 import csv
 import io
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from core import ingest
+from core import ingest, numbers
 from core.errors import RecoveryError
 from core.ingest import Limits, RawTable, read_table
 
@@ -198,3 +199,67 @@ def test_blank_cell_pattern_is_what_str_strip_removes():
     candidates = [chr(c) for c in range(0x3100)] + ["", "  ", " a "]
     blank = ingest._blank_cells(pa.array(candidates)).to_pylist()
     assert blank == [not c.strip() for c in candidates]
+
+
+# ---------------------------------------------------------------------------- numbers
+
+
+def reference_parse_column(cells: pd.Series, separator: str | None,
+                           percent: bool) -> numbers.ParsedColumn:
+    """parse_column as it was before vectorising: one cell at a time, the oracle."""
+    text = cells.astype("str").str.strip()
+    present = text.notna() & (text != "")
+    integer = present & text.str.fullmatch(r"[+-]?\d+").fillna(False).astype(bool)
+    decimal = (present & text.str.fullmatch(r"[+-]?\d+\.\d+").fillna(False).astype(bool)
+               & ~text.str.fullmatch(r"[+-]?\d{1,3}\.\d{3}").fillna(False).astype(bool))
+    fast_cells = integer | decimal
+    values = pd.Series(np.nan, index=cells.index, dtype="float64")
+    values[fast_cells] = [float(t) for t in text[fast_cells]]
+    readings, bad = {}, {}
+    for row, cell in text[present & ~fast_cells].items():
+        outcome = numbers._classify(cell, percent)
+        if isinstance(outcome, str):
+            bad[row] = outcome
+        else:
+            readings[row] = outcome
+    only_dot = int(decimal.sum()) + sum(d is not None and c is None for _, d, c in readings.values())
+    only_comma = sum(c is not None and d is None for _, d, c in readings.values())
+    style = numbers._choose_style_counts(only_dot, only_comma, separator)
+    if style != "dot":
+        values[decimal] = np.nan
+        bad.update(dict.fromkeys(decimal.index[decimal], numbers.INCONSISTENT))
+    for row, (sign, dot, comma) in readings.items():
+        value = numbers._pick(dot, comma, style)
+        if isinstance(value, str):
+            bad[row] = value
+        else:
+            values[row] = -value if sign == "-" else value
+    infinite = values.index[np.isinf(values.to_numpy())]
+    values[infinite] = np.nan
+    bad.update(dict.fromkeys(infinite, numbers.NOT_FINITE))
+    return numbers.ParsedColumn(values, dict(sorted(bad.items())), style)
+
+
+number_cells = st.one_of(
+    st.none(),
+    st.text(st.sampled_from(list("0123456789.,  $€-+()%e'\u00a0")), max_size=12),
+    st.sampled_from(["1,234", "1.234", "1,234.5", "1.234,5", "12.39", "-0", "+7", "(3.5)",
+                     "inf", "NaN", "1" * 400, "9" * 309 + ".5", "USD 1,000", "10,44,620",
+                     "12,5%", "0.1", "٣"]),
+    st.integers(-10**20, 10**20).map(str),
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+)
+
+
+@FAST
+@given(cells=st.lists(number_cells, min_size=0, max_size=40),
+       separator=st.sampled_from([",", ";", "\t", None]), percent=st.booleans())
+def test_vectorised_parse_column_equals_cell_by_cell_reading(cells, separator, percent):
+    series = pd.Series(cells, index=range(2, 2 + len(cells)), dtype="str")
+    got = numbers.parse_column(series, separator, percent)
+    want = reference_parse_column(series, separator, percent)
+    pd.testing.assert_series_equal(got.values, want.values, check_exact=True)
+    assert np.array_equal(np.signbit(got.values), np.signbit(want.values))  # -0.0 stays -0.0
+    assert got.bad == want.bad
+    assert list(got.bad) == list(want.bad)
+    assert got.style == want.style
