@@ -32,9 +32,10 @@ if not seed:
     target = c1.selectbox("Predict", targets, index=targets.index(config.target)
                           if config.target in targets else 0, format_func=TARGET_LABELS.get,
                           help="Not fully recovered = partially recovered or written off.")
-    models = ["auto", *MODEL_LABELS]
+    models = [*MODEL_LABELS, "auto"]
     model = c2.selectbox("Model", models, index=models.index(config.model),
-                         format_func=lambda m: "Best by cross-validated ROC-AUC" if m == "auto" else MODEL_LABELS[m])
+                         format_func=lambda m: "Best of the three by cross-validated ROC-AUC (slower)"
+                         if m == "auto" else MODEL_LABELS[m])
     collection = c3.checkbox("Also learn from collection-stage fields", value=config.use_collection_fields,
                              help="Not recommended: see below.")
     if (target, model, collection) != (config.target, config.model, config.use_collection_fields):
@@ -84,11 +85,24 @@ st.dataframe(
     column_config={c: st.column_config.NumberColumn(format="%.3f")
                    for c in ("All borrowers", "Mean over folds", "Spread (std) over folds")},
 )
-if not risk.comparison.empty:
-    st.subheader("Model comparison (same folds)")
-    st.dataframe(risk.comparison[["label", "roc_auc_fold_mean", "roc_auc_fold_std"]].rename(columns={
+st.subheader("Model comparison (same folds)")
+comparison = risk.comparison
+if comparison.empty and not seed:
+    st.caption("The additive model is the default: each field adds its own effect to the score, so "
+               "every reason is exact and scoring stays fast at any size. Compare it with the "
+               "notebook's Random Forest and a logistic regression on this file:")
+    if state.model_comparison_ready() or st.button("Compare the three models", icon=":material/compare_arrows:"):
+        comparison = run_or_stop(state.model_comparison)
+if not comparison.empty:
+    st.dataframe(comparison[["label", "roc_auc_fold_mean", "roc_auc_fold_std"]].rename(columns={
         "label": "Model", "roc_auc_fold_mean": "ROC-AUC (mean over folds)",
-        "roc_auc_fold_std": "Spread (std)"}), hide_index=True, width="stretch")
+        "roc_auc_fold_std": "Spread (std)"}), hide_index=True, width="stretch",
+        column_config={c: st.column_config.NumberColumn(format="%.3f")
+                       for c in ("ROC-AUC (mean over folds)", "Spread (std)")})
+    if "borrowers_compared" in comparison and comparison["borrowers_compared"].iloc[0] < result.risk.scored_with_outcome:
+        st.caption(f"Compared on a random sample of {comparison['borrowers_compared'].iloc[0]:,} borrowers.")
+elif seed:
+    st.caption("The notebook's method uses its Random Forest; no comparison is made.")
 
 left, right = st.columns(2)
 left.plotly_chart(report_charts.roc_curve(result), width="stretch")
@@ -117,6 +131,8 @@ if not risk.fairness.empty:
 
 st.subheader("Why each borrower scores as they do")
 st.caption("Top three reasons per borrower: the fields that move this borrower's score the most "
-           "compared with a typical borrower of this portfolio.")
+           "when set to the portfolio's typical value (ratios built from a field, such as EMI-to-income, "
+           "change with it). High-risk borrowers are explained by what raises their score, the others "
+           "by what holds it down.")
 st.dataframe(result.scored[["Risk_Score", "Recovery_Strategy", "Risk_Reasons"]].sort_values(
     "Risk_Score", ascending=False).head(200), width="stretch")

@@ -30,9 +30,10 @@ if (k, tuple(fields)) != (config.n_segments, config.segment_features):
     state.set_config(run_or_stop(lambda: config.with_(n_segments=k, segment_features=tuple(fields))))
     st.rerun()
 
-with st.expander("Help me choose k"):
-    st.caption("Silhouette: how well separated the segments are (higher is better). Inertia: how "
-               "tight they are; it always falls as k grows, so look for the bend (the elbow).")
+st.caption("Not sure how many segments? Try k = 2 … 8 and compare silhouette (how well separated "
+           "the segments are, higher is better) and inertia (how tight they are; it always falls as "
+           "k grows, so look for the bend). It fits seven segmentations, so it runs only when asked.")
+if state.k_diagnostics_ready() or st.button("Help me choose k", icon=":material/insights:"):
     st.plotly_chart(report_charts.k_choice(run_or_stop(state.k_diagnostics)), width="stretch")
 
 result = run_or_stop(state.result)

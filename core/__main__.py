@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 
 from core.config import RecoveryConfig
@@ -12,6 +13,7 @@ from core.errors import RecoveryError
 from core.export import to_csv_bytes, to_excel_bytes
 from core.ingest import load_portfolio
 from core.pipeline import analyse_portfolio
+from core.risk import no_progress
 
 EXIT_USER_ERROR = 2
 
@@ -27,6 +29,9 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument("-o", "--output", type=Path, required=True, help="annotated table (.csv or .xlsx)")
     score.add_argument("--preset", choices=("recommended", "seed"), default="recommended",
                        help="'seed' reproduces the notebook; default learns the real outcome")
+    score.add_argument("--model", choices=("gradient_boosting", "random_forest", "logistic", "auto"),
+                       help="risk model (default: the preset's; 'auto' compares the three and keeps "
+                            "the best by cross-validated ROC-AUC)")
     score.add_argument("--metrics", type=Path, help="write the Risk page's metrics as JSON here")
     score.add_argument("--sheet", help="Excel sheet to read (default: the first)")
     score.add_argument("--drop-invalid", action="store_true",
@@ -63,6 +68,21 @@ def _table_bytes(path: Path, frame) -> bytes:
     return to_csv_bytes(frame)
 
 
+def _progress(stream=sys.stderr):
+    """A progress line on a terminal; silence when output goes to a file or a pipe."""
+    if not stream.isatty():
+        return no_progress
+    started = time.perf_counter()
+
+    def report(step: str, done: float) -> None:
+        stream.write(f"\r\033[K[{time.perf_counter() - started:5.1f} s] {step} ({done:.0%})")
+        stream.flush()
+        if step == "Scores ready":
+            stream.write("\n")
+
+    return report
+
+
 def score(args: argparse.Namespace) -> str:
     """Run the engine on a file; return the one-line summary."""
     portfolio = load_portfolio(_read(args.input), args.input.name, sheet=args.sheet)
@@ -72,7 +92,10 @@ def score(args: argparse.Namespace) -> str:
             + f"\n{len(portfolio.report.invalid_rows)} invalid row(s): fix them, or rerun with "
             "--drop-invalid to exclude them."
         )
-    result = analyse_portfolio(portfolio, RecoveryConfig.named(args.preset), args.drop_invalid)
+    config = RecoveryConfig.named(args.preset)
+    if args.model:
+        config = config.with_(model=args.model)
+    result = analyse_portfolio(portfolio, config, args.drop_invalid, progress=_progress())
     summary = f"Scored {len(result.scored)} borrowers with {result.risk.model_label}"
     if not portfolio.report.ok:
         side = args.invalid_output or args.output.with_name(args.output.stem + ".invalid.csv")

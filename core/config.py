@@ -23,25 +23,42 @@ TARGET_LABELS: dict[str, str] = {
 }
 
 
+# Which stage each setting belongs to: a change recomputes that stage and the ones after it,
+# never the ones before (a decision setting never refits a model). random_state and preset
+# reach every stage that draws random numbers or follows the notebook.
+SEGMENT_SETTINGS = ("preset", "segment_features", "n_segments", "segment_naming", "random_state")
+SCORE_SETTINGS = ("preset", "target", "model", "model_features", "use_collection_fields",
+                  "calibrate", "n_folds", "random_state")
+DECIDE_SETTINGS = ("flag_threshold", "legal_threshold", "settlement_threshold", "strategy_labels")
+
+
 @dataclass(frozen=True)
 class RecoveryConfig:
     """Settings for segmentation, risk scoring and strategy assignment."""
 
     preset: Literal["recommended", "seed"] = "recommended"
+    # segment stage
     segment_features: tuple[str, ...] = SEED_FEATURES
     n_segments: int = 4
     segment_naming: Literal["profile", "seed"] = "profile"
+    # score stage
     target: Target = "not_fully_recovered"
-    model: ModelKind = "auto"
+    model: ModelKind = "gradient_boosting"
     model_features: tuple[str, ...] | None = None
     use_collection_fields: bool = False
     calibrate: bool = True
     n_folds: int = 5
+    # decide stage
     flag_threshold: float = 0.5
     legal_threshold: float = 0.75
     settlement_threshold: float = 0.50
     strategy_labels: tuple[str, str, str] = SEED_STRATEGIES
     random_state: int = 42
+
+    def stage_key(self, stage: Literal["segment", "score", "decide"]) -> tuple:
+        """The settings one stage depends on, as a cache key."""
+        names = {"segment": SEGMENT_SETTINGS, "score": SCORE_SETTINGS, "decide": DECIDE_SETTINGS}[stage]
+        return tuple((name, getattr(self, name)) for name in names)
 
     @classmethod
     def seed(cls) -> "RecoveryConfig":

@@ -1,53 +1,68 @@
-"""Why the model scores as it does: permutation importance and per-borrower reasons in words."""
+"""Why the model scores as it does, in the fields the user knows.
+
+A borrower's reason is a field whose replacement by the portfolio's typical value moves their
+score the most. The ratios built from a field move with it (setting the EMI to its typical
+value changes EMI-to-income too), so a reason never credits a ratio against its own input.
+For the additive model the change is read exactly off its per-field effect curves, in one
+vectorised pass; other models are asked again with the field replaced.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 import pandas as pd
-from sklearn.inspection import permutation_importance
+from scipy.stats import rankdata
 
-from core.risk import OutOfFold
+from core.features import RATIOS, safe_ratio
+from core.risk import AdditiveBoostingClassifier, OutOfFold, decision
 from core.schema import BY_NAME, label
 
 MONEY_FIELDS = ("Monthly_Income", "Loan_Amount", "Collateral_Value", "Outstanding_Loan_Amount", "Monthly_EMI")
-PERCENT_FIELDS = ("EMI_To_Income", "Collateral_Coverage", "Outstanding_Share")
 TOP_REASONS = 3
-# Permutation importance is estimated on at most this many held-out borrowers per fold: the
-# ranking is stable well before that, and the cost grows with rows x fields x repeats.
+# A field that moves the score by less than this (half a percentage point) is not a reason.
+MIN_EFFECT = 0.005
+TYPICAL = "Close to the portfolio's typical borrower: no single field moves the score by half a point"
+# Permutation importance is estimated on at most this many held-out borrowers per fold.
 IMPORTANCE_ROWS_PER_FOLD = 2000
+# Rows per batch when a model is asked again with fields replaced (bounds memory).
+_BATCH_ROWS = 20_000
+RATIO_PHRASES = {
+    "EMI_To_Income": "EMI is {:.0%} of income",
+    "Collateral_Coverage": "collateral covers {:.0%} of the outstanding",
+    "Outstanding_Share": "{:.0%} of the loan still outstanding",
+}
 
 
-def held_out_importance(
-    run: OutOfFold, X: pd.DataFrame, y: np.ndarray, random_state: int, repeats: int = 3
-) -> pd.DataFrame:
-    """Drop in ROC-AUC when each input field is shuffled, measured on each fold's held-out rows."""
-    per_fold = []
-    rng = np.random.default_rng(random_state)
-    for model, rows in zip(run.models, run.test_rows):
-        if len(rows) > IMPORTANCE_ROWS_PER_FOLD:
-            rows = np.sort(rng.choice(rows, IMPORTANCE_ROWS_PER_FOLD, replace=False))
-        result = permutation_importance(
-            model, X.iloc[rows], y[rows].astype(int), scoring="roc_auc",
-            n_repeats=repeats, random_state=random_state, n_jobs=1,
-        )
-        per_fold.append(result.importances_mean)
-    values = np.array(per_fold)
-    table = pd.DataFrame(
-        {
-            "field": X.columns,
-            "label": [label(c) for c in X.columns],
-            "importance": values.mean(axis=0),
-            "fold_std": values.std(axis=0),
-        }
-    )
-    return table.sort_values("importance", ascending=False, kind="stable").reset_index(drop=True)
+@dataclass(frozen=True)
+class FieldGroup:
+    """A field the user knows and the model inputs that move when it changes."""
+
+    field: str
+    columns: tuple[str, ...]
+    ratios: tuple[str, ...]
 
 
-def typical_row(X: pd.DataFrame) -> dict:
-    """Median of each numeric input and most common value of each categorical one."""
+def field_groups(columns: list[str], frame: pd.DataFrame) -> list[FieldGroup]:
+    """One group per user field: the field itself if it is an input, plus the ratios it feeds."""
+    used_ratios = [c for c in columns if c in RATIOS]
+    fields = [c for c in columns if c not in RATIOS]
+    for ratio in used_ratios:
+        fields += [f for f in RATIOS[ratio] if f in frame.columns and f not in fields]
+    groups = []
+    for name in fields:
+        ratios = tuple(r for r in used_ratios if name in RATIOS[r])
+        own = (name,) if name in columns else ()
+        groups.append(FieldGroup(name, own + ratios, ratios))
+    return groups
+
+
+def typical_row(frame: pd.DataFrame, fields: list[str]) -> dict:
+    """Median of each numeric field and most common value of each categorical one."""
     typical = {}
-    for column in X.columns:
-        values = X[column].dropna()
+    for column in fields:
+        values = frame[column].dropna()
         if values.empty:
             typical[column] = np.nan
         elif pd.api.types.is_numeric_dtype(values):
@@ -57,90 +72,236 @@ def typical_row(X: pd.DataFrame) -> dict:
     return typical
 
 
-def reason_effects(run: OutOfFold, X: pd.DataFrame) -> np.ndarray:
-    """Per borrower and field: how much the score falls when that field is set to its typical value.
-
-    Each borrower is explained by the fold model that scored them, so explanations are as
-    honest as the scores. Borrowers without an outcome were scored by the mean of the fold
-    models, so their effects are that mean's: the mean of each model's effects.
-    """
-    typical = typical_row(X)
-    effects = np.zeros(X.shape)
-    unknown = np.flatnonzero(run.fold < 0)
-    for model, rows in zip(run.models, run.test_rows):
-        effects[rows] = _effects(model, X.iloc[rows], typical)
-        if len(unknown):
-            effects[unknown] += _effects(model, X.iloc[unknown], typical) / len(run.models)
-    return effects
-
-
-def _effects(model, X: pd.DataFrame, typical: dict) -> np.ndarray:
-    """Score minus the score with one field at a time replaced by its typical value."""
-    base = model.predict_proba(X)[:, 1]
-    out = np.empty(X.shape)
-    for j, column in enumerate(X.columns):
-        changed = X.copy()
-        changed[column] = typical[column]
-        out[:, j] = base - model.predict_proba(changed)[:, 1]
+def replaced(frame: pd.DataFrame, group: FieldGroup, values) -> dict[str, object]:
+    """The group's model inputs after its field takes ``values`` (ratios recomputed)."""
+    out: dict[str, object] = {}
+    if group.field in group.columns:
+        out[group.field] = values
+    for ratio in group.ratios:
+        top, bottom = RATIOS[ratio]
+        parts = {top: frame[top], bottom: frame[bottom]}
+        parts[group.field] = pd.Series(values, index=frame.index, dtype="float64") \
+            if np.ndim(values) else pd.Series(float(values), index=frame.index)
+        out[ratio] = safe_ratio(parts[top], parts[bottom]).to_numpy()
     return out
 
 
-def describe_values(X: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Each input as reason text per borrower: 'Days past due 150, high for this portfolio'."""
-    return {c: _describe(X[c]) for c in X.columns}
+class Explainer:
+    """Asks one fold model what it would say if a field took other values."""
+
+    def __init__(self, model, columns: list[str]):
+        self.model, self.columns = model, columns
+
+    def changes(
+        self, frame: pd.DataFrame, groups: list[FieldGroup], new_values: list
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The decision per row, and how much it falls when each group's field takes its new values."""
+        model, n = self.model, len(frame)
+        if not isinstance(model, AdditiveBoostingClassifier):
+            return _asked_again(model, frame, self.columns, groups, new_values)
+        own = {c: model.contribution(c, frame[c].to_numpy()) for c in self.columns}
+        base = model.base_ + np.sum([own[c] for c in self.columns], axis=0)
+        drops = np.empty((n, len(groups)))
+        for g, (group, values) in enumerate(zip(groups, new_values)):
+            after = replaced(frame, group, values)
+            drops[:, g] = sum(own[c] - np.broadcast_to(model.contribution(c, after[c]), n)
+                              for c in group.columns)
+        return base, drops
 
 
-def _describe(values: pd.Series) -> np.ndarray:
-    """Reason text for one field, for every borrower."""
-    name = label(values.name)
+def _asked_again(
+    model, frame: pd.DataFrame, columns: list[str], groups: list[FieldGroup], new_values: list
+) -> tuple[np.ndarray, np.ndarray]:
+    """Decision changes for any model: one stacked prediction per batch of rows."""
+    base = np.empty(len(frame))
+    drops = np.empty((len(frame), len(groups)))
+    for start in range(0, len(frame), _BATCH_ROWS):
+        part = frame.iloc[start:start + _BATCH_ROWS]
+        chunk = slice(start, start + len(part))
+        variants = [part[columns]]
+        for group, values in zip(groups, new_values):
+            v = values[chunk] if np.ndim(values) else values
+            variants.append(part[columns].assign(**replaced(part, group, v)))
+        d = decision(model, pd.concat(variants, ignore_index=True)).reshape(len(variants), len(part))
+        base[chunk] = d[0]
+        drops[chunk] = (d[0] - d[1:]).T
+    return base, drops
+
+
+def reason_effects(
+    run: OutOfFold, explainers: list[Explainer], frame: pd.DataFrame, groups: list[FieldGroup]
+) -> np.ndarray:
+    """Per borrower and field: how much the score falls when the field takes its typical value.
+
+    Each borrower is explained by the fold model (and calibration) that scored them. Borrowers
+    without an outcome were scored by the mean of the fold models, so theirs is that mean's.
+    """
+    typical = typical_row(frame, [g.field for g in groups])
+    values = [typical[g.field] for g in groups]
+    effects = np.zeros((len(frame), len(groups)))
+    unknown = np.flatnonzero(run.fold < 0)
+    for explainer, calibration, rows in zip(explainers, run.calibrations, run.test_rows):
+        effects[rows] = _score_drops(explainer, calibration, frame.iloc[rows], groups, values)
+        if len(unknown):
+            effects[unknown] += _score_drops(
+                explainer, calibration, frame.iloc[unknown], groups, values
+            ) / len(explainers)
+    return effects
+
+
+def _score_drops(explainer: Explainer, calibration, frame, groups, values) -> np.ndarray:
+    """Score minus the score with each field at its typical value."""
+    d, drops = explainer.changes(frame, groups, values)
+    return calibration(d)[:, None] - calibration(d[:, None] - drops)
+
+
+def held_out_importance(
+    run: OutOfFold, explainers: list[Explainer], frame: pd.DataFrame, y: np.ndarray,
+    groups: list[FieldGroup], random_state: int, repeats: int = 3,
+) -> pd.DataFrame:
+    """Drop in ROC-AUC when each field is shuffled (its ratios with it), on each fold's held-out rows."""
+    per_fold = []
+    rng = np.random.default_rng(random_state)
+    for explainer, rows in zip(explainers, run.test_rows):
+        if len(rows) > IMPORTANCE_ROWS_PER_FOLD:
+            rows = np.sort(rng.choice(rows, IMPORTANCE_ROWS_PER_FOLD, replace=False))
+        part, truth = frame.iloc[rows], y[rows].astype(int)
+        drops = np.zeros(len(groups))
+        for _ in range(repeats):
+            shuffled = [rng.permutation(part[g.field].to_numpy()) for g in groups]
+            d, change = explainer.changes(part, groups, shuffled)
+            full = _auc(truth, d)
+            drops += [full - _auc(truth, d - change[:, g]) for g in range(len(groups))]
+        per_fold.append(drops / repeats)
+    values = np.array(per_fold)
+    table = pd.DataFrame(
+        {
+            "field": [g.field for g in groups],
+            "label": [label(g.field) for g in groups],
+            "importance": values.mean(axis=0),
+            "fold_std": values.std(axis=0),
+        }
+    )
+    return table.sort_values("importance", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def _auc(y: np.ndarray, scores: np.ndarray) -> float:
+    """ROC-AUC by the rank-sum formula (ties counted half), without sklearn's per-call checks."""
+    bad = y == 1
+    n_bad, n_good = int(bad.sum()), int(len(y) - bad.sum())
+    if not n_bad or not n_good:
+        return 0.5
+    ranks = rankdata(scores)
+    return float((ranks[bad].sum() - n_bad * (n_bad + 1) / 2) / (n_bad * n_good))
+
+
+@dataclass(frozen=True)
+class ReasonPicks:
+    """Per borrower, the fields that raise and that lower the score most (-1: none).
+
+    Texts are written when first asked for and kept: moving a threshold only writes the
+    reasons of borrowers whose flag changed to a side not yet written for them.
+    """
+
+    up: np.ndarray
+    down: np.ndarray
+    groups: tuple[FieldGroup, ...]
+    written: dict = field(default_factory=dict, compare=False, repr=False)
+
+
+def pick_reasons(effects: np.ndarray, groups: list[FieldGroup]) -> ReasonPicks:
+    """The top fields in each direction whose effect is at least MIN_EFFECT."""
+    def top(signed: np.ndarray) -> np.ndarray:
+        k = min(TOP_REASONS, signed.shape[1])
+        order = np.argsort(-signed, axis=1, kind="stable")[:, :k]
+        strong = np.take_along_axis(signed, order, axis=1) >= MIN_EFFECT
+        return np.where(strong, order, -1).astype(np.int16)
+
+    return ReasonPicks(up=top(effects), down=top(-effects), groups=tuple(groups))
+
+
+def reasons(frame: pd.DataFrame, picks: ReasonPicks, flagged: np.ndarray) -> np.ndarray:
+    """Top reasons per borrower in words, joined with '; '.
+
+    A flagged borrower is explained by what pushes the score up, anyone else by what holds it
+    down; a borrower no field moves by MIN_EFFECT is said to be close to the typical borrower.
+    """
+    n = len(frame)
+    for side, chosen, wanted in (("up", picks.up, flagged), ("down", picks.down, ~flagged)):
+        texts = picks.written.setdefault(side, np.full(n, None, dtype=object))
+        rows = np.flatnonzero(wanted & (texts == None))  # noqa: E711 - elementwise on objects
+        if len(rows):
+            texts[rows] = _joined(frame, picks.groups, chosen[rows], rows, picks.written)
+    return np.where(flagged, picks.written["up"], picks.written["down"])
+
+
+def _joined(
+    frame: pd.DataFrame, groups: tuple[FieldGroup, ...], chosen: np.ndarray, rows: np.ndarray,
+    memo: dict,
+) -> np.ndarray:
+    """The reasons of some rows, one slot after another, joined with '; '."""
+    out = np.full(len(rows), "", dtype=object)
+    for slot in range(chosen.shape[1]):
+        text = np.full(len(rows), "", dtype=object)
+        for g, group in enumerate(groups):
+            at = np.flatnonzero(chosen[:, slot] == g)
+            if len(at):
+                text[at] = np.array(describe(frame, group, rows[at], memo), dtype=object)
+        joined = np.where(out == "", text, out + "; " + text)
+        out = np.where(text == "", out, joined)
+    out[out == ""] = TYPICAL
+    return out
+
+
+def describe(frame: pd.DataFrame, group: FieldGroup, rows: np.ndarray, memo: dict | None = None) -> list[str]:
+    """Reason text for one field on some rows: 'Days past due 150, high for this portfolio'."""
+    values = frame[group.field]
+    name = label(group.field)
     if not pd.api.types.is_numeric_dtype(values):
-        text = values.astype("object").where(values.notna(), "missing")
-        return np.array([f"{name}: {v}" for v in text], dtype=object)
-    arr = values.to_numpy(dtype="float64", na_value=np.nan)
-    known = np.sort(arr[np.isfinite(arr)])
-    share_below = np.searchsorted(known, arr, side="right") / max(len(known), 1)
+        picked = values.iloc[rows].astype("object").tolist()
+        return [f"{name}: {'missing' if pd.isna(v) else v}" for v in picked]
+    memo = {} if memo is None else memo
+    if ("values", group.field) not in memo:
+        every = values.to_numpy(dtype="float64", na_value=np.nan)
+        memo["values", group.field] = (every, np.sort(every[np.isfinite(every)]))
+    every, known = memo["values", group.field]
+    x = every[rows]
+    share_below = np.searchsorted(known, x, side="right") / max(len(known), 1)
     level = np.select(
         [share_below >= 0.9, share_below >= 0.7, share_below > 0.5, share_below > 0.3, share_below > 0.1],
         ["very high", "high", "above typical", "below typical", "low"],
         default="very low",
-    )
-    out = np.empty(len(arr), dtype=object)
-    for i, (value, lvl) in enumerate(zip(arr, level)):
-        out[i] = (
-            f"{name} missing"
-            if np.isnan(value)
-            else f"{name} {_format(values.name, value)}, {lvl} for this portfolio"
-        )
-    return out
+    ).tolist()
+    fmt = _formatter(group.field)
+    extras = _ratio_phrases(frame, group, rows)
+    return [
+        f"{name} missing{extra}" if value != value else f"{name} {fmt(value)}, {lvl} for this portfolio{extra}"
+        for value, lvl, extra in zip(x.tolist(), level, extras)
+    ]
 
 
-def _format(field: str, value: float) -> str:
-    """A value as a collections analyst writes it."""
-    if field in PERCENT_FIELDS:
-        return f"{value:.0%}"
-    if field in MONEY_FIELDS:
-        return f"{value:,.0f}"
-    if field == "Interest_Rate":
-        return f"{value:.2f}%"
-    if field in BY_NAME and BY_NAME[field].integer:
-        return f"{value:.0f}"
-    return f"{value:,.2f}"
-
-
-def reasons(
-    X: pd.DataFrame, effects: np.ndarray, scores: np.ndarray, threshold: float
-) -> list[str]:
-    """Top three reasons per borrower, joined with '; '.
-
-    A flagged borrower is explained by what pushes the score up, anyone else by what holds it
-    down; fields with no effect in that direction are left out.
-    """
-    texts = describe_values(X)
-    columns = list(X.columns)
-    signed = np.where((scores > threshold)[:, None], effects, -effects)
-    order = np.argsort(-signed, axis=1, kind="stable")[:, :TOP_REASONS]
+def _ratio_phrases(frame: pd.DataFrame, group: FieldGroup, rows: np.ndarray) -> list[str]:
+    """' (EMI is 45% of income)' for each row, naming every ratio the field feeds."""
+    if not group.ratios:
+        return [""] * len(rows)
+    columns = [
+        [RATIO_PHRASES[ratio].format(v) if v == v and abs(v) != np.inf else None
+         for v in frame[ratio].to_numpy(dtype="float64", na_value=np.nan)[rows].tolist()]
+        for ratio in group.ratios
+    ]
     out = []
-    for i, top in enumerate(order):
-        parts = [texts[columns[j]][i] for j in top if signed[i, j] > 1e-9]
-        out.append("; ".join(parts))
+    for parts in zip(*columns):
+        shown = [p for p in parts if p is not None]
+        out.append(f" ({', '.join(shown)})" if shown else "")
     return out
+
+
+def _formatter(field: str):
+    """How a collections analyst writes this field's values."""
+    if field in MONEY_FIELDS:
+        return "{:,.0f}".format
+    if field == "Interest_Rate":
+        return "{:.2f}%".format
+    if field in BY_NAME and BY_NAME[field].integer:
+        return "{:.0f}".format
+    return "{:,.2f}".format

@@ -6,14 +6,9 @@ import numpy as np
 import pandas as pd
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import (
-    accuracy_score,
     average_precision_score,
     brier_score_loss,
-    confusion_matrix,
-    f1_score,
     precision_recall_curve,
-    precision_score,
-    recall_score,
     roc_auc_score,
     roc_curve,
 )
@@ -39,9 +34,8 @@ def ks_statistic(y: np.ndarray, scores: np.ndarray) -> float:
     return float(np.max(np.abs(tpr - fpr)))
 
 
-def score_metrics(y: np.ndarray, scores: np.ndarray, threshold: float) -> dict[str, float]:
-    """Every headline metric of scores against 0/1 outcomes; flagged means score > threshold."""
-    flagged = (scores > threshold).astype(int)
+def ranking_metrics(y: np.ndarray, scores: np.ndarray) -> dict[str, float]:
+    """Metrics of the score itself, whatever the high-risk threshold."""
     auc = roc_auc_score(y, scores)
     return {
         "roc_auc": float(auc),
@@ -49,26 +43,45 @@ def score_metrics(y: np.ndarray, scores: np.ndarray, threshold: float) -> dict[s
         "gini": float(2 * auc - 1),
         "ks": ks_statistic(y, scores),
         "brier": float(brier_score_loss(y, scores)),
-        "accuracy": float(accuracy_score(y, flagged)),
-        "precision": float(precision_score(y, flagged, zero_division=0)),
-        "recall": float(recall_score(y, flagged, zero_division=0)),
-        "f1": float(f1_score(y, flagged, zero_division=0)),
     }
+
+
+def flag_metrics(y: np.ndarray, scores: np.ndarray, threshold: float) -> dict[str, float]:
+    """Metrics of the high-risk flag (score > threshold), counted directly: cheap to redo."""
+    c = confusion(y, scores, threshold)
+    flagged, bad = c["tp"] + c["fp"], c["tp"] + c["fn"]
+    precision = c["tp"] / flagged if flagged else 0.0
+    recall = c["tp"] / bad if bad else 0.0
+    return {
+        "accuracy": (c["tp"] + c["tn"]) / max(len(y), 1),
+        "precision": precision,
+        "recall": recall,
+        "f1": 2 * precision * recall / (precision + recall) if precision + recall else 0.0,
+    }
+
+
+def score_metrics(y: np.ndarray, scores: np.ndarray, threshold: float) -> dict[str, float]:
+    """Every headline metric of scores against 0/1 outcomes; flagged means score > threshold."""
+    return {**ranking_metrics(y, scores), **flag_metrics(y, scores, threshold)}
 
 
 def confusion(y: np.ndarray, scores: np.ndarray, threshold: float) -> dict[str, int]:
     """Counts of true/false positives/negatives when flagged means score > threshold."""
-    tn, fp, fn, tp = confusion_matrix(y, (scores > threshold).astype(int), labels=[0, 1]).ravel()
-    return {"tn": int(tn), "fp": int(fp), "fn": int(fn), "tp": int(tp)}
+    y = np.asarray(y).astype(bool)
+    flagged = np.asarray(scores) > threshold
+    return {
+        "tn": int(np.sum(~y & ~flagged)), "fp": int(np.sum(~y & flagged)),
+        "fn": int(np.sum(y & ~flagged)), "tp": int(np.sum(y & flagged)),
+    }
 
 
-def metrics_table(
-    y: np.ndarray, scores: np.ndarray, fold: np.ndarray, threshold: float
+def _with_folds(
+    measure, y: np.ndarray, scores: np.ndarray, fold: np.ndarray, *args
 ) -> pd.DataFrame:
-    """Each metric on all out-of-fold scores, with its mean and spread across folds."""
-    overall = score_metrics(y, scores, threshold)
+    """One metric family on all scores, with its mean and spread across folds."""
+    overall = measure(y, scores, *args)
     per_fold = pd.DataFrame(
-        [score_metrics(y[fold == f], scores[fold == f], threshold) for f in np.unique(fold)]
+        [measure(y[fold == f], scores[fold == f], *args) for f in np.unique(fold)]
     )
     return pd.DataFrame(
         {
@@ -79,6 +92,21 @@ def metrics_table(
             "fold_std": per_fold.std(ddof=0).to_numpy(),
         }
     )
+
+
+def ranking_table(y: np.ndarray, scores: np.ndarray, fold: np.ndarray) -> pd.DataFrame:
+    """Ranking metrics on all out-of-fold scores and across folds (score stage)."""
+    return _with_folds(ranking_metrics, y, scores, fold)
+
+
+def metrics_table(
+    y: np.ndarray, scores: np.ndarray, fold: np.ndarray, threshold: float,
+    ranking: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Each metric on all out-of-fold scores, with its mean and spread across folds."""
+    ranking = ranking_table(y, scores, fold) if ranking is None else ranking
+    flags = _with_folds(flag_metrics, y, scores, fold, threshold)
+    return pd.concat([ranking, flags], ignore_index=True)
 
 
 def _thin(*arrays: np.ndarray) -> list[np.ndarray]:

@@ -1,4 +1,15 @@
-"""One path from a loaded portfolio to segments, honest risk scores and recovery strategies."""
+"""The staged path from loaded rows to a recovery strategy per borrower, shared by app and CLI.
+
+    prepare(rows)                                   -> Prepared   checked rows, ratios
+    segment(Prepared, segment settings)             -> SegmentRun segments and their notes
+    score(Prepared, SegmentRun?, score settings)    -> Scored     out-of-fold scores, reasons
+    decide(Prepared, SegmentRun, Scored, decide settings) -> RecoveryResult
+
+Each stage is a pure function of exactly its inputs (``RecoveryConfig.stage_key`` names the
+settings of each), so a caller caches each on those and a setting recomputes only its own stage
+and the ones after it. Scoring needs the segments only when the target is the segment flag
+(the seed preset, or a file without outcome): ``score_needs_segments`` says when.
+"""
 
 from __future__ import annotations
 
@@ -14,10 +25,11 @@ from core.errors import RecoveryError
 from core.features import RATIOS, add_ratios, model_features, requested_fields
 from core.ingest import Portfolio
 from core.ordering import value_order
-from core.validate import require_fields
+from core.risk import Progress, no_progress
 from core.schema import COLLECTION_FIELDS, OUTCOME, PROTECTED_FIELDS, label
 from core.segmentation import Segments, fit_segments, high_risk_segments
 from core.strategy import assign_strategy, strategy_summary
+from core.validate import require_fields
 
 # Above this many borrowers the three candidate models are compared on a seeded sample; the
 # chosen one is still trained and scored on every borrower.
@@ -99,8 +111,59 @@ class RecoveryResult:
         }
 
 
-def _segment_fields(df: pd.DataFrame, config: RecoveryConfig, notes: list[str]) -> tuple[str, ...]:
-    """The configured segmentation fields the file has; the seed preset needs all of them."""
+# ------------------------------------------------------------------------------ prepare
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The rows to analyse as given, and the same rows with the analyst's ratios added."""
+
+    rows: pd.DataFrame
+    features: pd.DataFrame
+
+
+def analysable_rows(portfolio: Portfolio, exclude_invalid: bool) -> pd.DataFrame:
+    """The rows to analyse; refuses a portfolio with invalid rows unless they are excluded."""
+    if portfolio.report.ok:
+        return portfolio.frame
+    if not exclude_invalid:
+        errors = portfolio.report.errors()
+        raise RecoveryError(
+            f"{len(portfolio.report.invalid_rows)} row(s) have errors ({errors[0].line()}"
+            f"{'; …' if len(errors) > 1 else ''}): fix the file, or exclude the invalid rows."
+        )
+    return portfolio.valid_rows()
+
+
+def prepare(rows: pd.DataFrame) -> Prepared:
+    """Check the rows can be analysed and add the ratios, once for every later stage."""
+    if len(rows) == 0:
+        raise RecoveryError("There are no borrowers to analyse: load a file with at least one row.")
+    require_fields(rows, "analyse")
+    clashes = [c for c in ADDED_COLUMNS if c in rows.columns]
+    if clashes:
+        raise RecoveryError(
+            f"The file already has column(s) {', '.join(clashes)}, which the analysis adds: rename "
+            "or remove them (is this a file this app exported?) and load it again."
+        )
+    return Prepared(rows=rows, features=add_ratios(rows))
+
+
+# ------------------------------------------------------------------------------ segment
+
+
+@dataclass(frozen=True)
+class SegmentRun:
+    """The segments, and what the user should know about how they were formed."""
+
+    segments: Segments
+    notes: tuple[str, ...]
+
+
+def segment(prepared: Prepared, config: RecoveryConfig, progress: Progress = no_progress) -> SegmentRun:
+    """K-Means segments on the configured fields the file has (segment stage)."""
+    config = config.checked()
+    df, notes = prepared.features, []
     present = tuple(f for f in config.segment_features if f in df.columns)
     missing = [f for f in config.segment_features if f not in df.columns]
     if missing and (config.preset == "seed" or not present):
@@ -110,13 +173,60 @@ def _segment_fields(df: pd.DataFrame, config: RecoveryConfig, notes: list[str]) 
         )
     if missing:
         notes.append(f"Segments use {len(present)} fields; not in this file: {', '.join(missing)}.")
-    return present
+    progress("Forming segments", 0.0)
+    segments = fit_segments(df, present, config.n_segments, config.random_state, config.segment_naming)
+    for name, n in segments.imputed.items():
+        notes.append(f"{n} missing {label(name)} value(s) filled with the median for segmentation.")
+    if segments.fitted_on < len(df):
+        notes.append(
+            f"Segments were formed on a random sample of {segments.fitted_on:,} borrowers; every "
+            "borrower is then placed in the nearest one."
+        )
+    progress("Segments formed", 1.0)
+    return SegmentRun(segments, tuple(notes))
 
 
-def _target(
-    df: pd.DataFrame, config: RecoveryConfig, segments: Segments, notes: list[str]
-) -> risk.Target:
+# ------------------------------------------------------------------------------ score
+
+
+@dataclass(frozen=True)
+class Scored:
+    """Every borrower's out-of-fold score, what drives it, and the threshold-free quality figures."""
+
+    target: risk.Target
+    model: str
+    numeric: tuple[str, ...]
+    categorical: tuple[str, ...]
+    calibrated: bool
+    n_folds: int
+    scores: np.ndarray
+    fold: np.ndarray
+    run: risk.OutOfFold
+    comparison: pd.DataFrame
+    importance: pd.DataFrame
+    picks: explain.ReasonPicks
+    ranking: pd.DataFrame
+    roc: pd.DataFrame
+    pr: pd.DataFrame
+    calibration: pd.DataFrame
+    gains: pd.DataFrame
+    seed_split: dict | None
+    notes: tuple[str, ...]
+
+    @property
+    def known(self) -> np.ndarray:
+        """Borrowers whose outcome is known."""
+        return ~np.isnan(self.target.y)
+
+
+def score_needs_segments(prepared: Prepared, config: RecoveryConfig) -> bool:
+    """True when the target is the segment flag, chosen or as the fallback for a file without outcome."""
+    return config.target == "segment" or risk.outcome_target(prepared.features, config.target) is None
+
+
+def _target(df: pd.DataFrame, config: RecoveryConfig, segments: SegmentRun | None) -> risk.Target:
     """The real outcome when asked for and present, else the segment-based flag."""
+    note = None
     if config.target != "segment":
         target = risk.outcome_target(df, config.target)
         if target is not None:
@@ -126,14 +236,184 @@ def _target(
             "is the probability of belonging to a high-risk (more delinquent) segment, not of "
             "non-recovery. Add the outcome column to score real recovery risk."
         )
-        notes.append(note)
-    else:
-        note = None
-    risky = high_risk_segments(segments, df, config.segment_naming)
-    return risk.segment_target(np.isin(segments.ids, risky), note)
+    if segments is None:
+        raise ValueError("this target needs the segments: call segment() first")
+    risky = high_risk_segments(segments.segments, df, config.segment_naming)
+    return risk.segment_target(np.isin(segments.segments.ids, risky), note)
 
 
-def _excluded(df: pd.DataFrame, config: RecoveryConfig, used: list[str]) -> dict[str, str]:
+def _input_notes(X: pd.DataFrame, y: np.ndarray) -> list[str]:
+    """Plain notes on borrowers without an outcome and on values imputed inside the model."""
+    notes = []
+    unknown = int(np.isnan(y).sum())
+    if unknown:
+        notes.append(
+            f"{unknown} borrower(s) have no outcome: they are scored by the fold models "
+            "but not used for training or metrics."
+        )
+    for name in X.columns:
+        missing = int(X[name].isna().sum())
+        if missing and name not in RATIOS:
+            notes.append(f"{missing} missing {label(name)} value(s) imputed inside the model.")
+    return notes
+
+
+def _absent_model_fields(df: pd.DataFrame, config: RecoveryConfig) -> list[str]:
+    """Fields the configured model would use that the file does not have (ratios left aside)."""
+    wanted = requested_fields(config.model_features, config.use_collection_fields)
+    return [label(f) for f in wanted if f not in df.columns and f not in RATIOS]
+
+
+def _comparison_rows(y: np.ndarray, random_state: int) -> np.ndarray:
+    """Rows the candidate models are compared on: all, or a seeded sample on large files."""
+    rows = np.arange(len(y))
+    if len(y) <= COMPARE_MAX_ROWS:
+        return rows
+    return np.sort(np.random.default_rng(random_state).choice(rows, COMPARE_MAX_ROWS, replace=False))
+
+
+@dataclass(frozen=True)
+class ModelInputs:
+    """What the score stage learns from: target, fields, and the row order folds follow."""
+
+    target: risk.Target
+    numeric: list[str]
+    categorical: list[str]
+    order: np.ndarray
+    notes: list[str]
+
+    @property
+    def columns(self) -> list[str]:
+        """Every input field, numeric first."""
+        return self.numeric + self.categorical
+
+
+def model_inputs(prepared: Prepared, config: RecoveryConfig, segments: SegmentRun | None) -> ModelInputs:
+    """The target, the input fields and the fold order, with notes on what was left out."""
+    df = prepared.features
+    target = _target(df, config, segments)
+    risk.check_target(target, config.n_folds)
+    numeric, categorical = model_features(df, config.model_features, config.use_collection_fields)
+    if not numeric and not categorical:
+        raise RecoveryError("None of the model's input fields are in this file: map them on the Data page.")
+    notes = [target.fallback_note] if target.fallback_note else []
+    notes += _input_notes(df[numeric + categorical], target.y)
+    absent = _absent_model_fields(df, config)
+    if absent:
+        notes.append(f"The model learns without {', '.join(absent)}: not in this file.")
+    # The seed preset keeps the notebook's file order; otherwise the order is fixed by the
+    # model's inputs and target only, so fields it does not use cannot move anyone between folds.
+    order = (np.arange(len(df)) if config.preset == "seed"
+             else value_order(df[numeric + categorical].assign(_target=target.y)))
+    return ModelInputs(target, numeric, categorical, order, notes)
+
+
+def compare(
+    prepared: Prepared, config: RecoveryConfig, segments: SegmentRun | None = None,
+    progress: Progress = no_progress,
+) -> pd.DataFrame:
+    """Cross-validated ROC-AUC of the three candidate models, best first (on a sample if large)."""
+    config = config.checked()
+    with threadpool_limits(limits=1):
+        inputs = model_inputs(prepared, config, segments)
+        ordered = prepared.features.iloc[inputs.order]
+        y = inputs.target.y[inputs.order]
+        rows = _comparison_rows(y, config.random_state)
+        table, _ = risk.compare_models(
+            ordered[inputs.columns].iloc[rows], y[rows], inputs.numeric, inputs.categorical,
+            config.n_folds, config.random_state, progress,
+        )
+    table["borrowers_compared"] = len(rows)
+    return table
+
+
+def score(
+    prepared: Prepared,
+    config: RecoveryConfig,
+    segments: SegmentRun | None = None,
+    progress: Progress = no_progress,
+) -> Scored:
+    """Score every borrower out-of-fold, explain each score, and measure the ranking (score stage)."""
+    # OpenMP threads spin when the cores are busy (other sessions, our own fold workers):
+    # one thread per worker gives identical results at a fraction of the time there.
+    with threadpool_limits(limits=1):
+        return _score(prepared, config.checked(), segments, progress)
+
+
+def _score(
+    prepared: Prepared, config: RecoveryConfig, segments: SegmentRun | None, progress: Progress
+) -> Scored:
+    """The score stage, run with native thread pools held to one thread."""
+    df = prepared.features
+    inputs = model_inputs(prepared, config, segments)
+    target, numeric, categorical, order = inputs.target, inputs.numeric, inputs.categorical, inputs.order
+    columns, notes = inputs.columns, list(inputs.notes)
+    y = target.y
+    ordered, y_ordered = df.iloc[order], y[order]
+    comparison = pd.DataFrame()
+    kind = config.model
+    if kind == "auto":
+        comparison = compare(prepared, config, segments, progress)
+        kind = comparison["model"].iloc[0]
+        if comparison["borrowers_compared"].iloc[0] < len(df):
+            notes.append(
+                f"The three models were compared on a random sample of {COMPARE_MAX_ROWS:,} "
+                "borrowers; the chosen model is trained and scored on all of them."
+            )
+    if len(df) > risk.TRAIN_MAX_ROWS * config.n_folds / (config.n_folds - 1):
+        notes.append(
+            f"Each fold model learned from a random sample of {risk.TRAIN_MAX_ROWS:,} of its "
+            "training borrowers; every borrower is scored by a model that did not learn from them."
+        )
+    run = risk.out_of_fold(
+        lambda: risk.make_model(kind, numeric, categorical, config.random_state),
+        ordered[columns], y_ordered, config.n_folds, config.random_state, config.calibrate,
+        progress=lambda step, done: progress(f"Scoring: {step}", 0.1 + 0.6 * done),
+    )
+    progress("Explaining each score", 0.75)
+    groups = explain.field_groups(columns, df)
+    explainers = [explain.Explainer(model, columns) for model in run.models]
+    effects = np.empty((len(df), len(groups)))
+    effects[order] = explain.reason_effects(run, explainers, ordered, groups)
+    importance = explain.held_out_importance(
+        run, explainers, ordered, y_ordered, groups, config.random_state
+    )
+    progress("Measuring how well the score ranks", 0.9)
+    scores = np.empty(len(df))
+    scores[order] = run.scores
+    fold = np.empty(len(df), dtype=int)
+    fold[order] = run.fold
+    known = ~np.isnan(y)
+    yk, sk = y[known].astype(int), scores[known]
+    outstanding = _outstanding(df)
+    seed_split = (
+        risk.seed_split_metrics(df[columns], y, numeric, config.random_state)
+        if config.preset == "seed" else None
+    )
+    progress("Scores ready", 1.0)
+    return Scored(
+        target=target, model=kind, numeric=tuple(numeric), categorical=tuple(categorical),
+        calibrated=config.calibrate, n_folds=config.n_folds, scores=scores, fold=fold, run=run,
+        comparison=comparison, importance=importance, picks=explain.pick_reasons(effects, groups),
+        ranking=metrics.ranking_table(yk, sk, fold[known]),
+        roc=metrics.roc_points(yk, sk), pr=metrics.pr_points(yk, sk),
+        calibration=metrics.calibration_table(yk, sk),
+        gains=metrics.gains_table(yk, sk, None if outstanding is None else outstanding[known]),
+        seed_split=seed_split, notes=tuple(notes),
+    )
+
+
+def _outstanding(df: pd.DataFrame) -> np.ndarray | None:
+    """Outstanding amount per borrower, when the file has it."""
+    if "Outstanding_Loan_Amount" not in df.columns:
+        return None
+    return df["Outstanding_Loan_Amount"].to_numpy(dtype="float64", na_value=np.nan)
+
+
+# ------------------------------------------------------------------------------ decide
+
+
+def _excluded(df: pd.DataFrame, used: tuple[str, ...]) -> dict[str, str]:
     """Fields in the file the model does not use, each with the reason."""
     reasons = {}
     for name in COLLECTION_FIELDS:
@@ -169,184 +449,72 @@ def _fairness(
     ).reset_index()
 
 
-def analysable_rows(portfolio: Portfolio, exclude_invalid: bool) -> pd.DataFrame:
-    """The rows to analyse; refuses a portfolio with invalid rows unless they are excluded."""
-    if portfolio.report.ok:
-        return portfolio.frame
-    if not exclude_invalid:
-        errors = portfolio.report.errors()
-        raise RecoveryError(
-            f"{len(portfolio.report.invalid_rows)} row(s) have errors ({errors[0].line()}"
-            f"{'; …' if len(errors) > 1 else ''}): fix the file, or exclude the invalid rows."
-        )
-    return portfolio.valid_rows()
+def decide(
+    prepared: Prepared, segments: SegmentRun, scored: Scored, config: RecoveryConfig
+) -> RecoveryResult:
+    """Flag, strategy and reasons per borrower at the configured thresholds (decide stage: no fitting)."""
+    config = config.checked()
+    df, y, scores = prepared.features, scored.target.y, scored.scores
+    flagged = scores > config.flag_threshold
+    known = scored.known
+    yk, sk = y[known].astype(int), scores[known]
+    report = RiskReport(
+        target=scored.target.kind,
+        target_description=scored.target.description,
+        model=scored.model,
+        model_label=risk.MODEL_LABELS[scored.model],
+        numeric_features=scored.numeric,
+        categorical_features=scored.categorical,
+        excluded_features=_excluded(df, scored.numeric + scored.categorical),
+        calibrated=scored.calibrated,
+        n_folds=scored.n_folds,
+        scored_with_outcome=int(known.sum()),
+        metrics=metrics.metrics_table(yk, sk, scored.fold[known], config.flag_threshold, scored.ranking),
+        confusion=metrics.confusion(yk, sk, config.flag_threshold),
+        comparison=scored.comparison,
+        roc=scored.roc,
+        pr=scored.pr,
+        calibration=scored.calibration,
+        gains=scored.gains,
+        importance=scored.importance,
+        fairness=_fairness(df, y, flagged.astype(int), scores, scored.target.kind),
+        seed_split=scored.seed_split,
+    )
+    table = prepared.rows.copy()
+    table["Borrower_Segment"] = segments.segments.ids
+    table["Segment_Name"] = segments.segments.name_of_each()
+    table["Risk_Score"] = scores
+    table["Predicted_High_Risk"] = flagged.astype(int)
+    table["Recovery_Strategy"] = assign_strategy(scores, config)
+    table["Risk_Reasons"] = explain.reasons(df, scored.picks, flagged)
+    outstanding = _outstanding(df)
+    if outstanding is not None:
+        table["Outstanding_At_Risk"] = scores * outstanding
+    return RecoveryResult(
+        scored=table,
+        segments=segments.segments,
+        risk=report,
+        strategies=strategy_summary(table, config),
+        config=config,
+        notes=segments.notes + scored.notes,
+    )
+
+
+# ------------------------------------------------------------------------------ all stages
+
+
+def analyse(frame: pd.DataFrame, config: RecoveryConfig, progress: Progress = no_progress) -> RecoveryResult:
+    """Every stage in turn: segment, score every borrower out-of-fold, explain, decide."""
+    config = config.checked()
+    prepared = prepare(frame)
+    segments = segment(prepared, config, progress)
+    scored = score(prepared, config, segments, progress)
+    return decide(prepared, segments, scored, config)
 
 
 def analyse_portfolio(
-    portfolio: Portfolio, config: RecoveryConfig, exclude_invalid: bool = False
+    portfolio: Portfolio, config: RecoveryConfig, exclude_invalid: bool = False,
+    progress: Progress = no_progress,
 ) -> RecoveryResult:
-    """The app's and the command line's one path: check rows, then analyse."""
-    return analyse(analysable_rows(portfolio, exclude_invalid), config)
-
-
-def _check_input(frame: pd.DataFrame) -> None:
-    """Raise RecoveryError for a frame the analysis cannot take."""
-    if len(frame) == 0:
-        raise RecoveryError("There are no borrowers to analyse: load a file with at least one row.")
-    require_fields(frame, "analyse")
-    clashes = [c for c in ADDED_COLUMNS if c in frame.columns]
-    if clashes:
-        raise RecoveryError(
-            f"The file already has column(s) {', '.join(clashes)}, which the analysis adds: rename "
-            "or remove them (is this a file this app exported?) and load it again."
-        )
-
-
-def _input_notes(X: pd.DataFrame, y: np.ndarray) -> list[str]:
-    """Plain notes on borrowers without an outcome and on values imputed inside the model."""
-    notes = []
-    unknown = int(np.isnan(y).sum())
-    if unknown:
-        notes.append(
-            f"{unknown} borrower(s) have no outcome: they are scored by the fold models "
-            "but not used for training or metrics."
-        )
-    for name in X.columns:
-        missing = int(X[name].isna().sum())
-        if missing and name not in RATIOS:
-            notes.append(f"{missing} missing {label(name)} value(s) imputed inside the model.")
-    return notes
-
-
-def _absent_model_fields(df: pd.DataFrame, config: RecoveryConfig) -> list[str]:
-    """Fields the configured model would use that the file does not have (ratios left aside)."""
-    wanted = requested_fields(config.model_features, config.use_collection_fields)
-    return [label(f) for f in wanted if f not in df.columns and f not in RATIOS]
-
-
-def _comparison_rows(y: np.ndarray, random_state: int) -> np.ndarray:
-    """Rows the candidate models are compared on: all, or a seeded sample on large files."""
-    rows = np.arange(len(y))
-    if len(y) <= COMPARE_MAX_ROWS:
-        return rows
-    return np.sort(np.random.default_rng(random_state).choice(rows, COMPARE_MAX_ROWS, replace=False))
-
-
-def _fit_and_score(
-    X: pd.DataFrame, y: np.ndarray, numeric: list[str], categorical: list[str], config: RecoveryConfig
-) -> tuple[pd.DataFrame, risk.OutOfFold, str]:
-    """Compare the candidates when asked, then the chosen model's out-of-fold run on every row."""
-    comparison, runs = pd.DataFrame(), {}
-    if config.model == "auto" or config.preset != "seed":
-        rows = _comparison_rows(y, config.random_state)
-        comparison, runs = risk.compare_models(
-            X.iloc[rows], y[rows], numeric, categorical, config.n_folds, config.random_state
-        )
-        if len(rows) < len(y):
-            runs = {}  # a run on a sample cannot stand for every borrower's score
-    kind = comparison["model"].iloc[0] if config.model == "auto" else config.model
-    if config.calibrate or kind not in runs:
-        run = risk.out_of_fold(
-            lambda: risk.make_model(kind, numeric, categorical, config.random_state, config.calibrate),
-            X, y, config.n_folds, config.random_state,
-        )
-    else:
-        run = runs[kind]
-    return comparison, run, kind
-
-
-def analyse(frame: pd.DataFrame, config: RecoveryConfig) -> RecoveryResult:
-    """Segment, score every borrower out-of-fold, explain, and assign recovery strategies."""
-    config = config.checked()
-    _check_input(frame)
-    notes: list[str] = []
-    df = add_ratios(frame) if config.preset != "seed" else frame
-    segments = fit_segments(
-        df, _segment_fields(df, config, notes), config.n_segments, config.random_state,
-        config.segment_naming,
-    )
-    for name, n in segments.imputed.items():
-        notes.append(f"{n} missing {label(name)} value(s) filled with the median for segmentation.")
-    target = _target(df, config, segments, notes)
-    risk.check_target(target, config.n_folds)
-    numeric, categorical = model_features(df, config.model_features, config.use_collection_fields)
-    if not numeric and not categorical:
-        raise RecoveryError("None of the model's input fields are in this file: map them on the Data page.")
-    X, y = df[numeric + categorical], target.y
-    notes += _input_notes(X, y)
-    if len(X) > COMPARE_MAX_ROWS and (config.model == "auto" or config.preset != "seed"):
-        notes.append(
-            f"The three models were compared on a random sample of {COMPARE_MAX_ROWS:,} borrowers; "
-            "the chosen model is trained and scored on all of them."
-        )
-    absent = _absent_model_fields(df, config)
-    if absent:
-        notes.append(f"The model learns without {', '.join(absent)}: not in this file.")
-
-    # The seed preset keeps the notebook's file order; otherwise the order is fixed by the
-    # model's inputs and target only, so fields it does not use cannot move anyone between folds.
-    order = np.arange(len(df)) if config.preset == "seed" else value_order(X.assign(_target=y))
-    X_sorted, y_sorted = X.iloc[order], y[order]
-    # HistGradientBoosting's OpenMP threads spin when the cores are busy (other sessions);
-    # one thread gives identical results at a fraction of the wall time there.
-    with threadpool_limits(limits=1, user_api="openmp"):
-        comparison, run, kind = _fit_and_score(X_sorted, y_sorted, numeric, categorical, config)
-        importance = explain.held_out_importance(run, X_sorted, y_sorted, config.random_state)
-        effects = np.empty((len(X), X.shape[1]))
-        effects[order] = explain.reason_effects(run, X_sorted)
-        seed_split = (
-            risk.seed_split_metrics(X, y, numeric, config.random_state)
-            if config.preset == "seed" else None
-        )
-    scores = np.empty(len(X))
-    scores[order] = run.scores
-    fold = np.empty(len(X), dtype=int)
-    fold[order] = run.fold
-    flagged = (scores > config.flag_threshold).astype(int)
-
-    known = ~np.isnan(y)
-    yk, sk = y[known].astype(int), scores[known]
-    outstanding = (
-        df["Outstanding_Loan_Amount"].to_numpy(dtype="float64", na_value=np.nan)
-        if "Outstanding_Loan_Amount" in df.columns else None
-    )
-    report = RiskReport(
-        target=target.kind,
-        target_description=target.description,
-        model=kind,
-        model_label=risk.MODEL_LABELS[kind],
-        numeric_features=tuple(numeric),
-        categorical_features=tuple(categorical),
-        excluded_features=_excluded(df, config, numeric + categorical),
-        calibrated=config.calibrate,
-        n_folds=config.n_folds,
-        scored_with_outcome=int(known.sum()),
-        metrics=metrics.metrics_table(yk, sk, fold[known], config.flag_threshold),
-        confusion=metrics.confusion(yk, sk, config.flag_threshold),
-        comparison=comparison,
-        roc=metrics.roc_points(yk, sk),
-        pr=metrics.pr_points(yk, sk),
-        calibration=metrics.calibration_table(yk, sk),
-        gains=metrics.gains_table(yk, sk, None if outstanding is None else outstanding[known]),
-        importance=importance,
-        fairness=_fairness(df, y, flagged, scores, target.kind),
-        seed_split=seed_split,
-    )
-
-    scored = frame.copy()
-    scored["Borrower_Segment"] = segments.ids
-    scored["Segment_Name"] = segments.name_of_each()
-    scored["Risk_Score"] = scores
-    scored["Predicted_High_Risk"] = flagged
-    scored["Recovery_Strategy"] = assign_strategy(scores, config)
-    scored["Risk_Reasons"] = explain.reasons(X, effects, scores, config.flag_threshold)
-    if outstanding is not None:
-        scored["Outstanding_At_Risk"] = scores * outstanding
-    return RecoveryResult(
-        scored=scored,
-        segments=segments,
-        risk=report,
-        strategies=strategy_summary(scored, config),
-        config=config,
-        notes=tuple(notes),
-    )
+    """The app's and the command line's one path: check rows, then every stage."""
+    return analyse(analysable_rows(portfolio, exclude_invalid), config, progress)

@@ -7,9 +7,7 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
-from sklearn.base import ClassifierMixin
-from sklearn.calibration import CalibratedClassifierCV
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.impute import SimpleImputer
@@ -18,15 +16,30 @@ from sklearn.metrics import accuracy_score, confusion_matrix, precision_score, r
 from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.utils.parallel import Parallel, delayed
+from threadpoolctl import threadpool_limits
 
 from core.errors import RecoveryError
 from core.schema import FULLY_RECOVERED, OUTCOME, WRITTEN_OFF
 
 MODEL_LABELS = {
+    "gradient_boosting": "Additive gradient boosting (one effect curve per field)",
     "random_forest": "Random Forest (the notebook's)",
-    "gradient_boosting": "Gradient boosting (HistGradientBoosting)",
     "logistic": "Logistic regression",
 }
+# Each fold learns from at most this many borrowers (a seeded sample of its training rows);
+# every borrower is still scored by a fold model that did not learn from them. Past this
+# size the additive model's curves no longer improve measurably (benchmarks/RESULTS.md).
+TRAIN_MAX_ROWS = 25_000
+# Most categories a field keeps as its own; rarer ones are read as "other" (missing).
+MAX_CATEGORIES = 250
+_EPS = 1e-6
+
+Progress = Callable[[str, float], None]
+
+
+def no_progress(step: str, done: float) -> None:
+    """Progress callback that reports nothing."""
 
 
 @dataclass(frozen=True)
@@ -72,16 +85,144 @@ def check_target(target: Target, n_folds: int) -> None:
         )
 
 
+class FieldCodes(TransformerMixin, BaseEstimator):
+    """Numeric fields as quantile-bin codes, categories as integer codes; missing stays NaN.
+
+    Binning ourselves (as HistGradientBoosting would anyway) gives every field a finite set of
+    values, so an additive model's effect curve can be read off exactly on that grid.
+    """
+
+    def __init__(self, numeric: list[str], categorical: list[str], max_bins: int = 255):
+        self.numeric = numeric
+        self.categorical = categorical
+        self.max_bins = max_bins
+
+    def fit(self, X: pd.DataFrame, y=None) -> "FieldCodes":
+        """Learn bin edges and category lists from the training rows."""
+        self.edges_ = {}
+        for name in self.numeric:
+            values = X[name].to_numpy(dtype="float64", na_value=np.nan)
+            values = values[np.isfinite(values)]
+            quantiles = np.linspace(0, 1, self.max_bins + 1)[1:-1]
+            self.edges_[name] = np.unique(np.quantile(values, quantiles)) if len(values) else np.array([])
+        self.categories_ = {}
+        for name in self.categorical:
+            counts = X[name].value_counts(dropna=True)
+            kept = counts.sort_index(kind="stable").sort_values(ascending=False, kind="stable")
+            self.categories_[name] = pd.Index(sorted(kept.index[:MAX_CATEGORIES].astype(str)))
+        return self
+
+    def n_codes(self, name: str) -> int:
+        """How many distinct codes a field can take (NaN aside)."""
+        if name in self.edges_:
+            return len(self.edges_[name]) + 1
+        return len(self.categories_[name])
+
+    def code(self, name: str, values: np.ndarray | pd.Series) -> np.ndarray:
+        """Codes of one field's values."""
+        if name in self.edges_:
+            x = np.asarray(values, dtype="float64")
+            codes = np.searchsorted(self.edges_[name], x, side="right").astype("float64")
+            codes[~np.isfinite(x)] = np.nan
+            return codes
+        codes = self.categories_[name].get_indexer(pd.Series(values, dtype="str")).astype("float64")
+        codes[codes < 0] = np.nan
+        return codes
+
+    def transform(self, X: pd.DataFrame) -> np.ndarray:
+        """The code matrix, numeric fields first."""
+        columns = [self.code(n, X[n].to_numpy()) for n in self.numeric + self.categorical]
+        return np.column_stack(columns) if columns else np.empty((len(X), 0))
+
+
+class AdditiveBoostingClassifier(ClassifierMixin, BaseEstimator):
+    """Gradient boosting without interactions: the log-odds is a sum of one curve per field.
+
+    Each tree splits on one field only, so the fitted model is exactly ``base_`` plus one
+    contribution per field, read off the field's curve (``curves_``). Scoring and explaining
+    are then table look-ups: fast at any size, and a reason is the model's own arithmetic.
+    """
+
+    def __init__(self, numeric: list[str], categorical: list[str], random_state: int = 42):
+        self.numeric = numeric
+        self.categorical = categorical
+        self.random_state = random_state
+
+    def fit(self, X: pd.DataFrame, y: np.ndarray) -> "AdditiveBoostingClassifier":
+        """Bin the fields, boost one-field trees, and tabulate each field's curve."""
+        self.codes_ = FieldCodes(self.numeric, self.categorical).fit(X)
+        columns = self.numeric + self.categorical
+        booster = HistGradientBoostingClassifier(
+            # small samples need small steps; large ones converge as well in fewer
+            learning_rate=0.05 if len(X) <= 10_000 else 0.1,
+            max_iter=1000, max_leaf_nodes=4, min_samples_leaf=20, l2_regularization=1.0,
+            interaction_cst="no_interactions",
+            categorical_features=[c in self.categorical for c in columns] or None,
+            early_stopping=True, n_iter_no_change=20, random_state=self.random_state,
+        ).fit(self.codes_.transform(X), y)
+        self.classes_ = booster.classes_
+        self.n_iter_ = booster.n_iter_
+        self.base_, self.curves_ = _curves(booster, self.codes_, columns)
+        return self
+
+    def contribution(self, name: str, values) -> np.ndarray:
+        """Each value's contribution to the log-odds along the field's curve."""
+        x = np.asarray(values) if np.ndim(values) else np.array([values])
+        code = self.codes_.code(name, x)
+        curve = self.curves_[name]
+        return curve[np.where(np.isnan(code), len(curve) - 1, code).astype(int)]
+
+    def decision_function(self, X: pd.DataFrame) -> np.ndarray:
+        """Log-odds of a bad outcome: the base plus every field's contribution."""
+        total = np.full(len(X), self.base_)
+        for name in self.numeric + self.categorical:
+            total += self.contribution(name, X[name].to_numpy())
+        return total
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        """Probabilities of a good and a bad outcome."""
+        p = sigmoid(self.decision_function(X))
+        return np.column_stack([1 - p, p])
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        """1 where a bad outcome is more likely than not."""
+        return (self.decision_function(X) > 0).astype(int)
+
+
+def _curves(booster, codes: FieldCodes, columns: list[str]) -> tuple[float, dict[str, np.ndarray]]:
+    """The booster's log-odds at 'every field missing', and each field's contribution per code.
+
+    With no interactions the log-odds is additive over fields, so moving one field from missing
+    to a code adds exactly that code's contribution, whatever the other fields hold. The last
+    slot of each curve is the missing value's contribution, 0 by construction.
+    """
+    width = len(columns)
+    blocks, spans = [np.full((1, width), np.nan)], []
+    for j, name in enumerate(columns):
+        k = codes.n_codes(name)
+        block = np.full((k, width), np.nan)
+        block[:, j] = np.arange(k)
+        spans.append((1 + sum(len(b) for b in blocks[1:]), k))
+        blocks.append(block)
+    values = booster.decision_function(np.vstack(blocks))
+    base = float(values[0])
+    return base, {
+        name: np.append(values[start:start + k] - base, 0.0)
+        for name, (start, k) in zip(columns, spans)
+    }
+
+
 def make_model(
     kind: str,
     numeric: list[str],
     categorical: list[str],
     random_state: int,
-    calibrate: bool = False,
 ) -> ClassifierMixin:
-    """A pipeline that imputes, encodes categories and fits one of the candidate models."""
+    """The model of one candidate kind, with the field preparation it needs."""
     if kind not in MODEL_LABELS:
         raise RecoveryError(f"Unknown model '{kind}': choose one of {', '.join(MODEL_LABELS)}.")
+    if kind == "gradient_boosting":
+        return AdditiveBoostingClassifier(numeric, categorical, random_state)
     numeric_steps = [SimpleImputer(strategy="median", keep_empty_features=True)]
     if kind == "logistic":
         numeric_steps.append(StandardScaler())
@@ -93,12 +234,7 @@ def make_model(
         [("numeric", make_pipeline(*numeric_steps), numeric), ("category", categories, categorical)],
         verbose_feature_names_out=False,
     )
-    model = Pipeline([("prepare", prepare), ("model", _estimator(kind, random_state))])
-    if calibrate:
-        # One model on all training rows plus a sigmoid fitted on its internal CV predictions:
-        # calibrated probabilities without averaging away the ranking of the full model.
-        return CalibratedClassifierCV(model, method="sigmoid", cv=3, ensemble=False)
-    return model
+    return Pipeline([("prepare", prepare), ("model", _estimator(kind, random_state))])
 
 
 def _estimator(kind: str, random_state: int) -> ClassifierMixin:
@@ -112,12 +248,49 @@ def _estimator(kind: str, random_state: int) -> ClassifierMixin:
             # order, so the same file could give scores differing in the last digit.
             n_jobs=1,
         )
-    if kind == "gradient_boosting":
-        return HistGradientBoostingClassifier(
-            learning_rate=0.05, max_iter=300, max_leaf_nodes=15, l2_regularization=1.0,
-            early_stopping=True, random_state=random_state,
-        )
     return LogisticRegression(C=1.0, max_iter=2000)
+
+
+def decision(model: Pipeline, X: pd.DataFrame) -> np.ndarray:
+    """The model's raw score on the log-odds scale (clipped probabilities for the forest)."""
+    if hasattr(model, "decision_function"):
+        return model.decision_function(X)
+    p = np.clip(model.predict_proba(X)[:, 1], _EPS, 1 - _EPS)
+    return np.log(p / (1 - p))
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """Logistic function."""
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Platt scaling: probability = sigmoid(slope × decision + intercept)."""
+
+    slope: float = 1.0
+    intercept: float = 0.0
+
+    def __call__(self, d: np.ndarray) -> np.ndarray:
+        return sigmoid(self.slope * d + self.intercept)
+
+
+def fit_platt(d: np.ndarray, y: np.ndarray) -> Calibration:
+    """Maximum-likelihood Platt scaling by Newton's method, with Platt's smoothed targets."""
+    n_bad, n_good = float(y.sum()), float(len(y) - y.sum())
+    t = np.where(y > 0, (n_bad + 1) / (n_bad + 2), 1 / (n_good + 2))
+    a, b = 1.0, float(np.log((n_bad + 1) / (n_good + 1)))
+    for _ in range(50):
+        p = sigmoid(a * d + b)
+        w = np.maximum(p * (1 - p), 1e-12)
+        g = np.array([np.dot(p - t, d), np.sum(p - t)])
+        h = np.array([[np.dot(w, d * d), np.dot(w, d)], [np.dot(w, d), np.sum(w)]])
+        h += np.eye(2) * 1e-9
+        step = np.linalg.solve(h, g)
+        a, b = a - step[0], b - step[1]
+        if np.max(np.abs(step)) < 1e-10:
+            break
+    return Calibration(float(a), float(b))
 
 
 @dataclass(frozen=True)
@@ -127,41 +300,109 @@ class OutOfFold:
     scores: np.ndarray
     fold: np.ndarray  # fold that scored the borrower; -1 for borrowers with unknown outcome
     models: tuple
+    calibrations: tuple[Calibration, ...]
     test_rows: tuple[np.ndarray, ...]
+    train_rows: int  # most borrowers any fold learned from
+
+
+def fold_splits(y: np.ndarray, n_folds: int, random_state: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Stratified (train, test) positions over the borrowers whose outcome is known."""
+    known = np.flatnonzero(~np.isnan(y))
+    splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=random_state)
+    return [(known[train], known[test]) for train, test in splitter.split(known, y[known])]
+
+
+def _capped(train: np.ndarray, cap: int, random_state: int) -> np.ndarray:
+    """At most ``cap`` training positions, a seeded sample, in order."""
+    if len(train) <= cap:
+        return train
+    return np.sort(np.random.default_rng(random_state).choice(train, cap, replace=False))
+
+
+def run_in_workers(tasks: list[Callable[[], object]], done: Callable[[int], None] | None = None) -> list:
+    """Run independent tasks on two threads, each holding OpenMP/BLAS to one thread.
+
+    A thread's OpenMP limit is its own, so it is set inside every worker: unlimited workers
+    each start as many OpenMP threads as there are cores and spin on a busy machine. Results
+    come back in task order; ``done`` is called from the caller's thread as each arrives, so
+    a progress display never runs on a worker thread.
+    """
+    def one(task: Callable[[], object]) -> object:
+        with threadpool_limits(limits=1):
+            return task()
+
+    results = []
+    for value in Parallel(n_jobs=2, prefer="threads", return_as="generator")(delayed(one)(t) for t in tasks):
+        results.append(value)
+        if done is not None:
+            done(len(results))
+    return results
 
 
 def out_of_fold(
-    make: Callable[[], ClassifierMixin],
+    make: Callable[[], Pipeline],
     X: pd.DataFrame,
     y: np.ndarray,
     n_folds: int,
     random_state: int,
+    calibrate: bool,
+    train_max_rows: int = TRAIN_MAX_ROWS,
+    progress: Progress = no_progress,
 ) -> OutOfFold:
     """Stratified K-fold scores; borrowers without an outcome get the mean of the fold models.
 
-    Folds are fitted in parallel threads: each fold's fit is deterministic on its own, so the
-    result does not depend on which thread finishes first.
+    Calibration is cross-fitted from the out-of-fold scores themselves: fold f's borrowers are
+    calibrated by a sigmoid fitted on the other folds' scores and outcomes, so no borrower's
+    calibration saw their own outcome, and no model is fitted twice.
     """
-    known = np.flatnonzero(~np.isnan(y))
+    splits = fold_splits(y, n_folds, random_state)
     unknown = np.flatnonzero(np.isnan(y))
-    splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=random_state)
-    splits = [(known[train], known[test]) for train, test in splitter.split(known, y[known])]
-    models = Parallel(n_jobs=-1, prefer="threads")(
-        delayed(lambda train: make().fit(X.iloc[train], y[train].astype(int)))(train)
-        for train, _ in splits
+
+    def fit(f: int, train: np.ndarray) -> Pipeline:
+        rows = _capped(train, train_max_rows, random_state + f)
+        return make().fit(X.iloc[rows], y[rows].astype(int))
+
+    models = run_in_workers(
+        [lambda f=f, t=train: fit(f, t) for f, (train, _) in enumerate(splits)],
+        lambda k: progress(f"Fold {k} of {n_folds} trained", k / n_folds),
+    )
+    fold = np.full(len(y), -1)
+    raw = np.full(len(y), np.nan)
+    for f, (model, (_, test)) in enumerate(zip(models, splits)):
+        fold[test] = f
+        if calibrate:
+            raw[test] = decision(model, X.iloc[test])
+    calibrations = tuple(
+        _cross_fitted(raw, y, fold, f) if calibrate else Calibration() for f in range(n_folds)
     )
     scores = np.full(len(y), np.nan)
-    fold = np.full(len(y), -1)
-    unknown_scores = np.zeros(len(unknown))
     for f, (model, (_, test)) in enumerate(zip(models, splits)):
-        scores[test] = model.predict_proba(X.iloc[test])[:, 1]
-        fold[test] = f
-        if len(unknown):
-            unknown_scores += model.predict_proba(X.iloc[unknown])[:, 1] / n_folds
-    scores[unknown] = unknown_scores
+        scores[test] = (
+            calibrations[f](raw[test]) if calibrate else model.predict_proba(X.iloc[test])[:, 1]
+        )
+    if len(unknown):
+        unknown_x = X.iloc[unknown]
+        scores[unknown] = np.mean(
+            [probability(m, c, unknown_x, calibrate) for m, c in zip(models, calibrations)], axis=0
+        )
     return OutOfFold(
-        scores=scores, fold=fold, models=tuple(models), test_rows=tuple(test for _, test in splits)
+        scores=scores, fold=fold, models=tuple(models), calibrations=calibrations,
+        test_rows=tuple(test for _, test in splits),
+        train_rows=max(min(len(train), train_max_rows) for train, _ in splits),
     )
+
+
+def _cross_fitted(raw: np.ndarray, y: np.ndarray, fold: np.ndarray, f: int) -> Calibration:
+    """Platt scaling for fold f, fitted on every other fold's out-of-fold scores."""
+    others = (fold >= 0) & (fold != f)
+    return fit_platt(raw[others], y[others])
+
+
+def probability(model: Pipeline, calibration: Calibration, X: pd.DataFrame, calibrate: bool) -> np.ndarray:
+    """Calibrated probability, or the model's own probability when not calibrating."""
+    if calibrate:
+        return calibration(decision(model, X))
+    return model.predict_proba(X)[:, 1]
 
 
 def compare_models(
@@ -171,18 +412,18 @@ def compare_models(
     categorical: list[str],
     n_folds: int,
     random_state: int,
+    progress: Progress = no_progress,
 ) -> tuple[pd.DataFrame, dict[str, OutOfFold]]:
     """Cross-validated ROC-AUC of each candidate on the same folds, best first."""
     rows, runs = [], {}
     known = ~np.isnan(y)
-    for kind in MODEL_LABELS:
+    for i, kind in enumerate(MODEL_LABELS):
+        progress(f"Comparing models: {MODEL_LABELS[kind]}", i / len(MODEL_LABELS))
         run = out_of_fold(
             lambda kind=kind: make_model(kind, numeric, categorical, random_state),
-            X, y, n_folds, random_state,
+            X, y, n_folds, random_state, calibrate=False,
         )
-        per_fold = [
-            roc_auc_score(y[rows_], run.scores[rows_]) for rows_ in run.test_rows
-        ]
+        per_fold = [roc_auc_score(y[rows_], run.scores[rows_]) for rows_ in run.test_rows]
         runs[kind] = run
         rows.append(
             {
@@ -205,7 +446,8 @@ def seed_split_metrics(
     X_train, X_test, y_train, y_test = train_test_split(
         X[known], y[known].astype(int), test_size=0.2, random_state=random_state, stratify=y[known]
     )
-    model = make_model("random_forest", numeric, [], random_state).fit(X_train, y_train)
+    with threadpool_limits(limits=1):
+        model = make_model("random_forest", numeric, [], random_state).fit(X_train, y_train)
     predicted = model.predict(X_test)
     tn, fp, fn, tp = confusion_matrix(y_test, predicted, labels=[0, 1]).ravel()
     return {

@@ -11,6 +11,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.metrics import silhouette_score
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 from core.errors import RecoveryError
 from core.features import add_ratios
@@ -44,6 +45,10 @@ DESCRIPTORS: dict[str, tuple[str, str, str]] = {
     "Num_Dependents": ("many dependents", "few dependents", "dependents"),
     "Outstanding_Share": ("most of loan outstanding", "mostly repaid", "repaid"),
 }
+# Above this many borrowers K-Means is fitted on a seeded sample (drawn in value order, so the
+# same file in any row order gives the same sample) and every borrower is assigned to the
+# nearest centre; centres from 20,000 borrowers move by a small fraction of a standard deviation.
+FIT_MAX_ROWS = 20_000
 # Below this many standard deviations from the portfolio a segment is not called different.
 NOTABLE_Z = 0.25
 # Fields that say how delinquent a segment is, most telling first.
@@ -59,6 +64,7 @@ class Segments:
     profile: pd.DataFrame
     features: tuple[str, ...]
     imputed: dict[str, int]
+    fitted_on: int = 0
 
     def name_of_each(self) -> np.ndarray:
         """Segment name per borrower."""
@@ -119,17 +125,22 @@ def fit_segments(
         )
     imputed = {f: int(n) for f, n in df[list(features)].isna().sum().items() if n}
     model = _segmenter(k, random_state)
+    order = np.arange(len(X)) if naming == "seed" else value_order(df[list(features)])
+    fit_rows = order
+    if len(X) > FIT_MAX_ROWS:
+        fit_rows = order[np.sort(np.random.default_rng(random_state).choice(len(X), FIT_MAX_ROWS, replace=False))]
+    with threadpool_limits(limits=1):
+        model.fit(X[fit_rows])
+        raw = model.predict(X)
     if naming == "seed":
-        ids = model.fit_predict(X)
+        ids = raw
         names = {i: SEED_SEGMENT_NAMES.get(i, f"Segment {i}") for i in range(k)}
     else:
-        order = value_order(df[list(features)])
-        raw = np.empty(len(X), dtype=int)
-        raw[order] = model.fit_predict(X[order])
         ids = _renumber_by_delinquency(df, raw, k)
         names = profile_names(df, ids, k)
     profile = segment_profile(df, ids, names, features)
-    return Segments(ids=ids, names=names, profile=profile, features=tuple(features), imputed=imputed)
+    return Segments(ids=ids, names=names, profile=profile, features=tuple(features), imputed=imputed,
+                    fitted_on=len(fit_rows))
 
 
 def _delinquency_index(df: pd.DataFrame, ids: np.ndarray, k: int) -> np.ndarray:
@@ -231,12 +242,15 @@ def choose_k(
     _check(df, features, min(ks))
     X = df[list(features)].to_numpy(dtype="float64", na_value=np.nan)
     X = X[value_order(df[list(features)])]
+    if len(X) > FIT_MAX_ROWS:
+        X = X[np.sort(np.random.default_rng(random_state).choice(len(X), FIT_MAX_ROWS, replace=False))]
     rows = []
     for k in ks:
         if k > len(X) - 1:
             break
         model = _segmenter(k, random_state)
-        ids = model.fit_predict(X)
+        with threadpool_limits(limits=1):
+            ids = model.fit_predict(X)
         scaled = model[:-1].transform(X)
         if len(np.unique(ids)) < 2:
             continue

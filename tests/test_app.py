@@ -132,8 +132,14 @@ def test_risk_page_reports_out_of_fold_metrics_and_excluded_fields(sample_app):
     auc = metrics.set_index("Metric").loc["ROC-AUC", "All borrowers"]
     assert 0.75 < auc < 0.95
     assert any("leak the outcome" in c for c in _texts(at.caption))
-    comparison = at.dataframe[1].value
+    assert not any("Model" in d.value.columns for d in at.dataframe)  # compared only when asked
+    next(b for b in at.button if b.label == "Compare the three models").click()
+    at.run()
+    comparison = next(d.value for d in at.dataframe if "Model" in d.value.columns)
     assert len(comparison) == 3
+    assert set(comparison["Model"]) == {"Additive gradient boosting (one effect curve per field)",
+                                        "Random Forest (the notebook's)", "Logistic regression"}
+    assert comparison["ROC-AUC (mean over folds)"].between(0.7, 0.95).all()
     gains = next(d.value for d in at.dataframe if "Lift" in d.value.columns)
     assert list(gains["Decile (1 = riskiest)"]) == list(range(1, 11))
     assert gains["Lift"].iloc[0] > 1.5

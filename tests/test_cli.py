@@ -59,7 +59,8 @@ def test_score_writes_every_borrower_with_strategies_and_metrics(portfolio_csv, 
     assert set(figures["out_of_fold"]) == {"roc_auc", "pr_auc", "gini", "ks", "brier", "accuracy",
                                            "precision", "recall", "f1"}
     assert 0.6 < figures["out_of_fold"]["roc_auc"]["value"] < 1
-    assert len(figures["model_comparison"]) == 3
+    assert figures["model"] == "gradient_boosting"
+    assert figures["model_comparison"] == []  # compared only when asked: --model auto
     assert not {"Gender", "Collection_Attempts", "Collection_Method", "Legal_Action_Taken"} & set(
         figures["features"])
 
@@ -129,3 +130,14 @@ def test_user_errors_print_one_message_and_exit_2(tmp_path, content, message):
     assert run.stderr.startswith("error: ")
     assert "Traceback" not in run.stderr
     assert len(run.stderr.strip().splitlines()) == 1
+
+
+def test_model_auto_compares_three_models_and_keeps_the_best(portfolio_csv, tmp_path):
+    out, metrics = tmp_path / "scored.csv", tmp_path / "metrics.json"
+    run = _cli("score", portfolio_csv, "-o", out, "--metrics", metrics, "--model", "auto")
+    assert run.returncode == 0, run.stderr
+    figures = json.loads(metrics.read_text())
+    compared = figures["model_comparison"]
+    assert [c["model"] for c in compared][0] == figures["model"]
+    assert {c["model"] for c in compared} == {"gradient_boosting", "random_forest", "logistic"}
+    assert compared[0]["roc_auc_fold_mean"] == max(c["roc_auc_fold_mean"] for c in compared)

@@ -61,7 +61,8 @@ def test_metrics_dict_is_json_and_has_out_of_fold_auc(default_result):
     assert figures["borrowers_scored"] == 600
     assert figures["target"] == "not_fully_recovered"
     assert figures["seed_split"] is None
-    assert len(figures["model_comparison"]) == 3
+    assert figures["model"] == "gradient_boosting"
+    assert figures["model_comparison"] == []
 
 
 def test_metrics_dict_is_strict_json_when_a_strategy_is_empty(default_result):
@@ -141,7 +142,7 @@ def test_large_files_compare_models_on_a_sample_but_score_everyone(demo_frame, r
     import core.pipeline
 
     monkeypatch.setattr(core.pipeline, "COMPARE_MAX_ROWS", 300)
-    result = run_analysis(demo_frame, RecoveryConfig().with_(n_folds=3))
+    result = run_analysis(demo_frame, RecoveryConfig().with_(n_folds=3, model="auto"))
     assert any("compared on a random sample of 300 borrowers" in n for n in result.notes)
     assert len(result.risk.comparison) == 3
     assert result.scored["Risk_Score"].notna().all()

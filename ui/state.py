@@ -1,26 +1,36 @@
-"""What the session has loaded and chosen, and the cached engine calls on it.
+"""What the session has loaded and chosen, and the engine's stages cached on exactly their inputs.
 
-Uploaded bytes and everything derived from them live in this session only:
-st.session_state and session-scoped st.cache_data keyed by a digest of the raw bytes,
-computed once per upload so a large file is not re-hashed by every cached call.
+Uploaded bytes and everything derived from them live in this session only, in
+st.session_state, keyed by a digest of the raw bytes computed once per upload. Each stage
+(load, prepare, segment, score, decide) is cached on the upload's digest plus the settings of
+that stage and the stages before it (RecoveryConfig.stage_key), so moving a threshold reruns
+only the decide stage and changing k only the segments (and what depends on them).
 """
 
 from __future__ import annotations
 
 import hashlib
+import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable, TypeVar
 
 import pandas as pd
 import streamlit as st
 
+from core import pipeline
 from core.config import RecoveryConfig
 from core.ingest import Portfolio, load_portfolio, sheet_names
-from core.pipeline import RecoveryResult, analyse_portfolio
+from core.pipeline import Prepared, RecoveryResult, Scored, SegmentRun
+from core.risk import Progress
 from core.segmentation import choose_k
 
 SAMPLE_PATH = Path(__file__).resolve().parent.parent / "sample_data" / "demo_portfolio.csv"
 SAMPLE_NAME = "Demo portfolio (bundled sample)"
+# Results kept per stage; a few let the user switch back and forth without waiting.
+KEEP = 4
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -49,11 +59,12 @@ def use_sample() -> None:
 
 
 def set_source(source: Source) -> None:
-    """Switch to a new file, forgetting choices made for the previous one."""
+    """Switch to a new file, forgetting choices and results of the previous one."""
     st.session_state["source"] = source
     st.session_state["mapping"] = None
     st.session_state["sheet"] = None
     st.session_state["exclude_invalid"] = False
+    st.session_state["stages"] = {}
 
 
 def source() -> Source:
@@ -71,34 +82,69 @@ def set_config(new: RecoveryConfig) -> None:
     st.session_state["config"] = new
 
 
+def _cached(stage: str, key: tuple, compute: Callable[[], T]) -> T:
+    """The stage's result for ``key`` from this session's cache, computed on a miss."""
+    store = st.session_state.setdefault("stages", {}).setdefault(stage, OrderedDict())
+    if key in store:
+        store.move_to_end(key)
+        return store[key]
+    value = compute()
+    store[key] = value
+    while len(store) > KEEP:
+        store.popitem(last=False)
+    return value
+
+
+def _with_progress(title: str, work: Callable[[Progress], T]) -> T:
+    """Run long engine work behind a status box with named steps and a progress bar."""
+    with st.status(title, expanded=True) as status:
+        bar = st.progress(0.0, text="Starting…")
+        started = time.perf_counter()
+
+        def report(step: str, done: float) -> None:
+            bar.progress(min(max(done, 0.0), 1.0), text=step)
+
+        try:
+            value = work(report)
+        except Exception:
+            status.update(label=f"{title}: stopped", state="error", expanded=False)
+            raise
+        status.update(label=f"{title}: done in {time.perf_counter() - started:.1f} s",
+                      state="complete", expanded=False)
+    return value
+
+
 def _mapping_key() -> tuple | None:
     """The user's column mapping as a hashable cache key (None = suggested)."""
     mapping = st.session_state.get("mapping")
     return None if mapping is None else tuple(sorted(mapping.items()))
 
 
-# Arguments starting with "_" are not hashed by Streamlit: the digest stands for the bytes.
-@st.cache_data(scope="session", show_spinner="Reading the file…", max_entries=4)
-def _load(digest: str, _data: bytes, name: str, mapping: tuple | None, sheet: str | None) -> Portfolio:
-    return load_portfolio(_data, name, None if mapping is None else dict(mapping), sheet)
+def _file_key() -> tuple:
+    """What identifies the loaded portfolio: the upload's digest, mapping and sheet."""
+    return source().digest, _mapping_key(), st.session_state.get("sheet")
 
 
-@st.cache_data(scope="session", show_spinner=False, max_entries=4)
-def _sheets(digest: str, _data: bytes) -> tuple[str, ...]:
-    return sheet_names(_data)
+def _rows_key() -> tuple:
+    """What identifies the rows the analysis takes."""
+    return (*_file_key(), st.session_state.get("exclude_invalid", False))
 
 
-@st.cache_data(scope="session", show_spinner="Segmenting and scoring every borrower…", max_entries=8)
-def _analyse(digest: str, _data: bytes, name: str, mapping: tuple | None, sheet: str | None,
-             exclude: bool, config: RecoveryConfig) -> RecoveryResult:
-    return analyse_portfolio(_load(digest, _data, name, mapping, sheet), config, exclude)
+def sheets() -> tuple[str, ...]:
+    """Worksheets of the loaded workbook; () for CSV files."""
+    s = source()
+    return _cached("sheets", (s.digest,), lambda: sheet_names(s.data))
 
 
-@st.cache_data(scope="session", show_spinner="Trying k = 2 … 8…", max_entries=4)
-def _choose_k(digest: str, _data: bytes, name: str, mapping: tuple | None, sheet: str | None,
-              exclude: bool, features: tuple[str, ...], random_state: int) -> pd.DataFrame:
-    frame = rows_in_view(_load(digest, _data, name, mapping, sheet), exclude)
-    return choose_k(frame, tuple(f for f in features if f in frame.columns), random_state=random_state)
+def portfolio() -> Portfolio:
+    """The loaded, mapped and validated portfolio (raises RecoveryError for a bad file)."""
+    s, mapping = source(), st.session_state.get("mapping")
+
+    def load() -> Portfolio:
+        with st.spinner("Reading the file…"):
+            return load_portfolio(s.data, s.name, mapping, st.session_state.get("sheet"))
+
+    return _cached("load", _file_key(), load)
 
 
 def rows_in_view(portfolio: Portfolio, exclude: bool) -> pd.DataFrame:
@@ -106,26 +152,59 @@ def rows_in_view(portfolio: Portfolio, exclude: bool) -> pd.DataFrame:
     return portfolio.valid_rows() if exclude else portfolio.frame
 
 
-def _key() -> tuple:
-    """Arguments that identify the loaded portfolio."""
-    s = source()
-    return s.digest, s.data, s.name, _mapping_key(), st.session_state.get("sheet")
+def prepared() -> Prepared:
+    """The rows to analyse, checked, with the analyst's ratios (raises RecoveryError)."""
+    exclude = st.session_state.get("exclude_invalid", False)
+    return _cached("prepare", _rows_key(), lambda: pipeline.prepare(
+        pipeline.analysable_rows(portfolio(), exclude)))
 
 
-def sheets() -> tuple[str, ...]:
-    """Worksheets of the loaded workbook; () for CSV files."""
-    s = source()
-    return _sheets(s.digest, s.data)
+def _segment_key() -> tuple:
+    return (*_rows_key(), config().stage_key("segment"))
 
 
-def portfolio() -> Portfolio:
-    """The loaded, mapped and validated portfolio (raises RecoveryError for a bad file)."""
-    return _load(*_key())
+def segments() -> SegmentRun:
+    """The borrower segments for the current segment settings."""
+    c = config()
+    return _cached("segment", _segment_key(), lambda: _with_progress(
+        "Forming borrower segments", lambda report: pipeline.segment(prepared(), c, report)))
+
+
+def _score_key() -> tuple:
+    needs = pipeline.score_needs_segments(prepared(), config())
+    return (*_rows_key(), config().stage_key("score"), _segment_key() if needs else None)
+
+
+def scored() -> Scored:
+    """Every borrower's out-of-fold score and reasons for the current score settings."""
+    c = config()
+    needs = pipeline.score_needs_segments(prepared(), c)
+
+    def work(report: Progress) -> Scored:
+        return pipeline.score(prepared(), c, segments() if needs else None, report)
+
+    return _cached("score", _score_key(), lambda: _with_progress("Scoring every borrower", work))
 
 
 def result() -> RecoveryResult:
-    """The analysis of the portfolio with the current settings (raises RecoveryError)."""
-    return _analyse(*_key(), st.session_state.get("exclude_invalid", False), config())
+    """The analysis with the current settings: only the stages whose settings changed rerun."""
+    c = config()
+    key = (_score_key(), _segment_key(), c.stage_key("decide"))
+    return _cached("decide", key, lambda: pipeline.decide(prepared(), segments(), scored(), c))
+
+
+def model_comparison() -> pd.DataFrame:
+    """The three candidate models compared on this file (run when the user asks)."""
+    c = config()
+    needs = pipeline.score_needs_segments(prepared(), c)
+    return _cached("compare", _score_key(), lambda: _with_progress(
+        "Comparing three models", lambda report: pipeline.compare(
+            prepared(), c, segments() if needs else None, report)))
+
+
+def model_comparison_ready() -> bool:
+    """True when the comparison for the current settings has been computed already."""
+    return _score_key() in st.session_state.get("stages", {}).get("compare", {})
 
 
 def frame_in_view() -> pd.DataFrame:
@@ -143,5 +222,19 @@ def excluded_rows() -> int:
 def k_diagnostics() -> pd.DataFrame:
     """Silhouette and inertia for k = 2..8 on the current segmentation fields."""
     c = config()
-    return _choose_k(*_key(), st.session_state.get("exclude_invalid", False),
-                     c.segment_features, c.random_state)
+    key = (*_rows_key(), c.segment_features, c.random_state)
+
+    def work(report: Progress) -> pd.DataFrame:
+        frame = prepared().features
+        report("Trying k = 2 … 8", 0.0)
+        return choose_k(frame, tuple(f for f in c.segment_features if f in frame.columns),
+                        random_state=c.random_state)
+
+    return _cached("choose_k", key, lambda: _with_progress("Trying k = 2 … 8", work))
+
+
+def k_diagnostics_ready() -> bool:
+    """True when the k diagnostics for the current fields have been computed already."""
+    c = config()
+    key = (*_rows_key(), c.segment_features, c.random_state)
+    return key in st.session_state.get("stages", {}).get("choose_k", {})
