@@ -92,20 +92,28 @@ class _Collector:
     """Gathers rows per (column, problem) in the order problems are found."""
 
     def __init__(self) -> None:
-        self.found: dict[tuple[str, str, str], list[pd.Series]] = {}
+        # Per key, the parts added: row labels and their raw cells ("" when not shown).
+        self.found: dict[tuple[str, str, str], list[tuple[np.ndarray, np.ndarray]]] = {}
 
     def add(self, column: str, problem: str, severity: str, rows: Iterable[int],
             raw: pd.Series | None = None) -> None:
         """Record that ``rows`` of ``column`` have ``problem``; ``raw`` gives the examples."""
-        rows = list(rows)
-        if not rows:
+        labels = np.asarray(rows if isinstance(rows, (pd.Index, np.ndarray)) else list(rows))
+        if not len(labels):
             return
-        values = raw.loc[rows] if raw is not None else pd.Series("", index=rows, dtype="str")
-        self.found.setdefault((column, problem, severity), []).append(values)
+        if raw is not None:
+            values = raw.loc[labels].to_numpy(dtype=object)
+        else:
+            values = np.full(len(labels), "", dtype=object)
+        self.found.setdefault((column, problem, severity), []).append((labels, values))
 
-    def _hits(self, key: tuple[str, str, str]) -> pd.Series:
+    def _hits(self, key: tuple[str, str, str]) -> tuple[np.ndarray, np.ndarray]:
         """All rows recorded under ``key`` with their raw values, in row order."""
-        return pd.concat(self.found[key]).sort_index()
+        parts = self.found[key]
+        labels = np.concatenate([labels for labels, _ in parts])
+        values = np.concatenate([values for _, values in parts])
+        order = np.argsort(labels, kind="stable")
+        return labels[order], values[order]
 
     def problems(self) -> tuple[Problem, ...]:
         """The collected problems, errors first, then in schema order."""
@@ -113,24 +121,36 @@ class _Collector:
         keys = sorted(self.found, key=lambda k: (k[2] != ERROR, order.get(k[0], len(order))))
         result = []
         for column, problem, severity in keys:
-            hits = self._hits((column, problem, severity))
-            shown = hits.dropna()
-            examples = tuple(v for v in shown[shown != ""].unique()[:EXAMPLES])
-            result.append(Problem(column, problem, len(hits),
-                                  tuple(int(r) for r in hits.index[:FIRST_ROWS]), severity,
+            labels, values = self._hits((column, problem, severity))
+            shown = values[~pd.isna(values)]
+            examples = tuple(pd.unique(shown[shown != ""])[:EXAMPLES].tolist())
+            result.append(Problem(column, problem, len(labels),
+                                  tuple(int(r) for r in labels[:FIRST_ROWS]), severity,
                                   examples))
         return tuple(result)
 
     def row_notes(self) -> dict[int, tuple[str, ...]]:
         """Per row, the errors that make it invalid, as 'Column: problem'."""
-        notes: dict[int, list[str]] = {}
+        reasons: list[str] = []
+        labels: list[np.ndarray] = []
+        which: list[np.ndarray] = []
         for (column, problem, severity), parts in self.found.items():
             if severity != ERROR:
                 continue
-            for part in parts:
-                for row in part.index:
-                    notes.setdefault(int(row), []).append(f"{column}: {problem}")
-        return {row: tuple(reasons) for row, reasons in sorted(notes.items())}
+            reasons.append(f"{column}: {problem}")
+            for part, _ in parts:
+                labels.append(part)
+                which.append(np.full(len(part), len(reasons) - 1))
+        if not labels:
+            return {}
+        rows, reason = np.concatenate(labels), np.concatenate(which)
+        # A stable sort keeps each row's reasons in the order they were found.
+        order = np.argsort(rows, kind="stable")
+        rows, reason = rows[order].tolist(), reason[order].tolist()
+        notes: dict[int, tuple[str, ...]] = {}
+        for row, at in zip(rows, reason):
+            notes[int(row)] = notes.get(int(row), ()) + (reasons[at],)
+        return notes
 
 
 def _range_wording(spec: schema.Field) -> str:
@@ -147,11 +167,10 @@ def _check_numeric(spec: schema.Field, raw: pd.Series, separator: str | None,
                    found: _Collector) -> pd.Series:
     """Parse a numeric field and record unreadable, impossible and missing values."""
     parsed = numbers.parse_column(raw, separator, percent=spec.name == "Interest_Rate")
-    by_problem: dict[str, list[int]] = {}
-    for row, problem in parsed.bad.items():
-        by_problem.setdefault(problem, []).append(row)
-    for problem, rows in by_problem.items():
-        found.add(spec.name, problem, ERROR, rows, raw)
+    bad_rows = np.array(list(parsed.bad))
+    bad_problems = np.array(list(parsed.bad.values()), dtype=object)
+    for problem in pd.unique(bad_problems):  # in the order first met, row by row
+        found.add(spec.name, problem, ERROR, bad_rows[bad_problems == problem], raw)
     values = parsed.values
     too_low = values < spec.minimum if spec.minimum is not None else values < -np.inf
     too_high = values > spec.maximum if spec.maximum is not None else values > np.inf
@@ -173,19 +192,22 @@ def _canonical_spelling(value: str) -> str:
 def _check_category(spec: schema.Field, raw: pd.Series, found: _Collector) -> pd.Series:
     """Read a category field, reading case/space variants as the allowed spelling."""
     allowed = {_canonical_spelling(a): a for a in spec.allowed}
-    present = raw.dropna()
-    canonical = {cell: allowed.get(_canonical_spelling(cell)) for cell in present.unique()}
-    read_as = present.map(canonical)
-    unknown = read_as.isna()
-    found.add(spec.name, UNKNOWN, WARNING, present.index[unknown], raw)
-    variant = ~unknown & (read_as != present)
+    at = np.flatnonzero(raw.notna().to_numpy())
+    # Each distinct spelling is judged once; rows then follow their spelling's code.
+    codes, cells = pd.factorize(raw.iloc[at])
+    read_as = np.empty(len(cells), dtype=object)
+    read_as[:] = [allowed.get(_canonical_spelling(cell)) for cell in cells]
+    unknown = np.array([r is None for r in read_as], dtype=bool)
+    variant = ~unknown & (read_as != np.asarray(cells, dtype=object))
+    found.add(spec.name, UNKNOWN, WARNING, raw.index[at[unknown[codes]]], raw)
     for spelling in sorted(set(read_as[variant])):
-        rows = present.index[variant & (read_as == spelling)]
+        rows = raw.index[at[(variant & (read_as == spelling))[codes]]]
         found.add(spec.name, f"written differently, read as '{spelling}'", WARNING, rows, raw)
     wording = MISSING_OUTCOME if spec.name == schema.OUTCOME else MISSING_IMPUTED
     found.add(spec.name, wording, WARNING, raw.index[raw.isna()])
     values = raw.copy()
-    values[variant.index[variant]] = read_as[variant]
+    changed = variant[codes]
+    values.iloc[at[changed]] = read_as[codes[changed]]
     return values.astype("str")
 
 

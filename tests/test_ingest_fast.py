@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from core import ingest, numbers
+from core import ingest, numbers, schema, validate
 from core.errors import RecoveryError
 from core.ingest import Limits, RawTable, read_table
 
@@ -263,3 +263,118 @@ def test_vectorised_parse_column_equals_cell_by_cell_reading(cells, separator, p
     assert got.bad == want.bad
     assert list(got.bad) == list(want.bad)
     assert got.style == want.style
+
+
+# ---------------------------------------------------------------------------- validation
+
+
+class ReferenceCollector:
+    """validate._Collector as it was before vectorising: Series concatenated per problem."""
+
+    def __init__(self) -> None:
+        self.found: dict[tuple[str, str, str], list[pd.Series]] = {}
+
+    def add(self, column, problem, severity, rows, raw=None) -> None:
+        """Record ``rows`` under (column, problem, severity)."""
+        rows = list(rows)
+        if rows:
+            values = raw.loc[rows] if raw is not None else pd.Series("", index=rows, dtype="str")
+            self.found.setdefault((column, problem, severity), []).append(values)
+
+    def problems(self) -> tuple[validate.Problem, ...]:
+        """The problems, errors first, then in schema order."""
+        order = {name: i for i, name in enumerate(schema.BY_NAME)}
+        keys = sorted(self.found, key=lambda k: (k[2] != validate.ERROR, order.get(k[0], 99)))
+        result = []
+        for column, problem, severity in keys:
+            hits = pd.concat(self.found[(column, problem, severity)]).sort_index()
+            shown = hits.dropna()
+            examples = tuple(v for v in shown[shown != ""].unique()[:validate.EXAMPLES])
+            result.append(validate.Problem(column, problem, len(hits),
+                                           tuple(int(r) for r in hits.index[:validate.FIRST_ROWS]),
+                                           severity, examples))
+        return tuple(result)
+
+    def row_notes(self) -> dict[int, tuple[str, ...]]:
+        """Per row, its errors."""
+        notes: dict[int, list[str]] = {}
+        for (column, problem, severity), parts in self.found.items():
+            if severity == validate.ERROR:
+                for part in parts:
+                    for row in part.index:
+                        notes.setdefault(int(row), []).append(f"{column}: {problem}")
+        return {row: tuple(reasons) for row, reasons in sorted(notes.items())}
+
+
+def reference_check_numeric(spec, raw, separator, found):
+    """_check_numeric before vectorising, on the reference parser."""
+    parsed = reference_parse_column(raw, separator, spec.name == "Interest_Rate")
+    by_problem: dict[str, list[int]] = {}
+    for row, problem in parsed.bad.items():
+        by_problem.setdefault(problem, []).append(row)
+    for problem, rows in by_problem.items():
+        found.add(spec.name, problem, validate.ERROR, rows, raw)
+    values = parsed.values
+    too_low = values < spec.minimum if spec.minimum is not None else values < -np.inf
+    too_high = values > spec.maximum if spec.maximum is not None else values > np.inf
+    found.add(spec.name, validate._range_wording(spec), validate.ERROR,
+              values.index[too_low | too_high], raw)
+    if spec.integer:
+        fractional = values.notna() & (values != np.floor(values))
+        found.add(spec.name, validate.NOT_WHOLE, validate.ERROR, values.index[fractional], raw)
+    found.add(spec.name, validate.MISSING_IMPUTED, validate.WARNING, raw.index[raw.isna()])
+    return values
+
+
+def reference_check_category(spec, raw, found):
+    """_check_category before vectorising: a dict mapped row by row."""
+    allowed = {validate._canonical_spelling(a): a for a in spec.allowed}
+    present = raw.dropna()
+    canonical = {c: allowed.get(validate._canonical_spelling(c)) for c in present.unique()}
+    read_as = present.map(canonical)
+    unknown = read_as.isna()
+    found.add(spec.name, validate.UNKNOWN, validate.WARNING, present.index[unknown], raw)
+    variant = ~unknown & (read_as != present)
+    for spelling in sorted(set(read_as[variant])):
+        rows = present.index[variant & (read_as == spelling)]
+        found.add(spec.name, f"written differently, read as '{spelling}'", validate.WARNING,
+                  rows, raw)
+    wording = (validate.MISSING_OUTCOME if spec.name == schema.OUTCOME
+               else validate.MISSING_IMPUTED)
+    found.add(spec.name, wording, validate.WARNING, raw.index[raw.isna()])
+    values = raw.copy()
+    values[variant.index[variant]] = read_as[variant]
+    return values.astype("str")
+
+
+FIELD_CELLS = {
+    "Loan_ID": st.sampled_from(["L1", "L2", "L3", "007", None]),
+    "Age": st.sampled_from(["30", "30.5", "-4", "1,5", "x", "inf", "120", None]),
+    "Loan_Amount": number_cells,
+    "Interest_Rate": st.sampled_from(["12.5%", "12,5", "150", "7", "7.25", None]),
+    "Gender": st.sampled_from(["Male", "male ", "FEMALE", "  female", "Other", "", None]),
+    "Recovery_Status": st.sampled_from(["Written Off", "written  off", "Fully Recovered",
+                                        "??", None]),
+}
+
+
+@FAST
+@given(data=st.data(), fields=st.lists(st.sampled_from(sorted(FIELD_CELLS)), min_size=1,
+                                       unique=True),
+       separator=st.sampled_from([",", ";", None]))
+def test_vectorised_check_equals_row_by_row_check(data, fields, separator):
+    size = data.draw(st.integers(1, 30))
+    frame = pd.DataFrame(
+        {f: data.draw(st.lists(FIELD_CELLS[f], min_size=size, max_size=size)) for f in fields},
+        index=pd.Index(range(2, 2 + size), name="Row"), dtype="str")
+    got = validate.check(frame, fields, separator)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(validate, "_Collector", ReferenceCollector)
+        patch.setattr(validate, "_check_numeric", reference_check_numeric)
+        patch.setattr(validate, "_check_category", reference_check_category)
+        want = validate.check(frame, fields, separator)
+    pd.testing.assert_frame_equal(got.frame, want.frame, check_exact=True)
+    assert got.report == want.report
+    assert got.row_notes == want.row_notes
+    assert list(got.row_notes) == list(want.row_notes)
+
