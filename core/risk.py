@@ -160,6 +160,7 @@ class AdditiveBoostingClassifier(ClassifierMixin, BaseEstimator):
             categorical_features=[c in self.categorical for c in columns] or None,
             early_stopping=True, n_iter_no_change=20, random_state=self.random_state,
         ).fit(self.codes_.transform(X), y)
+        self.booster_ = booster
         self.classes_ = booster.classes_
         self.n_iter_ = booster.n_iter_
         self.base_, self.curves_ = _curves(booster, self.codes_, columns)

@@ -68,6 +68,41 @@ def _pick(rng: np.random.Generator, options: tuple[str, ...], p: np.ndarray) -> 
     return np.asarray(options, dtype=object)[np.minimum(idx, len(options) - 1)]
 
 
+def _coverage(collateral: np.ndarray, outstanding: np.ndarray) -> np.ndarray:
+    """Collateral over outstanding, capped at 2 (2 when nothing is outstanding)."""
+    return np.minimum(np.where(outstanding > 0, collateral / np.maximum(outstanding, 1.0), 2.0), 2.0)
+
+
+def _logit(dpd, missed, burden, coverage, share, employment, history) -> np.ndarray:
+    """The stated risk model: log-odds of not being fully recovered."""
+    return (
+        _INTERCEPT
+        + _W_DPD * np.asarray(dpd, dtype=float)
+        + _W_MISSED * np.asarray(missed, dtype=float)
+        + _W_BURDEN * np.minimum(burden, 1.5)
+        + _W_COVERAGE * coverage
+        + _W_SHARE * share
+        + np.array([_W_EMPLOYMENT[e] for e in employment])
+        + np.array([_W_HISTORY[h] for h in history])
+    )
+
+
+def true_probability(df: pd.DataFrame) -> np.ndarray:
+    """Each borrower's true probability of not being fully recovered, from their fields.
+
+    The same formula the generator draws outcomes from, so a test can ask what the truth says
+    when one field changes (the share outstanding is read back from the rounded amounts).
+    """
+    outstanding = df["Outstanding_Loan_Amount"].to_numpy(dtype=float)
+    return _sigmoid(_logit(
+        df["Days_Past_Due"], df["Num_Missed_Payments"],
+        df["Monthly_EMI"].to_numpy(dtype=float) / df["Monthly_Income"].to_numpy(dtype=float),
+        _coverage(df["Collateral_Value"].to_numpy(dtype=float), outstanding),
+        outstanding / df["Loan_Amount"].to_numpy(dtype=float),
+        df["Employment_Type"], df["Payment_History"],
+    ))
+
+
 def generate_portfolio(n: int = 2000, seed: int = 7) -> tuple[pd.DataFrame, np.ndarray]:
     """Return ``n`` borrowers in the notebook's 21 columns and each one's true P(not fully recovered)."""
     rng = np.random.default_rng(seed)
@@ -120,18 +155,8 @@ def generate_portfolio(n: int = 2000, seed: int = 7) -> tuple[pd.DataFrame, np.n
     dpd = np.where(missed == 0, 0, np.clip(dpd, 1, 180)).astype(int)
 
     # --- the outcome model, and the outcome drawn from it
-    coverage = np.minimum(np.where(outstanding > 0, collateral / np.maximum(outstanding, 1.0), 2.0), 2.0)
-    logit = (
-        _INTERCEPT
-        + _W_DPD * dpd
-        + _W_MISSED * missed
-        + _W_BURDEN * np.minimum(burden, 1.5)
-        + _W_COVERAGE * coverage
-        + _W_SHARE * share
-        + np.array([_W_EMPLOYMENT[e] for e in employment])
-        + np.array([_W_HISTORY[h] for h in history])
-    )
-    true_prob = _sigmoid(logit)
+    coverage = _coverage(collateral, outstanding)
+    true_prob = _sigmoid(_logit(dpd, missed, burden, coverage, share, employment, history))
     not_recovered = rng.random(n) < true_prob
     p_written_off = _sigmoid(-1.3 - 1.4 * coverage + 0.02 * dpd)
     written_off = not_recovered & (rng.random(n) < p_written_off)
