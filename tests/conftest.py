@@ -9,6 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sklearn.cluster import KMeans
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
 from core.config import RecoveryConfig
@@ -84,3 +87,18 @@ def no_outcome_result(demo_frame) -> RecoveryResult:
     """A file without Recovery_Status: the engine must fall back to the segment flag."""
     return analyse_one_thread(demo_frame.drop(columns=["Recovery_Status"]), RecoveryConfig().with_(n_folds=3))
 
+
+
+@pytest.fixture()
+def fits(monkeypatch) -> dict[str, int]:
+    """Count every model and K-Means fit, by class name."""
+    counts: dict[str, int] = {}
+    for cls in (HistGradientBoostingClassifier, RandomForestClassifier, LogisticRegression, KMeans):
+        original = cls.fit
+
+        def counted(self, *args, _original=original, _name=cls.__name__, **kwargs):
+            counts[_name] = counts.get(_name, 0) + 1
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(cls, "fit", counted)
+    return counts

@@ -113,6 +113,16 @@ def test_segments_page_shows_four_named_segments(sample_app):
     assert "Not fully recovered rate" in profile.columns
 
 
+def test_k_diagnostics_run_only_when_asked(fits):
+    at = _visit(_app(), "app_pages/segments.py")
+    assert fits["KMeans"] == 1  # the segmentation itself
+    assert not any("silhouette" in str(c.value).lower() for c in at.get("plotly_chart"))
+    next(b for b in at.button if b.label == "Help me choose k").click()
+    at.run()
+    assert fits["KMeans"] == 1 + 7  # k = 2 … 8
+    assert any(s.label.startswith("Trying k = 2 … 8: done") for s in at.status)
+
+
 def test_segments_page_changes_k(sample_app):
     at = _visit(sample_app, "app_pages/segments.py")
     at.slider[0].set_value(3).run()
@@ -257,13 +267,18 @@ def test_excel_upload_is_read():
                for t in _texts(at.text))
 
 
-def test_strategy_thresholds_and_names_can_be_changed():
+def test_strategy_thresholds_and_names_can_be_changed_without_refitting(fits):
     frame, _ = generate_portfolio(n=200, seed=12)
     at = _uploaded("small.csv", _csv(frame))
     _visit(at, "app_pages/strategy.py")
+    assert any(s.label.startswith("Scoring every borrower: done in") for s in at.status)
+    fitted = dict(fits)
+    assert fitted["HistGradientBoostingClassifier"] == 5
     before = at.dataframe[0].value.set_index("Recovery strategy")["Borrowers"]
     at.text_input[0].set_value("Field visit").run()
     at.slider[0].set_value((0.3, 0.9)).run()
+    assert fits == fitted  # a decision setting refits nothing
+    assert not at.status  # and nothing long runs, so no progress box
     summary = at.dataframe[0].value
     assert list(summary["Recovery strategy"]) == ["Field visit", SEED_STRATEGIES[1], SEED_STRATEGIES[2]]
     after = summary.set_index("Recovery strategy")["Borrowers"]

@@ -5,9 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.cluster import KMeans
-from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
-from sklearn.linear_model import LogisticRegression
 
 from core import pipeline
 from core.config import DECIDE_SETTINGS, SCORE_SETTINGS, SEGMENT_SETTINGS, RecoveryConfig
@@ -15,21 +12,6 @@ from core.explain import TYPICAL, typical_row
 from core.risk import AdditiveBoostingClassifier, fit_platt, sigmoid
 from core.schema import label
 from sample_data.generate import generate_portfolio, true_probability
-
-
-@pytest.fixture()
-def fits(monkeypatch) -> dict[str, int]:
-    """Count every model and K-Means fit, by class name."""
-    counts: dict[str, int] = {}
-    for cls in (HistGradientBoostingClassifier, RandomForestClassifier, LogisticRegression, KMeans):
-        original = cls.fit
-
-        def counted(self, *args, _original=original, _name=cls.__name__, **kwargs):
-            counts[_name] = counts.get(_name, 0) + 1
-            return _original(self, *args, **kwargs)
-
-        monkeypatch.setattr(cls, "fit", counted)
-    return counts
 
 
 def test_every_setting_belongs_to_exactly_one_stage_or_to_all():
