@@ -120,9 +120,10 @@ def parse_column(cells: pd.Series, separator: str | None, percent: bool = False)
     text = cells.astype("str").str.strip()
     present = (text.notna() & (text != "")).to_numpy()
     # Fast path for the common, unambiguous shapes: 123 and 12.39 (not 1.234).
-    integer = present & text.str.fullmatch(r"[+-]?\d+", na=False).to_numpy()
-    decimal = (present & text.str.fullmatch(r"[+-]?\d+\.\d+", na=False).to_numpy()
-               & ~text.str.fullmatch(r"[+-]?\d{1,3}\.\d{3}", na=False).to_numpy())
+    plain = present & text.str.fullmatch(r"[+-]?\d+(?:\.\d+)?", na=False).to_numpy()
+    point = text.str.contains(".", regex=False, na=False).to_numpy()
+    integer = plain & ~point
+    decimal = plain & point & ~text.str.fullmatch(r"[+-]?\d{1,3}\.\d{3}", na=False).to_numpy()
     fast = integer | decimal
     values = np.full(len(text), np.nan)
     values[fast] = _plain_floats(text[fast])
