@@ -51,6 +51,14 @@ def _is_text_column(s: pd.Series) -> bool:
     )
 
 
+def _neutralise_column(col: pd.Series) -> pd.Series:
+    """One text column made inert: vectorised for string columns, cell by cell for mixed ones."""
+    if pd.api.types.is_string_dtype(col.dtype) and not pd.api.types.is_object_dtype(col.dtype):
+        risky = col.str.startswith(DANGEROUS_PREFIXES).fillna(False).astype(bool)
+        return col.where(~risky, QUOTE + col) if risky.any() else col
+    return col.map(_neutralise_value, na_action="ignore")
+
+
 def neutralise(df: pd.DataFrame) -> pd.DataFrame:
     """Return a copy of ``df`` whose text cells and headers cannot be read as formulas."""
     out = df.copy()
@@ -58,7 +66,7 @@ def neutralise(df: pd.DataFrame) -> pd.DataFrame:
         col = out.iloc[:, i]
         if _is_text_column(col):
             # by position: uploaded headers may repeat, and label lookup would then fan out
-            out.isetitem(i, col.map(_neutralise_value, na_action="ignore"))
+            out.isetitem(i, _neutralise_column(col))
     out.columns = pd.Index([_neutralise_value(c) for c in out.columns])
     return out
 
@@ -79,8 +87,35 @@ def whole_numbers_as_integers(df: pd.DataFrame) -> pd.DataFrame:
 
 def to_csv_bytes(df: pd.DataFrame) -> bytes:
     """Encode ``df`` as neutralised CSV in UTF-8 with a BOM, so Excel shows accents; no index."""
-    text = neutralise(whole_numbers_as_integers(df)).to_csv(index=False, lineterminator="\r\n")
+    safe = neutralise(whole_numbers_as_integers(df))
+    if _columnar(safe):
+        return _arrow_csv(safe)
+    text = safe.to_csv(index=False, lineterminator="\r\n")
     return text.encode("utf-8-sig")
+
+
+def _columnar(df: pd.DataFrame) -> bool:
+    """True when every column is plain text or a plain number, which Arrow writes as pandas would."""
+    if not df.columns.is_unique or not all(isinstance(c, str) for c in df.columns):
+        return False
+    for dtype in df.dtypes:
+        text = pd.api.types.is_string_dtype(dtype) and not pd.api.types.is_object_dtype(dtype)
+        number = (pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+                  and not pd.api.types.is_complex_dtype(dtype))
+        if not (text or number):
+            return False
+    return True
+
+
+def _arrow_csv(df: pd.DataFrame) -> bytes:
+    """CSV written by Arrow: seconds for a million rows where pandas takes tens."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    sink = pa.BufferOutputStream()
+    pacsv.write_csv(table, sink, pacsv.WriteOptions(eol="\r\n", quoting_header="needed"))
+    return b"\xef\xbb\xbf" + sink.getvalue().to_pybytes()
 
 
 def _excel_text(value: str) -> str:
