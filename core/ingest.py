@@ -35,6 +35,7 @@ _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _OTHER_FORMATS = {b"%PDF": "a PDF document", b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image",
                   b"\x1f\x8b": "a gzip archive", b"PK\x05\x06": "an empty zip archive"}
 _SNIFF_LINES = 50
+_SNIFF_CHUNK = 64 * 1024  # first prefix tried for those lines; grown fourfold until enough
 _SAVE_AS = "Save it from Excel as .xlsx or 'CSV UTF-8' and upload it again."
 # Large blocks keep per-batch Python work small; the row limit may overshoot by one block.
 _BLOCK_BYTES = 16 * 1024 * 1024
@@ -198,7 +199,7 @@ def _refuse_binary(text: str, name: str) -> None:
 
 def _head_lines(text: str, count: int) -> list[str]:
     """The first ``count`` of ``text.splitlines()``, without splitting a large text whole."""
-    size = 64 * 1024
+    size = _SNIFF_CHUNK
     while True:
         lines = text[:size].splitlines()
         # One more line than asked proves the asked ones ended inside the prefix (a cut

@@ -201,6 +201,16 @@ def test_blank_cell_pattern_is_what_str_strip_removes():
     assert blank == [not c.strip() for c in candidates]
 
 
+@FAST
+@given(text=st.text(st.sampled_from(list("ab,\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")),
+                    max_size=80),
+       count=st.integers(0, 12), chunk=st.integers(1, 9))
+def test_sniffer_head_lines_are_the_whole_texts_first_lines(text, count, chunk):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ingest, "_SNIFF_CHUNK", chunk)  # cut the text at every kind of place
+        assert ingest._head_lines(text, count) == text.splitlines()[:count]
+
+
 # ---------------------------------------------------------------------------- numbers
 
 
