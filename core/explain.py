@@ -13,26 +13,24 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from scipy.stats import rankdata
+
+from core import wording
+from core.wording import TYPICAL  # noqa: F401 - the words for 'no reason', re-exported
 
 from core.features import RATIOS, safe_ratio
 from core.risk import AdditiveBoostingClassifier, OutOfFold, decision
-from core.schema import BY_NAME, label
+from core.schema import label
 
-MONEY_FIELDS = ("Monthly_Income", "Loan_Amount", "Collateral_Value", "Outstanding_Loan_Amount", "Monthly_EMI")
 TOP_REASONS = 3
 # A field that moves the score by less than this (half a percentage point) is not a reason.
 MIN_EFFECT = 0.005
-TYPICAL = "Close to the portfolio's typical borrower: no single field moves the score by half a point"
 # Permutation importance is estimated on at most this many held-out borrowers per fold.
 IMPORTANCE_ROWS_PER_FOLD = 2000
 # Rows per batch when a model is asked again with fields replaced (bounds memory).
 _BATCH_ROWS = 20_000
-RATIO_PHRASES = {
-    "EMI_To_Income": "EMI is {:.0%} of income",
-    "Collateral_Coverage": "collateral covers {:.0%} of the outstanding",
-    "Outstanding_Share": "{:.0%} of the loan still outstanding",
-}
 
 
 @dataclass(frozen=True)
@@ -239,69 +237,29 @@ def _joined(
     frame: pd.DataFrame, groups: tuple[FieldGroup, ...], chosen: np.ndarray, rows: np.ndarray,
     memo: dict,
 ) -> np.ndarray:
-    """The reasons of some rows, one slot after another, joined with '; '."""
-    out = np.full(len(rows), "", dtype=object)
+    """The reasons of some rows, slot by slot, written column-wise and joined with '; '."""
+    slots = []
     for slot in range(chosen.shape[1]):
-        text = np.full(len(rows), "", dtype=object)
+        pieces, places = [], []
         for g, group in enumerate(groups):
             at = np.flatnonzero(chosen[:, slot] == g)
             if len(at):
-                text[at] = np.array(describe(frame, group, rows[at], memo), dtype=object)
-        joined = np.where(out == "", text, out + "; " + text)
-        out = np.where(text == "", out, joined)
-    out[out == ""] = TYPICAL
-    return out
+                known = _sorted_values(frame, group.field, memo)
+                pieces.append(wording.field_text(frame, group.field, group.ratios, rows[at], known))
+                places.append(at)
+        none = np.flatnonzero(chosen[:, slot] < 0)
+        pieces.append(pa.nulls(len(none), pa.string()))
+        places.append(none)
+        back = np.argsort(np.concatenate(places), kind="stable")
+        slots.append(pc.take(pa.concat_arrays(pieces), pa.array(back)))
+    return wording.joined(slots)
 
 
-def describe(frame: pd.DataFrame, group: FieldGroup, rows: np.ndarray, memo: dict | None = None) -> list[str]:
-    """Reason text for one field on some rows: 'Days past due 150, high for this portfolio'."""
-    values = frame[group.field]
-    name = label(group.field)
-    if not pd.api.types.is_numeric_dtype(values):
-        picked = values.iloc[rows].astype("object").tolist()
-        return [f"{name}: {'missing' if pd.isna(v) else v}" for v in picked]
-    memo = {} if memo is None else memo
-    if ("values", group.field) not in memo:
-        every = values.to_numpy(dtype="float64", na_value=np.nan)
-        memo["values", group.field] = (every, np.sort(every[np.isfinite(every)]))
-    every, known = memo["values", group.field]
-    x = every[rows]
-    share_below = np.searchsorted(known, x, side="right") / max(len(known), 1)
-    level = np.select(
-        [share_below >= 0.9, share_below >= 0.7, share_below > 0.5, share_below > 0.3, share_below > 0.1],
-        ["very high", "high", "above typical", "below typical", "low"],
-        default="very low",
-    ).tolist()
-    fmt = _formatter(group.field)
-    extras = _ratio_phrases(frame, group, rows)
-    return [
-        f"{name} missing{extra}" if value != value else f"{name} {fmt(value)}, {lvl} for this portfolio{extra}"
-        for value, lvl, extra in zip(x.tolist(), level, extras)
-    ]
-
-
-def _ratio_phrases(frame: pd.DataFrame, group: FieldGroup, rows: np.ndarray) -> list[str]:
-    """' (EMI is 45% of income)' for each row, naming every ratio the field feeds."""
-    if not group.ratios:
-        return [""] * len(rows)
-    columns = [
-        [RATIO_PHRASES[ratio].format(v) if v == v and abs(v) != np.inf else None
-         for v in frame[ratio].to_numpy(dtype="float64", na_value=np.nan)[rows].tolist()]
-        for ratio in group.ratios
-    ]
-    out = []
-    for parts in zip(*columns):
-        shown = [p for p in parts if p is not None]
-        out.append(f" ({', '.join(shown)})" if shown else "")
-    return out
-
-
-def _formatter(field: str):
-    """How a collections analyst writes this field's values."""
-    if field in MONEY_FIELDS:
-        return "{:,.0f}".format
-    if field == "Interest_Rate":
-        return "{:.2f}%".format
-    if field in BY_NAME and BY_NAME[field].integer:
-        return "{:.0f}".format
-    return "{:,.2f}".format
+def _sorted_values(frame: pd.DataFrame, field: str, memo: dict) -> np.ndarray | None:
+    """The field's known values in order (kept), or None for a category."""
+    if not pd.api.types.is_numeric_dtype(frame[field]):
+        return None
+    if ("sorted", field) not in memo:
+        every = frame[field].to_numpy(dtype="float64", na_value=np.nan)
+        memo["sorted", field] = np.sort(every[np.isfinite(every)])
+    return memo["sorted", field]

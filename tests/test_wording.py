@@ -1,0 +1,43 @@
+"""Reasons written column-wise say exactly what Python's own formatting would."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from core import wording
+
+
+@pytest.fixture(scope="module")
+def values() -> np.ndarray:
+    rng = np.random.default_rng(1)
+    return np.concatenate([
+        rng.uniform(-2e9, 2e9, 2000), rng.uniform(0, 2000, 2000), rng.integers(0, 10**12, 200),
+        [0.0, 0.5, 1.5, 999.5, 1000.0, 999_999.4, 1_000_000.0, -0.4, 12.345, 7.995],
+    ])
+
+
+@pytest.mark.parametrize("field, python", [
+    ("Monthly_EMI", "{:,.0f}"),        # money
+    ("Days_Past_Due", "{:.0f}"),       # a whole-number field
+    ("Interest_Rate", "{:.2f}%"),      # a rate in percent
+    ("Unknown_Field", "{:,.2f}"),      # anything else
+])
+def test_numbers_read_as_python_writes_them(values, field, python):
+    got = wording.number_text(field, values).to_pylist()
+    want = [python.format(v) for v in values]
+    # Python rounds halves to even on the binary value; both agree away from exact ties
+    ties = np.isclose(np.abs(values) * (1 if "0f" in python else 100) % 1, 0.5)
+    mismatched = [(v, g, w) for v, g, w, t in zip(values, got, want, ties) if g != w and not t]
+    assert not mismatched, mismatched[:5]
+
+
+def test_percentages_are_whole(values):
+    shares = values[:200] / 1e9
+    assert wording.percent_text(shares).to_pylist() == [f"{v:.0%}" for v in shares]
+
+
+def test_slots_join_skipping_empty_ones_and_keep_every_row():
+    slots = [pa.array(["a", None, None, "d"]), pa.array([None, "b", None, "e"]), pa.array(["c", None, None, None])]
+    assert wording.joined(slots).tolist() == ["a; c", "b", wording.TYPICAL, "d; e"]
