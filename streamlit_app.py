@@ -2,7 +2,6 @@
 
 import streamlit as st
 
-from core.config import RecoveryConfig
 from core.errors import RecoveryError
 from ui import state
 from ui.render import plain
@@ -36,6 +35,6 @@ with st.sidebar:
     presets = {"recommended": "Recommended (learns real outcomes)", "seed": "Notebook (seed) method"}
     st.radio("Method", list(presets), format_func=presets.get,
              index=list(presets).index(state.config().preset), key="preset_choice",
-             on_change=lambda: state.set_config(RecoveryConfig.named(st.session_state["preset_choice"])))
+             on_change=lambda: state.switch_preset(st.session_state["preset_choice"]))
 
 st.navigation(PAGES).run()

@@ -44,10 +44,10 @@ def strategy_summary(scored: pd.DataFrame, config: RecoveryConfig) -> pd.DataFra
     return pd.DataFrame(rows)
 
 
-def worklist(scored: pd.DataFrame, config: RecoveryConfig) -> pd.DataFrame:
-    """Borrowers ordered for action: most urgent strategy first, then most money at risk."""
+def worklist(scored: pd.DataFrame, config: RecoveryConfig, limit: int | None = None) -> pd.DataFrame:
+    """Borrowers ordered for action: most urgent strategy first, then most money at risk (the first ``limit``)."""
     rank = {label: i for i, label in enumerate(config.strategy_labels)}
     keys = scored["Recovery_Strategy"].map(rank)
     money = scored["Outstanding_At_Risk"] if "Outstanding_At_Risk" in scored else scored["Risk_Score"]
     order = np.lexsort((-money.fillna(0).to_numpy(), keys.to_numpy()))
-    return scored.iloc[order]
+    return scored.iloc[order[:limit]]

@@ -279,6 +279,12 @@ def test_strategy_thresholds_and_names_can_be_changed_without_refitting(fits):
     at.slider[0].set_value((0.3, 0.9)).run()
     assert fits == fitted  # a decision setting refits nothing
     assert not at.status  # and nothing long runs, so no progress box
+    at.slider[0].set_value((0.45, 0.8)).run()  # a second drag counts too
+    again = at.dataframe[0].value.set_index("Recovery strategy")["Borrowers"]
+    scores = at.dataframe[1].value["Risk_Score"]
+    assert len(scores) == 200  # the worklist shows all of this small file
+    assert again[SEED_STRATEGIES[2]] == int((scores < 0.45).sum())
+    assert "**above 0.80**" in at.markdown[0].value
     summary = at.dataframe[0].value
     assert list(summary["Recovery strategy"]) == ["Field visit", SEED_STRATEGIES[1], SEED_STRATEGIES[2]]
     after = summary.set_index("Recovery strategy")["Borrowers"]
@@ -286,7 +292,7 @@ def test_strategy_thresholds_and_names_can_be_changed_without_refitting(fits):
     assert after[SEED_STRATEGIES[2]] <= before[SEED_STRATEGIES[2]]
     assert after.sum() == 200
     _visit(at, "app_pages/risk.py")
-    assert any("when the score is above 0.30" in c for c in _texts(at.caption))
+    assert any("when the score is above 0.45" in c for c in _texts(at.caption))
     _visit(at, "app_pages/strategy.py")
     at.text_input[1].set_value("Field visit").run()
     assert "Give three different recovery strategy labels." in _texts(at.error)[0]

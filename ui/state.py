@@ -82,6 +82,17 @@ def set_config(new: RecoveryConfig) -> None:
     st.session_state["config"] = new
 
 
+THRESHOLDS_KEY = "strategy-thresholds"
+LABEL_KEY = "strategy-label-"
+
+
+def switch_preset(name: str) -> None:
+    """Start over from a preset's settings, forgetting the Strategy page's widgets."""
+    set_config(RecoveryConfig.named(name))
+    for key in [k for k in st.session_state if str(k).startswith((THRESHOLDS_KEY, LABEL_KEY))]:
+        del st.session_state[key]
+
+
 def _cached(stage: str, key: tuple, compute: Callable[[], T]) -> T:
     """The stage's result for ``key`` from this session's cache, computed on a miss."""
     store = st.session_state.setdefault("stages", {}).setdefault(stage, OrderedDict())
