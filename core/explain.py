@@ -218,19 +218,23 @@ def pick_reasons(effects: np.ndarray, groups: list[FieldGroup]) -> ReasonPicks:
     return ReasonPicks(up=top(effects), down=top(-effects), groups=tuple(groups))
 
 
-def reasons(frame: pd.DataFrame, picks: ReasonPicks, flagged: np.ndarray) -> np.ndarray:
-    """Top reasons per borrower in words, joined with '; '.
+def reasons(frame: pd.DataFrame, picks: ReasonPicks, flagged: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """Top reasons per borrower in words, joined with '; ' (a text column, row for row).
 
     A flagged borrower is explained by what pushes the score up, anyone else by what holds it
     down; a borrower no field moves by MIN_EFFECT is said to be close to the typical borrower.
     """
     n = len(frame)
     for side, chosen, wanted in (("up", picks.up, flagged), ("down", picks.down, ~flagged)):
-        texts = picks.written.setdefault(side, np.full(n, None, dtype=object))
-        rows = np.flatnonzero(wanted & (texts == None))  # noqa: E711 - elementwise on objects
+        texts = picks.written.get(side, pa.nulls(n, pa.string()))
+        rows = np.flatnonzero(wanted & texts.is_null().to_numpy(zero_copy_only=False))
         if len(rows):
-            texts[rows] = _joined(frame, picks.groups, chosen[rows], rows, picks.written)
-    return np.where(flagged, picks.written["up"], picks.written["down"])
+            written = _joined(frame, picks.groups, chosen[rows], rows, picks.written)
+            at = np.full(n, -1)
+            at[rows] = np.arange(len(rows))
+            texts = pc.coalesce(texts, pc.take(written, pa.array(at, mask=at < 0)))
+        picks.written[side] = texts
+    return pc.if_else(pa.array(flagged), picks.written["up"], picks.written["down"]).to_pandas().array
 
 
 def _joined(

@@ -34,15 +34,36 @@ def ks_statistic(y: np.ndarray, scores: np.ndarray) -> float:
     return float(np.max(np.abs(tpr - fpr)))
 
 
+def _curve(y: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """False and true positives counted at each distinct score, from the highest down."""
+    order = np.argsort(-scores, kind="stable")
+    s, bad = scores[order], np.asarray(y)[order].astype(np.float64)
+    last = np.r_[np.flatnonzero(np.diff(s)), len(s) - 1]
+    tps = np.cumsum(bad)[last]
+    return (last + 1) - tps, tps
+
+
 def ranking_metrics(y: np.ndarray, scores: np.ndarray) -> dict[str, float]:
-    """Metrics of the score itself, whatever the high-risk threshold."""
-    auc = roc_auc_score(y, scores)
+    """Metrics of the score itself, whatever the high-risk threshold.
+
+    One sort serves ROC-AUC, average precision and KS (the same arithmetic as scikit-learn's,
+    which sorts once per metric: seconds on a million borrowers).
+    """
+    fps, tps = _curve(y, scores)
+    if tps[-1] == 0 or fps[-1] == 0:  # one class only: let scikit-learn say what is undefined
+        auc = roc_auc_score(y, scores)
+        return {"roc_auc": float(auc), "pr_auc": float(average_precision_score(y, scores)),
+                "gini": float(2 * auc - 1), "ks": ks_statistic(y, scores),
+                "brier": float(brier_score_loss(y, scores))}
+    tpr, fpr = np.r_[0.0, tps / tps[-1]], np.r_[0.0, fps / fps[-1]]
+    auc = float(np.trapezoid(tpr, fpr))
+    precision = tps / (tps + fps)
     return {
-        "roc_auc": float(auc),
-        "pr_auc": float(average_precision_score(y, scores)),
-        "gini": float(2 * auc - 1),
-        "ks": ks_statistic(y, scores),
-        "brier": float(brier_score_loss(y, scores)),
+        "roc_auc": auc,
+        "pr_auc": float(np.sum(np.diff(tpr) * precision)),
+        "gini": 2 * auc - 1,
+        "ks": float(np.max(np.abs(tpr - fpr))),
+        "brier": float(np.mean((np.asarray(scores, dtype=float) - np.asarray(y, dtype=float)) ** 2)),
     }
 
 

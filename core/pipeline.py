@@ -349,7 +349,9 @@ def _score(
     target, numeric, categorical, order = inputs.target, inputs.numeric, inputs.categorical, inputs.order
     columns, notes = inputs.columns, list(inputs.notes)
     y = target.y
-    ordered, y_ordered = df.iloc[order], y[order]
+    groups = explain.field_groups(columns, df)
+    needed = list(dict.fromkeys(columns + [g.field for g in groups]))
+    ordered, y_ordered = df[needed].iloc[order], y[order]
     comparison = pd.DataFrame()
     kind = config.model
     if kind == "auto":
@@ -371,7 +373,6 @@ def _score(
         progress=lambda step, done: progress(f"Scoring: {step}", 0.1 + 0.6 * done),
     )
     progress("Explaining each score", 0.75)
-    groups = explain.field_groups(columns, df)
     explainers = [explain.Explainer(model, columns) for model in run.models]
     effects = np.empty((len(df), len(groups)))
     effects[order] = explain.reason_effects(run, explainers, ordered, groups)

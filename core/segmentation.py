@@ -117,7 +117,8 @@ def fit_segments(
     """
     _check(df, features, k)
     X = df[list(features)].to_numpy(dtype="float64", na_value=np.nan)
-    distinct = len(np.unique(np.nan_to_num(X, nan=np.inf), axis=0))
+    # distinct rows by a hash of each row's values: np.unique(axis=0) takes seconds at 1,000,000
+    distinct = len(pd.unique(pd.util.hash_pandas_object(pd.DataFrame(X), index=False)))
     if distinct < k:
         raise RecoveryError(
             f"{k} segments need at least {k} distinct borrowers on the chosen fields; the data has "

@@ -130,6 +130,6 @@ def _skipping_nulls(parts: list[pa.Array], separator: str) -> pa.Array:
     return together
 
 
-def joined(slots: list[pa.Array]) -> np.ndarray:
+def joined(slots: list[pa.Array]) -> pa.Array:
     """The reasons of each row joined with '; ' (empty slots left out); TYPICAL where there is none."""
-    return pc.fill_null(_skipping_nulls(slots, "; "), TYPICAL).to_numpy(zero_copy_only=False)
+    return pc.fill_null(_skipping_nulls(slots, "; "), TYPICAL)

@@ -104,3 +104,19 @@ def test_calibration_table_agrees_with_calibrated_scores(informative):
     assert len(table) == 10
     assert (table["mean_score"] - table["observed_rate"]).abs().max() < 0.06
     assert isinstance(table, pd.DataFrame)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_ranking_metrics_agree_with_scikit_learn_with_ties(seed):
+    from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
+
+    from core.metrics import ranking_metrics
+
+    rng = np.random.default_rng(seed)
+    y = (rng.random(3000) < 0.3).astype(int)
+    s = np.round(np.clip(0.3 * y + rng.normal(0.4, 0.2, 3000), 0, 1), 2)  # many ties
+    m = ranking_metrics(y, s)
+    assert m["roc_auc"] == pytest.approx(roc_auc_score(y, s), abs=1e-12)
+    assert m["pr_auc"] == pytest.approx(average_precision_score(y, s), abs=1e-12)
+    assert m["ks"] == pytest.approx(ks_statistic(y, s), abs=1e-12)
+    assert m["brier"] == pytest.approx(brier_score_loss(y, s), abs=1e-12)

@@ -40,4 +40,4 @@ def test_percentages_are_whole(values):
 
 def test_slots_join_skipping_empty_ones_and_keep_every_row():
     slots = [pa.array(["a", None, None, "d"]), pa.array([None, "b", None, "e"]), pa.array(["c", None, None, None])]
-    assert wording.joined(slots).tolist() == ["a; c", "b", wording.TYPICAL, "d; e"]
+    assert wording.joined(slots).to_pylist() == ["a; c", "b", wording.TYPICAL, "d; e"]
