@@ -176,15 +176,18 @@ def _detect(data: bytes, name: str) -> str:
         raise RecoveryError(f"{name} is not text in any encoding we recognise; it looks like "
                             f"binary data. {_SAVE_AS}")
     # Excel on Western Windows writes cp1252; charset-normalizer often ranks a sibling code
-    # page first on short files, which would misread é and €.
+    # page, or on short files even a CJK one ('Zürich' as 'Z黵ich'), first. cp1252 is asked
+    # about by name and wins unless it reads clearly worse.
     best_chaos = results[0].chaos
-    for result in results:
-        if "cp1252" in result.could_be_from_charset and result.chaos <= best_chaos + 0.1:
-            try:
-                data.decode("cp1252")
-                return "cp1252"
-            except UnicodeDecodeError:
-                break
+    try:
+        data.decode("cp1252")
+    except UnicodeDecodeError:
+        return results[0].encoding
+    if any("cp1252" in r.could_be_from_charset and r.chaos <= best_chaos + 0.1 for r in results):
+        return "cp1252"
+    western = list(charset_normalizer.from_bytes(data, cp_isolation=["cp1252"]))
+    if western and western[0].chaos <= best_chaos + 0.1:
+        return "cp1252"
     return results[0].encoding
 
 

@@ -210,3 +210,14 @@ def mutated_files(draw):
 @given(data=mutated_files())
 def test_mutated_files_raise_only_recovery_error(data):
     _load_or_refuse(data, "mutated.csv")
+
+
+def test_short_cp1252_file_is_not_read_as_chinese():
+    # found by the property above: charset-normalizer ranked gb18030 first ('Zürich' as 'Z黵ich')
+    rows = [Loan(loan_id="0", borrower_id="0", age=None, amount_cents=None, rate_hundredths=None,
+                 gender=None, status=None, note="Zürich"),
+            Loan(loan_id="1", borrower_id="0", age=None, amount_cents=None, rate_hundredths=None,
+                 gender=None, status=None, note="Renée Müller")]
+    portfolio = load_portfolio(csv_bytes(rows, "\t", "plain", "cp1252", "\n", ""), "loans.csv")
+    assert portfolio.info.encoding == "cp1252"
+    assert_round_trip(rows, portfolio.frame)
