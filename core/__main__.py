@@ -10,7 +10,7 @@ from pathlib import Path
 
 from core.config import RecoveryConfig
 from core.errors import RecoveryError
-from core.export import to_csv_bytes, to_excel_bytes
+from core.export import to_csv_bytes, to_excel_bytes, write_csv
 from core.ingest import load_portfolio
 from core.pipeline import analyse_portfolio
 from core.risk import no_progress
@@ -61,11 +61,15 @@ def _write(path: Path, data: bytes) -> None:
         raise RecoveryError(f"Cannot write {path}: {error.strerror}.") from None
 
 
-def _table_bytes(path: Path, frame) -> bytes:
-    """Excel for .xlsx paths, CSV otherwise."""
+def _write_table(path: Path, frame) -> None:
+    """Excel for .xlsx paths, CSV (streamed) otherwise; a RecoveryError names the path on failure."""
     if path.suffix.lower() == ".xlsx":
-        return to_excel_bytes(frame)
-    return to_csv_bytes(frame)
+        _write(path, to_excel_bytes(frame))
+        return
+    try:
+        write_csv(frame, path)
+    except OSError as error:
+        raise RecoveryError(f"Cannot write {path}: {error.strerror}.") from None
 
 
 def _progress(stream=sys.stderr):
@@ -101,7 +105,7 @@ def score(args: argparse.Namespace) -> str:
         side = args.invalid_output or args.output.with_name(args.output.stem + ".invalid.csv")
         _write(side, to_csv_bytes(portfolio.invalid_rows()))
         summary += f"; excluded {len(portfolio.report.invalid_rows)} invalid row(s), listed in {side}"
-    _write(args.output, _table_bytes(args.output, result.table()))
+    _write_table(args.output, result.table())
     if args.metrics:
         _write(args.metrics, json.dumps(result.metrics_dict(), indent=2, default=float, allow_nan=False).encode())
     return summary + f"; wrote {args.output}."

@@ -209,13 +209,13 @@ class ReasonPicks:
 
 def pick_reasons(effects: np.ndarray, groups: list[FieldGroup]) -> ReasonPicks:
     """The top fields in each direction whose effect is at least MIN_EFFECT."""
-    def top(signed: np.ndarray) -> np.ndarray:
-        k = min(TOP_REASONS, signed.shape[1])
-        order = np.argsort(-signed, axis=1, kind="stable")[:, :k]
-        strong = np.take_along_axis(signed, order, axis=1) >= MIN_EFFECT
-        return np.where(strong, order, -1).astype(np.int16)
-
-    return ReasonPicks(up=top(effects), down=top(-effects), groups=tuple(groups))
+    k = min(TOP_REASONS, effects.shape[1])
+    # one sort serves both directions: the strongest rises first, the strongest falls last
+    order = np.argsort(-effects, axis=1, kind="stable")
+    up, down = order[:, :k], order[:, ::-1][:, :k]
+    up = np.where(np.take_along_axis(effects, up, axis=1) >= MIN_EFFECT, up, -1)
+    down = np.where(np.take_along_axis(-effects, down, axis=1) >= MIN_EFFECT, down, -1)
+    return ReasonPicks(up=up.astype(np.int16), down=down.astype(np.int16), groups=tuple(groups))
 
 
 def reasons(frame: pd.DataFrame, picks: ReasonPicks, flagged: np.ndarray) -> pd.api.extensions.ExtensionArray:

@@ -29,7 +29,7 @@ def safe_ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
 
 def add_ratios(df: pd.DataFrame) -> pd.DataFrame:
     """Return a copy with each ratio whose two fields are present."""
-    out = df.copy()
+    out = df.copy(deep=False)  # copy-on-write: the new columns never reach df
     for name, (top, bottom) in RATIOS.items():
         if top in out.columns and bottom in out.columns:
             out[name] = safe_ratio(out[top], out[bottom])

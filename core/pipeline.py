@@ -481,7 +481,7 @@ def decide(
         fairness=_fairness(df, y, flagged.astype(int), scores, scored.target.kind),
         seed_split=scored.seed_split,
     )
-    table = prepared.rows.copy()
+    table = prepared.rows.copy(deep=False)  # copy-on-write: the user's rows stay as they are
     table["Borrower_Segment"] = segments.segments.ids
     table["Segment_Name"] = segments.segments.name_of_each()
     table["Risk_Score"] = scores

@@ -68,7 +68,8 @@ class Segments:
 
     def name_of_each(self) -> np.ndarray:
         """Segment name per borrower."""
-        return np.array([self.names[i] for i in self.ids], dtype=object)
+        names = np.array([self.names.get(i, "") for i in range(max(self.names) + 1)], dtype=object)
+        return names[self.ids]
 
 
 def _check(df: pd.DataFrame, features: tuple[str, ...], k: int) -> None:

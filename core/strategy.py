@@ -11,12 +11,9 @@ from core.schema import FULLY_RECOVERED, OUTCOME
 
 def assign_strategy(scores: np.ndarray, config: RecoveryConfig) -> np.ndarray:
     """The notebook's rule: above legal threshold, from settlement threshold up, or below it."""
-    legal, settlement, reminders = config.strategy_labels
-    return np.select(
-        [scores > config.legal_threshold, scores >= config.settlement_threshold],
-        [legal, settlement],
-        default=reminders,
-    ).astype(object)
+    tier = np.where(scores > config.legal_threshold, 0,
+                    np.where(scores >= config.settlement_threshold, 1, 2))
+    return np.asarray(config.strategy_labels, dtype=object)[tier]
 
 
 def strategy_summary(scored: pd.DataFrame, config: RecoveryConfig) -> pd.DataFrame:
@@ -24,8 +21,11 @@ def strategy_summary(scored: pd.DataFrame, config: RecoveryConfig) -> pd.DataFra
     rows = []
     has_money = "Outstanding_Loan_Amount" in scored.columns
     has_outcome = OUTCOME in scored.columns and scored[OUTCOME].notna().any()
+    wanted = ["Recovery_Strategy", "Risk_Score"] + [
+        c for c in ("Outstanding_Loan_Amount", "Outstanding_At_Risk", OUTCOME) if c in scored.columns]
+    columns = scored[wanted]  # a few columns, not the whole table, are split per strategy
     for strategy in config.strategy_labels:
-        group = scored[scored["Recovery_Strategy"] == strategy]
+        group = columns[columns["Recovery_Strategy"] == strategy]
         row = {
             "Recovery strategy": strategy,
             "Borrowers": len(group),

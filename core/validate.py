@@ -223,7 +223,7 @@ def _check_id(spec: schema.Field, raw: pd.Series, found: _Collector) -> pd.Serie
 def check(mapped: pd.DataFrame, fields: Iterable[str], separator: str | None) -> Checked:
     """Type and check the canonical ``fields`` of ``mapped``; other columns pass through."""
     found = _Collector()
-    typed = mapped.copy()
+    typed = mapped.copy(deep=False)
     fields = [name for name in fields if name in mapped.columns]
     for name in fields:
         spec = schema.BY_NAME[name]

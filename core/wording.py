@@ -38,15 +38,15 @@ def _join(*parts, separator: str = "") -> pa.Array:
 
 
 def grouped(whole: np.ndarray) -> pa.Array:
-    """Non-negative whole numbers with thousands separators: 1234567 -> '1,234,567'."""
-    whole = whole.astype(np.int64)
-    groups = [whole // 10**9, (whole // 10**6) % 1000, (whole // 1000) % 1000, whole % 1000]
-    padded = [pc.utf8_lpad(_text(g), 3, "0") for g in groups[1:]]
-    text = _text(groups[3])
-    text = pc.if_else(pa.array(whole >= 1000), _join(_text(groups[2]), ",", padded[2]), text)
-    text = pc.if_else(pa.array(whole >= 10**6), _join(_text(groups[1]), ",", padded[1], ",", padded[2]), text)
-    return pc.if_else(pa.array(whole >= 10**9),
-                      _join(_text(groups[0]), ",", padded[0], ",", padded[1], ",", padded[2]), text)
+    """Non-negative whole numbers with thousands separators: 1234567 -> '1,234,567'.
+
+    Right-aligned in a fixed width, cut into fixed groups of three and joined with commas;
+    the padding and the commas before the first digit are then trimmed.
+    """
+    width = 18
+    padded = pc.utf8_lpad(_text(whole), width, " ")
+    groups = [pc.utf8_slice_codeunits(padded, i, i + 3) for i in range(0, width, 3)]
+    return pc.utf8_ltrim(_join(*groups, separator=","), " ,")
 
 
 def number_text(field: str, x: np.ndarray) -> pa.Array:
@@ -131,5 +131,11 @@ def _skipping_nulls(parts: list[pa.Array], separator: str) -> pa.Array:
 
 
 def joined(slots: list[pa.Array]) -> pa.Array:
-    """The reasons of each row joined with '; ' (empty slots left out); TYPICAL where there is none."""
-    return pc.fill_null(_skipping_nulls(slots, "; "), TYPICAL)
+    """The reasons of each row joined with '; '; TYPICAL where there is none.
+
+    Slots are filled best first, so an empty slot is only ever followed by empty ones: the
+    separators they leave are all at the end.
+    """
+    together = pc.binary_join_element_wise(*slots, "; ", null_handling="replace", null_replacement="")
+    together = pc.replace_substring_regex(together, "(; )+$", "")
+    return pc.if_else(pc.equal(together, ""), TYPICAL, together)

@@ -38,6 +38,15 @@ def test_percentages_are_whole(values):
     assert wording.percent_text(shares).to_pylist() == [f"{v:.0%}" for v in shares]
 
 
-def test_slots_join_skipping_empty_ones_and_keep_every_row():
-    slots = [pa.array(["a", None, None, "d"]), pa.array([None, "b", None, "e"]), pa.array(["c", None, None, None])]
-    assert wording.joined(slots).to_pylist() == ["a; c", "b", wording.TYPICAL, "d; e"]
+def test_slots_join_leaving_out_empty_ones_and_keep_every_row():
+    # slots fill best first: an empty slot is followed by empty ones only
+    slots = [pa.array(["a", "b", None, "d"]), pa.array(["x", None, None, "e"]), pa.array(["c", None, None, None])]
+    assert wording.joined(slots).to_pylist() == ["a; x; c", "b", wording.TYPICAL, "d; e"]
+
+
+def test_ratio_phrases_skip_unknown_ratios_in_any_position():
+    import pandas as pd
+
+    frame = pd.DataFrame({"Collateral_Coverage": [0.5, np.nan, np.nan], "Outstanding_Share": [np.nan, 0.25, np.nan]})
+    text = wording.ratio_text(("Collateral_Coverage", "Outstanding_Share"), frame, np.arange(3)).to_pylist()
+    assert text == [" (collateral covers 50% of the outstanding)", " (25% of the loan still outstanding)", ""]
