@@ -30,7 +30,7 @@ MODEL_LABELS = {
 # Each fold learns from at most this many borrowers (a seeded sample of its training rows);
 # every borrower is still scored by a fold model that did not learn from them. Past this
 # size the additive model's curves no longer improve measurably (benchmarks/RESULTS.md).
-TRAIN_MAX_ROWS = 25_000
+TRAIN_MAX_ROWS = 20_000
 # Most categories a field keeps as its own; rarer ones are read as "other" (missing).
 MAX_CATEGORIES = 250
 _EPS = 1e-6
