@@ -141,3 +141,35 @@ def test_model_auto_compares_three_models_and_keeps_the_best(portfolio_csv, tmp_
     assert [c["model"] for c in compared][0] == figures["model"]
     assert {c["model"] for c in compared} == {"gradient_boosting", "random_forest", "logistic"}
     assert compared[0]["roc_auc_fold_mean"] == max(c["roc_auc_fold_mean"] for c in compared)
+
+
+def test_a_run_off_a_terminal_prints_no_progress_and_no_warnings(portfolio_csv, tmp_path):
+    # the first version printed scikit-learn's 'delayed should be used with Parallel' up to 200 times
+    run = _cli("score", portfolio_csv, "-o", tmp_path / "scored.csv")
+    assert run.returncode == 0
+    assert run.stderr == ""
+
+
+def test_a_run_on_a_terminal_shows_named_steps(portfolio_csv, tmp_path):
+    import os
+    import pty
+
+    leader, follower = pty.openpty()
+    run = subprocess.run([sys.executable, "-m", "core", "score", str(portfolio_csv), "-o",
+                          str(tmp_path / "scored.csv")], cwd=ROOT, stdout=subprocess.PIPE,
+                         stderr=follower, text=True, timeout=600)
+    os.close(follower)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal closed: everything was read
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(leader)
+    assert run.returncode == 0
+    text = shown.decode()
+    for step in ("Forming segments", "Fold 5 of 5 trained", "Explaining each score", "Scores ready"):
+        assert step in text, text
