@@ -51,7 +51,8 @@ st.dataframe(summary, hide_index=True, width="stretch")
 st.subheader("Worklist")
 st.caption("Most urgent strategy first, then the most outstanding at risk (risk score × outstanding).")
 table = result.table  # the whole table is built only when a download is clicked
-st.dataframe(worklist(result.scored, config, limit=1000).rename_axis("File_Row").reset_index(),
+order = tuple(result.strategies["Recovery strategy"])
+st.dataframe(worklist(result.scored, order, limit=1000).rename_axis("File_Row").reset_index(),
              hide_index=True, width="stretch")
 excluded = state.excluded_rows()
 st.text(f"The download holds all {len(result.scored):,} analysed borrowers with their segment, risk score, "

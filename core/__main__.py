@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from core.config import RecoveryConfig
+from core.decide.actions import read_actions
 from core.errors import RecoveryError
 from core.export import to_csv_bytes, to_excel_bytes, write_csv
 from core.ingest import load_portfolio
@@ -32,6 +33,17 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument("--model", choices=("gradient_boosting", "random_forest", "logistic", "auto"),
                        help="risk model (default: the preset's; 'auto' compares the three and keeps "
                             "the best by cross-validated ROC-AUC)")
+    score.add_argument("--actions", type=Path,
+                       help="action table CSV (action, cost, capacity, recovery_at_low_risk, "
+                            "recovery_at_high_risk): plan actions by expected net recovery")
+    score.add_argument("--policy", choices=("optimised", "thresholds"), default="optimised",
+                       help="with --actions: maximise expected net recovery within capacities (default), "
+                            "or the notebook's thresholds with capacities applied highest scores first")
+    score.add_argument("--holdout", type=float, default=0.10,
+                       help="with --actions: share of borrowers kept on the notebook's rule as a "
+                            "champion group (default 0.10; 0 switches it off)")
+    score.add_argument("--holdout-salt", default="holdout",
+                       help="with --actions: the salt that, with each loan's ID, draws the holdout")
     score.add_argument("--metrics", type=Path, help="write the Risk page's metrics as JSON here")
     score.add_argument("--sheet", help="Excel sheet to read (default: the first)")
     score.add_argument("--drop-invalid", action="store_true",
@@ -99,8 +111,16 @@ def score(args: argparse.Namespace) -> str:
     config = RecoveryConfig.named(args.preset)
     if args.model:
         config = config.with_(model=args.model)
+    if args.actions:
+        config = config.with_(actions=read_actions(_read(args.actions), args.actions.name),
+                              policy=args.policy, holdout=args.holdout, holdout_salt=args.holdout_salt)
     result = analyse_portfolio(portfolio, config, args.drop_invalid, progress=_progress())
     summary = f"Scored {len(result.scored)} borrowers with {result.risk.model_label}"
+    if args.actions:
+        net = result.scored["Expected_Net_Recovery"].sum()
+        gap = result.assignment["gap_to_lp_bound"]
+        summary += (f"; {args.policy} plan worth {net:,.0f} expected net recovery"
+                    + (f" (within {gap:.4%} of the LP bound)" if gap else ""))
     if not portfolio.report.ok:
         side = args.invalid_output or args.output.with_name(args.output.stem + ".invalid.csv")
         _write(side, to_csv_bytes(portfolio.invalid_rows()))

@@ -6,16 +6,12 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from core.errors import RecoveryError
-from core.schema import SEED_FEATURES
+from core.decide.actions import Action
+from core.schema import SEED_FEATURES, SEED_STRATEGIES
 
 Target = Literal["not_fully_recovered", "written_off", "segment"]
 ModelKind = Literal["auto", "random_forest", "gradient_boosting", "logistic"]
 
-SEED_STRATEGIES = (
-    "Immediate legal notices & aggressive recovery attempts",
-    "Settlement offers & repayment plans",
-    "Automated reminders & monitoring",
-)
 TARGET_LABELS: dict[str, str] = {
     "not_fully_recovered": "Not fully recovered",
     "written_off": "Written off",
@@ -29,7 +25,9 @@ TARGET_LABELS: dict[str, str] = {
 SEGMENT_SETTINGS = ("preset", "segment_features", "n_segments", "segment_naming", "random_state")
 SCORE_SETTINGS = ("preset", "target", "model", "model_features", "use_collection_fields",
                   "calibrate", "n_folds", "random_state")
-DECIDE_SETTINGS = ("flag_threshold", "legal_threshold", "settlement_threshold", "strategy_labels")
+DECIDE_SETTINGS = ("flag_threshold", "legal_threshold", "settlement_threshold", "strategy_labels",
+                   "actions", "policy", "holdout", "holdout_salt")
+Policy = Literal["optimised", "thresholds"]
 
 
 @dataclass(frozen=True)
@@ -53,6 +51,11 @@ class RecoveryConfig:
     legal_threshold: float = 0.75
     settlement_threshold: float = 0.50
     strategy_labels: tuple[str, str, str] = SEED_STRATEGIES
+    # None: the notebook's bands only; an action table adds costs, capacities and expected values
+    actions: tuple[Action, ...] | None = None
+    policy: Policy = "optimised"
+    holdout: float = 0.10  # share kept on the notebook's rule to measure the plan's uplift later
+    holdout_salt: str = "holdout"
     random_state: int = 42
 
     def stage_key(self, stage: Literal["segment", "score", "decide"]) -> tuple:
@@ -104,4 +107,8 @@ class RecoveryConfig:
             raise RecoveryError("Give three non-empty recovery strategy labels.")
         if len(set(self.strategy_labels)) != 3:
             raise RecoveryError("Give three different recovery strategy labels.")
+        if self.policy not in ("optimised", "thresholds"):
+            raise RecoveryError(f"Unknown policy '{self.policy}': use 'optimised' or 'thresholds'.")
+        if not 0.0 <= self.holdout <= 0.5:
+            raise RecoveryError(f"The holdout share {self.holdout} must be between 0 and 0.5 (0.1 = 10%).")
         return self

@@ -28,7 +28,8 @@ from core.ordering import value_order
 from core.risk import Progress, no_progress
 from core.schema import COLLECTION_FIELDS, OUTCOME, PROTECTED_FIELDS, label
 from core.segmentation import Segments, fit_segments, high_risk_segments
-from core.strategy import assign_strategy, strategy_summary
+from core.decide.plan import make_plan
+from core.strategy import strategy_summary
 from core.validate import require_fields
 
 # Above this many borrowers the three candidate models are compared on a seeded sample; the
@@ -37,7 +38,7 @@ COMPARE_MAX_ROWS = 20_000
 
 ADDED_COLUMNS = (
     "Borrower_Segment", "Segment_Name", "Risk_Score", "Predicted_High_Risk",
-    "Recovery_Strategy", "Risk_Reasons", "Outstanding_At_Risk",
+    "Recovery_Strategy", "Risk_Reasons", "Outstanding_At_Risk", "Expected_Net_Recovery", "Test_Group",
 )
 
 
@@ -77,6 +78,8 @@ class RecoveryResult:
     strategies: pd.DataFrame
     config: RecoveryConfig
     notes: tuple[str, ...] = field(default_factory=tuple)
+    policies: pd.DataFrame = field(default_factory=pd.DataFrame)  # empty without an action table
+    assignment: dict = field(default_factory=dict)
 
     def table(self) -> pd.DataFrame:
         """The download: every analysed borrower, their file row first, then the added columns."""
@@ -107,6 +110,8 @@ class RecoveryResult:
             "strategies": self.strategies.astype(object)
             .where(self.strategies.notna(), None)
             .to_dict(orient="records"),
+            "assignment": self.assignment,
+            "policies": self.policies.to_dict(orient="records"),
             "notes": list(self.notes),
         }
 
@@ -486,18 +491,26 @@ def decide(
     table["Segment_Name"] = segments.segments.name_of_each()
     table["Risk_Score"] = scores
     table["Predicted_High_Risk"] = flagged.astype(int)
-    table["Recovery_Strategy"] = assign_strategy(scores, config)
+    recovery = make_plan(df, scores, config)
+    table["Recovery_Strategy"] = recovery.strategy
     table["Risk_Reasons"] = explain.reasons(df, scored.picks, flagged)
     outstanding = _outstanding(df)
     if outstanding is not None:
         table["Outstanding_At_Risk"] = scores * outstanding
+    if recovery.expected_net_recovery is not None:
+        table["Expected_Net_Recovery"] = recovery.expected_net_recovery
+    if recovery.test_group is not None:
+        table["Test_Group"] = recovery.test_group
     return RecoveryResult(
         scored=table,
         segments=segments.segments,
         risk=report,
-        strategies=strategy_summary(table, config),
+        strategies=strategy_summary(table, recovery.names),
         config=config,
         notes=segments.notes + scored.notes,
+        policies=recovery.policies if recovery.policies is not None else pd.DataFrame(),
+        assignment={"policy": config.policy if config.actions is not None else "thresholds",
+                    "method": recovery.method, "gap_to_lp_bound": recovery.gap},
     )
 
 

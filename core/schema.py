@@ -85,6 +85,13 @@ FULLY_RECOVERED = "Fully Recovered"
 WRITTEN_OFF = "Written Off"
 PROTECTED_FIELDS = ("Gender",)
 
+# The notebook's three strategies, verbatim: legal above 0.75, settlement from 0.50, reminders below.
+SEED_STRATEGIES = (
+    "Immediate legal notices & aggressive recovery attempts",
+    "Settlement offers & repayment plans",
+    "Automated reminders & monitoring",
+)
+
 # The ten numeric fields the notebook clusters and scores on.
 SEED_FEATURES = (
     "Age", "Monthly_Income", "Loan_Amount", "Loan_Tenure", "Interest_Rate",

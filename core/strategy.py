@@ -16,15 +16,15 @@ def assign_strategy(scores: np.ndarray, config: RecoveryConfig) -> np.ndarray:
     return np.asarray(config.strategy_labels, dtype=object)[tier]
 
 
-def strategy_summary(scored: pd.DataFrame, config: RecoveryConfig) -> pd.DataFrame:
-    """Borrowers, outstanding and outstanding at risk per strategy, most urgent first."""
+def strategy_summary(scored: pd.DataFrame, names: tuple[str, ...]) -> pd.DataFrame:
+    """Borrowers, outstanding and outstanding at risk per strategy (in the order of ``names``)."""
     rows = []
     has_money = "Outstanding_Loan_Amount" in scored.columns
     has_outcome = OUTCOME in scored.columns and scored[OUTCOME].notna().any()
-    wanted = ["Recovery_Strategy", "Risk_Score"] + [
-        c for c in ("Outstanding_Loan_Amount", "Outstanding_At_Risk", OUTCOME) if c in scored.columns]
+    wanted = ["Recovery_Strategy", "Risk_Score"] + [c for c in (
+        "Outstanding_Loan_Amount", "Outstanding_At_Risk", "Expected_Net_Recovery", OUTCOME) if c in scored.columns]
     columns = scored[wanted]  # a few columns, not the whole table, are split per strategy
-    for strategy in config.strategy_labels:
+    for strategy in names:
         group = columns[columns["Recovery_Strategy"] == strategy]
         row = {
             "Recovery strategy": strategy,
@@ -35,6 +35,8 @@ def strategy_summary(scored: pd.DataFrame, config: RecoveryConfig) -> pd.DataFra
         if has_money:
             row["Outstanding"] = group["Outstanding_Loan_Amount"].sum()
             row["Outstanding at risk"] = group["Outstanding_At_Risk"].sum()
+        if "Expected_Net_Recovery" in group.columns:
+            row["Expected net recovery"] = group["Expected_Net_Recovery"].sum()
         if has_outcome:
             known = group[OUTCOME].dropna()
             row["Actual not-fully-recovered rate"] = (
@@ -44,9 +46,9 @@ def strategy_summary(scored: pd.DataFrame, config: RecoveryConfig) -> pd.DataFra
     return pd.DataFrame(rows)
 
 
-def worklist(scored: pd.DataFrame, config: RecoveryConfig, limit: int | None = None) -> pd.DataFrame:
-    """Borrowers ordered for action: most urgent strategy first, then most money at risk (the first ``limit``)."""
-    rank = {label: i for i, label in enumerate(config.strategy_labels)}
+def worklist(scored: pd.DataFrame, names: tuple[str, ...], limit: int | None = None) -> pd.DataFrame:
+    """Borrowers ordered for action: strategies in the order of ``names``, then most money at risk (the first ``limit``)."""
+    rank = {label: i for i, label in enumerate(names)}
     keys = scored["Recovery_Strategy"].map(rank)
     money = scored["Outstanding_At_Risk"] if "Outstanding_At_Risk" in scored else scored["Risk_Score"]
     order = np.lexsort((-money.fillna(0).to_numpy(), keys.to_numpy()))

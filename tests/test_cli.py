@@ -173,3 +173,55 @@ def test_a_run_on_a_terminal_shows_named_steps(portfolio_csv, tmp_path):
     text = shown.decode()
     for step in ("Forming segments", "Fold 5 of 5 trained", "Explaining each score", "Scores ready"):
         assert step in text, text
+
+
+@pytest.fixture(scope="module")
+def actions_csv(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("actions") / "actions.csv"
+    path.write_text(
+        "action,cost,capacity,recovery_at_low_risk,recovery_at_high_risk\n"
+        f"{SEED_STRATEGIES[0]},5000,30,0.85,0.45\n"
+        f"{SEED_STRATEGIES[1]},1500,60,0.90,0.35\n"
+        f"{SEED_STRATEGIES[2]},50,,0.95,0.15\n"
+        "No action,0,,92%,5%\n", encoding="utf-8")
+    return path
+
+
+def test_actions_plan_within_capacities_with_expected_values_and_a_holdout(portfolio_csv, actions_csv, tmp_path):
+    out, metrics = tmp_path / "plan.csv", tmp_path / "metrics.json"
+    run = _cli("score", portfolio_csv, "-o", out, "--actions", actions_csv, "--metrics", metrics)
+    assert run.returncode == 0, run.stderr
+    assert "optimised plan worth" in run.stdout
+    plan = _read(out)
+    counts = plan["Recovery_Strategy"].value_counts()
+    assert counts.get(SEED_STRATEGIES[0], 0) <= 30 and counts.get(SEED_STRATEGIES[1], 0) <= 60
+    assert set(plan["Test_Group"]) == {"champion", "challenger"}
+    assert 0.03 < (plan["Test_Group"] == "champion").mean() < 0.2
+    share = {SEED_STRATEGIES[0]: (0.85, 0.45, 5000), SEED_STRATEGIES[1]: (0.90, 0.35, 1500),
+             SEED_STRATEGIES[2]: (0.95, 0.15, 50), "No action": (0.92, 0.05, 0)}
+    low, high, cost = zip(*plan["Recovery_Strategy"].map(share))
+    expected = plan["Outstanding_Loan_Amount"] * (pd.Series(low) + (pd.Series(high) - pd.Series(low))
+                                                  * plan["Risk_Score"]) - pd.Series(cost)
+    assert (plan["Expected_Net_Recovery"] - expected).abs().max() < 1e-3
+    figures = json.loads(metrics.read_text())
+    policies = {p["Policy"]: p["Expected net recovery"] for p in figures["policies"]}
+    assert policies["Optimised (most expected net recovery)"] >= policies["Notebook thresholds"]
+    assert figures["assignment"]["method"] == "exact"
+
+
+def test_holdout_zero_and_threshold_policy(portfolio_csv, actions_csv, tmp_path):
+    out = tmp_path / "plan.csv"
+    run = _cli("score", portfolio_csv, "-o", out, "--actions", actions_csv, "--policy", "thresholds")
+    assert run.returncode == 0, run.stderr
+    plan = _read(out)
+    assert "Test_Group" not in plan.columns  # the holdout is kept only beside the optimised plan
+    legal = plan[plan["Recovery_Strategy"] == SEED_STRATEGIES[0]]
+    assert len(legal) <= 30 and (legal["Risk_Score"] > 0.75).all()
+
+
+def test_a_bad_action_table_is_one_line_naming_the_row(portfolio_csv, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("action,cost,capacity,recovery_at_low_risk,recovery_at_high_risk\nLegal,-1,,0.8,0.4\n")
+    run = _cli("score", portfolio_csv, "-o", tmp_path / "x.csv", "--actions", bad)
+    assert run.returncode == 2
+    assert run.stderr.strip() == "error: Action table row 2: cost -1 is negative: give 0 or more."

@@ -156,3 +156,22 @@ def test_reasons_follow_the_true_direction_of_each_field(truth_checked):
     given, contradicting, _, _ = truth_checked
     # the first version contradicted the truth in ~7% of reasons (a ratio's input replaced alone)
     assert contradicting / given < 0.01, (contradicting, given)
+
+
+def test_an_action_table_or_a_policy_change_fits_nothing(demo_frame, fits):
+    from core.decide.actions import DEFAULT_ACTIONS
+
+    config = RecoveryConfig().with_(n_folds=3)
+    prepared = pipeline.prepare(demo_frame)
+    segments = pipeline.segment(prepared, config)
+    scored = pipeline.score(prepared, config)
+    fitted = dict(fits)
+    planned = pipeline.decide(prepared, segments, scored, config.with_(actions=DEFAULT_ACTIONS))
+    tight = config.with_(actions=DEFAULT_ACTIONS, holdout=0.0,
+                         policy="thresholds")
+    banded = pipeline.decide(prepared, segments, scored, tight)
+    assert fits == fitted
+    assert set(planned.scored["Recovery_Strategy"]) <= {a.name for a in DEFAULT_ACTIONS}
+    assert (planned.scored["Recovery_Strategy"] == DEFAULT_ACTIONS[0].name).sum() <= 200
+    assert "Test_Group" in planned.scored and "Test_Group" not in banded.scored
+    assert planned.policies["Policy"].iloc[0] == "Optimised (most expected net recovery)"

@@ -95,13 +95,13 @@ def test_summary_of_changed_thresholds_still_adds_up(default_result):
     config = RecoveryConfig().with_(settlement_threshold=0.2, legal_threshold=0.9)
     scored = default_result.scored.copy()
     scored["Recovery_Strategy"] = assign_strategy(scored["Risk_Score"].to_numpy(), config)
-    summary = strategy_summary(scored, config)
+    summary = strategy_summary(scored, config.strategy_labels)
     assert summary["Borrowers"].sum() == len(scored)
 
 
 def test_worklist_puts_legal_first_then_most_money_at_risk(default_result):
     config = default_result.config
-    work = worklist(default_result.scored, config)
+    work = worklist(default_result.scored, config.strategy_labels)
     assert len(work) == len(default_result.scored)
     assert set(work.index) == set(default_result.scored.index)
     rank = work["Recovery_Strategy"].map({s: i for i, s in enumerate(config.strategy_labels)})

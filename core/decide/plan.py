@@ -1,0 +1,88 @@
+"""The recovery plan of the decide stage: an action per borrower, its expected value, and the policies compared."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from core.config import RecoveryConfig
+from core.decide.actions import Action, expected_values
+from core.decide.optimise import solve
+from core.decide.policies import by_thresholds, champion_group, compare, plan
+from core.strategy import assign_strategy
+
+CHAMPION, CHALLENGER = "champion", "challenger"
+
+
+@dataclass(frozen=True)
+class RecoveryPlan:
+    """Each borrower's action, and what the plan is worth against the other policies."""
+
+    strategy: np.ndarray
+    names: tuple[str, ...]
+    expected_net_recovery: np.ndarray | None = None
+    test_group: np.ndarray | None = None
+    policies: pd.DataFrame | None = None
+    method: str = "thresholds"
+    gap: float = 0.0
+
+
+def _ids(df: pd.DataFrame) -> pd.Series:
+    """What identifies a borrower for the holdout: Loan_ID, else Borrower_ID, else the file row."""
+    for column in ("Loan_ID", "Borrower_ID"):
+        if column in df.columns:
+            return df[column].astype("str").reset_index(drop=True)
+    return pd.Series(df.index.astype(str))
+
+
+def _shared(actions: tuple[Action, ...], share: float) -> tuple[tuple[Action, ...], tuple[Action, ...]]:
+    """Capacities split between the holdout (its share, rounded) and the rest."""
+    held, rest = [], []
+    for a in actions:
+        if a.capacity is None:
+            held.append(a)
+            rest.append(a)
+        else:
+            part = int(round(a.capacity * share))
+            held.append(replace(a, capacity=part))
+            rest.append(replace(a, capacity=a.capacity - part))
+    return tuple(held), tuple(rest)
+
+
+def make_plan(df: pd.DataFrame, scores: np.ndarray, config: RecoveryConfig) -> RecoveryPlan:
+    """The notebook's bands when there is no action table; otherwise the configured policy."""
+    if config.actions is None:
+        return RecoveryPlan(assign_strategy(scores, config), config.strategy_labels)
+    actions = config.actions
+    outstanding = df["Outstanding_Loan_Amount"].to_numpy(dtype="float64", na_value=np.nan)
+    values = expected_values(outstanding, scores, actions)
+    bands, labels = (config.settlement_threshold, config.legal_threshold), config.strategy_labels
+    dpd = (df["Days_Past_Due"].to_numpy(dtype="float64", na_value=np.nan)
+           if "Days_Past_Due" in df.columns else None)
+    names = {a.name for a in actions}
+    policies = ["optimised", "thresholds", "days_past_due", "escalate_all"]
+    if not set(labels) <= names and config.policy != "thresholds":
+        policies.remove("thresholds")  # the action table does not have the notebook's bands
+    if dpd is None:
+        policies.remove("days_past_due")
+    plans = {p: plan(p, values, actions, scores, dpd, bands, labels) for p in policies}
+    chosen = plans[config.policy]
+    choice, test_group = chosen.choice.copy(), None
+    if config.policy == "optimised" and config.holdout > 0 and set(labels) <= names:
+        held = champion_group(_ids(df), config.holdout, config.holdout_salt)
+        champion_actions, challenger_actions = _shared(actions, float(held.mean()))
+        choice[held] = by_thresholds(scores[held], bands, labels, champion_actions)
+        choice[~held] = solve(values[~held], [a.capacity for a in challenger_actions]).choice
+        test_group = np.where(held, CHAMPION, CHALLENGER).astype(object)
+    action_names = np.array([a.name for a in actions], dtype=object)
+    return RecoveryPlan(
+        strategy=action_names[choice],
+        names=tuple(action_names),
+        expected_net_recovery=values[np.arange(len(choice)), choice],
+        test_group=test_group,
+        policies=compare(list(plans.values()), actions),
+        method="exact" if chosen.gap == 0 else "prices",
+        gap=chosen.gap,
+    )
