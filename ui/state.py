@@ -113,7 +113,8 @@ def _with_progress(title: str, work: Callable[[Progress], T]) -> T:
         started = time.perf_counter()
 
         def report(step: str, done: float) -> None:
-            bar.progress(min(max(done, 0.0), 1.0), text=step)
+            elapsed = time.perf_counter() - started
+            bar.progress(min(max(done, 0.0), 1.0), text=f"{step} · {elapsed:.0f} s so far")
 
         try:
             value = work(report)
