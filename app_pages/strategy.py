@@ -3,6 +3,9 @@
 import streamlit as st
 
 from core import report_charts
+from core.decide.actions import DEFAULT_ACTIONS, actions_frame, actions_from_frame
+from core.decide.plan import borrower_actions, why_chosen
+from core.decide.policies import POLICIES
 from core.export import to_csv_bytes, to_excel_bytes
 from core.strategy import worklist
 from ui import state
@@ -30,6 +33,29 @@ with st.expander("Adjust thresholds and strategy names"):
             settlement_threshold=settlement, legal_threshold=legal, strategy_labels=labels,
             flag_threshold=settlement))
         state.set_config(config)
+st.session_state.setdefault(f"{state.PLAN_KEY}on", config.actions is not None)
+st.session_state.setdefault(f"{state.PLAN_KEY}base", actions_frame(config.actions or DEFAULT_ACTIONS))
+st.session_state.setdefault(f"{state.PLAN_KEY}policy", config.policy)
+st.session_state.setdefault(f"{state.PLAN_KEY}holdout", round(config.holdout * 100))
+with st.expander("Plan with costs and team capacity", expanded=config.actions is not None):
+    st.caption("Each action's cost per case, how many cases the team can take this period (empty = "
+               "unlimited), and the share of the outstanding it recovers from a borrower with risk score "
+               "0 and 1 (linear in between). The plan gives each borrower the action with the most "
+               "expected net recovery (outstanding × recovery − cost) that capacity allows. The defaults "
+               "are illustrative: replace them with your team's figures.")
+    planning = st.toggle("Plan actions by expected net recovery", key=f"{state.PLAN_KEY}on")
+    edited = st.data_editor(st.session_state[f"{state.PLAN_KEY}base"], num_rows="dynamic", hide_index=True,
+                            key=f"{state.PLAN_KEY}table", width="stretch", disabled=not planning)
+    left, right = st.columns(2)
+    policy = left.radio("Policy", ["optimised", "thresholds"], format_func=POLICIES.get, horizontal=True,
+                        key=f"{state.PLAN_KEY}policy", disabled=not planning)
+    holdout = right.slider("Champion group kept on the notebook's rule (to measure the uplift)", 0, 50,
+                           format="%d%%", key=f"{state.PLAN_KEY}holdout", disabled=not planning)
+    wanted = run_or_stop(lambda: config.with_(
+        actions=actions_from_frame(edited) if planning else None, policy=policy, holdout=holdout / 100))
+    if wanted != config:
+        config = wanted
+        state.set_config(config)
 description.markdown(
     "Each borrower gets the notebook's strategy for their risk score: "
     f"**above {config.legal_threshold:.2f}** → legal notices, **{config.settlement_threshold:.2f} to "
@@ -48,12 +74,53 @@ for col, row in zip(cols, summary.to_dict(orient="records")):
 st.plotly_chart(report_charts.strategy_mix(result), width="stretch")
 st.dataframe(summary, hide_index=True, width="stretch")
 
+if not result.policies.empty:
+    st.subheader("Policies compared at the same capacities")
+    money_columns = {c: st.column_config.NumberColumn(format="%,.0f") for c in ("Expected net recovery", "Cost")}
+    st.dataframe(result.policies, hide_index=True, width="stretch", column_config=money_columns)
+    gap = result.assignment.get("gap_to_lp_bound", 0.0)
+    st.caption("The optimised plan is exact (a linear programme solved with HiGHS)." if not gap else
+               f"The optimised plan was found with prices on this large book: it is within {gap:.4%} of "
+               "the best plan possible (the linear programme's bound).")
+    if "Test_Group" in result.scored:
+        held = int((result.scored["Test_Group"] == "champion").sum())
+        st.caption(f"{held:,} borrowers (the champion group, drawn by a hash of the loan ID) keep the notebook's "
+                   "thresholds; the rest follow the plan. Capacities are shared in proportion. Compare their "
+                   "real recoveries later to measure what the plan adds.")
+    if state.frontier_ready() or st.button("Show what more capacity would bring", icon=":material/trending_up:"):
+        st.plotly_chart(report_charts.capacity_frontier(run_or_stop(state.frontier)), width="stretch")
+
 st.subheader("Worklist")
 st.caption("Most urgent strategy first, then the most outstanding at risk (risk score × outstanding).")
 table = result.table  # the whole table is built only when a download is clicked
 order = tuple(result.strategies["Recovery strategy"])
-st.dataframe(worklist(result.scored, order, limit=1000).rename_axis("File_Row").reset_index(),
-             hide_index=True, width="stretch")
+f1, f2 = st.columns(2)
+shown_actions = f1.multiselect("Actions", order, default=list(order))
+search = f2.text_input("Find a borrower or loan ID", placeholder="e.g. LN_1024")
+rows = result.scored[result.scored["Recovery_Strategy"].isin(shown_actions)]
+if search.strip():
+    ids = [c for c in ("Borrower_ID", "Loan_ID") if c in rows.columns]
+    found = False
+    for column in ids:
+        found = found | rows[column].astype("str").str.contains(search.strip(), case=False, regex=False)
+    rows = rows[found] if ids else rows.iloc[0:0]
+listed = worklist(rows, order, limit=1000).rename_axis("File_Row").reset_index()
+st.dataframe(listed, hide_index=True, width="stretch",
+             column_config={"Risk_Score": st.column_config.ProgressColumn("Risk score", min_value=0.0, max_value=1.0, format="%.2f")})
+st.caption(f"{len(rows):,} borrowers match; the first {min(len(rows), 1000):,} are listed.")
+if config.actions is not None and len(listed):
+    with st.expander("Why this action? One borrower's options"):
+        pick = st.selectbox("Borrower (file row)", listed["File_Row"].tolist(),
+                            format_func=lambda r: f"Row {r}" + (f" · {result.scored.at[r, 'Loan_ID']}"
+                                                                  if "Loan_ID" in result.scored else ""))
+        one = result.scored.loc[pick]
+        st.text(f"Risk score {one['Risk_Score']:.2f} · segment {one['Segment_Name']} · {one['Risk_Reasons']}")
+        options = borrower_actions(float(one["Outstanding_Loan_Amount"]), float(one["Risk_Score"]),
+                                   one["Recovery_Strategy"], config.actions)
+        st.dataframe(options, hide_index=True, width="stretch",
+                     column_config={c: st.column_config.NumberColumn(format="%,.0f")
+                                    for c in ("Expected recovery", "Cost", "Expected net recovery")})
+        st.caption(why_chosen(options, one.get("Test_Group") == "champion"))
 excluded = state.excluded_rows()
 st.text(f"The download holds all {len(result.scored):,} analysed borrowers with their segment, risk score, "
         "strategy and reasons." + (f" {excluded:,} invalid row(s) were excluded; download them on "

@@ -9,7 +9,8 @@ from plotly.subplots import make_subplots
 from core.eda import PALETTE, layout, plain_label
 from core.pipeline import RecoveryResult
 
-STRATEGY_COLOURS = ("#d62728", "#f0a202", "#2e9e44")
+# Legal, settlement, reminders (the notebook's order), then 'No action' and any further actions.
+STRATEGY_COLOURS = ("#d62728", "#f0a202", "#2e9e44", "#7f7f7f", "#1f77b4", "#9467bd", "#8c564b", "#17becf")
 
 
 def k_choice(diagnostics: pd.DataFrame) -> go.Figure:
@@ -133,9 +134,19 @@ def strategy_mix(result: RecoveryResult) -> go.Figure:
     money = "Outstanding" in table
     fig = make_subplots(rows=1, cols=2 if money else 1,
                         subplot_titles=["Borrowers", "Outstanding"] if money else ["Borrowers"])
+    colours = [STRATEGY_COLOURS[i % len(STRATEGY_COLOURS)] for i in range(len(table))]
     fig.add_trace(go.Bar(x=table["Recovery strategy"], y=table["Borrowers"], text=table["Borrowers"],
-                         textposition="outside", marker_color=STRATEGY_COLOURS, showlegend=False), 1, 1)
+                         textposition="outside", marker_color=colours, showlegend=False), 1, 1)
     if money:
         fig.add_trace(go.Bar(x=table["Recovery strategy"], y=table["Outstanding"],
-                             marker_color=STRATEGY_COLOURS, showlegend=False), 1, 2)
+                             marker_color=colours, showlegend=False), 1, 2)
     return layout(fig, "Recovery strategies")
+
+
+def capacity_frontier(curve: pd.DataFrame) -> go.Figure:
+    """Expected net recovery of the optimised plan as the scarcest action's capacity grows."""
+    action = curve["action"].iloc[0]
+    fig = go.Figure(go.Scatter(x=curve["capacity"], y=curve["expected_net_recovery"], mode="lines+markers",
+                               name="Optimised plan"))
+    return layout(fig, f"What more '{_wrap(action, 40)}' cases would bring",
+                  xaxis="Cases the team can take", yaxis="Expected net recovery")

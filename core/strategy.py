@@ -50,6 +50,6 @@ def worklist(scored: pd.DataFrame, names: tuple[str, ...], limit: int | None = N
     """Borrowers ordered for action: strategies in the order of ``names``, then most money at risk (the first ``limit``)."""
     rank = {label: i for i, label in enumerate(names)}
     keys = scored["Recovery_Strategy"].map(rank)
-    money = scored["Outstanding_At_Risk"] if "Outstanding_At_Risk" in scored else scored["Risk_Score"]
+    money = next(scored[c] for c in ("Expected_Net_Recovery", "Outstanding_At_Risk", "Risk_Score") if c in scored)
     order = np.lexsort((-money.fillna(0).to_numpy(), keys.to_numpy()))
     return scored.iloc[order[:limit]]

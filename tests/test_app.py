@@ -36,6 +36,11 @@ def _texts(elements) -> list[str]:
     return [e.value.replace("\\", "") for e in elements]
 
 
+def _table(at: AppTest, column: str) -> pd.DataFrame:
+    """The first table on the page that has ``column`` (tables move as pages grow)."""
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
 def _csv(df: pd.DataFrame, **kwargs) -> bytes:
     return df.to_csv(index=False, **kwargs).encode()
 
@@ -160,10 +165,10 @@ def test_risk_page_reports_out_of_fold_metrics_and_excluded_fields(sample_app):
 
 def test_strategy_page_uses_the_notebook_labels_and_offers_downloads(sample_app):
     at = _visit(sample_app, "app_pages/strategy.py")
-    summary = at.dataframe[0].value
+    summary = _table(at, "Recovery strategy")
     assert list(summary["Recovery strategy"]) == list(SEED_STRATEGIES)
     assert summary["Borrowers"].sum() == 2000
-    worklist = at.dataframe[1].value
+    worklist = _table(at, "Risk_Reasons")
     assert {"Risk_Score", "Recovery_Strategy", "Risk_Reasons", "Segment_Name"} <= set(worklist.columns)
     assert worklist["Recovery_Strategy"].iloc[0] == SEED_STRATEGIES[0]
     assert [b.label for b in at.download_button] == ["Download CSV", "Download Excel"]
@@ -191,7 +196,7 @@ def test_upload_replaces_the_sample_on_every_page(uploaded_app):
         _visit(at, page)
         assert not at.error, f"{page}: {_texts(at.error)}"
     _visit(at, "app_pages/strategy.py")
-    assert at.dataframe[0].value["Borrowers"].sum() == 300
+    assert _table(at, "Recovery strategy")["Borrowers"].sum() == 300
 
 
 def test_upload_with_invalid_rows_must_be_excluded_explicitly():
@@ -213,7 +218,7 @@ def test_upload_with_invalid_rows_must_be_excluded_explicitly():
     at.checkbox[0].check().run()
     _visit(at, "app_pages/strategy.py")
     assert not at.error
-    assert at.dataframe[0].value["Borrowers"].sum() == 297
+    assert _table(at, "Recovery strategy")["Borrowers"].sum() == 297
     assert any("3 invalid row(s) were excluded" in t for t in _texts(at.text))
     assert "This analysis excludes 3 invalid row(s)" in _texts(at.warning)[0]
     _visit(at, "app_pages/risk.py")
@@ -274,18 +279,18 @@ def test_strategy_thresholds_and_names_can_be_changed_without_refitting(fits):
     assert any(s.label.startswith("Scoring every borrower: done in") for s in at.status)
     fitted = dict(fits)
     assert fitted["HistGradientBoostingClassifier"] == 5
-    before = at.dataframe[0].value.set_index("Recovery strategy")["Borrowers"]
+    before = _table(at, "Recovery strategy").set_index("Recovery strategy")["Borrowers"]
     at.text_input[0].set_value("Field visit").run()
     at.slider[0].set_value((0.3, 0.9)).run()
     assert fits == fitted  # a decision setting refits nothing
     assert not at.status  # and nothing long runs, so no progress box
     at.slider[0].set_value((0.45, 0.8)).run()  # a second drag counts too
-    again = at.dataframe[0].value.set_index("Recovery strategy")["Borrowers"]
-    scores = at.dataframe[1].value["Risk_Score"]
+    again = _table(at, "Recovery strategy").set_index("Recovery strategy")["Borrowers"]
+    scores = _table(at, "Risk_Reasons")["Risk_Score"]
     assert len(scores) == 200  # the worklist shows all of this small file
     assert again[SEED_STRATEGIES[2]] == int((scores < 0.45).sum())
     assert "**above 0.80**" in at.markdown[0].value
-    summary = at.dataframe[0].value
+    summary = _table(at, "Recovery strategy")
     assert list(summary["Recovery strategy"]) == ["Field visit", SEED_STRATEGIES[1], SEED_STRATEGIES[2]]
     after = summary.set_index("Recovery strategy")["Borrowers"]
     assert after["Field visit"] <= before[SEED_STRATEGIES[0]]
@@ -313,3 +318,25 @@ def test_excel_sheet_can_be_chosen():
     sheet.set_value("Loans").run()
     assert any(t.startswith("two_sheets.xlsx: 130 rows × 21 columns") and "sheet 'Loans'" in t
                for t in _texts(at.text))
+
+
+def test_planning_with_costs_and_capacity_on_the_strategy_page(fits):
+    at = _visit(_app(), "app_pages/strategy.py")
+    fitted = dict(fits)
+    next(t for t in at.toggle if t.label == "Plan actions by expected net recovery").set_value(True).run()
+    assert not at.exception and not at.error
+    assert fits == fitted  # a plan is a decision: nothing is refitted
+    summary = _table(at, "Recovery strategy")
+    assert list(summary["Recovery strategy"]) == [*SEED_STRATEGIES, "No action"]
+    assert summary["Borrowers"].sum() == 2000
+    assert summary.set_index("Recovery strategy").loc[SEED_STRATEGIES[0], "Borrowers"] <= 200
+    assert "Expected net recovery" in summary.columns
+    policies = _table(at, "Policy")
+    assert policies["Policy"].tolist()[0] == "Optimised (most expected net recovery)"
+    assert policies["Expected net recovery"].iloc[0] == policies["Expected net recovery"].max()
+    assert any("champion group" in c for c in _texts(at.caption))
+    options = _table(at, "Chosen")
+    assert options["Chosen"].sum() == 1 and len(options) == 4
+    next(b for b in at.button if b.label == "Show what more capacity would bring").click()
+    at.run()
+    assert any(s.label.startswith("Planning at other capacities: done") for s in at.status)

@@ -21,6 +21,7 @@ import streamlit as st
 
 from core import pipeline
 from core.config import RecoveryConfig
+from core.decide.plan import capacity_frontier
 from core.ingest import Portfolio, load_portfolio, sheet_names
 from core.pipeline import Prepared, RecoveryResult, Scored, SegmentRun
 from core.risk import Progress
@@ -84,12 +85,13 @@ def set_config(new: RecoveryConfig) -> None:
 
 THRESHOLDS_KEY = "strategy-thresholds"
 LABEL_KEY = "strategy-label-"
+PLAN_KEY = "plan-"
 
 
 def switch_preset(name: str) -> None:
     """Start over from a preset's settings, forgetting the Strategy page's widgets."""
     set_config(RecoveryConfig.named(name))
-    for key in [k for k in st.session_state if str(k).startswith((THRESHOLDS_KEY, LABEL_KEY))]:
+    for key in [k for k in st.session_state if str(k).startswith((THRESHOLDS_KEY, LABEL_KEY, PLAN_KEY))]:
         del st.session_state[key]
 
 
@@ -203,6 +205,21 @@ def result() -> RecoveryResult:
     c = config()
     key = (_score_key(), _segment_key(), c.stage_key("decide"))
     return _cached("decide", key, lambda: pipeline.decide(prepared(), segments(), scored(), c))
+
+
+def frontier() -> pd.DataFrame:
+    """Expected net recovery as the scarcest action's capacity grows (run when the user asks)."""
+    c = config()
+    key = (_score_key(), c.stage_key("decide"))
+    return _cached("frontier", key, lambda: _with_progress(
+        "Planning at other capacities", lambda report: capacity_frontier(
+            prepared().features, scored().scores, c)))
+
+
+def frontier_ready() -> bool:
+    """True when the capacity curve for the current settings has been computed already."""
+    key = (_score_key(), config().stage_key("decide"))
+    return key in st.session_state.get("stages", {}).get("frontier", {})
 
 
 def model_comparison() -> pd.DataFrame:

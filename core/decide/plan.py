@@ -86,3 +86,38 @@ def make_plan(df: pd.DataFrame, scores: np.ndarray, config: RecoveryConfig) -> R
         method="exact" if chosen.gap == 0 else "prices",
         gap=chosen.gap,
     )
+
+
+def capacity_frontier(df: pd.DataFrame, scores: np.ndarray, config: RecoveryConfig) -> pd.DataFrame:
+    """Optimised expected net recovery as the scarcest action's capacity grows (needs an action table)."""
+    from core.decide.policies import frontier
+
+    outstanding = df["Outstanding_Loan_Amount"].to_numpy(dtype="float64", na_value=np.nan)
+    return frontier(expected_values(outstanding, scores, config.actions), config.actions)
+
+
+def borrower_actions(outstanding: float, score: float, chosen: str, actions: tuple[Action, ...]) -> pd.DataFrame:
+    """What every action is expected to bring for one borrower, best first, the chosen one marked."""
+    values = expected_values(np.array([outstanding]), np.array([score]), actions)[0]
+    table = pd.DataFrame({
+        "Action": [a.name for a in actions],
+        "Expected recovery": [outstanding * float(a.recovery(score)) for a in actions],
+        "Cost": [a.cost for a in actions],
+        "Expected net recovery": values,
+        "Capacity": [a.capacity for a in actions],
+    }).astype({"Capacity": "Int64"})
+    table["Chosen"] = table["Action"] == chosen
+    return table.sort_values("Expected net recovery", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def why_chosen(table: pd.DataFrame, champion: bool) -> str:
+    """One sentence on why the chosen action won for this borrower."""
+    best, chosen = table.iloc[0], table[table["Chosen"]].iloc[0]
+    if champion:
+        return (f"This borrower is in the champion group, kept on the notebook's thresholds so the plan's "
+                f"uplift can be measured: '{chosen['Action']}'.")
+    if best["Action"] == chosen["Action"]:
+        return f"'{chosen['Action']}' brings the most expected net recovery for this borrower."
+    return (f"'{best['Action']}' would bring more for this borrower ({best['Expected net recovery']:,.0f} "
+            f"against {chosen['Expected net recovery']:,.0f}), but its capacity is taken by borrowers for "
+            "whom it makes a bigger difference.")
