@@ -1,12 +1,15 @@
 """Strategy: a recovery strategy per borrower, what it covers, and the table to act on."""
 
+import pandas as pd
 import streamlit as st
 
 from core import report_charts
+from core.config import DEFAULT_HAIRCUT, MIN_HAIRCUT
+from core.decide.history import method_history
 from core.decide.actions import DEFAULT_ACTIONS, actions_frame, actions_from_frame
-from core.decide.plan import borrower_actions, why_chosen
+from core.decide.plan import borrower_actions, plan_workbook_sheets, why_chosen
 from core.decide.policies import POLICIES
-from core.export import to_csv_bytes, to_excel_bytes
+from core.export import to_csv_bytes, to_excel_bytes, to_excel_workbook
 from core.strategy import worklist
 from ui import state
 from ui.render import money, run_or_stop, show_notes
@@ -51,8 +54,22 @@ with st.expander("Plan with costs and team capacity", expanded=config.actions is
                         key=f"{state.PLAN_KEY}policy", disabled=not planning)
     holdout = right.slider("Champion group kept on the notebook's rule (to measure the uplift)", 0, 50,
                            format="%d%%", key=f"{state.PLAN_KEY}holdout", disabled=not planning)
+    frame = run_or_stop(state.frame_in_view)
+    cuts = config.haircuts
+    if planning and {"Loan_Type", "Collateral_Value"} <= set(frame.columns):
+        types = sorted(frame["Loan_Type"].dropna().astype(str).unique())
+        st.session_state.setdefault(f"{state.PLAN_KEY}haircuts", pd.DataFrame(
+            {"Loan type": types, "Collateral haircut": [dict(cuts).get(t, DEFAULT_HAIRCUT) for t in types]}))
+        haircut_table = st.data_editor(
+            st.session_state[f"{state.PLAN_KEY}haircuts"], hide_index=True, disabled=["Loan type"],
+            key=f"{state.PLAN_KEY}haircut-editor",
+            column_config={"Collateral haircut": st.column_config.NumberColumn(
+                min_value=MIN_HAIRCUT, max_value=1.0, step=0.05, format="percent",
+                help="Share of the collateral's value lost when it is sold; Expected_Loss counts the rest.")})
+        cuts = tuple(zip(haircut_table["Loan type"], haircut_table["Collateral haircut"].astype(float)))
     wanted = run_or_stop(lambda: config.with_(
-        actions=actions_from_frame(edited) if planning else None, policy=policy, holdout=holdout / 100))
+        actions=actions_from_frame(edited) if planning else None, policy=policy, holdout=holdout / 100,
+        haircuts=cuts))
     if wanted != config:
         config = wanted
         state.set_config(config)
@@ -74,6 +91,17 @@ for col, row in zip(cols, summary.to_dict(orient="records")):
 st.plotly_chart(report_charts.strategy_mix(result), width="stretch")
 st.dataframe(summary, hide_index=True, width="stretch")
 
+history = method_history(result.scored, result.scored["Risk_Score"].to_numpy(),
+                         (config.settlement_threshold, config.legal_threshold))
+if config.actions is not None and history is not None:
+    with st.expander("What past collections say, by method and risk band"):
+        st.warning("History is observational: methods were not assigned at random (legal notices went to "
+                   "the hardest cases), so these shares describe the past, not what a method would do for "
+                   "a given borrower. Use them to sanity-check the action table, not to fill it in.")
+        st.dataframe(history, hide_index=True, width="stretch", column_config={
+            c: st.column_config.NumberColumn(format="percent")
+            for c in ("Share fully recovered", "95% interval from", "95% interval to")})
+
 if not result.policies.empty:
     st.subheader("Policies compared at the same capacities")
     money_columns = {c: st.column_config.NumberColumn(format="%,.0f") for c in ("Expected net recovery", "Cost")}
@@ -94,10 +122,13 @@ st.subheader("Worklist")
 st.caption("Most urgent strategy first, then the most outstanding at risk (risk score × outstanding).")
 table = result.table  # the whole table is built only when a download is clicked
 order = tuple(result.strategies["Recovery strategy"])
-f1, f2 = st.columns(2)
+f1, f2, f3 = st.columns(3)
 shown_actions = f1.multiselect("Actions", order, default=list(order))
-search = f2.text_input("Find a borrower or loan ID", placeholder="e.g. LN_1024")
-rows = result.scored[result.scored["Recovery_Strategy"].isin(shown_actions)]
+segment_names = sorted(result.segments.names.values())
+shown_segments = f2.multiselect("Segments", segment_names, default=segment_names)
+search = f3.text_input("Find a borrower or loan ID", placeholder="e.g. LN_1024")
+rows = result.scored[result.scored["Recovery_Strategy"].isin(shown_actions)
+                     & result.scored["Segment_Name"].isin(shown_segments)]
 if search.strip():
     ids = [c for c in ("Borrower_ID", "Loan_ID") if c in rows.columns]
     found = False
@@ -129,5 +160,7 @@ c1, c2 = st.columns(2)
 # Files are built only when clicked: writing them takes seconds on large portfolios.
 c1.download_button("Download CSV", lambda: to_csv_bytes(table()), file_name="recovery_strategies.csv",
                    mime="text/csv", type="primary")
-c2.download_button("Download Excel", lambda: to_excel_bytes(table()), file_name="recovery_strategies.xlsx",
+excel = ((lambda: to_excel_workbook(plan_workbook_sheets(result, state.excluded_table())))
+         if config.actions is not None else (lambda: to_excel_bytes(table())))
+c2.download_button("Download Excel", excel, file_name="recovery_strategies.xlsx",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

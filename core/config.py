@@ -26,7 +26,11 @@ SEGMENT_SETTINGS = ("preset", "segment_features", "n_segments", "segment_naming"
 SCORE_SETTINGS = ("preset", "target", "model", "model_features", "use_collection_fields",
                   "calibrate", "n_folds", "random_state")
 DECIDE_SETTINGS = ("flag_threshold", "legal_threshold", "settlement_threshold", "strategy_labels",
-                   "actions", "policy", "holdout", "holdout_salt")
+                   "actions", "policy", "holdout", "holdout_salt", "haircuts")
+# Share of a collateral's value lost when it is sold, per loan type when not set otherwise,
+# and the least a user may set (collateral is never worth its full book value in recovery).
+DEFAULT_HAIRCUT = 0.30
+MIN_HAIRCUT = 0.10
 Policy = Literal["optimised", "thresholds"]
 
 
@@ -56,6 +60,7 @@ class RecoveryConfig:
     policy: Policy = "optimised"
     holdout: float = 0.10  # share kept on the notebook's rule to measure the plan's uplift later
     holdout_salt: str = "holdout"
+    haircuts: tuple[tuple[str, float], ...] = ()  # (loan type, haircut); others take DEFAULT_HAIRCUT
     random_state: int = 42
 
     def stage_key(self, stage: Literal["segment", "score", "decide"]) -> tuple:
@@ -109,6 +114,10 @@ class RecoveryConfig:
             raise RecoveryError("Give three different recovery strategy labels.")
         if self.policy not in ("optimised", "thresholds"):
             raise RecoveryError(f"Unknown policy '{self.policy}': use 'optimised' or 'thresholds'.")
+        for loan_type, cut in self.haircuts:
+            if not MIN_HAIRCUT <= cut <= 1.0:
+                raise RecoveryError(f"The collateral haircut for {loan_type} is {cut:.0%}: choose between "
+                                    f"{MIN_HAIRCUT:.0%} and 100%.")
         if not 0.0 <= self.holdout <= 0.5:
             raise RecoveryError(f"The holdout share {self.holdout} must be between 0 and 0.5 (0.1 = 10%).")
         return self

@@ -181,17 +181,31 @@ def _cell(ws: Any, value: Any) -> WriteOnlyCell:
 
 def to_excel_bytes(df: pd.DataFrame, sheet_name: str = "Borrowers") -> bytes:
     """Encode ``df`` as a one-sheet XLSX workbook with no formulas from user data; no index."""
-    if len(df) + 1 > EXCEL_MAX_ROWS or df.shape[1] > EXCEL_MAX_COLS:
-        raise RecoveryError(
-            f"Excel holds at most {EXCEL_MAX_ROWS - 1:,} rows and {EXCEL_MAX_COLS:,} columns; "
-            f"this table has {len(df):,} rows and {df.shape[1]:,} columns. Download CSV instead."
-        )
-    df = whole_numbers_as_integers(df)
+    return to_excel_workbook({sheet_name: df})
+
+
+def to_excel_workbook(sheets: dict[str, pd.DataFrame]) -> bytes:
+    """One XLSX workbook, a sheet per table (names made legal and unique), no formulas from user data."""
+    for df in sheets.values():
+        if len(df) + 1 > EXCEL_MAX_ROWS or df.shape[1] > EXCEL_MAX_COLS:
+            raise RecoveryError(
+                f"Excel holds at most {EXCEL_MAX_ROWS - 1:,} rows and {EXCEL_MAX_COLS:,} columns; "
+                f"this table has {len(df):,} rows and {df.shape[1]:,} columns. Download CSV instead."
+            )
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title=_sheet_title(sheet_name))
-    ws.append([_cell(ws, c if isinstance(c, str) else str(c)) for c in df.columns])
-    for row in df.itertuples(index=False, name=None):
-        ws.append([_cell(ws, v) for v in row])
+    used: set[str] = set()
+    for name, df in sheets.items():
+        title = _sheet_title(name)
+        suffix = 2
+        while title.casefold() in used:  # Excel compares sheet names without case
+            title = f"{_sheet_title(name)[:EXCEL_MAX_SHEET_NAME - 4]} ({suffix})"
+            suffix += 1
+        used.add(title.casefold())
+        ws = wb.create_sheet(title=title)
+        df = whole_numbers_as_integers(df)
+        ws.append([_cell(ws, c if isinstance(c, str) else str(c)) for c in df.columns])
+        for row in df.itertuples(index=False, name=None):
+            ws.append([_cell(ws, v) for v in row])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -38,7 +38,7 @@ COMPARE_MAX_ROWS = 20_000
 
 ADDED_COLUMNS = (
     "Borrower_Segment", "Segment_Name", "Risk_Score", "Predicted_High_Risk",
-    "Recovery_Strategy", "Risk_Reasons", "Outstanding_At_Risk", "Expected_Net_Recovery", "Test_Group",
+    "Recovery_Strategy", "Risk_Reasons", "Outstanding_At_Risk", "Expected_Net_Recovery", "Expected_Loss", "Test_Group",
 )
 
 
@@ -499,6 +499,8 @@ def decide(
         table["Outstanding_At_Risk"] = scores * outstanding
     if recovery.expected_net_recovery is not None:
         table["Expected_Net_Recovery"] = recovery.expected_net_recovery
+    if recovery.expected_loss is not None:
+        table["Expected_Loss"] = recovery.expected_loss
     if recovery.test_group is not None:
         table["Test_Group"] = recovery.test_group
     return RecoveryResult(

@@ -337,6 +337,12 @@ def test_planning_with_costs_and_capacity_on_the_strategy_page(fits):
     assert any("champion group" in c for c in _texts(at.caption))
     options = _table(at, "Chosen")
     assert options["Chosen"].sum() == 1 and len(options) == 4
+    history = _table(at, "Collection method")
+    assert history["Borrowers"].sum() == 2000
+    assert any("History is observational" in w for w in _texts(at.warning))
+    haircuts = _table(at, "Collateral haircut")
+    assert set(haircuts["Loan type"]) == {"Auto", "Business", "Home", "Personal"}
+    assert (haircuts["Collateral haircut"] == 0.30).all()
     next(b for b in at.button if b.label == "Show what more capacity would bring").click()
     at.run()
     assert any(s.label.startswith("Planning at other capacities: done") for s in at.status)

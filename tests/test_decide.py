@@ -186,3 +186,53 @@ def test_price_path_for_large_problems_is_bounded_by_the_lp_and_close_to_it(seed
     assert counts[0] <= 300 and counts[1] <= 900
     assert priced.value <= exact.value + 1e-6 <= priced.bound + 1e-3  # the bound really bounds
     assert priced.gap < 1e-3  # and the page can say how close it came
+
+
+def test_plan_workbook_has_a_summary_a_sheet_per_action_and_the_action_table(demo_frame, run_analysis):
+    import io
+
+    import openpyxl
+
+    from core.decide.plan import plan_workbook_sheets
+    from core.export import to_excel_workbook
+
+    result = run_analysis(demo_frame, RecoveryConfig().with_(n_folds=3, actions=DEFAULT_ACTIONS))
+    book = openpyxl.load_workbook(io.BytesIO(to_excel_workbook(plan_workbook_sheets(result, None))))
+    assert book.sheetnames[:2] == ["Summary", "Settings"]
+    assert book.sheetnames[-1] == "Action table"
+    per_action = book.sheetnames[2:-1]
+    assert len(per_action) == 4 and all(len(n) <= 31 for n in per_action)
+    rows = sum(book[n].max_row - 1 for n in per_action)
+    assert rows == len(demo_frame)  # every borrower is on exactly one action's sheet
+    legal = book[per_action[0]]
+    header = [c.value for c in legal[1]]
+    money = [r[header.index("Expected_Net_Recovery")] for r in legal.iter_rows(min_row=2, values_only=True)]
+    assert money == sorted(money, reverse=True)  # the team works the most valuable cases first
+
+
+def test_wilson_interval_matches_the_textbook_and_history_counts_add_up(demo_frame, default_result):
+    from core.decide.history import method_history, wilson
+
+    low, high = wilson(np.array([8]), np.array([10]))  # 8 of 10: 0.490 to 0.943
+    assert low[0] == pytest.approx(0.4902, abs=1e-4) and high[0] == pytest.approx(0.9433, abs=1e-4)
+    table = method_history(default_result.scored, default_result.scored["Risk_Score"].to_numpy(), (0.5, 0.75))
+    assert table["Borrowers"].sum() == len(demo_frame)
+    assert set(table["Collection method"]) == set(demo_frame["Collection_Method"])
+    assert (table["95% interval from"] <= table["Share fully recovered"]).all()
+    assert (table["Share fully recovered"] <= table["95% interval to"]).all()
+    assert method_history(demo_frame.drop(columns=["Collection_Method"]), np.zeros(len(demo_frame)),
+                          (0.5, 0.75)) is None
+
+
+def test_expected_loss_uses_collateral_after_the_haircut_per_loan_type():
+    from core.decide.plan import expected_loss
+
+    df = pd.DataFrame({"Outstanding_Loan_Amount": [100_000.0, 100_000.0, 100_000.0],
+                       "Collateral_Value": [0.0, 100_000.0, 200_000.0], "Loan_Type": ["Personal", "Home", "Auto"]})
+    scores = np.array([0.5, 0.5, 0.5])
+    loss = expected_loss(df, scores, RecoveryConfig())
+    assert loss.tolist() == pytest.approx([50_000.0, 15_000.0, 0.0])  # 30% haircut: 70% covered
+    loss = expected_loss(df, scores, RecoveryConfig().with_(haircuts=(("Home", 0.5),)))
+    assert loss[1] == pytest.approx(25_000.0)
+    with pytest.raises(RecoveryError, match="haircut for Home is 5%: choose between 10% and 100%"):
+        RecoveryConfig().with_(haircuts=(("Home", 0.05),))

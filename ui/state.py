@@ -241,6 +241,13 @@ def frame_in_view() -> pd.DataFrame:
     return rows_in_view(portfolio(), st.session_state.get("exclude_invalid", False))
 
 
+def excluded_table() -> pd.DataFrame | None:
+    """The invalid rows the analysis leaves out, as the file had them (None when none are)."""
+    if not st.session_state.get("exclude_invalid", False):
+        return None
+    return portfolio().invalid_rows()
+
+
 def excluded_rows() -> int:
     """How many invalid rows the analysis leaves out."""
     if not st.session_state.get("exclude_invalid", False):

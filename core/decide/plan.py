@@ -7,13 +7,27 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from core.config import RecoveryConfig
+from core.config import DEFAULT_HAIRCUT, RecoveryConfig
 from core.decide.actions import Action, expected_values
 from core.decide.optimise import solve
 from core.decide.policies import by_thresholds, champion_group, compare, plan
 from core.strategy import assign_strategy
 
 CHAMPION, CHALLENGER = "champion", "challenger"
+
+
+def expected_loss(df: pd.DataFrame, scores: np.ndarray, config: RecoveryConfig) -> np.ndarray | None:
+    """score × outstanding × (1 − collateral coverage after the haircut), where the fields exist."""
+    if "Collateral_Value" not in df.columns or "Outstanding_Loan_Amount" not in df.columns:
+        return None
+    cuts = dict(config.haircuts)
+    types = df["Loan_Type"].astype("str") if "Loan_Type" in df.columns else pd.Series("", index=df.index)
+    haircut = types.map(lambda t: cuts.get(t, DEFAULT_HAIRCUT)).to_numpy(dtype=float)
+    outstanding = df["Outstanding_Loan_Amount"].to_numpy(dtype="float64", na_value=np.nan)
+    collateral = np.nan_to_num(df["Collateral_Value"].to_numpy(dtype="float64", na_value=np.nan))
+    covered = np.divide(collateral * (1 - haircut), outstanding, out=np.ones_like(outstanding),
+                        where=outstanding > 0)
+    return scores * outstanding * (1 - np.clip(covered, 0, 1))
 
 
 @dataclass(frozen=True)
@@ -23,6 +37,7 @@ class RecoveryPlan:
     strategy: np.ndarray
     names: tuple[str, ...]
     expected_net_recovery: np.ndarray | None = None
+    expected_loss: np.ndarray | None = None
     test_group: np.ndarray | None = None
     policies: pd.DataFrame | None = None
     method: str = "thresholds"
@@ -81,6 +96,7 @@ def make_plan(df: pd.DataFrame, scores: np.ndarray, config: RecoveryConfig) -> R
         strategy=action_names[choice],
         names=tuple(action_names),
         expected_net_recovery=values[np.arange(len(choice)), choice],
+        expected_loss=expected_loss(df, scores, config),
         test_group=test_group,
         policies=compare(list(plans.values()), actions),
         method="exact" if chosen.gap == 0 else "prices",
@@ -121,3 +137,28 @@ def why_chosen(table: pd.DataFrame, champion: bool) -> str:
     return (f"'{best['Action']}' would bring more for this borrower ({best['Expected net recovery']:,.0f} "
             f"against {chosen['Expected net recovery']:,.0f}), but its capacity is taken by borrowers for "
             "whom it makes a bigger difference.")
+
+
+def plan_workbook_sheets(result, excluded: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
+    """The Excel download of a plan: summary, one worklist per action, excluded rows, the action table."""
+    from core.decide.actions import actions_frame
+    from core.strategy import worklist
+
+    config = result.config
+    table = result.table()
+    settings = pd.DataFrame({
+        "Setting": ["Policy", "Champion share", "Holdout salt", "Settlement threshold", "Legal threshold",
+                    "Assignment", "Gap to the LP bound"],
+        "Value": [config.policy, f"{config.holdout:.0%}", config.holdout_salt, config.settlement_threshold,
+                  config.legal_threshold, result.assignment.get("method", ""),
+                  f"{result.assignment.get('gap_to_lp_bound', 0.0):.6%}"],
+    })
+    sheets = {"Summary": result.policies, "Settings": settings.astype({"Value": "str"})}
+    names = tuple(result.strategies["Recovery strategy"])
+    ordered = worklist(table.set_index("File_Row"), names).reset_index()
+    for name in names:
+        sheets[name] = ordered[ordered["Recovery_Strategy"] == name]
+    if excluded is not None and len(excluded):
+        sheets["Excluded rows"] = excluded
+    sheets["Action table"] = actions_frame(config.actions)
+    return sheets
