@@ -169,6 +169,10 @@ def test_optimised_plan_beats_the_rules_and_nears_the_truths_best(known_portfoli
     assert optimised > truly("thresholds")
     assert optimised > truly("days_past_due")
     assert optimised >= 0.9 * best_possible
+    # stricter: of what the scarce legal and settlement capacity can add over reminders for all,
+    # the plan made from scores gets at least 90% of what the truth's own plan gets (98% measured)
+    everyone_reminded = total(true_values, np.full(len(df), 2))
+    assert optimised - everyone_reminded >= 0.9 * (best_possible - everyone_reminded)
 
 
 @pytest.mark.parametrize("seed", range(4))
