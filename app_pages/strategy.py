@@ -47,8 +47,17 @@ with st.expander("Plan with costs and team capacity", expanded=config.actions is
                "expected net recovery (outstanding × recovery − cost) that capacity allows. The defaults "
                "are illustrative: replace them with your team's figures.")
     planning = st.toggle("Plan actions by expected net recovery", key=f"{state.PLAN_KEY}on")
-    edited = st.data_editor(st.session_state[f"{state.PLAN_KEY}base"], num_rows="dynamic", hide_index=True,
-                            key=f"{state.PLAN_KEY}table", width="stretch", disabled=not planning)
+    edited = st.data_editor(
+        st.session_state[f"{state.PLAN_KEY}base"], num_rows="dynamic", hide_index=True,
+        key=f"{state.PLAN_KEY}table", width="stretch", disabled=not planning, column_config={
+            "action": st.column_config.TextColumn("Action", required=True),
+            "cost": st.column_config.NumberColumn("Cost per case", min_value=0.0, format="%,.0f"),
+            "capacity": st.column_config.NumberColumn("Capacity (cases; empty = unlimited)", min_value=0, step=1),
+            "recovery_at_low_risk": st.column_config.NumberColumn(
+                "Recovers at risk 0", min_value=0.0, max_value=1.0, format="percent"),
+            "recovery_at_high_risk": st.column_config.NumberColumn(
+                "Recovers at risk 1", min_value=0.0, max_value=1.0, format="percent"),
+        })
     left, right = st.columns(2)
     policy = left.radio("Policy", ["optimised", "thresholds"], format_func=POLICIES.get, horizontal=True,
                         key=f"{state.PLAN_KEY}policy", disabled=not planning)
@@ -74,6 +83,9 @@ with st.expander("Plan with costs and team capacity", expanded=config.actions is
         config = wanted
         state.set_config(config)
 description.markdown(
+    "Each borrower gets the action with the most expected net recovery that the teams' capacity allows "
+    "(see the plan below). Scores are out-of-fold: no borrower was scored by a model trained on them."
+    if config.actions is not None else
     "Each borrower gets the notebook's strategy for their risk score: "
     f"**above {config.legal_threshold:.2f}** → legal notices, **{config.settlement_threshold:.2f} to "
     f"{config.legal_threshold:.2f}** → settlement offers, **below {config.settlement_threshold:.2f}** → "
@@ -89,7 +101,12 @@ for col, row in zip(cols, summary.to_dict(orient="records")):
     if "Outstanding" in row:
         col.text(f"{money(row['Outstanding'])} outstanding")
 st.plotly_chart(report_charts.strategy_mix(result), width="stretch")
-st.dataframe(summary, hide_index=True, width="stretch")
+st.dataframe(summary, hide_index=True, width="stretch", column_config={
+    **{c: st.column_config.NumberColumn(format="%,.0f")
+       for c in ("Outstanding", "Outstanding at risk", "Expected net recovery")},
+    **{c: st.column_config.NumberColumn(format="percent")
+       for c in ("Share of borrowers", "Actual not-fully-recovered rate")},
+    "Mean risk score": st.column_config.NumberColumn(format="%.2f")})
 
 history = method_history(result.scored, result.scored["Risk_Score"].to_numpy(),
                          (config.settlement_threshold, config.legal_threshold))
@@ -119,7 +136,8 @@ if not result.policies.empty:
         st.plotly_chart(report_charts.capacity_frontier(run_or_stop(state.frontier)), width="stretch")
 
 st.subheader("Worklist")
-st.caption("Most urgent strategy first, then the most outstanding at risk (risk score × outstanding).")
+st.caption("Action by action; within each, the most expected net recovery first." if config.actions is not None
+           else "Most urgent strategy first, then the most outstanding at risk (risk score × outstanding).")
 table = result.table  # the whole table is built only when a download is clicked
 order = tuple(result.strategies["Recovery strategy"])
 f1, f2, f3 = st.columns(3)
@@ -136,6 +154,9 @@ if search.strip():
         found = found | rows[column].astype("str").str.contains(search.strip(), case=False, regex=False)
     rows = rows[found] if ids else rows.iloc[0:0]
 listed = worklist(rows, order, limit=1000).rename_axis("File_Row").reset_index()
+first = [c for c in ("File_Row", "Borrower_ID", "Loan_ID", "Recovery_Strategy", "Risk_Score", "Expected_Net_Recovery",
+                     "Outstanding_Loan_Amount", "Segment_Name", "Risk_Reasons", "Test_Group") if c in listed]
+listed = listed[first + [c for c in listed.columns if c not in first]]  # what a collector needs, left
 st.dataframe(listed, hide_index=True, width="stretch",
              column_config={"Risk_Score": st.column_config.ProgressColumn("Risk score", min_value=0.0, max_value=1.0, format="%.2f")})
 st.caption(f"{len(rows):,} borrowers match; the first {min(len(rows), 1000):,} are listed.")
