@@ -16,15 +16,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+import re
 
 from core.errors import RecoveryError
 
 # OWASP's list of characters that make a spreadsheet read a cell as a formula.
 DANGEROUS_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
 QUOTE = "'"
+# Control characters XML 1.0 forbids (openpyxl's ILLEGAL_CHARACTERS_RE): an Excel cell cannot hold them.
+ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 BOM = b"\xef\xbb\xbf"  # so Excel reads the file as UTF-8 and shows accents
 # Excel's hard limits; openpyxl would silently truncate or refuse beyond them.
 EXCEL_MAX_ROWS = 1_048_576
@@ -169,10 +169,10 @@ def _excel_value(value: Any) -> tuple[Any, bool]:
     return _excel_text(str(value)), True
 
 
-def _cell(ws: Any, value: Any) -> WriteOnlyCell:
+def _cell(ws: Any, value: Any, cell_class: Any) -> Any:
     """Build one worksheet cell; text is forced to the string type, never a formula."""
     stored, is_text = _excel_value(value)
-    cell = WriteOnlyCell(ws, value=stored)
+    cell = cell_class(ws, value=stored)
     if is_text:
         # openpyxl infers 'f' for "=..." and 'e' for "#N/A"; user text is neither
         cell.data_type = "s"
@@ -192,6 +192,9 @@ def to_excel_workbook(sheets: dict[str, pd.DataFrame]) -> bytes:
                 f"Excel holds at most {EXCEL_MAX_ROWS - 1:,} rows and {EXCEL_MAX_COLS:,} columns; "
                 f"this table has {len(df):,} rows and {df.shape[1]:,} columns. Download CSV instead."
             )
+    from openpyxl import Workbook  # imported when a workbook is asked for: the CLI rarely needs it
+    from openpyxl.cell import WriteOnlyCell
+
     wb = Workbook(write_only=True)
     used: set[str] = set()
     for name, df in sheets.items():
@@ -203,9 +206,9 @@ def to_excel_workbook(sheets: dict[str, pd.DataFrame]) -> bytes:
         used.add(title.casefold())
         ws = wb.create_sheet(title=title)
         df = whole_numbers_as_integers(df)
-        ws.append([_cell(ws, c if isinstance(c, str) else str(c)) for c in df.columns])
+        ws.append([_cell(ws, c if isinstance(c, str) else str(c), WriteOnlyCell) for c in df.columns])
         for row in df.itertuples(index=False, name=None):
-            ws.append([_cell(ws, v) for v in row])
+            ws.append([_cell(ws, v, WriteOnlyCell) for v in row])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

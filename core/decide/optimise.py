@@ -18,8 +18,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import sparse
-from scipy.optimize import linprog
 
 from core.errors import RecoveryError
 
@@ -137,6 +135,9 @@ def _dual_bound(values: np.ndarray, capacities: list[int | None], prices: np.nda
 
 def _solve(gains: np.ndarray, capacities: list[int], must_place: bool) -> np.ndarray:
     """Exact LP over candidate borrowers: the limited action each takes, or -1 for none."""
+    from scipy import sparse  # imported when a plan is made: scoring alone never needs it
+    from scipy.optimize import linprog
+
     m, k = gains.shape
     usable = np.argwhere((gains > 0) | must_place)
     if not len(usable):
