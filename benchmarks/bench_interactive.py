@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import importlib.metadata
 import json
 import os
 import platform
@@ -51,6 +50,8 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from machine import load_average, version  # benchmarks/machine.py, beside this script
 from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -384,17 +385,6 @@ def quality_table(results: list[Quality]) -> str:
 # ------------------------------------------------------------------------------ machine facts
 
 
-def _version(name: str) -> str:
-    """Installed version of a distribution, or 'not installed'."""
-    try:
-        return importlib.metadata.version(name)
-    except importlib.metadata.PackageNotFoundError:
-        return "not installed"
-
-
-def _load() -> str:
-    """The 1, 5 and 15 minute load averages."""
-    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def _git(*args: str) -> str:
@@ -409,7 +399,7 @@ def _git(*args: str) -> str:
 def machine_facts(load_start: str, load_end: str, tree: str) -> str:
     """Markdown bullet list: cores, load, Python and library versions, the code measured."""
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    libraries = ", ".join(f"{name} {_version(name)}" for name in LIBRARIES)
+    libraries = ", ".join(f"{name} {version(name)}" for name in LIBRARIES)
     return "\n".join([
         f"- nproc: {usable} (os.cpu_count {os.cpu_count()})",
         f"- load average (1, 5, 15 min): start {load_start}; end {load_end}",
@@ -462,7 +452,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("--repeats must be at least 1")
     thresholds(args.repeats)  # refuse too many repeats before spending any time
     skip = {part.strip() for part in args.skip.split(",") if part.strip()}
-    load_start, tree, started = _load(), _tree(), time.perf_counter()
+    load_start, tree, started = load_average(), _tree(), time.perf_counter()
 
     demo = [] if "demo" in skip else part_demo(args.repeats)
     engine = [] if "engine" in skip else part_engine(args.large, args.repeats)
@@ -480,7 +470,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{' --skip ' + args.skip if skip else ''}: medians of {args.repeats} run(s) unless a row says "
           f"otherwise; wall = perf_counter, CPU = process_time (all threads of the process); "
           f"total {time.perf_counter() - started:.0f} s.\n")
-    print(machine_facts(load_start, _load(), tree) + "\n")
+    print(machine_facts(load_start, load_average(), tree) + "\n")
     if demo:
         print(f"## 1. Demo ({DEMO_ROWS:,} borrowers): app opened → Strategy page ready\n")
         print("A fresh AppTest per run, `switch_page(\"app_pages/strategy.py\")`, `at.run()` timed; every run "

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import importlib.metadata
 import os
 import platform
 import signal
@@ -41,6 +40,8 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from machine import load_average, version  # benchmarks/machine.py, beside this script
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_FILE = ROOT.parent / "shared" / "data" / "loan-recovery.csv"
@@ -261,13 +262,6 @@ def runs_table(results: list[tuple[Input, list[Run]]]) -> str:
     return "\n".join(lines)
 
 
-def _version(name: str) -> str:
-    """Installed version of a distribution, or 'not installed'."""
-    try:
-        return importlib.metadata.version(name)
-    except importlib.metadata.PackageNotFoundError:
-        return "not installed"
-
 
 def _memory_gib() -> str:
     """Total RAM from /proc/meminfo, or '?' where that file does not exist."""
@@ -279,15 +273,11 @@ def _memory_gib() -> str:
         return "?"
 
 
-def _load() -> str:
-    """The 1, 5 and 15 minute load averages."""
-    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
-
 
 def machine_facts(load_start: str, load_end: str) -> str:
     """Markdown bullet list: cores, RAM, load, platform, Python, libraries, relevant environment."""
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    libraries = ", ".join(f"{name} {_version(name)}" for name in LIBRARIES)
+    libraries = ", ".join(f"{name} {version(name)}" for name in LIBRARIES)
     env = ", ".join(f"{v}={os.environ[v]}" for v in ENV_VARS if v in os.environ) or "none set"
     return "\n".join([
         f"- cores: {os.cpu_count()} (usable by this process: {usable}); RAM {_memory_gib()}",
@@ -316,13 +306,13 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.repeats < 1:
         raise SystemExit("--repeats must be at least 1")
-    load_start = _load()
+    load_start = load_average()
     started = time.perf_counter()
     results = []
     for item in inputs(args.sizes, not args.no_notebook_file):
         print(f"{item.label}: {item.path}", file=sys.stderr, flush=True)
         results.append((item, bench_input(item, args.repeats, args.timeout, args.preset)))
-    load_end = _load()
+    load_end = load_average()
     product = " ".join(["python -m core score FILE -o OUT.csv"] + (["--preset", args.preset] if args.preset else []))
     print("# Whole-process speed: product CLI vs the notebook's pipeline\n")
     print(f"product: `{product}`; reference: `python benchmarks/notebook_reference.py FILE OUT.csv`; "
