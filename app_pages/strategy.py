@@ -63,6 +63,9 @@ with st.expander("Plan with costs and team capacity", expanded=config.actions is
                         key=f"{state.PLAN_KEY}policy", disabled=not planning)
     holdout = right.slider("Champion group kept on the notebook's rule (to measure the uplift)", 0, 50,
                            format="%d%%", key=f"{state.PLAN_KEY}holdout", disabled=not planning)
+    st.session_state.setdefault(f"{state.PLAN_KEY}salt", config.holdout_salt)
+    salt = right.text_input("Holdout salt (with each loan ID, it decides who is in the champion group)",
+                            key=f"{state.PLAN_KEY}salt", disabled=not planning)
     frame = run_or_stop(state.frame_in_view)
     cuts = config.haircuts
     if planning and {"Loan_Type", "Collateral_Value"} <= set(frame.columns):
@@ -78,7 +81,7 @@ with st.expander("Plan with costs and team capacity", expanded=config.actions is
         cuts = tuple(zip(haircut_table["Loan type"], haircut_table["Collateral haircut"].astype(float)))
     wanted = run_or_stop(lambda: config.with_(
         actions=actions_from_frame(edited) if planning else None, policy=policy, holdout=holdout / 100,
-        haircuts=cuts))
+        holdout_salt=salt, haircuts=cuts))
     if wanted != config:
         config = wanted
         state.set_config(config)
@@ -140,13 +143,15 @@ st.caption("Action by action; within each, the most expected net recovery first.
            else "Most urgent strategy first, then the most outstanding at risk (risk score × outstanding).")
 table = result.table  # the whole table is built only when a download is clicked
 order = tuple(result.strategies["Recovery strategy"])
-f1, f2, f3 = st.columns(3)
+f1, f2, f3, f4 = st.columns(4)
 shown_actions = f1.multiselect("Actions", order, default=list(order))
 segment_names = sorted(result.segments.names.values())
 shown_segments = f2.multiselect("Segments", segment_names, default=segment_names)
-search = f3.text_input("Find a borrower or loan ID", placeholder="e.g. LN_1024")
+low_score, high_score = f3.slider("Risk score between", 0.0, 1.0, (0.0, 1.0), 0.05)
+search = f4.text_input("Find a borrower or loan ID", placeholder="e.g. LN_1024")
 rows = result.scored[result.scored["Recovery_Strategy"].isin(shown_actions)
-                     & result.scored["Segment_Name"].isin(shown_segments)]
+                     & result.scored["Segment_Name"].isin(shown_segments)
+                     & result.scored["Risk_Score"].between(low_score, high_score)]
 if search.strip():
     ids = [c for c in ("Borrower_ID", "Loan_ID") if c in rows.columns]
     found = False
@@ -157,8 +162,11 @@ listed = worklist(rows, order, limit=1000).rename_axis("File_Row").reset_index()
 first = [c for c in ("File_Row", "Borrower_ID", "Loan_ID", "Recovery_Strategy", "Risk_Score", "Expected_Net_Recovery",
                      "Outstanding_Loan_Amount", "Segment_Name", "Risk_Reasons", "Test_Group") if c in listed]
 listed = listed[first + [c for c in listed.columns if c not in first]]  # what a collector needs, left
-st.dataframe(listed, hide_index=True, width="stretch",
-             column_config={"Risk_Score": st.column_config.ProgressColumn("Risk score", min_value=0.0, max_value=1.0, format="%.2f")})
+st.dataframe(listed, hide_index=True, width="stretch", column_config={
+    "Risk_Score": st.column_config.ProgressColumn("Risk score", min_value=0.0, max_value=1.0, format="%.2f"),
+    **{c: st.column_config.NumberColumn(format="%,.0f") for c in (
+        "Expected_Net_Recovery", "Outstanding_Loan_Amount", "Outstanding_At_Risk", "Expected_Loss",
+        "Loan_Amount", "Monthly_Income", "Collateral_Value", "Monthly_EMI")}})
 st.caption(f"{len(rows):,} borrowers match; the first {min(len(rows), 1000):,} are listed.")
 if config.actions is not None and len(listed):
     with st.expander("Why this action? One borrower's options"):

@@ -78,6 +78,8 @@ class RecoveryConfig:
             model="random_forest",
             model_features=SEED_FEATURES,
             calibrate=False,
+            policy="thresholds",  # the notebook's rule, also when a plan is switched on
+            holdout=0.0,
         )
 
     @classmethod
