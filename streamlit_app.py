@@ -6,16 +6,16 @@ from core.errors import RecoveryError
 from ui import state
 from ui.render import plain
 
-st.set_page_config(page_title="Smart Loan Recovery", page_icon="💼", layout="wide")
+st.set_page_config(page_title="Smart Loan Recovery", page_icon=":material/account_balance:", layout="wide")
 state.init()
 
 PAGES = [
-    st.Page("app_pages/home.py", title="Overview", icon="🏠", default=True),
-    st.Page("app_pages/data.py", title="Data", icon="📄"),
-    st.Page("app_pages/explore.py", title="Explore", icon="📊"),
-    st.Page("app_pages/segments.py", title="Segments", icon="🧩"),
-    st.Page("app_pages/risk.py", title="Risk", icon="🎯"),
-    st.Page("app_pages/strategy.py", title="Strategy", icon="📋"),
+    st.Page("app_pages/home.py", title="Overview", icon=":material/home:", default=True),
+    st.Page("app_pages/data.py", title="Data", icon=":material/description:"),
+    st.Page("app_pages/explore.py", title="Explore", icon=":material/bar_chart:"),
+    st.Page("app_pages/segments.py", title="Segments", icon=":material/bubble_chart:"),
+    st.Page("app_pages/risk.py", title="Risk", icon=":material/target:"),
+    st.Page("app_pages/strategy.py", title="Strategy", icon=":material/checklist:"),
 ]
 
 with st.sidebar:

@@ -29,7 +29,7 @@ def _on_upload() -> None:
         state.set_source(state.Source(upload.name, upload.getvalue(), False))
 
 
-st.title("📄 Data")
+st.title("Data")
 st.file_uploader("Upload your portfolio (CSV or Excel .xlsx)", type=["csv", "txt", "xlsx"],
                  key="upload", on_change=_on_upload)
 if not state.source().is_sample and st.button("Use the demo portfolio instead"):
@@ -48,7 +48,7 @@ if len(sheets) > 1:
 try:
     portfolio = state.portfolio()
 except RecoveryError as error:
-    st.error(plain(error), icon="⚠️")
+    st.error(plain(error), icon=":material/warning:")
     # a mapping the user chose can be what fails; without this they could never get back
     if st.session_state.get("mapping") is not None:
         st.button("Reset to the detected mapping", on_click=_reset_mapping)

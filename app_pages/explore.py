@@ -6,7 +6,7 @@ from core import eda
 from ui import state
 from ui.render import plain, run_or_stop, show_kpis
 
-st.title("📊 Explore the portfolio")
+st.title("Explore the portfolio")
 frame = run_or_stop(state.frame_in_view)
 figures = eda.kpis(frame)
 

@@ -8,7 +8,7 @@ from core.schema import NUMERIC_FIELDS, label
 from ui import state
 from ui.render import run_or_stop, show_notes
 
-st.title("🧩 Borrower segments")
+st.title("Borrower segments")
 config = state.config()
 st.markdown(
     "Borrowers are grouped with K-Means on standardised numeric fields (the notebook's method: "

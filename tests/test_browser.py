@@ -139,18 +139,18 @@ def test_upload_analyse_and_download_strategies(app_url, browser, tmp_path):
 
         # a deep link as the very first request still runs the app's entry script
         page.goto(app_url + "/data")
-        expect(page.get_by_role("heading", name="📄 Data")).to_be_visible()
+        expect(page.get_by_role("heading", name="Data", exact=True)).to_be_visible()
         expect(sidebar.get_by_text("Demo portfolio (bundled sample)")).to_be_visible()
         expect(exceptions).to_have_count(0)
 
         # home page, with the bundled demo portfolio loaded
         page.goto(app_url + "/")
-        expect(page.get_by_role("heading", name="💼 Smart Loan Recovery")).to_be_visible()
+        expect(page.get_by_role("heading", name="Smart Loan Recovery", exact=True)).to_be_visible()
         expect(sidebar.get_by_text("Demo portfolio (bundled sample)")).to_be_visible()
 
         # Data page: upload my portfolio
         sidebar.get_by_role("link", name="Data", exact=True).click()
-        expect(page.get_by_role("heading", name="📄 Data")).to_be_visible()
+        expect(page.get_by_role("heading", name="Data", exact=True)).to_be_visible()
         dropzone = page.locator('[data-testid="stFileUploaderDropzone"]')
         dropzone.locator('input[type="file"]').set_input_files(upload_path)
         # the Data page reads the file first (its own summary line), then the sidebar follows
@@ -161,7 +161,7 @@ def test_upload_analyse_and_download_strategies(app_url, browser, tmp_path):
 
         # Strategy page: wait for the analysis, then download the table
         sidebar.get_by_role("link", name="Strategy", exact=True).click()
-        expect(page.get_by_role("heading", name="📋 Recovery strategies")).to_be_visible()
+        expect(page.get_by_role("heading", name="Recovery strategies", exact=True)).to_be_visible()
         download_button = page.get_by_role("button", name="Download CSV")
         expect(download_button).to_be_visible(timeout=ANALYSIS_TIMEOUT_MS)
         expect(page.locator('[data-testid="stSpinner"]')).to_have_count(0, timeout=ANALYSIS_TIMEOUT_MS)

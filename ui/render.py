@@ -24,7 +24,7 @@ def run_or_stop(step: Callable[[], T]) -> T:
     try:
         return step()
     except RecoveryError as error:
-        st.error(plain(error), icon="⚠️")
+        st.error(plain(error), icon=":material/warning:")
         st.stop()
 
 
@@ -54,7 +54,7 @@ def show_notes(notes: tuple[str, ...], excluded_rows: int = 0) -> None:
         st.warning(f"This analysis excludes {excluded_rows:,} invalid row(s); they are listed and "
                    "downloadable on the Data page.")
     for note in notes:
-        st.info(plain(note), icon="ℹ️")
+        st.info(plain(note), icon=":material/info:")
 
 
 def show_kpis(figures: dict, shown: tuple[str, ...]) -> None:
@@ -71,3 +71,9 @@ def show_kpis(figures: dict, shown: tuple[str, ...]) -> None:
     for col, name in zip(st.columns(len(shown)), shown):
         value, help_text = metrics[name]
         col.metric(name, value, help=help_text)
+
+
+def show_trust_warning(trust) -> None:
+    """Say prominently when the score should not be acted on (nothing when it can be)."""
+    if trust is not None and not trust.act_on_score:
+        st.error(f"{plain(trust.verdict())} {plain(trust.sentence())}", icon=":material/report:")
