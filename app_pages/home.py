@@ -4,9 +4,10 @@ import streamlit as st
 
 from core.eda import kpis
 from ui import state
-from ui.render import run_or_stop, show_kpis
+from core.briefing import summary_sentences
+from ui.render import plain, run_or_stop, show_kpis, show_trust_warning
 
-st.title("💼 Smart Loan Recovery")
+st.title("Smart Loan Recovery")
 st.markdown(
     """
 Find where the recovery risk sits in a loan portfolio and decide what to do about each borrower.
@@ -30,5 +31,15 @@ figures = kpis(portfolio.frame)
 st.subheader("The loaded portfolio")
 show_kpis(figures, ("Borrowers", "Total outstanding", "Fully recovered", "Written off"))
 
-st.page_link("app_pages/data.py", label="Check or replace the data", icon="📄")
-st.page_link("app_pages/strategy.py", label="Go straight to recovery strategies", icon="📋")
+st.subheader("What the analysis found")
+result = run_or_stop(state.result)
+for line in summary_sentences(result, result.trust):
+    st.markdown(plain(line))
+if result.trust is not None:
+    if result.trust.act_on_score:
+        st.success(plain(result.trust.verdict()), icon=":material/verified:")
+    else:
+        show_trust_warning(result.trust)
+
+st.page_link("app_pages/data.py", label="Check or replace the data", icon=":material/description:")
+st.page_link("app_pages/strategy.py", label="Go straight to recovery strategies", icon=":material/checklist:")

@@ -7,7 +7,7 @@ from core.config import TARGET_LABELS
 from core.risk import MODEL_LABELS
 from core.schema import COLLECTION_FIELDS, label
 from ui import state
-from ui.render import plain, run_or_stop, show_notes
+from ui.render import plain, run_or_stop, show_notes, show_trust_warning
 
 # One sentence per metric on what it means for a collections team.
 MEANING = {
@@ -22,7 +22,7 @@ MEANING = {
     "f1": "Balance of precision and recall in one number.",
 }
 
-st.title("🎯 Recovery risk")
+st.title("Recovery risk")
 config = state.config()
 seed = config.preset == "seed"
 
@@ -44,6 +44,7 @@ if not seed:
 
 result = run_or_stop(state.result)
 risk = result.risk
+show_trust_warning(result.trust)
 show_notes(result.notes, state.excluded_rows())
 st.markdown(
     f"**What the score means:** {plain(risk.target_description)}. **Model:** {plain(risk.model_label)}"

@@ -12,9 +12,9 @@ from core.decide.policies import POLICIES
 from core.export import to_csv_bytes, to_excel_bytes, to_excel_workbook
 from core.strategy import worklist
 from ui import state
-from ui.render import money, run_or_stop, show_notes
+from ui.render import money, run_or_stop, show_notes, show_trust_warning
 
-st.title("📋 Recovery strategies")
+st.title("Recovery strategies")
 config = state.config()
 description = st.empty()  # filled once the settings below are read, so it never lags a rerun behind
 # Keyed widgets seeded from the settings: a widget whose default changed would be a new widget,
@@ -96,6 +96,7 @@ description.markdown(
 )
 
 result = run_or_stop(state.result)
+show_trust_warning(result.trust)
 show_notes(result.notes, state.excluded_rows())
 summary = result.strategies
 cols = st.columns(len(summary))

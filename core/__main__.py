@@ -125,6 +125,8 @@ def score(args: argparse.Namespace) -> str:
         side = args.invalid_output or args.output.with_name(args.output.stem + ".invalid.csv")
         _write(side, to_csv_bytes(portfolio.invalid_rows()))
         summary += f"; excluded {len(portfolio.report.invalid_rows)} invalid row(s), listed in {side}"
+    if result.trust is not None and not result.trust.act_on_score:
+        print(f"warning: {result.trust.sentence()} {result.trust.verdict()}", file=sys.stderr)
     _write_table(args.output, result.table())
     if args.metrics:
         _write(args.metrics, json.dumps(result.metrics_dict(), indent=2, default=float, allow_nan=False).encode())

@@ -20,6 +20,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from core import explain, metrics, risk
+from core.briefing import Trust, trust
 from core.config import RecoveryConfig
 from core.errors import RecoveryError
 from core.features import RATIOS, add_ratios, model_features, requested_fields
@@ -80,6 +81,7 @@ class RecoveryResult:
     notes: tuple[str, ...] = field(default_factory=tuple)
     policies: pd.DataFrame = field(default_factory=pd.DataFrame)  # empty without an action table
     assignment: dict = field(default_factory=dict)
+    trust: Trust | None = None  # None for the segment flag, which has no outcome to check against
 
     def table(self) -> pd.DataFrame:
         """The download: every analysed borrower, their file row first, then the added columns."""
@@ -110,6 +112,7 @@ class RecoveryResult:
             "strategies": self.strategies.astype(object)
             .where(self.strategies.notna(), None)
             .to_dict(orient="records"),
+            "trust": None if self.trust is None else self.trust.as_dict(),
             "assignment": self.assignment,
             "policies": self.policies.to_dict(orient="records"),
             "notes": list(self.notes),
@@ -511,6 +514,7 @@ def decide(
         config=config,
         notes=segments.notes + scored.notes,
         policies=recovery.policies if recovery.policies is not None else pd.DataFrame(),
+        trust=None if scored.target.kind == "segment" else trust(table, y),
         assignment={"policy": config.policy if config.actions is not None else "thresholds",
                     "method": recovery.method, "gap_to_lp_bound": recovery.gap},
     )

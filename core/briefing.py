@@ -1,0 +1,115 @@
+"""What the analysis found, in plain words, and how far to trust the score."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from core.metrics import ranking_metrics
+
+Z95 = 1.959964
+
+
+def auc_interval(auc: float, n_bad: int, n_good: int) -> tuple[float, float]:
+    """95% interval of a ROC-AUC by Hanley and McNeil's standard error (1982)."""
+    q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
+    variance = (auc * (1 - auc) + (n_bad - 1) * (q1 - auc**2) + (n_good - 1) * (q2 - auc**2)) / (n_bad * n_good)
+    half = Z95 * float(np.sqrt(max(variance, 0.0)))
+    return max(auc - half, 0.0), min(auc + half, 1.0)
+
+
+@dataclass(frozen=True)
+class Trust:
+    """How well the out-of-fold score ranks, against chance and against days past due alone."""
+
+    auc: float
+    low: float
+    high: float
+    borrowers: int
+    days_past_due_auc: float | None
+
+    @property
+    def better_than_chance(self) -> bool:
+        """The 95% interval lies above 0.5."""
+        return self.low > 0.5
+
+    @property
+    def better_than_days_past_due(self) -> bool | None:
+        """The score beats ranking by days past due alone (None when the file has no such field)."""
+        return None if self.days_past_due_auc is None else self.auc > self.days_past_due_auc
+
+    @property
+    def act_on_score(self) -> bool:
+        """Worth acting on: clearly better than chance, and not worse than the most-overdue-first rule."""
+        return self.better_than_chance and self.better_than_days_past_due is not False
+
+    def sentence(self) -> str:
+        """How well the score ranks, in one sentence."""
+        text = (f"The risk score ranks borrowers with a ROC-AUC of {self.auc:.2f} (95% interval "
+                f"{self.low:.2f}–{self.high:.2f}; 0.5 is a coin toss, 1 is perfect), measured on "
+                f"{self.borrowers:,} borrowers it did not learn from")
+        if self.days_past_due_auc is not None:
+            text += f"; days past due alone reaches {self.days_past_due_auc:.2f} on the same borrowers"
+        return text + "."
+
+    def verdict(self) -> str:
+        """What to do with the score."""
+        if not self.better_than_chance:
+            return ("Do not act on this score: on this file it is not clearly better than chance. Order the "
+                    "work by days past due, and check that the outcome column records what happened.")
+        if self.better_than_days_past_due is False:
+            return ("Do not act on this score: it ranks no better than days past due alone. Keep working the "
+                    "most overdue borrowers first.")
+        return "The score ranks clearly better than chance and than the most-overdue-first rule: use it to order the work."
+
+    def as_dict(self) -> dict:
+        """Plain values for the metrics JSON."""
+        return {"roc_auc": self.auc, "roc_auc_95_low": self.low, "roc_auc_95_high": self.high,
+                "borrowers": self.borrowers, "days_past_due_roc_auc": self.days_past_due_auc,
+                "better_than_chance": self.better_than_chance,
+                "better_than_days_past_due": self.better_than_days_past_due,
+                "act_on_score": self.act_on_score, "verdict": self.verdict()}
+
+
+def trust(scored: pd.DataFrame, y: np.ndarray) -> Trust | None:
+    """The score's trust figures on borrowers with a known outcome (None when one class is missing)."""
+    known = ~np.isnan(y)
+    bad = y[known].astype(int)
+    n_bad, n_good = int(bad.sum()), int(len(bad) - bad.sum())
+    if not n_bad or not n_good:
+        return None
+    auc = ranking_metrics(bad, scored["Risk_Score"].to_numpy()[known])["roc_auc"]
+    low, high = auc_interval(auc, n_bad, n_good)
+    dpd_auc = None
+    if "Days_Past_Due" in scored.columns:
+        dpd = scored["Days_Past_Due"].to_numpy(dtype="float64", na_value=np.nan)[known]
+        present = ~np.isnan(dpd)
+        if bad[present].min(initial=1) == 0 and bad[present].max(initial=0) == 1:
+            dpd_auc = ranking_metrics(bad[present], dpd[present])["roc_auc"]
+    return Trust(auc, low, high, int(known.sum()), dpd_auc)
+
+
+def summary_sentences(result, found: Trust | None) -> list[str]:
+    """A few plain sentences an executive reads first: money, plan, and how far to trust the score."""
+    scored = result.scored
+    lines = []
+    if "Outstanding_Loan_Amount" in scored.columns:
+        outstanding = float(scored["Outstanding_Loan_Amount"].sum())
+        at_risk = float(scored["Outstanding_At_Risk"].sum())
+        lines.append(f"The portfolio holds {len(scored):,} borrowers with {outstanding:,.0f} outstanding; "
+                     f"weighted by each borrower's risk score, {at_risk:,.0f} ({at_risk / max(outstanding, 1):.0%}) "
+                     "is at risk of not being recovered.")
+    counts = scored["Recovery_Strategy"].value_counts()
+    plan = "; ".join(f"{name}: {int(counts.get(name, 0)):,}" for name in result.strategies["Recovery strategy"])
+    lines.append(f"Borrowers per action — {plan}.")
+    if "Expected_Net_Recovery" in scored.columns:
+        lines.append(f"The plan is expected to bring {scored['Expected_Net_Recovery'].sum():,.0f} net of "
+                     "the actions' costs.")
+    if result.risk.target == "segment":
+        lines.append("This file has no recorded outcome, so the score predicts membership of a high-risk "
+                     "segment, not recovery: it cannot be checked against what happened.")
+    elif found is not None:
+        lines.append(found.sentence())
+    return lines
