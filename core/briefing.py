@@ -57,8 +57,11 @@ class Trust:
     def verdict(self) -> str:
         """What to do with the score."""
         if not self.better_than_chance:
-            return ("Do not act on this score: on this file it is not clearly better than chance. Order the "
-                    "work by days past due, and check that the outcome column records what happened.")
+            fallback = ("Order the work by days past due, which ranks better here"
+                        if self.days_past_due_auc is not None and self.days_past_due_auc > self.high else
+                        "Nothing in this file separates the outcomes clearly; check that the outcome column "
+                        "records what happened before acting on any ranking")
+            return f"Do not act on this score: on this file it is not clearly better than chance. {fallback}."
         if self.better_than_days_past_due is False:
             return ("Do not act on this score: it ranks no better than days past due alone. Keep working the "
                     "most overdue borrowers first.")
