@@ -43,5 +43,11 @@ st.subheader("Segment profiles")
 st.caption("Mean of each field per segment, in the file's own units"
            + (", with each segment's actual outcome rates." if "Not fully recovered rate"
               in result.segments.profile else "."))
-st.dataframe(result.segments.profile, hide_index=True, width="stretch")
+profile = result.segments.profile.rename(columns={"Borrower_Segment": "No."})
+money = {label(f) for f in ("Monthly_Income", "Loan_Amount", "Collateral_Value", "Outstanding_Loan_Amount",
+                            "Monthly_EMI")} | {"Total outstanding"}
+shares = {"Share of borrowers", "Not fully recovered rate", "Written off rate"}
+st.dataframe(profile, hide_index=True, width="stretch", column_config={
+    c: st.column_config.NumberColumn(format="%,.0f" if c in money else "percent" if c in shares else "%.1f")
+    for c in profile.columns if c not in ("Segment", "No.", "Borrowers")})
 st.plotly_chart(segment_scatter(result.scored), width="stretch")

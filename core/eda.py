@@ -318,7 +318,7 @@ def _xy_sample(df: pd.DataFrame, x: str, y: str, extra: Sequence[str], max_point
 
 
 def _grouped_scatter(shown: pd.DataFrame, x: str, y: str, group: str | None,
-                     order_column: str | None = None) -> list[go.Scatter]:
+                     order_column: str | None = None, order: list[str] | None = None) -> list[go.Scatter]:
     """One marker trace per group value (or one trace), hover showing both labelled values."""
     hover = (f"{schema.label(x)}: %{{x:,.0f}}<br>{schema.label(y)}: %{{y:,.0f}}"
              "<extra>%{fullData.name}</extra>")
@@ -327,7 +327,9 @@ def _grouped_scatter(shown: pd.DataFrame, x: str, y: str, group: str | None,
                            marker={"color": SINGLE_COLOUR, "opacity": 0.6}, name="Borrowers",
                            hovertemplate=hover)]
     groups = _labelled(shown[group])
-    order = _category_order(groups.unique().tolist(), order_column)
+    present = groups.unique().tolist()
+    order = ([g for g in order if g in present] if order is not None
+             else _category_order(present, order_column))
     colours = _colour_map(order)
     traces = []
     for value in order:
@@ -341,10 +343,10 @@ def _grouped_scatter(shown: pd.DataFrame, x: str, y: str, group: str | None,
 
 def _scatter(df: pd.DataFrame, x: str, y: str, title: str, max_points: int,
              group: str | None = None, order_column: str | None = None,
-             legend_title: str | None = None) -> go.Figure:
+             legend_title: str | None = None, order: list[str] | None = None) -> go.Figure:
     """Sampled scatter of ``y`` against ``x``, optionally coloured by ``group``."""
     shown, subtitle = _xy_sample(df, x, y, [group] if group else [], max_points)
-    fig = go.Figure(_grouped_scatter(shown, x, y, group, order_column))
+    fig = go.Figure(_grouped_scatter(shown, x, y, group, order_column, order))
     if group:
         fig.update_layout(legend_title_text=plain_label(legend_title or schema.label(group)))
     return layout(fig, title, subtitle=subtitle, xaxis=schema.label(x), yaxis=schema.label(y))
@@ -413,8 +415,13 @@ def segment_scatter(df: pd.DataFrame, segment_column: str = "Segment_Name",
     """Scatter of loan amount against monthly income, coloured by borrower segment."""
     title = "Borrower segments by monthly income and loan amount"
     _require_columns(df, title, ["Monthly_Income", "Loan_Amount", segment_column])
+    # colours follow the segment number, as in the segment-size chart: one colour per segment everywhere
+    order = None
+    if "Borrower_Segment" in df.columns:
+        pairs = df[["Borrower_Segment", segment_column]].drop_duplicates().sort_values("Borrower_Segment")
+        order = [str(v) for v in pairs[segment_column]]
     return _scatter(df, "Monthly_Income", "Loan_Amount", title, max_points,
-                    group=segment_column, legend_title="Borrower segment")
+                    group=segment_column, legend_title="Borrower segment", order=order)
 
 
 CHARTS: dict[str, Chart] = {

@@ -297,3 +297,15 @@ def test_every_chart_uses_the_house_template():
         fig = eda.draw(df, name)
         assert fig.layout.title.text == eda.chart_title(name)
         assert fig.layout.template == pio.templates["plotly_white"]
+
+
+def test_a_segment_has_the_same_colour_in_the_size_chart_and_the_scatter(default_result):
+    from core import report_charts
+    from core.eda import segment_scatter
+
+    sizes = report_charts.segment_sizes(default_result)
+    bar = sizes.data[0]
+    by_name = dict(zip(bar.x, bar.marker.color))
+    scatter = segment_scatter(default_result.scored)
+    for trace in scatter.data:
+        assert trace.marker.color == by_name[trace.name], trace.name
