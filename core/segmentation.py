@@ -171,6 +171,33 @@ def _segment_z(df: pd.DataFrame, ids: np.ndarray, k: int, fields: list[str]) -> 
     return (means - values.mean()) / std
 
 
+def segment_advice(df: pd.DataFrame, ids: np.ndarray, k: int) -> dict[int, str]:
+    """One line per segment on what it means for collections, from how it differs from the portfolio."""
+    frame = add_ratios(df)
+    delinquency = _delinquency_index(df, ids, k)
+    cover_field = "Collateral_Coverage" if "Collateral_Coverage" in frame else "Collateral_Value"
+    cover = _segment_z(frame, ids, k, [cover_field])
+    burden = _segment_z(frame, ids, k, ["EMI_To_Income"])
+    advice = {}
+    for seg in range(k):
+        late = float(delinquency[seg])
+        secured = float(cover.iloc[seg, 0]) if cover.shape[1] and pd.notna(cover.iloc[seg, 0]) else 0.0
+        stretched = float(burden.iloc[seg, 0]) if burden.shape[1] and pd.notna(burden.iloc[seg, 0]) else 0.0
+        if late > 0.5 and secured < 0:
+            advice[seg] = "Long overdue, little collateral: prioritise early settlement before the debt ages further."
+        elif late > 0.5:
+            advice[seg] = "Long overdue but secured: legal recovery is backed by collateral; escalate the largest balances."
+        elif late > 0 and stretched > NOTABLE_Z:
+            advice[seg] = "Slipping under heavy repayments: offer restructured repayment plans before arrears grow."
+        elif late > 0:
+            advice[seg] = "Starting to slip: early calls and reminders keep them from rolling into arrears."
+        elif stretched > NOTABLE_Z:
+            advice[seg] = "Current but heavily burdened: watch closely and remind before each due date."
+        else:
+            advice[seg] = "Paying on time: automated reminders and monitoring are enough."
+    return advice
+
+
 def profile_names(df: pd.DataFrame, ids: np.ndarray, k: int) -> dict[int, str]:
     """Name each segment by the two fields on which it differs most from the portfolio."""
     z = _segment_z(add_ratios(df), ids, k, list(DESCRIPTORS))
@@ -224,6 +251,8 @@ def segment_profile(
         written = (df[OUTCOME] == "Written Off").where(known)
         profile["Not fully recovered rate"] = not_full.astype("float64").groupby(ids).mean()
         profile["Written off rate"] = written.astype("float64").groupby(ids).mean()
+    advice = segment_advice(df, ids, len(names))
+    profile.insert(0, "What it means for collections", [advice[i] for i in profile.index])
     profile.insert(0, "Segment", [names[i] for i in profile.index])
     profile.index.name = "Borrower_Segment"
     return profile.reset_index()

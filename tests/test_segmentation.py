@@ -148,3 +148,13 @@ def test_choose_k_reports_inertia_and_silhouette_for_k_2_to_8(demo_frame):
 def test_choose_k_stops_where_rows_run_out(demo_frame):
     table = choose_k(demo_frame.head(5), SEED_FEATURES)
     assert table["k"].max() <= 4
+
+
+def test_each_segment_says_what_it_means_for_collections(demo_frame):
+    seg = fit_segments(demo_frame, SEED_FEATURES, 4)
+    advice = seg.profile["What it means for collections"]
+    assert advice.str.len().gt(20).all()
+    # the most delinquent segment is told to act, the least delinquent to keep it light
+    most, least = seg.profile.loc[seg.profile["Borrower_Segment"].idxmax()], seg.profile.loc[seg.profile["Borrower_Segment"].idxmin()]
+    assert most["What it means for collections"].startswith(("Long overdue", "Slipping", "Starting to slip"))
+    assert least["What it means for collections"].startswith(("Paying on time", "Current but"))
