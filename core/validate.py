@@ -19,6 +19,8 @@ MISSING = "missing value"
 MISSING_IMPUTED = "missing value (imputed inside the model)"
 MISSING_OUTCOME = "missing value (no outcome; scored but not used for training)"
 UNKNOWN = "unknown category"
+MISSING_WRITTEN = "missing value written as text, read as missing (imputed inside the model)"
+MISSING_TOKENS = frozenset({"n/a", "na", "#n/a", "-", "--", "null", "none"})
 NOT_WHOLE = "not a whole number"
 
 
@@ -166,7 +168,11 @@ def _range_wording(spec: schema.Field) -> str:
 def _check_numeric(spec: schema.Field, raw: pd.Series, separator: str | None,
                    found: _Collector) -> pd.Series:
     """Parse a numeric field and record unreadable, impossible and missing values."""
-    parsed = numbers.parse_column(raw, separator, percent=spec.name == "Interest_Rate")
+    # 'N/A', '-', 'null' … are how spreadsheets and exports write "no value": read as missing, said so
+    written_missing = raw.notna() & raw.str.strip().str.casefold().isin(MISSING_TOKENS)
+    found.add(spec.name, MISSING_WRITTEN, WARNING, raw.index[written_missing.to_numpy()], raw)
+    raw_values = raw.where(~written_missing)
+    parsed = numbers.parse_column(raw_values, separator, percent=spec.name == "Interest_Rate")
     bad_rows = np.array(list(parsed.bad))
     bad_problems = np.array(list(parsed.bad.values()), dtype=object)
     for problem in pd.unique(bad_problems):  # in the order first met, row by row

@@ -317,8 +317,10 @@ class ReferenceCollector:
 
 
 def reference_check_numeric(spec, raw, separator, found):
-    """_check_numeric before vectorising, on the reference parser."""
-    parsed = reference_parse_column(raw, separator, spec.name == "Interest_Rate")
+    """_check_numeric before vectorising, on the reference parser (missing-value words read first)."""
+    written = raw.notna() & raw.str.strip().str.casefold().isin(validate.MISSING_TOKENS)
+    found.add(spec.name, validate.MISSING_WRITTEN, validate.WARNING, raw.index[written.to_numpy()], raw)
+    parsed = reference_parse_column(raw.where(~written), separator, spec.name == "Interest_Rate")
     by_problem: dict[str, list[int]] = {}
     for row, problem in parsed.bad.items():
         by_problem.setdefault(problem, []).append(row)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 import pandas as pd
 import pytest
 
@@ -151,3 +153,16 @@ def test_non_finite_numbers_are_errors(cell):
 @pytest.mark.parametrize("cell", ["abc", "1.2.3", "12-5", "--5", "1,23,4", "$", "5 5", "0x10"])
 def test_text_is_reported_not_coerced(cell):
     assert _parse([cell]).bad == {2: "text in a numeric column"}
+
+
+@pytest.mark.parametrize("token", ["N/A", "NA", "n/a", "#N/A", "-", "--", "null", "NULL", "None", " n/a "])
+def test_missing_value_words_in_a_numeric_column_are_read_as_missing_and_said(token):
+    from core.validate import MISSING_WRITTEN, check
+
+    frame = pd.DataFrame({"Monthly_Income": ["52000", token, "61000"]}, index=pd.Index([2, 3, 4], name="Row"),
+                         dtype="str")
+    checked = check(frame, ["Monthly_Income"], ",")
+    assert checked.report.ok  # no row is invalid
+    assert np.isnan(checked.frame.loc[3, "Monthly_Income"]) and checked.frame.loc[2, "Monthly_Income"] == 52000
+    problem = next(p for p in checked.report.problems if p.problem == MISSING_WRITTEN)
+    assert problem.rows == (3,) and problem.severity == "warning" and problem.examples == (token,)
