@@ -128,6 +128,7 @@ class Prepared:
 
     rows: pd.DataFrame
     features: pd.DataFrame
+    notes: tuple[str, ...] = ()
 
 
 def analysable_rows(portfolio: Portfolio, exclude_invalid: bool) -> pd.DataFrame:
@@ -148,13 +149,14 @@ def prepare(rows: pd.DataFrame) -> Prepared:
     if len(rows) == 0:
         raise RecoveryError("There are no borrowers to analyse: load a file with at least one row.")
     require_fields(rows, "analyse")
-    clashes = [c for c in ADDED_COLUMNS if c in rows.columns]
-    if clashes:
-        raise RecoveryError(
-            f"The file already has column(s) {', '.join(clashes)}, which the analysis adds: rename "
-            "or remove them (is this a file this app exported?) and load it again."
-        )
-    return Prepared(rows=rows, features=add_ratios(rows))
+    # a re-uploaded export: its old analysis is replaced by this one, and the user is told
+    previous = [c for c in (*ADDED_COLUMNS, "File_Row") if c in rows.columns]
+    notes = ()
+    if previous:
+        rows = rows.drop(columns=previous)
+        notes = (f"The file already had the analysis column(s) {', '.join(previous)} (an earlier export?): "
+                 "they are replaced by this analysis, and File_Row gives the rows of this file.",)
+    return Prepared(rows=rows, features=add_ratios(rows), notes=notes)
 
 
 # ------------------------------------------------------------------------------ segment
@@ -172,15 +174,18 @@ def segment(prepared: Prepared, config: RecoveryConfig, progress: Progress = no_
     """K-Means segments on the configured fields the file has (segment stage)."""
     config = config.checked()
     df, notes = prepared.features, []
-    present = tuple(f for f in config.segment_features if f in df.columns)
-    missing = [f for f in config.segment_features if f not in df.columns]
+    # a column that is there but holds no value is as good as absent: skipped, and said so
+    empty = [f for f in config.segment_features if f in df.columns and df[f].notna().sum() == 0]
+    present = tuple(f for f in config.segment_features if f in df.columns and f not in empty)
+    missing = [f for f in config.segment_features if f not in df.columns or f in empty]
     if missing and (config.preset == "seed" or not present):
         raise RecoveryError(
             f"Segmentation needs {', '.join(missing)}, which the loaded file does not have: map a "
             "column to each on the Data page, or choose other segmentation fields."
         )
     if missing:
-        notes.append(f"Segments use {len(present)} fields; not in this file: {', '.join(missing)}.")
+        notes.append(f"Segments use {len(present)} fields; not in this file: {', '.join(missing)}"
+                     + (f" ({', '.join(empty)} present but empty)" if empty else "") + ".")
     progress("Forming segments", 0.0)
     segments = fit_segments(df, present, config.n_segments, config.random_state, config.segment_naming)
     for name, n in segments.imputed.items():
@@ -302,9 +307,14 @@ def model_inputs(prepared: Prepared, config: RecoveryConfig, segments: SegmentRu
     target = _target(df, config, segments)
     risk.check_target(target, config.n_folds)
     numeric, categorical = model_features(df, config.model_features, config.use_collection_fields)
+    empty = [c for c in numeric + categorical if df[c].notna().sum() == 0]
+    numeric = [c for c in numeric if c not in empty]
+    categorical = [c for c in categorical if c not in empty]
     if not numeric and not categorical:
         raise RecoveryError("None of the model's input fields are in this file: map them on the Data page.")
     notes = [target.fallback_note] if target.fallback_note else []
+    if empty:
+        notes.append(f"The model learns without {', '.join(label(c) for c in empty)}: present but empty in this file.")
     notes += _input_notes(df[numeric + categorical], target.y)
     absent = _absent_model_fields(df, config)
     if absent:
@@ -512,7 +522,7 @@ def decide(
         risk=report,
         strategies=strategy_summary(table, recovery.names),
         config=config,
-        notes=segments.notes + scored.notes,
+        notes=prepared.notes + segments.notes + scored.notes,
         policies=recovery.policies if recovery.policies is not None else pd.DataFrame(),
         trust=None if scored.target.kind == "segment" else trust(table, y),
         assignment={"policy": config.policy if config.actions is not None else "thresholds",

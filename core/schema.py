@@ -26,7 +26,8 @@ class Field:
 
 FIELDS: tuple[Field, ...] = (
     Field("Borrower_ID", "id", "identity", "Borrower ID",
-          synonyms=("borrower", "customer_id", "client_id", "cust_id", "customer", "borrower_no")),
+          synonyms=("borrower", "customer_id", "client_id", "cust_id", "customer", "borrower_no",
+                    "customer_no", "customer_number", "client_no", "client_number", "cif", "cust_no")),
     Field("Age", "numeric", "profile", "Age", minimum=18, maximum=100, integer=True,
           synonyms=("borrower_age", "age_years", "customer_age")),
     Field("Gender", "category", "profile", "Gender", allowed=("Male", "Female"),
@@ -39,7 +40,9 @@ FIELDS: tuple[Field, ...] = (
     Field("Num_Dependents", "numeric", "profile", "Dependents", minimum=0, maximum=20, integer=True,
           synonyms=("dependents", "number_of_dependents", "no_of_dependents")),
     Field("Loan_ID", "id", "identity", "Loan ID",
-          synonyms=("loan", "loan_number", "loan_no", "account_id", "account_number", "contract_id")),
+          synonyms=("loan", "loan_number", "loan_no", "account_id", "account_number", "contract_id",
+                    "loan_account_number", "loan_account_no", "loan_account", "account_no", "acct_no",
+                    "account", "loan_acc_no", "agreement_no", "contract_no")),
     Field("Loan_Amount", "numeric", "loan", "Loan amount", minimum=0,
           synonyms=("principal", "sanctioned_amount", "disbursed_amount", "loan_value", "amount")),
     Field("Loan_Tenure", "numeric", "loan", "Tenure (months)", minimum=1, maximum=600, integer=True,

@@ -225,3 +225,13 @@ def test_a_bad_action_table_is_one_line_naming_the_row(portfolio_csv, tmp_path):
     run = _cli("score", portfolio_csv, "-o", tmp_path / "x.csv", "--actions", bad)
     assert run.returncode == 2
     assert run.stderr.strip() == "error: Action table row 2: cost -1 is negative: give 0 or more."
+
+
+def test_an_exported_file_can_be_scored_again(portfolio_csv, tmp_path):
+    first, second = tmp_path / "first.csv", tmp_path / "second.csv"
+    assert _cli("score", portfolio_csv, "-o", first).returncode == 0
+    run = _cli("score", first, "-o", second)
+    assert run.returncode == 0, run.stderr
+    again = _read(second)
+    assert list(again.columns).count("File_Row") == 1
+    assert again["Risk_Score"].round(6).tolist() == _read(first)["Risk_Score"].round(6).tolist()

@@ -336,3 +336,12 @@ def test_sheet_names_lists_worksheets_before_reading():
     assert sheet_names(buffer.getvalue()) == ("Cover", "Loans")
     assert sheet_names(b"Loan_ID,Age\nL1,40\n") == ()
     assert sheet_names(b"PK\x03\x04 not really a workbook") == ()
+
+
+def test_common_export_spellings_of_ids_are_recognised():
+    from core.ingest import suggest_mapping
+
+    mapping = suggest_mapping(["Loan Account Number", "Cust ID", "Outstanding Balance", "DPD"])
+    assert mapping == {"Borrower_ID": "Cust ID", "Loan_ID": "Loan Account Number",
+                       "Outstanding_Loan_Amount": "Outstanding Balance", "Days_Past_Due": "DPD"}
+    assert suggest_mapping(["Account No", "Customer No"]) == {"Borrower_ID": "Customer No", "Loan_ID": "Account No"}

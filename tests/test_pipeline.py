@@ -147,3 +147,21 @@ def test_large_files_compare_models_on_a_sample_but_score_everyone(demo_frame, r
     assert len(result.risk.comparison) == 3
     assert result.scored["Risk_Score"].notna().all()
     assert result.risk.scored_with_outcome == len(demo_frame)
+
+
+def test_a_re_uploaded_export_is_analysed_again_and_the_user_told(default_result, run_analysis):
+    exported = default_result.table()  # File_Row, the file's columns, then the analysis columns
+    again = run_analysis(exported, RecoveryConfig())
+    assert any("already had the analysis column(s) Borrower_Segment" in n and "File_Row" in n for n in again.notes)
+    table = again.table()
+    assert list(table.columns).count("File_Row") == 1 and list(table.columns).count("Risk_Score") == 1
+    assert table["Risk_Score"].tolist() == default_result.table()["Risk_Score"].tolist()
+
+
+def test_a_present_but_empty_field_is_skipped_with_a_note(demo_frame, run_analysis):
+    df = demo_frame.copy()
+    df["Collateral_Value"] = np.nan
+    result = run_analysis(df, RecoveryConfig().with_(n_folds=3))
+    assert "Collateral_Value" not in result.segments.features
+    assert any("Collateral_Value present but empty" in n for n in result.notes), result.notes
+    assert result.scored["Risk_Score"].notna().all()
