@@ -232,19 +232,36 @@ class Scored:
         return ~np.isnan(self.target.y)
 
 
+def _learnable(target: risk.Target | None) -> bool:
+    """True when the outcome has both good and bad cases to learn from."""
+    if target is None:
+        return False
+    known = target.y[~np.isnan(target.y)]
+    return 0 < known.sum() < len(known)
+
+
 def score_needs_segments(prepared: Prepared, config: RecoveryConfig) -> bool:
-    """True when the target is the segment flag, chosen or as the fallback for a file without outcome."""
-    return config.target == "segment" or risk.outcome_target(prepared.features, config.target) is None
+    """True when the target is the segment flag: chosen, or the fallback when the outcome cannot be learned."""
+    return config.target == "segment" or not _learnable(risk.outcome_target(prepared.features, config.target))
+
+
+def _single_outcome_note(df: pd.DataFrame) -> str:
+    """Why a one-valued outcome cannot be learned, naming the values found."""
+    values = df[OUTCOME].dropna().astype("str").value_counts()
+    found = ", ".join(f"'{v}' ({n:,})" for v, n in values.items())
+    return (f"Every recorded outcome counts the same way ({found}), so there is nothing to learn recovery risk "
+            "from. The score is the probability of belonging to a high-risk (more delinquent) segment, not "
+            "of non-recovery. Load a file with both recovered and unrecovered loans to score real risk.")
 
 
 def _target(df: pd.DataFrame, config: RecoveryConfig, segments: SegmentRun | None) -> risk.Target:
-    """The real outcome when asked for and present, else the segment-based flag."""
+    """The real outcome when asked for and it can be learned, else the segment-based flag."""
     note = None
     if config.target != "segment":
         target = risk.outcome_target(df, config.target)
-        if target is not None:
+        if _learnable(target):
             return target
-        note = (
+        note = _single_outcome_note(df) if target is not None else (
             "This file has no Recovery_Status, so there is no real outcome to learn from. The score "
             "is the probability of belonging to a high-risk (more delinquent) segment, not of "
             "non-recovery. Add the outcome column to score real recovery risk."

@@ -165,3 +165,13 @@ def test_a_present_but_empty_field_is_skipped_with_a_note(demo_frame, run_analys
     assert "Collateral_Value" not in result.segments.features
     assert any("Collateral_Value present but empty" in n for n in result.notes), result.notes
     assert result.scored["Risk_Score"].notna().all()
+
+
+def test_a_one_valued_outcome_names_its_values_and_falls_back_to_the_segment_score(demo_frame, run_analysis):
+    df = demo_frame.copy()
+    df["Recovery_Status"] = "Fully Recovered"
+    result = run_analysis(df, RecoveryConfig().with_(n_folds=3))
+    assert result.risk.target == "segment"
+    assert any("Every recorded outcome counts the same way ('Fully Recovered' (600))" in n for n in result.notes)
+    assert result.trust is None  # nothing to check the score against
+    assert result.scored["Risk_Score"].between(0, 1).all()
