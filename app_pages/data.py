@@ -106,6 +106,9 @@ if not report.ok:
 st.subheader("Preview")
 st.dataframe(portfolio.frame.head(100), width="stretch")
 st.subheader("Summary statistics")
-st.dataframe(describe(portfolio.frame), width="stretch")
+stats = describe(portfolio.frame)
+st.dataframe(stats, width="stretch", column_config={
+    c: st.column_config.NumberColumn(format="%,.2f") for c in stats.columns})
 st.subheader("Data quality")
-st.dataframe(quality(portfolio.frame), hide_index=True, width="stretch")
+st.dataframe(quality(portfolio.frame), hide_index=True, width="stretch", column_config={
+    "Missing share": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent")})

@@ -116,7 +116,12 @@ with st.expander("Gains and lift by score decile"):
         "bad_rate": "Bad-outcome rate", "bads": "Bad outcomes", "bad_outstanding": "Outstanding of bad outcomes",
         "lift": "Lift", "cum_share_of_bads": "Cumulative share of bad outcomes",
         "cum_share_of_bad_outstanding": "Cumulative share of their outstanding"}),
-        hide_index=True, width="stretch")
+        hide_index=True, width="stretch", column_config={
+            **{c: st.column_config.NumberColumn(format="percent") for c in (
+                "Bad-outcome rate", "Cumulative share of bad outcomes", "Cumulative share of their outstanding")},
+            "Mean score": st.column_config.NumberColumn(format="%.2f"),
+            "Lift": st.column_config.NumberColumn(format="%.2f×"),
+            "Outstanding of bad outcomes": st.column_config.NumberColumn(format="%,.0f")})
 with left:
     st.plotly_chart(report_charts.confusion(result), width="stretch")
     st.caption(f"Borrowers scoring above {result.config.flag_threshold:.2f} (the settlement threshold on the "
@@ -128,12 +133,17 @@ if not risk.fairness.empty:
     st.subheader("By gender")
     st.caption("Gender is not a model input. Compare the share flagged high-risk with the actual "
                "bad-outcome rate: a fair score flags each group roughly in line with its outcomes.")
-    st.dataframe(risk.fairness, hide_index=True, width="stretch")
+    st.dataframe(risk.fairness, hide_index=True, width="stretch", column_config={
+        c: st.column_config.NumberColumn(format="percent" if "Share" in c or "rate" in c else "%.2f")
+        for c in risk.fairness.columns if c not in ("Gender", "Borrowers")})
 
 st.subheader("Why each borrower scores as they do")
 st.caption("Top three reasons per borrower: the fields that move this borrower's score the most "
            "when set to the portfolio's typical value (ratios built from a field, such as EMI-to-income, "
            "change with it). High-risk borrowers are explained by what raises their score, the others "
            "by what holds it down.")
-st.dataframe(result.scored[["Risk_Score", "Recovery_Strategy", "Risk_Reasons"]].sort_values(
-    "Risk_Score", ascending=False).head(200), width="stretch")
+why = result.scored[["Risk_Score", "Recovery_Strategy", "Risk_Reasons"]].sort_values(
+    "Risk_Score", ascending=False).head(200).rename_axis("File row")
+st.dataframe(why.rename(columns={"Risk_Score": "Risk score", "Recovery_Strategy": "Recovery strategy",
+                                 "Risk_Reasons": "Why"}), width="stretch", column_config={
+    "Risk score": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="%.2f")})
