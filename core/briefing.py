@@ -5,11 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
-from core.metrics import ranking_metrics
+from core.metrics import Z95, roc_auc
 
-Z95 = 1.959964
 
 
 def auc_interval(auc: float, n_bad: int, n_good: int) -> tuple[float, float]:
@@ -76,21 +74,21 @@ class Trust:
                 "act_on_score": self.act_on_score, "verdict": self.verdict()}
 
 
-def trust(scored: pd.DataFrame, y: np.ndarray) -> Trust | None:
+def trust(scores: np.ndarray, y: np.ndarray, days_past_due: np.ndarray | None) -> Trust | None:
     """The score's trust figures on borrowers with a known outcome (None when one class is missing)."""
     known = ~np.isnan(y)
     bad = y[known].astype(int)
     n_bad, n_good = int(bad.sum()), int(len(bad) - bad.sum())
     if not n_bad or not n_good:
         return None
-    auc = ranking_metrics(bad, scored["Risk_Score"].to_numpy()[known])["roc_auc"]
+    auc = roc_auc(bad, scores[known])
     low, high = auc_interval(auc, n_bad, n_good)
     dpd_auc = None
-    if "Days_Past_Due" in scored.columns:
-        dpd = scored["Days_Past_Due"].to_numpy(dtype="float64", na_value=np.nan)[known]
+    if days_past_due is not None:
+        dpd = days_past_due[known]
         present = ~np.isnan(dpd)
         if bad[present].min(initial=1) == 0 and bad[present].max(initial=0) == 1:
-            dpd_auc = ranking_metrics(bad[present], dpd[present])["roc_auc"]
+            dpd_auc = roc_auc(bad[present], dpd[present])
     return Trust(auc, low, high, int(known.sum()), dpd_auc)
 
 

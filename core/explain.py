@@ -15,12 +15,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from scipy.stats import rankdata
 
 from core import wording
 from core.wording import TYPICAL  # noqa: F401 - the words for 'no reason', re-exported
 
 from core.features import RATIOS, safe_ratio
+from core.metrics import roc_auc
 from core.risk import AdditiveBoostingClassifier, OutOfFold, decision
 from core.schema import label
 
@@ -168,8 +168,8 @@ def held_out_importance(
         for _ in range(repeats):
             shuffled = [rng.permutation(part[g.field].to_numpy()) for g in groups]
             d, change = explainer.changes(part, groups, shuffled)
-            full = _auc(truth, d)
-            drops += [full - _auc(truth, d - change[:, g]) for g in range(len(groups))]
+            full = roc_auc(truth, d)
+            drops += [full - roc_auc(truth, d - change[:, g]) for g in range(len(groups))]
         per_fold.append(drops / repeats)
     values = np.array(per_fold)
     table = pd.DataFrame(
@@ -181,16 +181,6 @@ def held_out_importance(
         }
     )
     return table.sort_values("importance", ascending=False, kind="stable").reset_index(drop=True)
-
-
-def _auc(y: np.ndarray, scores: np.ndarray) -> float:
-    """ROC-AUC by the rank-sum formula (ties counted half), without sklearn's per-call checks."""
-    bad = y == 1
-    n_bad, n_good = int(bad.sum()), int(len(y) - bad.sum())
-    if not n_bad or not n_good:
-        return 0.5
-    ranks = rankdata(scores)
-    return float((ranks[bad].sum() - n_bad * (n_bad + 1) / 2) / (n_bad * n_good))
 
 
 @dataclass(frozen=True)

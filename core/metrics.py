@@ -43,6 +43,18 @@ def _curve(y: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return (last + 1) - tps, tps
 
 
+# Two-sided 95% normal quantile, for the intervals the pages show.
+Z95 = 1.959964
+
+
+def roc_auc(y: np.ndarray, scores: np.ndarray) -> float:
+    """ROC-AUC from one sort (ties count half), as scikit-learn computes it; 0.5 with one class only."""
+    fps, tps = _curve(y, scores)
+    if tps[-1] == 0 or fps[-1] == 0:
+        return 0.5
+    return float(np.trapezoid(np.r_[0.0, tps / tps[-1]], np.r_[0.0, fps / fps[-1]]))
+
+
 def ranking_metrics(y: np.ndarray, scores: np.ndarray) -> dict[str, float]:
     """Metrics of the score itself, whatever the high-risk threshold.
 

@@ -225,6 +225,7 @@ class Scored:
     gains: pd.DataFrame
     seed_split: dict | None
     notes: tuple[str, ...]
+    trust: Trust | None = None  # None for the segment flag, which has no outcome to check against
 
     @property
     def known(self) -> np.ndarray:
@@ -350,14 +351,16 @@ def compare(
     """Cross-validated ROC-AUC of the three candidate models, best first (on a sample if large)."""
     config = config.checked()
     with threadpool_limits(limits=1):
-        inputs = model_inputs(prepared, config, segments)
-        ordered = prepared.features.iloc[inputs.order]
-        y = inputs.target.y[inputs.order]
-        rows = _comparison_rows(y, config.random_state)
-        table, _ = risk.compare_models(
-            ordered[inputs.columns].iloc[rows], y[rows], inputs.numeric, inputs.categorical,
-            config.n_folds, config.random_state, progress,
-        )
+        return _compared(prepared, config, model_inputs(prepared, config, segments), progress)
+
+
+def _compared(prepared: Prepared, config: RecoveryConfig, inputs: ModelInputs, progress: Progress) -> pd.DataFrame:
+    """The three candidates on the score stage's own inputs and fold order."""
+    ordered = prepared.features[inputs.columns].iloc[inputs.order]
+    y = inputs.target.y[inputs.order]
+    rows = _comparison_rows(y, config.random_state)
+    table, _ = risk.compare_models(ordered.iloc[rows], y[rows], inputs.numeric, inputs.categorical,
+                                   config.n_folds, config.random_state, progress)
     table["borrowers_compared"] = len(rows)
     return table
 
@@ -390,7 +393,7 @@ def _score(
     comparison = pd.DataFrame()
     kind = config.model
     if kind == "auto":
-        comparison = compare(prepared, config, segments, progress)
+        comparison = _compared(prepared, config, inputs, progress)
         kind = comparison["model"].iloc[0]
         if comparison["borrowers_compared"].iloc[0] < len(df):
             notes.append(
@@ -436,6 +439,9 @@ def _score(
         calibration=metrics.calibration_table(yk, sk),
         gains=metrics.gains_table(yk, sk, None if outstanding is None else outstanding[known]),
         seed_split=seed_split, notes=tuple(notes),
+        trust=None if target.kind == "segment" else trust(
+            scores, y, df["Days_Past_Due"].to_numpy(dtype="float64", na_value=np.nan)
+            if "Days_Past_Due" in df.columns else None),
     )
 
 
@@ -541,7 +547,7 @@ def decide(
         config=config,
         notes=prepared.notes + segments.notes + scored.notes,
         policies=recovery.policies if recovery.policies is not None else pd.DataFrame(),
-        trust=None if scored.target.kind == "segment" else trust(table, y),
+        trust=scored.trust,
         assignment={"policy": config.policy if config.actions is not None else "thresholds",
                     "method": recovery.method, "gap_to_lp_bound": recovery.gap},
     )

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from core.metrics import Z95
 from core.schema import FULLY_RECOVERED, OUTCOME
 
-Z95 = 1.959964
 
 
 def wilson(successes: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

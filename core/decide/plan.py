@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from core.config import DEFAULT_HAIRCUT, RecoveryConfig
-from core.decide.actions import Action, expected_values
+from core.decide.actions import Action, actions_frame, expected_values
 from core.decide.optimise import solve
-from core.decide.policies import by_thresholds, champion_group, compare, plan
-from core.strategy import assign_strategy
+from core.decide.policies import by_thresholds, champion_group, compare, frontier, plan
+from core.strategy import assign_strategy, worklist
+
+if TYPE_CHECKING:  # the pipeline imports this module
+    from core.pipeline import RecoveryResult
 
 CHAMPION, CHALLENGER = "champion", "challenger"
 
@@ -106,8 +110,6 @@ def make_plan(df: pd.DataFrame, scores: np.ndarray, config: RecoveryConfig) -> R
 
 def capacity_frontier(df: pd.DataFrame, scores: np.ndarray, config: RecoveryConfig) -> pd.DataFrame:
     """Optimised expected net recovery as the scarcest action's capacity grows (needs an action table)."""
-    from core.decide.policies import frontier
-
     outstanding = df["Outstanding_Loan_Amount"].to_numpy(dtype="float64", na_value=np.nan)
     return frontier(expected_values(outstanding, scores, config.actions), config.actions)
 
@@ -139,11 +141,8 @@ def why_chosen(table: pd.DataFrame, champion: bool) -> str:
             "whom it makes a bigger difference.")
 
 
-def plan_workbook_sheets(result, excluded: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
+def plan_workbook_sheets(result: "RecoveryResult", excluded: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
     """The Excel download of a plan: summary, one worklist per action, excluded rows, the action table."""
-    from core.decide.actions import actions_frame
-    from core.strategy import worklist
-
     config = result.config
     table = result.table()
     settings = pd.DataFrame({
