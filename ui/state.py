@@ -184,15 +184,21 @@ def segments() -> SegmentRun:
         "Forming borrower segments", lambda report: pipeline.segment(prepared(), c, report)))
 
 
+def _needs_segments() -> bool:
+    """Whether scoring learns the segment flag (kept per file and target: it reads the whole outcome)."""
+    c = config()
+    return _cached("needs-segments", (*_rows_key(), c.target),
+                   lambda: pipeline.score_needs_segments(prepared(), c))
+
+
 def _score_key() -> tuple:
-    needs = pipeline.score_needs_segments(prepared(), config())
-    return (*_rows_key(), config().stage_key("score"), _segment_key() if needs else None)
+    return (*_rows_key(), config().stage_key("score"), _segment_key() if _needs_segments() else None)
 
 
 def scored() -> Scored:
     """Every borrower's out-of-fold score and reasons for the current score settings."""
     c = config()
-    needs = pipeline.score_needs_segments(prepared(), c)
+    needs = _needs_segments()
 
     def work(report: Progress) -> Scored:
         return pipeline.score(prepared(), c, segments() if needs else None, report)
@@ -225,7 +231,7 @@ def frontier_ready() -> bool:
 def model_comparison() -> pd.DataFrame:
     """The three candidate models compared on this file (run when the user asks)."""
     c = config()
-    needs = pipeline.score_needs_segments(prepared(), c)
+    needs = _needs_segments()
     return _cached("compare", _score_key(), lambda: _with_progress(
         "Comparing three models", lambda report: pipeline.compare(
             prepared(), c, segments() if needs else None, report)))
