@@ -1,16 +1,15 @@
 """Strategy: a recovery strategy per borrower, what it covers, and the table to act on."""
 
-import pandas as pd
 import streamlit as st
 
 from core import report_charts
-from core.config import DEFAULT_HAIRCUT, MIN_HAIRCUT
+from core.config import MIN_HAIRCUT
 from core.decide.history import method_history
 from core.decide.actions import DEFAULT_ACTIONS, actions_frame, actions_from_frame
-from core.decide.plan import borrower_actions, plan_workbook_sheets, why_chosen
+from core.decide.plan import borrower_actions, haircut_table, haircuts_from_table, plan_workbook_sheets, why_chosen
 from core.decide.policies import POLICIES
 from core.export import to_csv_bytes, to_excel_bytes, to_excel_workbook
-from core.strategy import worklist
+from core.strategy import select_borrowers, worklist_view
 from ui import state
 from ui.render import money, run_or_stop, show_notes, show_trust_warning
 
@@ -66,19 +65,17 @@ with st.expander("Plan with costs and team capacity", expanded=config.actions is
     st.session_state.setdefault(f"{state.PLAN_KEY}salt", config.holdout_salt)
     salt = right.text_input("Holdout salt (with each loan ID, it decides who is in the champion group)",
                             key=f"{state.PLAN_KEY}salt", disabled=not planning)
-    frame = run_or_stop(state.frame_in_view)
     cuts = config.haircuts
-    if planning and {"Loan_Type", "Collateral_Value"} <= set(frame.columns):
-        types = sorted(frame["Loan_Type"].dropna().astype(str).unique())
-        st.session_state.setdefault(f"{state.PLAN_KEY}haircuts", pd.DataFrame(
-            {"Loan type": types, "Collateral haircut": [dict(cuts).get(t, DEFAULT_HAIRCUT) for t in types]}))
-        haircut_table = st.data_editor(
+    editable = haircut_table(run_or_stop(state.frame_in_view), cuts) if planning else None
+    if editable is not None:
+        st.session_state.setdefault(f"{state.PLAN_KEY}haircuts", editable)
+        edited_cuts = st.data_editor(
             st.session_state[f"{state.PLAN_KEY}haircuts"], hide_index=True, disabled=["Loan type"],
             key=f"{state.PLAN_KEY}haircut-editor",
             column_config={"Collateral haircut": st.column_config.NumberColumn(
                 min_value=MIN_HAIRCUT, max_value=1.0, step=0.05, format="percent",
                 help="Share of the collateral's value lost when it is sold; Expected_Loss counts the rest.")})
-        cuts = tuple(zip(haircut_table["Loan type"], haircut_table["Collateral haircut"].astype(float)))
+        cuts = haircuts_from_table(edited_cuts)
     wanted = run_or_stop(lambda: config.with_(
         actions=actions_from_frame(edited) if planning else None, policy=policy, holdout=holdout / 100,
         holdout_salt=salt, haircuts=cuts))
@@ -150,19 +147,8 @@ segment_names = sorted(result.segments.names.values())
 shown_segments = f2.multiselect("Segments", segment_names, default=segment_names)
 low_score, high_score = f3.slider("Risk score between", 0.0, 1.0, (0.0, 1.0), 0.05)
 search = f4.text_input("Find a borrower or loan ID", placeholder="e.g. LN_1024")
-rows = result.scored[result.scored["Recovery_Strategy"].isin(shown_actions)
-                     & result.scored["Segment_Name"].isin(shown_segments)
-                     & result.scored["Risk_Score"].between(low_score, high_score)]
-if search.strip():
-    ids = [c for c in ("Borrower_ID", "Loan_ID") if c in rows.columns]
-    found = False
-    for column in ids:
-        found = found | rows[column].astype("str").str.contains(search.strip(), case=False, regex=False)
-    rows = rows[found] if ids else rows.iloc[0:0]
-listed = worklist(rows, order, limit=1000).rename_axis("File_Row").reset_index()
-first = [c for c in ("File_Row", "Borrower_ID", "Loan_ID", "Recovery_Strategy", "Risk_Score", "Expected_Net_Recovery",
-                     "Outstanding_Loan_Amount", "Segment_Name", "Risk_Reasons", "Test_Group") if c in listed]
-listed = listed[first + [c for c in listed.columns if c not in first]]  # what a collector needs, left
+rows = select_borrowers(result.scored, shown_actions, shown_segments, (low_score, high_score), search)
+listed = worklist_view(rows, order, limit=1000)
 st.dataframe(listed, hide_index=True, width="stretch", column_config={
     "Risk_Score": st.column_config.ProgressColumn("Risk score", min_value=0.0, max_value=1.0, format="%.2f"),
     **{c: st.column_config.NumberColumn(format="%,.0f") for c in (

@@ -53,3 +53,31 @@ def worklist(scored: pd.DataFrame, names: tuple[str, ...], limit: int | None = N
     money = next(scored[c] for c in ("Expected_Net_Recovery", "Outstanding_At_Risk", "Risk_Score") if c in scored)
     order = np.lexsort((-money.fillna(0).to_numpy(), keys.to_numpy()))
     return scored.iloc[order[:limit]]
+
+
+# What a collector needs first in the worklist; the file's other columns follow.
+WORKLIST_FIRST = ("File_Row", "Borrower_ID", "Loan_ID", "Recovery_Strategy", "Risk_Score", "Expected_Net_Recovery",
+                  "Outstanding_Loan_Amount", "Segment_Name", "Risk_Reasons", "Test_Group")
+
+
+def select_borrowers(
+    scored: pd.DataFrame, actions: list[str], segments: list[str], scores: tuple[float, float], search: str,
+) -> pd.DataFrame:
+    """Borrowers with one of ``actions`` and ``segments``, a score in range, and an ID containing ``search``."""
+    rows = scored[scored["Recovery_Strategy"].isin(actions) & scored["Segment_Name"].isin(segments)
+                  & scored["Risk_Score"].between(*scores)]
+    text = search.strip()
+    if not text:
+        return rows
+    ids = [c for c in ("Borrower_ID", "Loan_ID") if c in rows.columns]
+    found = np.zeros(len(rows), dtype=bool)
+    for column in ids:
+        found |= rows[column].astype("str").str.contains(text, case=False, regex=False).fillna(False).to_numpy()
+    return rows[found]
+
+
+def worklist_view(rows: pd.DataFrame, names: tuple[str, ...], limit: int) -> pd.DataFrame:
+    """The first ``limit`` of the worklist with its file row, the columns a collector needs on the left."""
+    listed = worklist(rows, names, limit=limit).rename_axis("File_Row").reset_index()
+    first = [c for c in WORKLIST_FIRST if c in listed.columns]
+    return listed[first + [c for c in listed.columns if c not in first]]

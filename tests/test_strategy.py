@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.config import RecoveryConfig
+from core.config import SEED_STRATEGIES, RecoveryConfig
 from core.errors import RecoveryError
 from core.strategy import assign_strategy, strategy_summary, worklist
 
@@ -109,3 +109,18 @@ def test_worklist_puts_legal_first_then_most_money_at_risk(default_result):
     assert work["Recovery_Strategy"].iloc[0] == LEGAL
     for _, group in work.groupby(rank, sort=False):
         assert group["Outstanding_At_Risk"].is_monotonic_decreasing
+
+
+def test_worklist_selection_filters_actions_segments_scores_and_ids(default_result):
+    from core.strategy import select_borrowers, worklist_view
+
+    scored = default_result.scored
+    names = sorted(scored["Segment_Name"].unique())
+    everyone = select_borrowers(scored, list(SEED_STRATEGIES), names, (0.0, 1.0), "")
+    assert len(everyone) == len(scored)
+    legal = select_borrowers(scored, [SEED_STRATEGIES[0]], names, (0.9, 1.0), "")
+    assert set(legal["Recovery_Strategy"]) == {SEED_STRATEGIES[0]} and (legal["Risk_Score"] >= 0.9).all()
+    one = select_borrowers(scored, list(SEED_STRATEGIES), names, (0.0, 1.0), " ln_17 ")
+    assert set(one["Loan_ID"]) == {i for i in scored["Loan_ID"] if "ln_17" in i.lower()} and len(one) > 0
+    view = worklist_view(everyone, SEED_STRATEGIES, limit=50)
+    assert len(view) == 50 and list(view.columns[:4]) == ["File_Row", "Borrower_ID", "Loan_ID", "Recovery_Strategy"]

@@ -34,6 +34,20 @@ def expected_loss(df: pd.DataFrame, scores: np.ndarray, config: RecoveryConfig) 
     return scores * outstanding * (1 - np.clip(covered, 0, 1))
 
 
+def haircut_table(frame: pd.DataFrame, haircuts: tuple[tuple[str, float], ...]) -> pd.DataFrame | None:
+    """The haircut per loan type in the file, to edit (None when there is no collateral to haircut)."""
+    if not {"Loan_Type", "Collateral_Value"} <= set(frame.columns):
+        return None
+    types = sorted(frame["Loan_Type"].dropna().astype(str).unique())
+    cuts = dict(haircuts)
+    return pd.DataFrame({"Loan type": types, "Collateral haircut": [cuts.get(t, DEFAULT_HAIRCUT) for t in types]})
+
+
+def haircuts_from_table(table: pd.DataFrame) -> tuple[tuple[str, float], ...]:
+    """The edited haircut table as the setting RecoveryConfig.haircuts takes."""
+    return tuple(zip(table["Loan type"], table["Collateral haircut"].astype(float)))
+
+
 @dataclass(frozen=True)
 class RecoveryPlan:
     """Each borrower's action, and what the plan is worth against the other policies."""
