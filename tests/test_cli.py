@@ -195,6 +195,7 @@ def test_actions_plan_within_capacities_with_expected_values_and_a_holdout(portf
     plan = _read(out)
     counts = plan["Recovery_Strategy"].value_counts()
     assert counts.get(SEED_STRATEGIES[0], 0) <= 30 and counts.get(SEED_STRATEGIES[1], 0) <= 60
+    assert counts.get(SEED_STRATEGIES[0], 0) > 0  # the scarce legal capacity is used, not left idle
     assert set(plan["Test_Group"]) == {"champion", "challenger"}
     assert 0.03 < (plan["Test_Group"] == "champion").mean() < 0.2
     share = {SEED_STRATEGIES[0]: (0.85, 0.45, 5000), SEED_STRATEGIES[1]: (0.90, 0.35, 1500),
@@ -217,6 +218,7 @@ def test_holdout_zero_and_threshold_policy(portfolio_csv, actions_csv, tmp_path)
     assert "Test_Group" not in plan.columns  # the holdout is kept only beside the optimised plan
     legal = plan[plan["Recovery_Strategy"] == SEED_STRATEGIES[0]]
     assert len(legal) <= 30 and (legal["Risk_Score"] > 0.75).all()
+    assert len(legal) == min(30, int((plan["Risk_Score"] > 0.75).sum()))  # the band fills its capacity
 
 
 def test_a_bad_action_table_is_one_line_naming_the_row(portfolio_csv, tmp_path):
