@@ -546,10 +546,9 @@ def decide(
         strategies=strategy_summary(table, recovery.names),
         config=config,
         notes=prepared.notes + segments.notes + scored.notes,
-        policies=recovery.policies if recovery.policies is not None else pd.DataFrame(),
+        policies=recovery.policies,
         trust=scored.trust,
-        assignment={"policy": config.policy if config.actions is not None else "thresholds",
-                    "method": recovery.method, "gap_to_lp_bound": recovery.gap},
+        assignment=recovery.assignment(),
     )
 
 

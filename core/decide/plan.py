@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -57,9 +57,14 @@ class RecoveryPlan:
     expected_net_recovery: np.ndarray | None = None
     expected_loss: np.ndarray | None = None
     test_group: np.ndarray | None = None
-    policies: pd.DataFrame | None = None
+    policies: pd.DataFrame = field(default_factory=pd.DataFrame)  # empty without an action table
+    policy: str = "thresholds"
     method: str = "thresholds"
     gap: float = 0.0
+
+    def assignment(self) -> dict:
+        """How the plan was made, for the metrics JSON."""
+        return {"policy": self.policy, "method": self.method, "gap_to_lp_bound": self.gap}
 
 
 def _ids(df: pd.DataFrame) -> pd.Series:
@@ -117,6 +122,7 @@ def make_plan(df: pd.DataFrame, scores: np.ndarray, config: RecoveryConfig) -> R
         expected_loss=expected_loss(df, scores, config),
         test_group=test_group,
         policies=compare(list(plans.values()), actions),
+        policy=config.policy,
         method="exact" if chosen.gap == 0 else "prices",
         gap=chosen.gap,
     )
