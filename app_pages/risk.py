@@ -115,8 +115,9 @@ if not risk.fairness.empty:
     st.caption("Gender is not a model input. Compare the share flagged high-risk with the actual "
                "bad-outcome rate: a fair score flags each group roughly in line with its outcomes.")
     st.dataframe(risk.fairness, hide_index=True, width="stretch", column_config={
-        c: st.column_config.NumberColumn(format="percent" if "Share" in c or "rate" in c else "%.2f")
-        for c in risk.fairness.columns if c not in ("Gender", "Borrowers")})
+        "Borrowers": st.column_config.NumberColumn(format="%,d"),
+        **{c: st.column_config.NumberColumn(format="percent" if "Share" in c or "rate" in c else "%.2f")
+           for c in risk.fairness.columns if c not in ("Gender", "Borrowers")}})
 
 st.subheader("Why each borrower scores as they do")
 st.caption("Top three reasons per borrower: the fields that move this borrower's score the most "

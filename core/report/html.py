@@ -143,10 +143,9 @@ def _kpi(name: str, value: str, detail: str = "") -> str:
             f'<div class="value">{escape(value)}</div>{small}</div>')
 
 
-def _figure(chart: str, caption: str = "") -> str:
+def _figure(chart: str) -> str:
     """A chart kept whole on one page."""
-    text = f"<figcaption>{escape(caption)}</figcaption>" if caption else ""
-    return f"<figure>{chart}{text}</figure>"
+    return f"<figure>{chart}</figure>"
 
 
 # ------------------------------------------------------------------------------ sections
