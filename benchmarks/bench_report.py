@@ -15,7 +15,6 @@ the report's cost over scoring is the difference). The notebook has no report to
 from __future__ import annotations
 
 import argparse
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,23 +26,12 @@ from threadpoolctl import threadpool_limits
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from machine import load_average, version  # noqa: E402  (benchmarks/machine.py, beside this script)
+from machine import load_average, timed, version  # noqa: E402  (benchmarks/machine.py, beside this script)
 from core.config import RecoveryConfig  # noqa: E402
 from core.decide.actions import DEFAULT_ACTIONS  # noqa: E402
 from core.pipeline import analyse  # noqa: E402
 from core.report import ReportSource, stakeholder_report  # noqa: E402
 from sample_data.generate import generate_portfolio  # noqa: E402
-
-
-def _timed(fn, repeats: int) -> tuple[float, float, object]:
-    """Median wall and CPU seconds of ``fn`` over ``repeats`` runs, and its last value."""
-    walls, cpus, value = [], [], None
-    for _ in range(repeats):
-        wall, cpu = time.perf_counter(), time.process_time()
-        value = fn()
-        walls.append(time.perf_counter() - wall)
-        cpus.append(time.process_time() - cpu)
-    return statistics.median(walls), statistics.median(cpus), value
 
 
 def _process_seconds(*args: str) -> float:
@@ -70,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
             with threadpool_limits(limits=1):
                 result = analyse(frame, config)
             source = ReportSource(f"generated_{n}.csv", "0" * 64)
-            wall, cpu, html = _timed(lambda: stakeholder_report(result, source), args.repeats)
+            wall, cpu, html = timed(lambda: stakeholder_report(result, source), args.repeats)
             path = Path(folder) / f"generated_{n}.csv"
             frame.to_csv(path, index=False)
             scored = _process_seconds("score", str(path), "-o", str(path.with_suffix(".out.csv")))
