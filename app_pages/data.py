@@ -5,10 +5,12 @@ import streamlit as st
 from core.errors import RecoveryError
 from core.export import to_csv_bytes
 from core.ingest import suggest_mapping
-from core.schema import FIELDS, REQUIRED_FOR
+from core.schema import FIELDS
 from core.summary import describe, quality
+from core.validate import REPEATED_ID, REPEATED_ID_KEPT
 from ui import state
 from ui.render import plain
+from ui.roles import roles_section
 
 NOT_IN_FILE = "(not in file)"
 
@@ -64,13 +66,11 @@ with st.expander("Column mapping", expanded=bool(portfolio.report.missing_fields
                "Columns not mapped to a field are kept and passed through to the download.")
     headers = list(portfolio.raw.columns) if portfolio.raw is not None else list(portfolio.frame.columns)
     options = [NOT_IN_FILE, *headers]
-    required = {f for fields in REQUIRED_FOR.values() for f in fields}
     chosen = {}
     grid = st.columns(3)
     for i, spec in enumerate(FIELDS):
         current = portfolio.mapping.get(spec.name, NOT_IN_FILE)
-        label = spec.name + (" (required)" if spec.name in required else "")
-        pick = grid[i % 3].selectbox(label, options, index=options.index(current), key=f"map-{spec.name}")
+        pick = grid[i % 3].selectbox(spec.name, options, index=options.index(current), key=f"map-{spec.name}")
         if pick != NOT_IN_FILE:
             chosen[spec.name] = pick
     if chosen != portfolio.mapping:
@@ -83,6 +83,16 @@ with st.expander("Column mapping", expanded=bool(portfolio.report.missing_fields
 
 report = portfolio.report
 st.subheader("Validation")
+repeated = [p for p in report.problems if p.problem in (REPEATED_ID, REPEATED_ID_KEPT)]
+if repeated:
+    keep = st.radio(
+        f"{repeated[0].count:,} row(s) repeat a Loan_ID", [False, True],
+        index=int(st.session_state.get("keep_repeated_ids", False)), horizontal=True,
+        format_func=lambda k: ("Keep every row: each row is its own case (IDs are not unique)" if k else
+                               "Treat the repeats as invalid rows (the first row with each ID stays)"))
+    if keep != st.session_state.get("keep_repeated_ids", False):
+        st.session_state["keep_repeated_ids"] = keep
+        st.rerun()
 if report.missing_fields:
     st.info("Not in this file (the analysis skips what needs them): "
             + plain(", ".join(report.missing_fields)))
@@ -103,10 +113,12 @@ if not report.ok:
                        file_name="invalid_rows.csv", mime="text/csv")
     st.dataframe(portfolio.invalid_rows(), width="stretch")
 
+roles_section()
+
 st.subheader("Preview")
 st.dataframe(portfolio.frame.head(100), width="stretch")
 st.subheader("Summary statistics")
-stats = describe(portfolio.frame)
+stats = describe(state.features_in_view())
 st.dataframe(stats, width="stretch", column_config={
     c: st.column_config.NumberColumn(format="%,.2f") for c in stats.columns})
 st.subheader("Data quality")

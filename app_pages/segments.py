@@ -4,7 +4,8 @@ import streamlit as st
 
 from core import report_charts
 from core.eda import segment_scatter
-from core.schema import NUMERIC_FIELDS, label
+from core.pipeline import segment_fields, segment_options
+from core.schema import label
 from ui import state
 from ui.render import run_or_stop, show_notes
 
@@ -21,15 +22,14 @@ with st.expander("How the segments are formed"):
            else "Each segment is named after the fields on which it differs most from the whole "
                 "portfolio, so names stay right on any file and whatever the row order."))
 
-portfolio = run_or_stop(state.portfolio)
-numeric_present = [f for f in NUMERIC_FIELDS if f in portfolio.frame.columns]
+prepared = run_or_stop(state.prepared)
+options = segment_options(prepared)
+used, _ = run_or_stop(lambda: segment_fields(prepared, config))
 left, right = st.columns([1, 2])
 k = left.slider("Number of segments (k)", 2, 8, config.n_segments)
-fields = right.multiselect(
-    "Fields to segment on", numeric_present,
-    default=[f for f in config.segment_features if f in numeric_present], format_func=label,
-)
-if (k, tuple(fields)) != (config.n_segments, config.segment_features):
+fields = right.multiselect("Fields to segment on", options, default=[f for f in used if f in options],
+                           format_func=label)
+if k != config.n_segments or tuple(fields) != used:
     state.set_config(run_or_stop(lambda: config.with_(n_segments=k, segment_features=tuple(fields))))
     st.rerun()
 
@@ -44,13 +44,16 @@ show_notes(result.notes, state.excluded_rows())
 st.plotly_chart(report_charts.segment_sizes(result), width="stretch")
 st.subheader("Segment profiles")
 st.caption("Mean of each field per segment, in the file's own units"
-           + (", with each segment's actual outcome rates." if "Not fully recovered rate"
-              in result.segments.profile else "."))
+           + (", with each segment's actual outcome rates." if {"Not fully recovered rate", "Bad-outcome rate"}
+              & set(result.segments.profile.columns) else "."))
 profile = result.segments.profile.rename(columns={"Borrower_Segment": "No."})
 money = {label(f) for f in ("Monthly_Income", "Loan_Amount", "Collateral_Value", "Outstanding_Loan_Amount",
                             "Monthly_EMI")} | {"Total outstanding"}
-shares = {"Share of borrowers", "Not fully recovered rate", "Written off rate"}
+shares = {"Share of borrowers", "Not fully recovered rate", "Written off rate", "Bad-outcome rate"}
 st.dataframe(profile, hide_index=True, width="stretch", column_config={
     c: st.column_config.NumberColumn(format="%,.0f" if c in money else "percent" if c in shares else "%.1f")
     for c in profile.columns if c not in ("Segment", "No.", "Borrowers")})
-st.plotly_chart(segment_scatter(result.scored), width="stretch")
+if len(result.segments.features) >= 2:
+    features = state.prepared().features
+    st.plotly_chart(segment_scatter(result.scored.assign(**{f: features[f] for f in result.segments.features}),
+                                    fields=result.segments.features), width="stretch")

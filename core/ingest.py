@@ -25,7 +25,7 @@ import pyarrow.csv as pa_csv
 
 from core import schema
 from core.errors import RecoveryError
-from core.validate import ValidationReport, check
+from core.validate import ValidationReport, check, spelling
 
 ROW = "Row"
 PROBLEMS = "Problems"
@@ -716,6 +716,22 @@ def _check_mapping(mapping: Mapping[str, str | None], headers: Sequence[str]) ->
     return {f.name: chosen[f.name] for f in schema.FIELDS if f.name in chosen}
 
 
+def _outcome_if_known(raw: pd.DataFrame, mapping: dict[str, str]) -> dict[str, str]:
+    """The suggestion without Recovery_Status when its column holds other values (Default/Recovered …).
+
+    Such a column stays under its own name and becomes the outcome with the values the user
+    counts as bad (core.roles), instead of being read with the tutorial's three spellings.
+    """
+    header = mapping.get(schema.OUTCOME)
+    if header is None:
+        return mapping
+    allowed = {spelling(a) for a in schema.BY_NAME[schema.OUTCOME].allowed}
+    values = {spelling(v) for v in raw[header].dropna().astype("str").unique() if str(v).strip()}
+    if values <= allowed:
+        return mapping
+    return {k: v for k, v in mapping.items() if k != schema.OUTCOME}
+
+
 def _apply_mapping(raw: pd.DataFrame, mapping: dict[str, str]) -> pd.DataFrame:
     """Canonical columns in schema order, then the file's other columns as they were."""
     mapped = {canonical: raw[header] for canonical, header in mapping.items()}
@@ -725,11 +741,13 @@ def _apply_mapping(raw: pd.DataFrame, mapping: dict[str, str]) -> pd.DataFrame:
 
 
 def load_portfolio(data: bytes, name: str, mapping: dict[str, str] | None = None,
-                   sheet: str | None = None, limits: Limits = Limits()) -> Portfolio:
+                   sheet: str | None = None, limits: Limits = Limits(),
+                   keep_repeated_ids: bool = False) -> Portfolio:
     """Read, map and check a portfolio file; ``mapping=None`` uses suggest_mapping."""
     table = read_table(data, name, sheet=sheet, limits=limits)
     headers = list(table.frame.columns)
-    chosen = suggest_mapping(headers) if mapping is None else _check_mapping(mapping, headers)
-    checked = check(_apply_mapping(table.frame, chosen), chosen, table.info.separator)
+    chosen = _outcome_if_known(table.frame, suggest_mapping(headers)) if mapping is None else _check_mapping(
+        mapping, headers)
+    checked = check(_apply_mapping(table.frame, chosen), chosen, table.info.separator, keep_repeated_ids)
     return Portfolio(checked.frame, checked.report, chosen, table.info, table.frame,
                      checked.row_notes)

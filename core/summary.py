@@ -13,12 +13,21 @@ def describe(df: pd.DataFrame) -> pd.DataFrame:
     return numeric.describe()
 
 
+def _kind(dtype) -> str:
+    """A column's type in words: number, date or text."""
+    if pd.api.types.is_numeric_dtype(dtype):
+        return "number"
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return "date"
+    return "text"
+
+
 def quality(df: pd.DataFrame) -> pd.DataFrame:
     """Per column: dtype, non-null count, missing count and share, unique values."""
     return pd.DataFrame(
         {
             "Column": df.columns,
-            "Type": [str(t) for t in df.dtypes],
+            "Type": [_kind(t) for t in df.dtypes],
             "Non-null": df.notna().sum().to_numpy(),
             "Missing": df.isna().sum().to_numpy(),
             "Missing share": df.isna().mean().to_numpy() if len(df) else 0.0,

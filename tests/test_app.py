@@ -87,7 +87,15 @@ def test_every_page_renders_on_the_sample(sample_app):
 
 def test_data_page_shows_preview_statistics_and_quality(sample_app):
     at = _visit(sample_app, "app_pages/data.py")
-    assert [s.value for s in at.main.subheader] == ["Validation", "Preview", "Summary statistics", "Data quality"]
+    assert [s.value for s in at.main.subheader] == ["Validation", "What each column is used for", "Preview",
+                                                    "Summary statistics", "Data quality"]
+    roles = _table(at, "Used as").set_index("Column")
+    assert roles.loc["Loan_ID", "Used as"] == "identifier"
+    assert roles.loc["Recovery_Status", "Used as"] == "outcome"
+    assert roles.loc["Outstanding_Loan_Amount", "Used as"] == "exposure and feature"
+    assert roles.loc["Gender", "Used as"] == "not learned from" and "protected" in roles.loc["Gender", "Why"]
+    assert "after delinquency" in roles.loc["Collection_Method", "Why"]
+    assert (roles.loc["Days_Past_Due", "Used as"], roles.loc["Days_Past_Due", "Why"]) == ("feature", "")
     assert "No problems found: every row can be analysed." in _texts(at.success)
     preview, describe, quality = at.dataframe[-3:]
     assert len(preview.value) == 100
@@ -158,8 +166,9 @@ def test_risk_page_reports_out_of_fold_metrics_and_excluded_fields(sample_app):
     gains = next(d.value for d in at.dataframe if "Lift" in d.value.columns)
     assert list(gains["Decile (1 = riskiest)"]) == list(range(1, 11))
     assert gains["Lift"].iloc[0] > 1.5
-    fairness = next(d.value for d in at.dataframe if "Gender" in d.value.columns)
-    assert set(fairness["Gender"]) == {"Female", "Male"}
+    fairness = next(d.value for d in at.dataframe if "Attribute" in d.value.columns)
+    assert set(fairness["Attribute"]) == {"Gender"}
+    assert set(fairness["Group"]) == {"Female", "Male"}
     assert any(c.startswith("Learns from: Age, Monthly income") for c in _texts(at.caption))
 
 

@@ -96,16 +96,17 @@ def test_invalid_rows_fail_strictly_and_can_be_dropped(tmp_path):
     assert strict.returncode == 2
     assert "Traceback" not in strict.stderr
     assert "Age: age outside 18-100 in 1 row (row 6)" in strict.stderr
-    assert "Loan_ID: duplicate" in strict.stderr and "rows 9, 10" in strict.stderr
+    assert "Loan_ID: repeated Loan_ID (an earlier row has it) in 1 row (row 10)" in strict.stderr
+    assert "--keep-repeated-ids" in strict.stderr
     assert "--drop-invalid" in strict.stderr
     assert not out.exists()
 
     dropped = _cli("score", source, "-o", out, "--drop-invalid")
     assert dropped.returncode == 0, dropped.stderr
-    assert "excluded 3 invalid row(s)" in dropped.stdout
-    assert len(_read(out)) == 297
+    assert "excluded 2 invalid row(s)" in dropped.stdout
+    assert len(_read(out)) == 298
     side = _read(tmp_path / "out.invalid.csv")
-    assert len(side) == 3
+    assert len(side) == 2
     assert side["Problems"].str.contains("Age").sum() == 1
 
 
@@ -116,8 +117,7 @@ def test_invalid_rows_fail_strictly_and_can_be_dropped(tmp_path):
         (b"", "is empty"),
         (b"\x00\x01\x02garbage\xff" * 50, "error: "),
         (b"Borrower_ID,Age\nB1,40\nB2,41\n",
-         "Cannot analyse: the portfolio has no Monthly income (Monthly_Income), Loan amount "
-         "(Loan_Amount), Outstanding (Outstanding_Loan_Amount) columns"),
+         "4 segments need at least 4 borrowers; the data has 2: choose a smaller k"),
     ],
 )
 def test_user_errors_print_one_message_and_exit_2(tmp_path, content, message):
@@ -147,7 +147,8 @@ def test_a_run_off_a_terminal_prints_no_progress_and_no_warnings(portfolio_csv, 
     # the first version printed scikit-learn's 'delayed should be used with Parallel' up to 200 times
     run = _cli("score", portfolio_csv, "-o", tmp_path / "scored.csv")
     assert run.returncode == 0
-    assert run.stderr == ""
+    # one line says which columns played which role; nothing else (no progress, no library warnings)
+    assert run.stderr.count("\n") == 1 and run.stderr.startswith("roles: identifier Borrower_ID, Loan_ID; outcome ")
 
 
 def test_a_run_on_a_terminal_shows_named_steps(portfolio_csv, tmp_path):

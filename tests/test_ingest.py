@@ -95,7 +95,7 @@ CASES = [
                    ("Outstanding_Loan_Amount", "negative amount", "error", (5,)),
                    ("Days_Past_Due", "negative value", "error", (6,)))),
     Case("duplicate_loan_ids.csv", 6,
-         problems=(("Loan_ID", "duplicate Loan_ID", "error", (2, 5, 7)),)),
+         problems=(("Loan_ID", "repeated Loan_ID (an earlier row has it)", "error", (5, 7)),)),
     Case("out_of_range.csv", 6,
          problems=(("Age", "age outside 18-100", "error", (2, 3)),
                    ("Interest_Rate", "outside 0-100", "error", (4,)),

@@ -340,9 +340,9 @@ def reference_check_numeric(spec, raw, separator, found):
 
 def reference_check_category(spec, raw, found):
     """_check_category before vectorising: a dict mapped row by row."""
-    allowed = {validate._canonical_spelling(a): a for a in spec.allowed}
+    allowed = {validate.spelling(a): a for a in spec.allowed}
     present = raw.dropna()
-    canonical = {c: allowed.get(validate._canonical_spelling(c)) for c in present.unique()}
+    canonical = {c: allowed.get(validate.spelling(c)) for c in present.unique()}
     read_as = present.map(canonical)
     unknown = read_as.isna()
     found.add(spec.name, validate.UNKNOWN, validate.WARNING, present.index[unknown], raw)
