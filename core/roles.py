@@ -29,7 +29,7 @@ UNIQUE_SHARE = 0.95  # distinct values per filled cell above which a text column
 MAX_CATEGORIES = 250
 FREE_TEXT_LENGTH = 30  # mean characters above which a many-valued text column is prose
 LEAK_AUC = 0.95
-LEAK_MAX_ROWS = 200_000
+LEAK_MAX_ROWS = 50_000  # a sample this size measures an AUC near 0.95 to within about 0.005
 LEAK_BINS = 20
 OUTCOME_MAX_VALUES = 20
 
@@ -318,18 +318,31 @@ def _codes(values: pd.Series) -> np.ndarray:
 
 
 def single_field_auc(values: pd.Series, y: np.ndarray, random_state: int = 0, n_folds: int = 5) -> float:
-    """Cross-validated ROC-AUC of the outcome rate per value (or bin) of one field."""
+    """Cross-validated ROC-AUC of the outcome rate per value (or bin) of one field.
+
+    Each borrower's prediction is the bad rate of their value among the other folds' borrowers,
+    so the prediction takes one value per (fold, value) pair: everything is counted per pair, and
+    the AUC comes from those few counts (ties count half), not from a sort of every borrower.
+    """
     codes = _codes(values)
+    n_codes = int(codes.max()) + 1
     fold = np.random.default_rng(random_state).integers(0, n_folds, len(y))
-    rate = np.empty(len(y))
-    prior = y.mean()
-    for f in range(n_folds):
-        train = fold != f
-        bad = np.bincount(codes[train], weights=y[train], minlength=codes.max() + 1)
-        seen = np.bincount(codes[train], minlength=codes.max() + 1)
-        per = (bad + prior) / (seen + 1)  # one pseudo-borrower at the base rate keeps rare values honest
-        rate[~train] = per[codes[~train]]
-    return metrics.roc_auc(y.astype(int), rate)
+    pair = fold * n_codes + codes
+    bad = np.bincount(pair, weights=y, minlength=n_folds * n_codes).reshape(n_folds, n_codes)
+    seen = np.bincount(pair, minlength=n_folds * n_codes).reshape(n_folds, n_codes).astype("float64")
+    # one pseudo-borrower at the base rate keeps a rare value's rate honest
+    rate = (bad.sum(axis=0) - bad + y.mean()) / (seen.sum(axis=0) - seen + 1)
+    positives, negatives = bad.ravel(), (seen - bad).ravel()
+    order = np.argsort(rate.ravel(), kind="stable")
+    r, pos, neg = rate.ravel()[order], positives[order], negatives[order]
+    # group equal rates: a tie between a bad and a good borrower counts half
+    starts = np.flatnonzero(np.r_[True, np.diff(r) != 0])
+    pos, neg = np.add.reduceat(pos, starts), np.add.reduceat(neg, starts)
+    below = np.cumsum(neg) - neg
+    total_pos, total_neg = pos.sum(), neg.sum()
+    if not total_pos or not total_neg:
+        return 0.5
+    return float((pos * (below + 0.5 * neg)).sum() / (total_pos * total_neg))
 
 
 def leakage_screen(features: pd.DataFrame, y: np.ndarray, fields: list[str], random_state: int = 0
