@@ -146,8 +146,9 @@ def _roles_line(result) -> str:
     """The roles the run used, in one line for stderr."""
     used = result.roles.table
     def of(kind: str) -> str:
-        names = used.loc[used["Used as"].str.startswith(kind), "Column"].tolist()
-        return ", ".join(map(str, names)) or "none"
+        rows = used[used["Used as"].str.startswith(kind)]
+        return ", ".join(str(c) if c == f else f"{f} (as {c})" for c, f in zip(rows["Column"], rows["In the file"])
+                         ) or "none"
     off = used[used["Used as"] == "not learned from"]
     return (f"roles: identifier {of('identifier')}; outcome {of('outcome')}"
             + (f" (bad: {', '.join(result.roles.outcome.bad) or 'none chosen'})" if result.roles.outcome else "")

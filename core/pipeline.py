@@ -169,7 +169,7 @@ def written_cells(portfolio: Portfolio) -> pd.DataFrame | None:
 
 
 def prepare(rows: pd.DataFrame, roles: Roles = Roles(), separator: str | None = None,
-            written: pd.DataFrame | None = None) -> Prepared:
+            written: pd.DataFrame | None = None, headers: dict[str, str] | None = None) -> Prepared:
     """Check the rows can be analysed, add the ratios, type every column and give it its role, once."""
     if len(rows) == 0:
         raise RecoveryError("There are no borrowers to analyse: load a file with at least one row.")
@@ -180,7 +180,7 @@ def prepare(rows: pd.DataFrame, roles: Roles = Roles(), separator: str | None = 
         rows = rows.drop(columns=previous)
         notes = (f"The file already had the analysis column(s) {', '.join(previous)} (an earlier export?): "
                  "they are replaced by this analysis, and File_Row gives the rows of this file.",)
-    features, column_roles = assign(rows, add_ratios(rows), roles, separator)
+    features, column_roles = assign(rows, add_ratios(rows), roles, separator, headers)
     return Prepared(rows=rows, features=features, notes=notes + column_roles.notes, roles=column_roles,
                     written=None if written is None else written[[c for c in rows.columns if c in written.columns]])
 
@@ -634,10 +634,11 @@ def decide(
 
 
 def analyse(frame: pd.DataFrame, config: RecoveryConfig, progress: Progress = no_progress,
-            separator: str | None = None, written: pd.DataFrame | None = None) -> RecoveryResult:
+            separator: str | None = None, written: pd.DataFrame | None = None,
+            headers: dict[str, str] | None = None) -> RecoveryResult:
     """Every stage in turn: segment, score every borrower out-of-fold, explain, decide."""
     config = config.checked()
-    prepared = prepare(frame, config.roles, separator, written)
+    prepared = prepare(frame, config.roles, separator, written, headers)
     segments = segment(prepared, config, progress)
     scored = score(prepared, config, segments, progress)
     return decide(prepared, segments, scored, config)
@@ -649,4 +650,4 @@ def analyse_portfolio(
 ) -> RecoveryResult:
     """The app's and the command line's one path: check rows, then every stage."""
     return analyse(analysable_rows(portfolio, exclude_invalid), config, progress, portfolio.info.separator,
-                   written_cells(portfolio))
+                   written_cells(portfolio), portfolio.mapping)

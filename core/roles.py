@@ -10,7 +10,7 @@ predicts the outcome almost perfectly is switched off by the leakage screen.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -419,10 +419,24 @@ class _Table:
         return pd.DataFrame(self.rows, columns=["Column", "Read as", "Used as", "Why"])
 
 
-def assign(rows: pd.DataFrame, features: pd.DataFrame, roles: Roles = Roles(), separator: str | None = None
-           ) -> tuple[pd.DataFrame, ColumnRoles]:
-    """Type every column, give each its role and screen for leakage; returns features with extras added."""
-    roles = roles.checked()
+def _by_field(roles: Roles, headers: dict[str, str]) -> Roles:
+    """The roles with a mapped column named by its field, whichever of the two names the user gave."""
+    field_of = {header: name for name, header in headers.items()}
+
+    def named(column: str | None) -> str | None:
+        return field_of.get(column, column) if column is not None else None
+
+    return replace(roles, outcome=named(roles.outcome), recovered=named(roles.recovered),
+                   exclude=tuple(map(named, roles.exclude)), include=tuple(map(named, roles.include)))
+
+
+def assign(rows: pd.DataFrame, features: pd.DataFrame, roles: Roles = Roles(), separator: str | None = None,
+           headers: dict[str, str] | None = None) -> tuple[pd.DataFrame, ColumnRoles]:
+    """Type every column, give each its role and screen for leakage; returns features with extras added.
+
+    ``headers`` names the file's header of each mapped field, so the table can say where it came from.
+    """
+    roles = _by_field(roles.checked(), headers or {})
     known = set(rows.columns) | set(features.columns)
     for name in (*roles.exclude, *roles.include):
         if name not in known:
@@ -498,6 +512,8 @@ def assign(rows: pd.DataFrame, features: pd.DataFrame, roles: Roles = Roles(), s
         notes.append(leak_sentence(name, auc))
     on = [c for c in on if c not in leaks]
     used = table.frame()
+    headers = headers or {}
+    used.insert(1, "In the file", [headers.get(c, c if c in rows.columns else "(computed)") for c in used["Column"]])
     for name, why in switchable.items():
         at = used["Column"] == name.removesuffix(" (age in days)")
         if name not in roles.include:

@@ -283,3 +283,24 @@ def test_the_user_changes_the_bad_values_on_the_data_page(german_app):
     assert at.session_state["config"].roles.bad == ("good",)
     at = _visit(at, "app_pages/risk.py")
     assert any("Probability creditability is 'good'" in m.value for m in [*at.markdown, *at.caption])
+
+
+def test_roles_given_on_the_command_line_override_the_suggestion(export_file, tmp_path):
+    path, _ = export_file
+    renamed = tmp_path / "renamed.csv"
+    pd.read_csv(path, dtype="str").rename(columns={"account_id": "acct", "outstanding_amount": "bal_due"}).to_csv(
+        renamed, index=False)
+    out = tmp_path / "out.csv"
+    run = _cli("score", renamed, "-o", out, "--id", "acct", "--exposure", "bal_due", "--recovered", "recovery_amount",
+               "--exclude", "customer_location,loan_amount", "--metrics", tmp_path / "m.json")
+    assert run.returncode == 0, run.stderr
+    roles_line = run.stderr.splitlines()[0]
+    assert roles_line.startswith("roles: identifier acct (as Loan_ID); outcome recovery_amount (bad: recovered "
+                                 "share below 100%); exposure bal_due (as Outstanding_Loan_Amount);")
+    assert "customer_location (excluded by you)" in roles_line and "Loan_Amount (excluded by you)" in roles_line
+    scored = pd.read_csv(out, dtype="str")
+    assert list(scored.columns[:3]) == ["File_Row", "Loan_ID", "Loan_Amount"]
+    assert scored["Outstanding_At_Risk"].notna().all()
+    missing = _cli("score", renamed, "-o", out, "--id", "account")
+    assert missing.returncode == 2
+    assert missing.stderr.startswith("error: --id account: the file has no such column. Columns are: acct,")

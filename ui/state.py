@@ -182,7 +182,8 @@ def prepared() -> Prepared:
     """The rows to analyse, checked, typed and given their roles (raises RecoveryError)."""
     exclude, loaded, roles = st.session_state.get("exclude_invalid", False), portfolio(), config().roles
     return _cached("prepare", _prepare_key(), lambda: pipeline.prepare(
-        pipeline.analysable_rows(loaded, exclude), roles, loaded.info.separator, pipeline.written_cells(loaded)))
+        pipeline.analysable_rows(loaded, exclude), roles, loaded.info.separator, pipeline.written_cells(loaded),
+        loaded.mapping))
 
 
 def _segment_key() -> tuple:
