@@ -58,6 +58,8 @@ st.text(f"{info.name}: {info.rows:,} rows × {info.columns} columns, read as {in
         + (f", encoding {info.encoding}" if info.encoding else "")
         + (f", separator {info.separator!r}" if info.separator else "")
         + (f", sheet {info.sheet!r}" if info.sheet else ""))
+for note in info.notes:  # how the file was read: a header below a title, formulas without values
+    st.info(plain(note), icon=":material/info:")
 
 with st.expander("Column mapping", expanded=bool(portfolio.report.missing_fields)):
     st.caption("Each field the app knows, and the column of your file it is read from. "

@@ -102,6 +102,8 @@ def _progress(stream=sys.stderr):
 def score(args: argparse.Namespace) -> str:
     """Run the engine on a file; return the one-line summary."""
     portfolio = load_portfolio(_read(args.input), args.input.name, sheet=args.sheet)
+    for note in portfolio.info.notes:
+        print(f"note: {note}", file=sys.stderr)
     if not portfolio.report.ok and not args.drop_invalid:
         raise RecoveryError(
             "\n".join(portfolio.report.lines())
