@@ -45,6 +45,7 @@ if len(sheets) > 1:
     if sheet != current:
         st.session_state["sheet"] = sheet
         st.session_state["mapping"] = None
+        st.session_state["header_row"] = None
         st.rerun()
 
 try:
@@ -54,12 +55,22 @@ except RecoveryError as error:
     # a mapping the user chose can be what fails; without this they could never get back
     if st.session_state.get("mapping") is not None:
         st.button("Reset to the detected mapping", on_click=_reset_mapping)
+    if st.session_state.get("header_row") is not None:
+        st.button("Back to the detected header row", on_click=lambda: st.session_state.update(header_row=None))
     st.stop()
 info = portfolio.info
 st.text(f"{info.name}: {info.rows:,} rows × {info.columns} columns, read as {info.format.upper()}"
         + (f", encoding {info.encoding}" if info.encoding else "")
         + (f", separator {info.separator!r}" if info.separator else "")
         + (f", sheet {info.sheet!r}" if info.sheet else ""))
+for note in info.notes:  # how the file was read: a header below a title, formulas without values
+    st.info(plain(note), icon=":material/info:")
+header_row = st.number_input("Row that holds the column names", min_value=1, value=info.header_row, step=1,
+                             help="Found below any title lines; change it if the file's header is elsewhere.")
+if header_row != info.header_row:
+    st.session_state["header_row"] = int(header_row)
+    st.session_state["mapping"] = None
+    st.rerun()
 
 with st.expander("Column mapping", expanded=bool(portfolio.report.missing_fields)):
     st.caption("Each field the app knows, and the column of your file it is read from. "

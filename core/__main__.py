@@ -52,6 +52,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="exclude rows with errors and write them to a side file")
     score.add_argument("--invalid-output", type=Path,
                        help="where --drop-invalid writes excluded rows (default: OUTPUT.invalid.csv)")
+    score.add_argument("--header-row", type=int, metavar="N",
+                       help="the row that holds the headers (default: found below any title lines)")
     score.add_argument("--keep-repeated-ids", action="store_true",
                        help="keep rows whose Loan_ID repeats an earlier row's, each as its own case")
     roles = score.add_argument_group("column roles (default: suggested from the headers and values)")
@@ -159,10 +161,12 @@ def _roles_line(result) -> str:
 def score(args: argparse.Namespace) -> str:
     """Run the engine on a file; return the one-line summary."""
     data = _read(args.input)
-    headers = list(read_table(data, args.input.name, sheet=args.sheet).frame.columns) if (
+    headers = list(read_table(data, args.input.name, sheet=args.sheet, header_row=args.header_row).frame.columns) if (
         args.id or args.exposure) else []
     portfolio = load_portfolio(data, args.input.name, mapping=_mapping(args, headers), sheet=args.sheet,
-                               keep_repeated_ids=args.keep_repeated_ids)
+                               keep_repeated_ids=args.keep_repeated_ids, header_row=args.header_row)
+    for note in portfolio.info.notes:
+        print(f"note: {note}", file=sys.stderr)
     if not portfolio.report.ok and not args.drop_invalid:
         repeated = any(p.problem == REPEATED_ID for p in portfolio.report.errors())
         raise RecoveryError(

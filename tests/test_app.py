@@ -281,6 +281,30 @@ def test_excel_upload_is_read():
                for t in _texts(at.text))
 
 
+def test_data_page_says_which_row_holds_the_header_and_which_formulas_have_no_values():
+    import openpyxl
+
+    frame, _ = generate_portfolio(n=150, seed=6)
+    book = openpyxl.Workbook()
+    book.active.title = "Loans"
+    book.active.append(["Loan book *March* 2024"])
+    book.active.append([])
+    book.active.append([*frame.columns, "Total_Due"])
+    for row, values in enumerate(frame.itertuples(index=False), start=4):
+        book.active.append([*values, f"=M{row}+N{row}"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    at = _uploaded("titled.xlsx", buffer.getvalue(),
+                   "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    assert not at.exception and not at.error
+    assert any(t.startswith("titled.xlsx: 150 rows × 22 columns") for t in _texts(at.text))
+    notes = _texts(at.info)
+    assert ("The header is on row 3 of sheet 'Loans'; rows 1–2 (a title: 'Loan book *March* "
+            "2024') were skipped.") in notes
+    assert any(n.startswith("Column 'Total_Due' holds formulas whose values were not saved in "
+                            "the file (rows 4–153)") for n in notes)
+
+
 def test_strategy_thresholds_and_names_can_be_changed_without_refitting(fits):
     frame, _ = generate_portfolio(n=200, seed=12)
     at = _uploaded("small.csv", _csv(frame))

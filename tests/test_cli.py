@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -238,3 +239,36 @@ def test_an_exported_file_can_be_scored_again(portfolio_csv, tmp_path):
     again = _read(second)
     assert list(again.columns).count("File_Row") == 1
     assert again["Risk_Score"].round(6).tolist() == _read(first)["Risk_Score"].round(6).tolist()
+
+
+def _titled_workbook(frame: pd.DataFrame) -> bytes:
+    """The portfolio on sheet 'Loans' below a title and a blank row, with an uncomputed formula column."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Loans"
+    sheet.append(["Collections portfolio, March 2024"])
+    sheet.append([])
+    sheet.append([*frame.columns, "Total_Due"])
+    for row, values in enumerate(frame.itertuples(index=False), start=4):
+        sheet.append([*values, f"=M{row}+N{row}"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_notes_on_how_the_file_was_read_go_to_stderr(tmp_path):
+    frame, _ = generate_portfolio(n=300, seed=12)
+    source = tmp_path / "titled.xlsx"
+    source.write_bytes(_titled_workbook(frame))
+    run = _cli("score", source, "-o", tmp_path / "out.csv")
+    assert run.returncode == 0, run.stderr
+    assert run.stderr.splitlines() == [
+        "note: The header is on row 3 of sheet 'Loans'; rows 1–2 (a title: 'Collections "
+        "portfolio, March 2024') were skipped.",
+        "note: Column 'Total_Due' holds formulas whose values were not saved in the file "
+        "(rows 4–303), so they read as blank: open the workbook in Excel and save it again, or "
+        "paste the values."]
+    scored = _read(tmp_path / "out.csv")
+    assert len(scored) == 300
+    first = scored.set_index("File_Row").loc[4]  # the spreadsheet row of the first borrower
+    assert first["Borrower_ID"] == frame.loc[0, "Borrower_ID"]

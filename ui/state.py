@@ -68,6 +68,7 @@ def set_source(source: Source) -> None:
     st.session_state["sheet"] = None
     st.session_state["exclude_invalid"] = False
     st.session_state["keep_repeated_ids"] = False
+    st.session_state["header_row"] = None
     st.session_state["stages"] = {}
     # roles name this file's columns: a new file starts from the suggestion
     if "config" in st.session_state:
@@ -143,7 +144,7 @@ def _mapping_key() -> tuple | None:
 def _file_key() -> tuple:
     """What identifies the loaded portfolio: the upload's digest, mapping, sheet and repeated-ID choice."""
     return (source().digest, _mapping_key(), st.session_state.get("sheet"),
-            st.session_state.get("keep_repeated_ids", False))
+            st.session_state.get("keep_repeated_ids", False), st.session_state.get("header_row"))
 
 
 def _rows_key() -> tuple:
@@ -164,7 +165,8 @@ def portfolio() -> Portfolio:
     def load() -> Portfolio:
         with st.spinner("Reading the file…"):
             return load_portfolio(s.data, s.name, mapping, st.session_state.get("sheet"),
-                                  keep_repeated_ids=st.session_state.get("keep_repeated_ids", False))
+                                  keep_repeated_ids=st.session_state.get("keep_repeated_ids", False),
+                                  header_row=st.session_state.get("header_row"))
 
     return _cached("load", _file_key(), load)
 
