@@ -272,3 +272,13 @@ def test_notes_on_how_the_file_was_read_go_to_stderr(tmp_path):
     assert len(scored) == 300
     first = scored.set_index("File_Row").loc[4]  # the spreadsheet row of the first borrower
     assert first["Borrower_ID"] == frame.loc[0, "Borrower_ID"]
+
+
+def test_the_header_row_can_be_given(tmp_path):
+    source = Path(__file__).resolve().parent / "corpus" / "title_above_header.csv"
+    chosen = _cli("score", source, "-o", tmp_path / "o.csv", "--header-row", "3")
+    assert chosen.stderr.splitlines()[0] == "note: The header is on row 3, as chosen; rows 1–2 above it were skipped."
+    beyond = _cli("score", source, "-o", tmp_path / "o.csv", "--header-row", "40")
+    assert beyond.returncode == 2
+    assert beyond.stderr == ("error: title_above_header.csv has values down to row 9 only, so row 40 cannot be the "
+                             "header. Choose a header row from 1 to 9.\n")
