@@ -393,30 +393,102 @@ def _outcome(rows: pd.DataFrame, roles: Roles, extras: list[str], separator: str
     return category_outcome(rows, column, roles.bad)
 
 
-def _canonical_role(name: str) -> tuple[str, str, str]:
-    """(read as, used as, why) of a tutorial field before screening."""
-    spec = BY_NAME[name]
-    kind = {"id": "identifier", "numeric": "number", "category": "category"}[spec.kind]
-    if spec.kind == "id":
-        return kind, "identifier", "names the borrower or loan: never a model input"
-    if is_protected(name):
-        return kind, "not learned from", "protected attribute: never a model input by default (see fairness)"
-    if is_post_delinquency(name):
-        return kind, "not learned from", "recorded during collection, after delinquency: it leaks the outcome"
-    return kind, "feature", ""
+PROTECTED_WHY = "protected attribute: never a model input by default (see fairness)"
+COLLECTION_WHY = "recorded during collection, after delinquency: it leaks the outcome"
+EXCLUDED_WHY = "excluded by you"
+INCLUDED_WHY = "switched on by you"
+AGE_SUFFIX = " (age in days)"
+
+
+def _off_by_default(name: str) -> str:
+    """Why a field is not learned from unless the user switches it on ('' when it is learned from)."""
+    return PROTECTED_WHY if is_protected(name) else COLLECTION_WHY if is_post_delinquency(name) else ""
 
 
 @dataclass
-class _Table:
-    """Rows of the roles table as they are decided."""
+class _Decisions:
+    """The roles table and the model's candidate fields, as each column is decided."""
 
     rows: list[tuple[str, str, str, str]] = field(default_factory=list)
+    candidates: dict[str, str] = field(default_factory=dict)  # feature -> "numeric" | "categorical"
+    off: dict[str, str] = field(default_factory=dict)  # feature -> why it is off by default
+    added: dict[str, pd.Series] = field(default_factory=dict)  # typed columns of the file's own
+    notes: list[str] = field(default_factory=list)
 
-    def add(self, column: str, read_as: str, used_as: str, why: str = "") -> None:
+    def left_out(self, column: str, read_as: str, why: str, used_as: str = "not learned from") -> None:
         self.rows.append((column, read_as, used_as, why))
 
-    def frame(self) -> pd.DataFrame:
-        return pd.DataFrame(self.rows, columns=["Column", "Read as", "Used as", "Why"])
+    def feature(self, column: str, read_as: str, kind: str, name: str | None = None, why: str = "",
+                used_as: str = "feature") -> None:
+        """``column`` feeds the model as ``name`` (itself unless derived), off by default when ``why`` says so."""
+        name = name or column
+        self.candidates[name] = kind
+        off = _off_by_default(column)
+        if off:
+            self.off[name] = off
+        self.rows.append((column, read_as, used_as, off or why))
+
+    def table(self, headers: dict[str, str], columns: pd.Index) -> pd.DataFrame:
+        frame = pd.DataFrame(self.rows, columns=["Column", "Read as", "Used as", "Why"])
+        frame.insert(1, "In the file", [headers.get(c, c if c in columns else "(computed)") for c in frame["Column"]])
+        return frame
+
+
+def _tutorial_field(name: str, rows: pd.DataFrame, features: pd.DataFrame, decided: _Decisions) -> None:
+    """Decide the role of one of the tutorial's fields."""
+    spec = BY_NAME[name]
+    read_as = {"id": "identifier", "numeric": "number", "category": "category"}[spec.kind]
+    if spec.kind == "id":
+        decided.left_out(name, read_as, "names the borrower or loan: never a model input", "identifier")
+    elif name == OUTCOME:
+        decided.left_out(name, read_as, "an outcome column, not the one chosen")
+    elif rows[name].notna().sum() == 0:
+        decided.left_out(name, "empty", "empty: no value in any row")
+    else:
+        kind = "numeric" if pd.api.types.is_numeric_dtype(features[name]) else "categorical"
+        decided.feature(name, read_as, kind,
+                        used_as="exposure and feature" if name == "Outstanding_Loan_Amount" else "feature")
+
+
+def _own_column(name: str, cells: pd.Series, separator: str | None, decided: _Decisions) -> pd.Series | None:
+    """Type and decide one of the file's own columns; a date column is returned for its age."""
+    typed = type_column(name, cells, separator)
+    if typed.why:
+        decided.left_out(name, typed.kind, typed.why)
+        return None
+    if typed.unread:
+        decided.notes.append(f"{typed.unread:,} cell(s) of {name} are not "
+                             f"{'numbers' if typed.kind == 'number' else 'dates'}: the model treats them as missing.")
+    if typed.kind == "date":
+        return typed.values
+    decided.added[name] = typed.values
+    decided.feature(name, typed.kind, "numeric" if typed.kind == "number" else "categorical")
+    return None
+
+
+def _ages(dates: dict[str, pd.Series], decided: _Decisions) -> None:
+    """Each date column as its age in days at the latest date in the file."""
+    if not dates:
+        return
+    latest = max(d.max() for d in dates.values())
+    for name, d in dates.items():
+        decided.added[name + AGE_SUFFIX] = (latest - d).dt.days.astype("float64")
+        decided.feature(name, "date", "numeric", name + AGE_SUFFIX,
+                        why=f"as age in days at the file's latest date, {latest:%Y-%m-%d}")
+
+
+def _switched(table: pd.DataFrame, off: dict[str, str], include: tuple[str, ...]) -> pd.DataFrame:
+    """The table with each field that is off saying why, and each the user switched on saying so."""
+    for name, why in off.items():
+        at = table["Column"] == name.removesuffix(AGE_SUFFIX)
+        if name not in include:
+            table.loc[at, "Why"] = why
+            table.loc[at & (table["Used as"] == "feature"), "Used as"] = "not learned from"
+            table.loc[at & (table["Used as"] == "exposure and feature"), "Used as"] = "exposure only"
+    for name in include:
+        on = (table["Column"] == name.removesuffix(AGE_SUFFIX)) & table["Used as"].isin(["feature", "exposure and feature"])
+        table.loc[on, "Why"] = INCLUDED_WHY
+    return table
 
 
 def _by_field(roles: Roles, headers: dict[str, str]) -> Roles:
@@ -430,111 +502,56 @@ def _by_field(roles: Roles, headers: dict[str, str]) -> Roles:
                    exclude=tuple(map(named, roles.exclude)), include=tuple(map(named, roles.include)))
 
 
-def assign(rows: pd.DataFrame, features: pd.DataFrame, roles: Roles = Roles(), separator: str | None = None,
-           headers: dict[str, str] | None = None) -> tuple[pd.DataFrame, ColumnRoles]:
-    """Type every column, give each its role and screen for leakage; returns features with extras added.
-
-    ``headers`` names the file's header of each mapped field, so the table can say where it came from.
-    """
-    roles = _by_field(roles.checked(), headers or {})
-    known = set(rows.columns) | set(features.columns)
-    for name in (*roles.exclude, *roles.include):
-        if name not in known:
-            raise RecoveryError(f"'{name}' is not a column of the file: check the spelling. Columns are: "
-                                f"{', '.join(map(str, rows.columns))}.")
-    extras = [c for c in rows.columns if c not in BY_NAME]
-    outcome = _outcome(rows, roles, extras, separator)
-    table, notes, added = _Table(), [], {}
-    candidates: dict[str, str] = {}  # feature -> "numeric" | "categorical", before screening
-    switchable: dict[str, str] = {}  # feature -> why it is off by default
-    dates: dict[str, pd.Series] = {}
-    for name in rows.columns:
-        if outcome is not None and name == outcome.column:
-            table.add(name, "amount" if outcome.amount else "category", "outcome",
-                      outcome.description)
-            continue
-        if name in BY_NAME:
-            read_as, used_as, why = _canonical_role(name)
-            if used_as == "identifier":
-                table.add(name, read_as, used_as, why)
-                continue
-            if name == OUTCOME:
-                table.add(name, read_as, "not learned from", "an outcome column, not the one chosen")
-                continue
-            if rows[name].notna().sum() == 0:
-                table.add(name, "empty", "not learned from", "empty: no value in any row")
-                continue
-            candidates[name] = "numeric" if pd.api.types.is_numeric_dtype(features[name]) else "categorical"
-            if why:
-                switchable[name] = why
-            table.add(name, read_as, "exposure and feature" if name == "Outstanding_Loan_Amount" else used_as, why)
-            continue
-        typed = type_column(name, rows[name], separator)
-        if typed.why:
-            table.add(name, typed.kind, "not learned from", typed.why)
-            continue
-        if typed.unread:
-            notes.append(f"{typed.unread:,} cell(s) of {name} are not {'numbers' if typed.kind == 'number' else 'dates'}: "
-                         "the model treats them as missing.")
-        if typed.kind == "date":
-            dates[name] = typed.values
-            continue
-        added[name] = typed.values
-        candidates[name] = "numeric" if typed.kind == "number" else "categorical"
-        why = ("protected attribute: never a model input by default (see fairness)" if is_protected(name) else
-               "recorded during collection, after delinquency: it leaks the outcome" if is_post_delinquency(name)
-               else "")
-        if why:
-            switchable[name] = why
-        table.add(name, typed.kind, "feature", why)
-    if dates:
-        latest = max(d.max() for d in dates.values())
-        for name, d in dates.items():
-            derived = f"{name} (age in days)"
-            added[derived] = (latest - d).dt.days.astype("float64")
-            candidates[derived] = "numeric"
-            why = "recorded during collection, after delinquency: it leaks the outcome" if is_post_delinquency(name) else ""
-            if why:
-                switchable[derived] = why
-            table.add(name, "date", "feature", why or f"as age in days at the file's latest date, {latest:%Y-%m-%d}")
-    for name in (c for c in features.columns if c not in rows.columns):  # the analyst's ratios
-        candidates[name] = "numeric"
-        table.add(name, "ratio", "feature", "")
-    frame = features.assign(**added) if added else features
-    for name in roles.exclude:
-        switchable[name] = "excluded by you"
-    on = [c for c in candidates if c not in switchable or c in roles.include]
-    leaks = {}
-    if outcome is not None:
-        leaks = {c: a for c, a in leakage_screen(frame, outcome.y, on).items() if c not in roles.include}
-    for name, auc in leaks.items():
-        switchable[name] = leak_sentence(name, auc)
-        notes.append(leak_sentence(name, auc))
-    on = [c for c in on if c not in leaks]
-    used = table.frame()
-    headers = headers or {}
-    used.insert(1, "In the file", [headers.get(c, c if c in rows.columns else "(computed)") for c in used["Column"]])
-    for name, why in switchable.items():
-        at = used["Column"] == name.removesuffix(" (age in days)")
-        if name not in roles.include:
-            used.loc[at, "Why"] = why
-            used.loc[at & (used["Used as"] == "feature"), "Used as"] = "not learned from"
-            used.loc[at & (used["Used as"] == "exposure and feature"), "Used as"] = "exposure only"
-    for name in roles.include:
-        used.loc[(used["Column"] == name.removesuffix(" (age in days)")) & used["Used as"].isin(
-            ["feature", "exposure and feature"]), "Why"] = "switched on by you"
+def _outcome_notes(rows: pd.DataFrame, outcome: Outcome | None) -> list[str]:
+    """What the user should know about the identifier and the outcome."""
+    notes = []
     if not any(c in rows.columns for c in ("Loan_ID", "Borrower_ID")):
         notes.append("No identifier column: each borrower is identified by their row in the file (File_Row).")
     if outcome is not None and not outcome.canonical and not outcome.bad:
         found = ", ".join(f"'{v}' ({n:,})" for v, n in outcome.values[:OUTCOME_MAX_VALUES])
         notes.append(f"No value of the outcome column '{outcome.column}' is chosen as bad; its values are "
                      f"{found}: choose the bad ones.")
-    post = tuple(c for c in candidates if switchable.get(c, "").startswith("recorded during collection"))
+    return notes
+
+
+def assign(rows: pd.DataFrame, features: pd.DataFrame, roles: Roles = Roles(), separator: str | None = None,
+           headers: dict[str, str] | None = None) -> tuple[pd.DataFrame, ColumnRoles]:
+    """Type every column, give each its role and screen for leakage; returns features with extras added.
+
+    ``headers`` names the file's header of each mapped field, so the table can say where it came from.
+    """
+    headers = headers or {}
+    roles = _by_field(roles.checked(), headers)
+    for name in (*roles.exclude, *roles.include):
+        if name not in rows.columns and name not in features.columns:
+            raise RecoveryError(f"'{name}' is not a column of the file: check the spelling. Columns are: "
+                                f"{', '.join(map(str, rows.columns))}.")
+    outcome = _outcome(rows, roles, [c for c in rows.columns if c not in BY_NAME], separator)
+    decided, dates = _Decisions(), {}
+    for name in rows.columns:
+        if outcome is not None and name == outcome.column:
+            decided.left_out(name, "amount" if outcome.amount else "category", outcome.description, "outcome")
+        elif name in BY_NAME:
+            _tutorial_field(name, rows, features, decided)
+        elif (date := _own_column(name, rows[name], separator, decided)) is not None:
+            dates[name] = date
+    _ages(dates, decided)
+    for name in (c for c in features.columns if c not in rows.columns):  # the analyst's ratios
+        decided.feature(name, "ratio", "numeric")
+    frame = features.assign(**decided.added) if decided.added else features
+    off = {**decided.off, **{name: EXCLUDED_WHY for name in roles.exclude}}
+    on = [c for c in decided.candidates if c not in off or c in roles.include]
+    leaks = {} if outcome is None else {
+        c: auc for c, auc in leakage_screen(frame, outcome.y, on).items() if c not in roles.include}
+    off.update({name: leak_sentence(name, auc) for name, auc in leaks.items()})
+    on = [c for c in on if c not in leaks]
     return frame, ColumnRoles(
-        table=used,
-        numeric=tuple(c for c in on if candidates[c] == "numeric"),
-        categorical=tuple(c for c in on if candidates[c] == "categorical"),
-        outcome=outcome, leaks=leaks, post_delinquency=post, notes=tuple(notes),
+        table=_switched(decided.table(headers, rows.columns), off, roles.include),
+        numeric=tuple(c for c in on if decided.candidates[c] == "numeric"),
+        categorical=tuple(c for c in on if decided.candidates[c] == "categorical"),
+        outcome=outcome, leaks=leaks,
+        post_delinquency=tuple(c for c in decided.candidates if off.get(c) == COLLECTION_WHY),
+        notes=tuple(decided.notes + [leak_sentence(n, a) for n, a in leaks.items()] + _outcome_notes(rows, outcome)),
     )
 
 
@@ -553,5 +570,5 @@ def switchable(roles: ColumnRoles) -> tuple[list[str], list[str]]:
     table = roles.table
     on = table.loc[table["Used as"].isin(["feature", "exposure and feature"]), "Column"].astype("str").tolist()
     off = table.loc[table["Used as"].isin(["not learned from", "exposure only"]) & table["Why"].str.contains(
-        "protected|collection|predicts the outcome|excluded by you", regex=True), "Column"].astype("str").tolist()
+        "protected|collection|predicts the outcome|" + EXCLUDED_WHY, regex=True), "Column"].astype("str").tolist()
     return on, off
