@@ -304,3 +304,20 @@ def test_roles_given_on_the_command_line_override_the_suggestion(export_file, tm
     missing = _cli("score", renamed, "-o", out, "--id", "account")
     assert missing.returncode == 2
     assert missing.stderr.startswith("error: --id account: the file has no such column. Columns are: acct,")
+
+
+def test_repeated_ids_can_be_kept_on_the_data_page(book_file):
+    from tests.test_app import _texts, _uploaded, _visit
+    path, _ = book_file
+    at = _uploaded("loan_book.csv", path.read_bytes())
+    choice = next(r for r in at.radio if r.label == "40 row(s) repeat a Loan_ID")
+    assert "80 row(s)" not in " ".join(_texts(at.warning))
+    assert any("40 row(s) have errors" in t for t in _texts(at.warning))
+    choice.set_value(True).run()
+    assert not any("have errors" in t for t in _texts(at.warning))
+    roles = next(d.value for d in at.dataframe if "Used as" in d.value.columns).set_index("Column")
+    assert roles.loc["Recovery_Status", "Used as"] == "outcome"
+    assert roles.loc["Outstanding_Loan_Amount", ("In the file", "Used as")].tolist() == ["Outstanding_Amount",
+                                                                                          "exposure only"]
+    at = _visit(at, "app_pages/strategy.py")
+    assert not at.error
