@@ -5,10 +5,12 @@ import streamlit as st
 from core.errors import RecoveryError
 from core.export import to_csv_bytes
 from core.ingest import suggest_mapping
-from core.schema import FIELDS, REQUIRED_FOR
+from core.schema import FIELDS
 from core.summary import describe, quality
+from core.validate import REPEATED_ID, REPEATED_ID_KEPT
 from ui import state
 from ui.render import plain
+from ui.roles import roles_section
 
 NOT_IN_FILE = "(not in file)"
 
@@ -43,6 +45,7 @@ if len(sheets) > 1:
     if sheet != current:
         st.session_state["sheet"] = sheet
         st.session_state["mapping"] = None
+        st.session_state["header_row"] = None
         st.rerun()
 
 try:
@@ -52,25 +55,33 @@ except RecoveryError as error:
     # a mapping the user chose can be what fails; without this they could never get back
     if st.session_state.get("mapping") is not None:
         st.button("Reset to the detected mapping", on_click=_reset_mapping)
+    if st.session_state.get("header_row") is not None:
+        st.button("Back to the detected header row", on_click=lambda: st.session_state.update(header_row=None))
     st.stop()
 info = portfolio.info
 st.text(f"{info.name}: {info.rows:,} rows × {info.columns} columns, read as {info.format.upper()}"
         + (f", encoding {info.encoding}" if info.encoding else "")
         + (f", separator {info.separator!r}" if info.separator else "")
         + (f", sheet {info.sheet!r}" if info.sheet else ""))
+for note in info.notes:  # how the file was read: a header below a title, formulas without values
+    st.info(plain(note), icon=":material/info:")
+header_row = st.number_input("Row that holds the column names", min_value=1, value=info.header_row, step=1,
+                             help="Found below any title lines; change it if the file's header is elsewhere.")
+if header_row != info.header_row:
+    st.session_state["header_row"] = int(header_row)
+    st.session_state["mapping"] = None
+    st.rerun()
 
 with st.expander("Column mapping", expanded=bool(portfolio.report.missing_fields)):
     st.caption("Each field the app knows, and the column of your file it is read from. "
                "Columns not mapped to a field are kept and passed through to the download.")
     headers = list(portfolio.raw.columns) if portfolio.raw is not None else list(portfolio.frame.columns)
     options = [NOT_IN_FILE, *headers]
-    required = {f for fields in REQUIRED_FOR.values() for f in fields}
     chosen = {}
     grid = st.columns(3)
     for i, spec in enumerate(FIELDS):
         current = portfolio.mapping.get(spec.name, NOT_IN_FILE)
-        label = spec.name + (" (required)" if spec.name in required else "")
-        pick = grid[i % 3].selectbox(label, options, index=options.index(current), key=f"map-{spec.name}")
+        pick = grid[i % 3].selectbox(spec.name, options, index=options.index(current), key=f"map-{spec.name}")
         if pick != NOT_IN_FILE:
             chosen[spec.name] = pick
     if chosen != portfolio.mapping:
@@ -83,6 +94,16 @@ with st.expander("Column mapping", expanded=bool(portfolio.report.missing_fields
 
 report = portfolio.report
 st.subheader("Validation")
+repeated = [p for p in report.problems if p.problem in (REPEATED_ID, REPEATED_ID_KEPT)]
+if repeated:
+    keep = st.radio(
+        f"{repeated[0].count:,} row(s) repeat a Loan_ID", [False, True],
+        index=int(st.session_state.get("keep_repeated_ids", False)), horizontal=True,
+        format_func=lambda k: ("Keep every row: each row is its own case (IDs are not unique)" if k else
+                               "Treat the repeats as invalid rows (the first row with each ID stays)"))
+    if keep != st.session_state.get("keep_repeated_ids", False):
+        st.session_state["keep_repeated_ids"] = keep
+        st.rerun()
 if report.missing_fields:
     st.info("Not in this file (the analysis skips what needs them): "
             + plain(", ".join(report.missing_fields)))
@@ -103,10 +124,12 @@ if not report.ok:
                        file_name="invalid_rows.csv", mime="text/csv")
     st.dataframe(portfolio.invalid_rows(), width="stretch")
 
+roles_section()
+
 st.subheader("Preview")
 st.dataframe(portfolio.frame.head(100), width="stretch")
 st.subheader("Summary statistics")
-stats = describe(portfolio.frame)
+stats = describe(state.features_in_view())
 st.dataframe(stats, width="stretch", column_config={
     c: st.column_config.NumberColumn(format="%,.2f") for c in stats.columns})
 st.subheader("Data quality")

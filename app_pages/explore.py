@@ -8,19 +8,34 @@ from ui.render import plain, run_or_stop, show_kpis
 
 st.title("Explore the portfolio")
 frame = run_or_stop(state.frame_in_view)
-figures = eda.kpis(frame)
-
-show_kpis(figures, ("Borrowers", "Total outstanding", "Fully recovered", "Partially recovered",
-                    "Written off", "Avg days past due"))
+prepared = run_or_stop(state.prepared)
+outcome = prepared.roles.outcome
+figures = eda.kpis(frame, outcome)
+tutorial = outcome is None or outcome.canonical
+show_kpis(figures, ("Borrowers", "Total outstanding", "Fully recovered", "Partially recovered", "Written off",
+                    "Avg days past due") if tutorial else
+          ("Borrowers", "Total outstanding", "Bad outcome", "Avg days past due"))
 
 charts = eda.available_charts(frame)
 skipped = [(name, why) for name, why in charts if why]
-if skipped:
+drawable = [name for name, why in charts if not why]
+if skipped and drawable:
     st.info("Skipped for this file: " + "; ".join(
         f"{plain(eda.chart_title(name))} ({plain(why)})" for name, why in skipped))
+elif skipped:
+    st.caption("The notebook's charts need its fields (loan amount, income, payment history, recovery status), "
+               "which this file does not have; below are charts of the file's own fields instead.")
 
-drawable = [name for name, why in charts if not why]
 left, right = st.columns(2)
 for i, name in enumerate(drawable):
     with (left if i % 2 == 0 else right):
         st.plotly_chart(eda.draw(frame, name), width="stretch", key=f"chart-{name}")
+
+own = eda.field_charts(prepared.features, prepared.roles)
+if own:
+    st.subheader("The file's own fields")
+    st.caption("The outcome, the fields that alone say most about it, and the bad-outcome rate per value.")
+    left, right = st.columns(2)
+    for i, (title, draw) in enumerate(own):
+        with (left if i % 2 == 0 else right):
+            st.plotly_chart(draw(), width="stretch", key=f"own-{title}")

@@ -17,9 +17,14 @@ seed = config.preset == "seed"
 if not seed:
     c1, c2, c3 = st.columns(3)
     targets = ["not_fully_recovered", "written_off"]
-    target = c1.selectbox("Predict", targets, index=targets.index(config.target)
-                          if config.target in targets else 0, format_func=TARGET_LABELS.get,
-                          help="Not fully recovered = partially recovered or written off.")
+    outcome = run_or_stop(state.prepared).roles.outcome
+    if outcome is None or outcome.canonical:
+        target = c1.selectbox("Predict", targets, index=targets.index(config.target)
+                              if config.target in targets else 0, format_func=TARGET_LABELS.get,
+                              help="Not fully recovered = partially recovered or written off.")
+    else:  # the file's own outcome: what counts as bad is chosen on the Data page
+        target = config.target
+        c1.caption(f"Predicts: {plain(outcome.description)} (change it on the Data page).")
     models = [*MODEL_LABELS, "auto"]
     model = c2.selectbox("Model", models, index=models.index(config.model),
                          format_func=lambda m: "Best of the three by cross-validated ROC-AUC (slower)"
@@ -111,13 +116,14 @@ with left:
 right.plotly_chart(report_charts.importance(result), width="stretch")
 
 if not risk.fairness.empty:
-    st.subheader("By gender")
-    st.caption("Gender is not a model input. Compare the share flagged high-risk with the actual "
-               "bad-outcome rate: a fair score flags each group roughly in line with its outcomes.")
+    st.subheader("By protected attribute")
+    st.caption("Protected attributes (gender, marital status, nationality …) are not model inputs unless you "
+               "switch them on. Compare the share flagged high-risk with the actual bad-outcome rate: a fair "
+               "score flags each group roughly in line with its outcomes.")
     st.dataframe(risk.fairness, hide_index=True, width="stretch", column_config={
         "Borrowers": st.column_config.NumberColumn(format="%,d"),
         **{c: st.column_config.NumberColumn(format="percent" if "Share" in c or "rate" in c else "%.2f")
-           for c in risk.fairness.columns if c not in ("Gender", "Borrowers")}})
+           for c in risk.fairness.columns if c not in ("Attribute", "Group", "Borrowers")}})
 
 st.subheader("Why each borrower scores as they do")
 st.caption("Top three reasons per borrower: the fields that move this borrower's score the most "

@@ -5,8 +5,9 @@ import streamlit as st
 from core import report_charts
 from core.eda import segment_scatter
 from core.display import count
-from core.schema import NUMERIC_FIELDS, label
-from core.segmentation import ADVICE, field_means, profile_summary
+from core.pipeline import segment_fields, segment_options
+from core.schema import label
+from core.segmentation import ADVICE, OUTCOME_RATES, field_means, profile_summary
 from ui import state
 from ui.render import plain, run_or_stop, show_notes
 
@@ -23,16 +24,15 @@ with st.expander("How the segments are formed"):
            else "Each segment is named after the fields on which it differs most from the whole "
                 "portfolio, so names stay right on any file and whatever the row order."))
 
-portfolio = run_or_stop(state.portfolio)
-numeric_present = [f for f in NUMERIC_FIELDS if f in portfolio.frame.columns]
+prepared = run_or_stop(state.prepared)
+options = segment_options(prepared)
+used, _ = run_or_stop(lambda: segment_fields(prepared, config))
 left, right = st.columns([1, 2])
 k = left.slider("Number of segments (k)", 2, 8, config.n_segments)
 # pills wrap onto more lines: every chosen field stays readable (a multiselect cuts them off)
-fields = right.pills(
-    "Fields to segment on", numeric_present, selection_mode="multi",
-    default=[f for f in config.segment_features if f in numeric_present], format_func=label,
-)
-if (k, tuple(fields)) != (config.n_segments, config.segment_features):
+fields = right.pills("Fields to segment on", options, selection_mode="multi",
+                     default=[f for f in used if f in options], format_func=label)
+if k != config.n_segments or tuple(fields) != used:
     state.set_config(run_or_stop(lambda: config.with_(n_segments=k, segment_features=tuple(fields))))
     st.rerun()
 
@@ -50,16 +50,18 @@ profile = result.segments.profile
 st.markdown("\n".join(f"- **{plain(name)}** ({count(n)} borrowers): {plain(advice)}"
                       for name, n, advice in zip(profile["Segment"], profile["Borrowers"], profile[ADVICE])))
 st.subheader("Segment profiles")
-st.caption("Size and money per segment" + (", with each segment's actual outcome rates." if "Not fully recovered rate"
-                                            in profile else "."))
+rates = [c for c in OUTCOME_RATES if c in profile.columns]
+st.caption("Size and money per segment" + (", with each segment's actual outcome rates." if rates else "."))
 st.dataframe(profile_summary(profile).rename(columns={"Borrower_Segment": "No."}), hide_index=True, width="stretch",
              column_config={
                  "Borrowers": st.column_config.NumberColumn(format="%,d"),
                  "Total outstanding": st.column_config.NumberColumn(format="%,.0f"),
-                 **{c: st.column_config.NumberColumn(format="percent")
-                    for c in ("Share of borrowers", "Not fully recovered rate", "Written off rate")}})
+                 **{c: st.column_config.NumberColumn(format="percent") for c in ("Share of borrowers", *rates)}})
 st.caption("The typical borrower of each segment: the mean of each segmentation field, in the file's own units.")
 means = field_means(result.segments)
 st.dataframe(means, hide_index=True, width="stretch", column_config={
     c: st.column_config.TextColumn(alignment="right") for c in means.columns[1:]})
-st.plotly_chart(segment_scatter(result.scored), width="stretch")
+if len(result.segments.features) >= 2:
+    features = state.prepared().features
+    st.plotly_chart(segment_scatter(result.scored.assign(**{f: features[f] for f in result.segments.features}),
+                                    fields=result.segments.features), width="stretch")

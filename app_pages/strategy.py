@@ -180,7 +180,7 @@ st.text(f"The download holds all {len(result.scored):,} analysed borrowers with 
                                     "the Data page." if excluded else ""))
 c1, c2, c3 = st.columns(3)
 # Files are built only when clicked: writing them takes seconds on large portfolios.
-c1.download_button("Download CSV", lambda: to_csv_bytes(table()), file_name="recovery_strategies.csv",
+c1.download_button("Download CSV", lambda: to_csv_bytes(table(as_written=True)), file_name="recovery_strategies.csv",
                    mime="text/csv", type="primary")
 excel = ((lambda: to_excel_workbook(plan_workbook_sheets(result, state.excluded_table())))
          if config.actions is not None else (lambda: to_excel_bytes(table())))

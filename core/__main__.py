@@ -14,7 +14,9 @@ from core.config import RecoveryConfig
 from core.decide.actions import read_actions
 from core.errors import RecoveryError
 from core.export import to_csv_bytes, to_excel_bytes, write_csv
-from core.ingest import Portfolio, load_portfolio
+from core.ingest import Portfolio, load_portfolio, read_table, suggest_mapping
+from core.roles import NO_OUTCOME, Roles
+from core.validate import REPEATED_ID
 from core.pipeline import RecoveryResult, analyse_portfolio
 from core.risk import no_progress
 
@@ -46,6 +48,24 @@ def _analysis_options() -> argparse.ArgumentParser:
                          help="exclude rows with errors and write them to a side file")
     options.add_argument("--invalid-output", type=Path,
                          help="where --drop-invalid writes excluded rows (default: OUTPUT.invalid.csv)")
+    options.add_argument("--header-row", type=int, metavar="N",
+                         help="the row that holds the headers (default: found below any title lines)")
+    options.add_argument("--keep-repeated-ids", action="store_true",
+                         help="keep rows whose Loan_ID repeats an earlier row's, each as its own case")
+    roles = options.add_argument_group("column roles (default: suggested from the headers and values)")
+    roles.add_argument("--id", metavar="COL", help="the column that identifies each loan")
+    roles.add_argument("--outcome", metavar="COL", help="the outcome column (a category); 'none' for no outcome")
+    roles.add_argument("--bad", metavar="VALUE[,VALUE…]", help="the outcome values that count as bad")
+    roles.add_argument("--recovered", metavar="COL",
+                       help="an amount-recovered column as the outcome, compared with the exposure")
+    roles.add_argument("--bad-below", type=float, default=1.0, metavar="SHARE",
+                       help="with --recovered: bad when recovered / exposure is below SHARE (default 1.0: "
+                            "not fully recovered)")
+    roles.add_argument("--exposure", metavar="COL", help="the outstanding amount at risk")
+    roles.add_argument("--exclude", metavar="COL[,COL…]", help="columns never to learn from")
+    roles.add_argument("--include", metavar="COL[,COL…]",
+                       help="columns to learn from although switched off (protected, post-delinquency, "
+                            "or flagged by the leakage screen)")
     return options
 
 
@@ -113,6 +133,45 @@ def _progress(stream=sys.stderr):
     return report
 
 
+def _names(text: str | None) -> tuple[str, ...]:
+    """A comma-separated option as a tuple of names, spaces around each trimmed."""
+    return tuple(n.strip() for n in text.split(",") if n.strip()) if text else ()
+
+
+def _mapping(args: argparse.Namespace, headers: list[str]) -> dict[str, str] | None:
+    """The suggested column mapping with the identifier and exposure the user named (None: as suggested)."""
+    if not (args.id or args.exposure):
+        return None
+    for given, option in ((args.id, "--id"), (args.exposure, "--exposure")):
+        if given and given not in headers:
+            raise RecoveryError(f"{option} {given}: the file has no such column. Columns are: {', '.join(headers)}.")
+    given = {"Loan_ID": args.id, "Outstanding_Loan_Amount": args.exposure}
+    mapping = {k: v for k, v in suggest_mapping(headers).items()
+               if v not in given.values() and not (k in given and given[k])}
+    return {**mapping, **{k: v for k, v in given.items() if v}}
+
+
+def _roles(args: argparse.Namespace) -> Roles:
+    """The column roles given on the command line."""
+    outcome = NO_OUTCOME if args.outcome and args.outcome.casefold() == "none" else args.outcome
+    return Roles(outcome=outcome, bad=_names(args.bad) or None, recovered=args.recovered,
+                 bad_below=args.bad_below, exclude=_names(args.exclude), include=_names(args.include))
+
+
+def _roles_line(result) -> str:
+    """The roles the run used, in one line for stderr."""
+    used = result.roles.table
+    def of(kind: str) -> str:
+        rows = used[used["Used as"].str.startswith(kind)]
+        return ", ".join(str(c) if c == f else f"{f} (as {c})" for c, f in zip(rows["Column"], rows["In the file"])
+                         ) or "none"
+    off = used[used["Used as"] == "not learned from"]
+    return (f"roles: identifier {of('identifier')}; outcome {of('outcome')}"
+            + (f" (bad: {', '.join(result.roles.outcome.bad) or 'none chosen'})" if result.roles.outcome else "")
+            + f"; exposure {of('exposure')}; {len(result.risk.numeric_features) + len(result.risk.categorical_features)}"
+            f" features; not learned from: {', '.join(f'{c} ({w})' for c, w in zip(off['Column'], off['Why'])) or 'none'}")
+
+
 @dataclass(frozen=True)
 class Analysis:
     """A portfolio as read from the input file, and the analysis of its rows."""
@@ -123,22 +182,33 @@ class Analysis:
 
 
 def _analyse(args: argparse.Namespace) -> Analysis:
-    """Read the input and run every stage with the options given; warn on stderr about an untrustworthy score."""
+    """Read the input and run every stage with the options given; roles and warnings go to stderr."""
     data = _read(args.input)
-    portfolio = load_portfolio(data, args.input.name, sheet=args.sheet)
+    if not args.output.parent.is_dir():  # said before the analysis, not after minutes of it
+        raise RecoveryError(f"Cannot write {args.output}: the folder {args.output.parent} does not exist.")
+    headers = list(read_table(data, args.input.name, sheet=args.sheet, header_row=args.header_row).frame.columns) if (
+        args.id or args.exposure) else []
+    portfolio = load_portfolio(data, args.input.name, mapping=_mapping(args, headers), sheet=args.sheet,
+                               keep_repeated_ids=args.keep_repeated_ids, header_row=args.header_row)
+    for note in portfolio.info.notes:
+        print(f"note: {note}", file=sys.stderr)
     if not portfolio.report.ok and not args.drop_invalid:
+        repeated = any(p.problem == REPEATED_ID for p in portfolio.report.errors())
         raise RecoveryError(
             "\n".join(portfolio.report.lines())
             + f"\n{len(portfolio.report.invalid_rows)} invalid row(s): fix them, or rerun with "
-            "--drop-invalid to exclude them."
+            "--drop-invalid to exclude them"
+            + (" (the first row with each Loan_ID stays), or with --keep-repeated-ids to analyse every row as "
+               "its own case" if repeated else "") + "."
         )
-    config = RecoveryConfig.named(args.preset)
+    config = RecoveryConfig.named(args.preset).with_(roles=_roles(args))
     if args.model:
         config = config.with_(model=args.model)
     if args.actions:
         config = config.with_(actions=read_actions(_read(args.actions), args.actions.name),
                               policy=args.policy, holdout=args.holdout, holdout_salt=args.holdout_salt)
     result = analyse_portfolio(portfolio, config, args.drop_invalid, progress=_progress())
+    print(_roles_line(result), file=sys.stderr)
     if result.trust is not None and not result.trust.act_on_score:
         print(f"warning: {result.trust.sentence()} {result.trust.verdict()}", file=sys.stderr)
     return Analysis(data, portfolio, result)
@@ -164,7 +234,7 @@ def score(args: argparse.Namespace) -> str:
         summary += (f"; {args.policy} plan worth {net:,.0f} expected net recovery"
                     + (f" (within {gap:.4%} of the LP bound)" if gap else ""))
     summary += _write_excluded(args, run.portfolio)
-    _write_table(args.output, result.table())
+    _write_table(args.output, result.table(as_written=args.output.suffix.lower() != ".xlsx"))
     if args.metrics:
         _write(args.metrics, json.dumps(result.metrics_dict(), indent=2, default=float, allow_nan=False).encode())
     return summary + f"; wrote {args.output}."

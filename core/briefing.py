@@ -63,6 +63,9 @@ class Trust:
         if self.better_than_days_past_due is False:
             return ("Do not act on this score: it ranks no better than days past due alone. Keep working the "
                     "most overdue borrowers first.")
+        if self.better_than_days_past_due is None:
+            return ("The score ranks clearly better than chance: use it to order the work (this file has no days "
+                    "past due to compare it with the most-overdue-first rule).")
         return "The score ranks clearly better than chance and than the most-overdue-first rule: use it to order the work."
 
     def as_dict(self) -> dict:

@@ -7,6 +7,7 @@ from typing import Literal
 
 from core.errors import RecoveryError
 from core.decide.actions import Action
+from core.roles import Roles
 from core.schema import SEED_FEATURES, SEED_STRATEGIES
 
 Target = Literal["not_fully_recovered", "written_off", "segment"]
@@ -22,6 +23,7 @@ TARGET_LABELS: dict[str, str] = {
 # Which stage each setting belongs to: a change recomputes that stage and the ones after it,
 # never the ones before (a decision setting never refits a model). random_state and preset
 # reach every stage that draws random numbers or follows the notebook.
+PREPARE_SETTINGS = ("roles",)
 SEGMENT_SETTINGS = ("preset", "segment_features", "n_segments", "segment_naming", "random_state")
 SCORE_SETTINGS = ("preset", "target", "model", "model_features", "use_collection_fields",
                   "calibrate", "n_folds", "random_state")
@@ -39,6 +41,8 @@ class RecoveryConfig:
     """Settings for segmentation, risk scoring and strategy assignment."""
 
     preset: Literal["recommended", "seed"] = "recommended"
+    # prepare stage: what each column of the file is used for
+    roles: Roles = Roles()
     # segment stage
     segment_features: tuple[str, ...] = SEED_FEATURES
     n_segments: int = 4
@@ -63,9 +67,9 @@ class RecoveryConfig:
     haircuts: tuple[tuple[str, float], ...] = ()  # (loan type, haircut); others take DEFAULT_HAIRCUT
     random_state: int = 42
 
-    def stage_key(self, stage: Literal["segment", "score", "decide"]) -> tuple:
+    def stage_key(self, stage: Literal["prepare", "segment", "score", "decide"]) -> tuple:
         """The settings one stage depends on, as a cache key."""
-        names = {"segment": SEGMENT_SETTINGS, "score": SCORE_SETTINGS, "decide": DECIDE_SETTINGS}[stage]
+        names = {"prepare": PREPARE_SETTINGS, "segment": SEGMENT_SETTINGS, "score": SCORE_SETTINGS, "decide": DECIDE_SETTINGS}[stage]
         return tuple((name, getattr(self, name)) for name in names)
 
     @classmethod
@@ -120,6 +124,7 @@ class RecoveryConfig:
             if not MIN_HAIRCUT <= cut <= 1.0:
                 raise RecoveryError(f"The collateral haircut for {loan_type} is {cut:.0%}: choose between "
                                     f"{MIN_HAIRCUT:.0%} and 100%.")
+        self.roles.checked()
         if not 0.0 <= self.holdout <= 0.5:
             raise RecoveryError(f"The holdout share {self.holdout} must be between 0 and 0.5 (0.1 = 10%).")
         return self

@@ -17,6 +17,8 @@ from plotly.subplots import make_subplots
 
 from core import schema
 from core.errors import RecoveryError
+from core.features import RATIOS
+from core.roles import ColumnRoles, Outcome, single_field_auc
 
 TEMPLATE = "plotly_white"
 MISSING = "(missing)"
@@ -207,9 +209,11 @@ def _require_columns(df: pd.DataFrame, title: str, requires: Sequence[str]) -> N
 # --------------------------------------------------------------------------- KPIs
 
 
-def kpis(df: pd.DataFrame) -> dict[str, float | int | None]:
+def kpis(df: pd.DataFrame, outcome: Outcome | None = None) -> dict[str, float | int | None]:
     """Headline numbers: borrowers, total outstanding, outcome shares, average days past due."""
     out: dict[str, float | int | None] = {"borrowers": int(len(df))}
+    known = None if outcome is None else outcome.y[~np.isnan(outcome.y)]
+    out["share_bad"] = float(known.mean()) if known is not None and len(known) else None
     out["total_outstanding"] = (
         float(_numeric(df, "Outstanding_Loan_Amount").sum())
         if "Outstanding_Loan_Amount" in df.columns else None
@@ -280,7 +284,13 @@ def category_distribution(df: pd.DataFrame, column: str) -> go.Figure:
 def loan_amount_distribution(df: pd.DataFrame, bins: int = HIST_BINS) -> go.Figure:
     """Histogram of loan amounts in ``bins`` bins, with a box summary above it."""
     _require(df, "loan_amount_distribution")
-    values = _numeric(df, "Loan_Amount").dropna().to_numpy()
+    return numeric_distribution(df, "Loan_Amount", bins)
+
+
+def numeric_distribution(df: pd.DataFrame, column: str, bins: int = HIST_BINS) -> go.Figure:
+    """Histogram of any numeric field in ``bins`` bins (counted here, not in the browser), with a box above."""
+    name = schema.label(column)
+    values = _numeric(df, column).dropna().to_numpy()
     counts, edges = np.histogram(values, bins=bins)
     stats = _box_stats(values)
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.2, 0.8],
@@ -288,7 +298,7 @@ def loan_amount_distribution(df: pd.DataFrame, bins: int = HIST_BINS) -> go.Figu
     fig.add_trace(go.Box(
         q1=[stats["q1"]], median=[stats["median"]], q3=[stats["q3"]],
         lowerfence=[stats["lowerfence"]], upperfence=[stats["upperfence"]], mean=[stats["mean"]],
-        y=[schema.label("Loan_Amount")], orientation="h", boxpoints=False,
+        y=[name], orientation="h", boxpoints=False,
         marker_color=SINGLE_COLOUR, name="Summary", showlegend=False,
     ), row=1, col=1)
     fig.add_trace(go.Bar(
@@ -300,10 +310,56 @@ def loan_amount_distribution(df: pd.DataFrame, bins: int = HIST_BINS) -> go.Figu
     ), row=2, col=1)
     fig.update_yaxes(showticklabels=False, row=1, col=1)
     fig.update_layout(bargap=0.02)
-    fig.update_xaxes(title_text=schema.label("Loan_Amount"), row=2, col=1)
+    fig.update_xaxes(title_text=name, row=2, col=1)
     fig.update_yaxes(title_text="Borrowers", row=2, col=1)
-    return layout(fig, "Loan amount distribution",
-                   subtitle=f"{stats['n']:,} borrowers in {bins} bins")
+    return layout(fig, f"{name} distribution", subtitle=f"{stats['n']:,} borrowers in {bins} bins")
+
+
+def outcome_rate_by_category(df: pd.DataFrame, column: str, y: np.ndarray) -> go.Figure:
+    """Share of borrowers with a bad outcome per value of a category field, with how many hold each value."""
+    frame = pd.DataFrame({"value": _labelled(df[column]).to_numpy(), "bad": y}).dropna(subset=["bad"])
+    grouped = frame.groupby("value", sort=False)["bad"].agg(["mean", "size"])
+    order = [v for v in _counts(df[column], column).index if v in grouped.index]
+    grouped = grouped.reindex(order)
+    name = schema.label(column)
+    fig = go.Figure(go.Bar(
+        x=[plain_label(v) for v in grouped.index], y=grouped["mean"].to_numpy(),
+        text=[f"{m:.0%} of {n:,}" for m, n in zip(grouped["mean"], grouped["size"])], textposition="outside",
+        cliponaxis=False, marker_color=SINGLE_COLOUR,
+        hovertemplate=f"{name}: %{{x}}<br>Bad outcome: %{{y:.1%}}<extra></extra>",
+    ))
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(tickformat=".0%", rangemode="tozero")
+    return layout(fig, f"Bad-outcome rate by {name}", xaxis=name, yaxis="Bad-outcome rate")
+
+
+def field_charts(features: pd.DataFrame, roles: ColumnRoles, top: int = 3) -> list[tuple[str, Callable[[], go.Figure]]]:
+    """For a file unlike the tutorial's: the outcome, its most telling numeric and category fields, and rates."""
+    outcome = roles.outcome
+    own = [c for c in (*roles.numeric, *roles.categorical) if c not in schema.BY_NAME and c not in RATIOS]
+    if not own and (outcome is None or outcome.canonical):
+        return []
+    charts: list[tuple[str, Callable[[], go.Figure]]] = []
+    y = None if outcome is None else outcome.y
+    if outcome is not None and not outcome.canonical:
+        bad = pd.Series(np.where(np.isnan(y), None, np.where(y == 1, "Bad", "Good")), index=features.index,
+                        name="Outcome")
+        charts.append(("Outcome", lambda: category_distribution(pd.DataFrame({outcome.column: bad}), outcome.column)))
+    learnable = y is not None and np.nanmin(y) != np.nanmax(y)
+
+    def telling(names: tuple[str, ...]) -> list[str]:
+        if not learnable:
+            return list(names[:top])
+        known = ~np.isnan(y)
+        return sorted(names, key=lambda c: -abs(single_field_auc(features.loc[known, c], y[known]) - 0.5))[:top]
+
+    for column in telling(roles.numeric):
+        charts.append((f"{column} distribution", lambda c=column: numeric_distribution(features, c)))
+    for column in telling(roles.categorical):
+        charts.append((f"{column} distribution", lambda c=column: category_distribution(features, c)))
+        if learnable:
+            charts.append((f"Bad-outcome rate by {column}", lambda c=column: outcome_rate_by_category(features, c, y)))
+    return charts
 
 
 def _xy_sample(df: pd.DataFrame, x: str, y: str, extra: Sequence[str], max_points: int
@@ -411,17 +467,19 @@ def income_vs_loan_by_recovery(df: pd.DataFrame,
 
 
 def segment_scatter(df: pd.DataFrame, segment_column: str = "Segment_Name",
-                    max_points: int = DEFAULT_MAX_POINTS) -> go.Figure:
-    """Scatter of loan amount against monthly income, coloured by borrower segment."""
-    title = "Borrower segments by monthly income and loan amount"
-    _require_columns(df, title, ["Monthly_Income", "Loan_Amount", segment_column])
+                    max_points: int = DEFAULT_MAX_POINTS, fields: Sequence[str] = ()) -> go.Figure:
+    """Scatter of loan amount against monthly income (else the first two segment fields), coloured by segment."""
+    x, y = "Monthly_Income", "Loan_Amount"
+    if not {x, y} <= set(df.columns) and len(fields) >= 2:
+        x, y = fields[0], fields[1]
+    title = f"Borrower segments by {schema.label(x).lower()} and {schema.label(y).lower()}"
+    _require_columns(df, title, [x, y, segment_column])
     # colours follow the segment number, as in the segment-size chart: one colour per segment everywhere
     order = None
     if "Borrower_Segment" in df.columns:
         pairs = df[["Borrower_Segment", segment_column]].drop_duplicates().sort_values("Borrower_Segment")
         order = [str(v) for v in pairs[segment_column]]
-    return _scatter(df, "Monthly_Income", "Loan_Amount", title, max_points,
-                    group=segment_column, legend_title="Borrower segment", order=order)
+    return _scatter(df, x, y, title, max_points, group=segment_column, legend_title="Borrower segment", order=order)
 
 
 CHARTS: dict[str, Chart] = {

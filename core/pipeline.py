@@ -1,6 +1,6 @@
 """The staged path from loaded rows to a recovery strategy per borrower, shared by app and CLI.
 
-    prepare(rows)                                   -> Prepared   checked rows, ratios
+    prepare(rows, roles)                            -> Prepared   checked rows, ratios, column roles
     segment(Prepared, segment settings)             -> SegmentRun segments and their notes
     score(Prepared, SegmentRun?, score settings)    -> Scored     out-of-fold scores, reasons
     decide(Prepared, SegmentRun, Scored, decide settings) -> RecoveryResult
@@ -13,7 +13,7 @@ and the ones after it. Scoring needs the segments only when the target is the se
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -24,18 +24,22 @@ from core.briefing import Trust, trust
 from core.config import RecoveryConfig
 from core.errors import RecoveryError
 from core.features import RATIOS, add_ratios, model_features, requested_fields
+from core.roles import ColumnRoles, Roles, assign, canonical_outcome, is_protected
 from core.ingest import Portfolio
 from core.ordering import value_order
 from core.risk import Progress, no_progress
-from core.schema import COLLECTION_FIELDS, OUTCOME, PROTECTED_FIELDS, label
+from core.schema import NUMERIC_FIELDS, label
 from core.segmentation import Segments, fit_segments, high_risk_segments
 from core.decide.plan import make_plan
 from core.strategy import strategy_summary
-from core.validate import require_fields
 
 # Above this many borrowers the three candidate models are compared on a seeded sample; the
 # chosen one is still trained and scored on every borrower.
 COMPARE_MAX_ROWS = 20_000
+# A protected attribute with more groups than this (an age in years, say) is left out of the fairness table.
+FAIRNESS_MAX_GROUPS = 20
+# A file without the tutorial's fields is segmented on at most this many of its own numeric fields.
+MAX_OWN_SEGMENT_FIELDS = 10
 
 ADDED_COLUMNS = (
     "Borrower_Segment", "Segment_Name", "Risk_Score", "Predicted_High_Risk",
@@ -82,10 +86,20 @@ class RecoveryResult:
     policies: pd.DataFrame = field(default_factory=pd.DataFrame)  # empty without an action table
     assignment: dict = field(default_factory=dict)
     trust: Trust | None = None  # None for the segment flag, which has no outcome to check against
+    roles: ColumnRoles | None = None  # what each column of the file was used for, and why
+    written: pd.DataFrame | None = None  # the file's own cells as text, exactly as the file wrote them
 
-    def table(self) -> pd.DataFrame:
-        """The download: every analysed borrower, their file row first, then the added columns."""
-        return self.scored.rename_axis("File_Row").reset_index()
+    def table(self, as_written: bool = False) -> pd.DataFrame:
+        """The download: every analysed borrower, their file row first, then the added columns.
+
+        ``as_written`` gives back the file's own cells as it wrote them (29305, not 29305.0; its own
+        spellings), for text downloads; otherwise they are typed, as the analysis read them.
+        """
+        scored = self.scored
+        if as_written and self.written is not None:
+            own = [c for c in self.written.columns if c in scored.columns]
+            scored = scored.assign(**{c: self.written[c].reindex(scored.index) for c in own})
+        return scored.rename_axis("File_Row").reset_index()
 
     def metrics_dict(self) -> dict:
         """The Risk page's figures as plain JSON-ready values."""
@@ -116,6 +130,7 @@ class RecoveryResult:
             "assignment": self.assignment,
             "policies": self.policies.to_dict(orient="records"),
             "notes": list(self.notes),
+            "column_roles": [] if self.roles is None else self.roles.table.to_dict(orient="records"),
         }
 
 
@@ -124,11 +139,13 @@ class RecoveryResult:
 
 @dataclass(frozen=True)
 class Prepared:
-    """The rows to analyse as given, and the same rows with the analyst's ratios added."""
+    """The rows to analyse as given, the same rows typed for learning, and every column's role."""
 
     rows: pd.DataFrame
     features: pd.DataFrame
+    roles: ColumnRoles
     notes: tuple[str, ...] = ()
+    written: pd.DataFrame | None = None  # the same cells as text, as the file wrote them, for downloads
 
 
 def analysable_rows(portfolio: Portfolio, exclude_invalid: bool) -> pd.DataFrame:
@@ -144,11 +161,18 @@ def analysable_rows(portfolio: Portfolio, exclude_invalid: bool) -> pd.DataFrame
     return portfolio.valid_rows()
 
 
-def prepare(rows: pd.DataFrame) -> Prepared:
-    """Check the rows can be analysed and add the ratios, once for every later stage."""
+def written_cells(portfolio: Portfolio) -> pd.DataFrame | None:
+    """The file's cells as written, under the names the analysis uses (mapped fields by their field name)."""
+    if portfolio.raw is None:
+        return None
+    return portfolio.raw.rename(columns={header: name for name, header in portfolio.mapping.items()})
+
+
+def prepare(rows: pd.DataFrame, roles: Roles = Roles(), separator: str | None = None,
+            written: pd.DataFrame | None = None, headers: dict[str, str] | None = None) -> Prepared:
+    """Check the rows can be analysed, add the ratios, type every column and give it its role, once."""
     if len(rows) == 0:
         raise RecoveryError("There are no borrowers to analyse: load a file with at least one row.")
-    require_fields(rows, "analyse")
     # a re-uploaded export: its old analysis is replaced by this one, and the user is told
     previous = [c for c in (*ADDED_COLUMNS, "File_Row") if c in rows.columns]
     notes = ()
@@ -156,7 +180,9 @@ def prepare(rows: pd.DataFrame) -> Prepared:
         rows = rows.drop(columns=previous)
         notes = (f"The file already had the analysis column(s) {', '.join(previous)} (an earlier export?): "
                  "they are replaced by this analysis, and File_Row gives the rows of this file.",)
-    return Prepared(rows=rows, features=add_ratios(rows), notes=notes)
+    features, column_roles = assign(rows, add_ratios(rows), roles, separator, headers)
+    return Prepared(rows=rows, features=features, notes=notes + column_roles.notes, roles=column_roles,
+                    written=None if written is None else written[[c for c in rows.columns if c in written.columns]])
 
 
 # ------------------------------------------------------------------------------ segment
@@ -170,24 +196,52 @@ class SegmentRun:
     notes: tuple[str, ...]
 
 
-def segment(prepared: Prepared, config: RecoveryConfig, progress: Progress = no_progress) -> SegmentRun:
-    """K-Means segments on the configured fields the file has (segment stage)."""
-    config = config.checked()
-    df, notes = prepared.features, []
+def segment_options(prepared: Prepared) -> list[str]:
+    """The numeric fields a user may segment on: the tutorial's present, then the file's own."""
+    df = prepared.features
+    canonical = [f for f in NUMERIC_FIELDS if f in df.columns and df[f].notna().any()]
+    own = [f for f in prepared.roles.numeric if f not in RATIOS and f not in canonical]
+    return canonical + own
+
+
+def segment_fields(prepared: Prepared, config: RecoveryConfig) -> tuple[tuple[str, ...], list[str]]:
+    """The fields the segments use, with a note on any configured field the file lacks."""
+    df = prepared.features
     # a column that is there but holds no value is as good as absent: skipped, and said so
     empty = [f for f in config.segment_features if f in df.columns and df[f].notna().sum() == 0]
     present = tuple(f for f in config.segment_features if f in df.columns and f not in empty)
     missing = [f for f in config.segment_features if f not in df.columns or f in empty]
-    if missing and (config.preset == "seed" or not present):
+    if missing and config.preset == "seed":
         raise RecoveryError(
             f"Segmentation needs {', '.join(missing)}, which the loaded file does not have: map a "
             "column to each on the Data page, or choose other segmentation fields."
         )
+    if not present:
+        own = tuple(segment_options(prepared)[:MAX_OWN_SEGMENT_FIELDS])
+        if not own:
+            raise RecoveryError("Segmentation needs at least one numeric field, and this file has none that can "
+                                "be learned from: check the column roles on the Data page.")
+        return own, [f"Segments use this file's own numeric fields ({', '.join(label(f) for f in own)}): "
+                     "it has none of the tutorial's segmentation fields."]
     if missing:
-        notes.append(f"Segments use {len(present)} fields; not in this file: {', '.join(missing)}"
-                     + (f" ({', '.join(empty)} present but empty)" if empty else "") + ".")
+        return present, [f"Segments use {len(present)} fields; not in this file: {', '.join(missing)}"
+                         + (f" ({', '.join(empty)} present but empty)" if empty else "") + "."]
+    return present, []
+
+
+def segment(prepared: Prepared, config: RecoveryConfig, progress: Progress = no_progress) -> SegmentRun:
+    """K-Means segments on the configured fields the file has (segment stage)."""
+    config = config.checked()
+    df = prepared.features
+    present, notes = segment_fields(prepared, config)
     progress("Forming segments", 0.0)
     segments = fit_segments(df, present, config.n_segments, config.random_state, config.segment_naming)
+    outcome = prepared.roles.outcome
+    if outcome is not None and not outcome.canonical and outcome.bad:
+        profile = segments.profile.copy()
+        profile["Bad-outcome rate"] = pd.Series(outcome.y).groupby(segments.ids).mean().reindex(
+            profile["Borrower_Segment"]).to_numpy()
+        segments = replace(segments, profile=profile)
     for name, n in segments.imputed.items():
         notes.append(f"{n} missing {label(name)} value(s) filled with the median for segmentation.")
     if segments.fitted_on < len(df):
@@ -241,31 +295,46 @@ def _learnable(target: risk.Target | None) -> bool:
     return 0 < known.sum() < len(known)
 
 
+def _outcome_target(prepared: Prepared, config: RecoveryConfig) -> risk.Target | None:
+    """The file's outcome as the score's target: the tutorial's status read by the target setting, or the chosen one."""
+    outcome = prepared.roles.outcome
+    if outcome is None:
+        return None
+    if outcome.canonical:
+        outcome = canonical_outcome(prepared.features, config.target)
+    return risk.Target(y=outcome.y, kind=config.target if outcome.canonical else "outcome",
+                       description=outcome.description)
+
+
 def score_needs_segments(prepared: Prepared, config: RecoveryConfig) -> bool:
     """True when the target is the segment flag: chosen, or the fallback when the outcome cannot be learned."""
-    return config.target == "segment" or not _learnable(risk.outcome_target(prepared.features, config.target))
+    return config.target == "segment" or not _learnable(_outcome_target(prepared, config))
 
 
-def _single_outcome_note(df: pd.DataFrame) -> str:
+def _single_outcome_note(prepared: Prepared, target: risk.Target) -> str:
     """Why a one-valued outcome cannot be learned, naming the values found."""
-    values = df[OUTCOME].dropna().astype("str").value_counts()
-    found = ", ".join(f"'{v}' ({n:,})" for v, n in values.items())
-    return (f"Every recorded outcome counts the same way ({found}), so there is nothing to learn recovery risk "
-            "from. The score is the probability of belonging to a high-risk (more delinquent) segment, not "
-            "of non-recovery. Load a file with both recovered and unrecovered loans to score real risk.")
+    outcome = prepared.roles.outcome
+    found = ", ".join(f"'{v}' ({n:,})" for v, n in outcome.values) or "none"
+    what = (f"no value of {outcome.column} is chosen as bad (its values: {found})" if not outcome.bad
+            else f"every recorded outcome counts the same way ({found})")
+    return (f"The outcome cannot be learned: {what}. The score is the probability of belonging to a "
+            "high-risk (more delinquent) segment, not of non-recovery. Choose the bad values, or load a "
+            "file with both recovered and unrecovered loans, to score real risk.")
 
 
-def _target(df: pd.DataFrame, config: RecoveryConfig, segments: SegmentRun | None) -> risk.Target:
+def _target(prepared: Prepared, config: RecoveryConfig, segments: SegmentRun | None) -> risk.Target:
     """The real outcome when asked for and it can be learned, else the segment-based flag."""
     note = None
+    df = prepared.features
     if config.target != "segment":
-        target = risk.outcome_target(df, config.target)
+        target = _outcome_target(prepared, config)
         if _learnable(target):
             return target
-        note = _single_outcome_note(df) if target is not None else (
-            "This file has no Recovery_Status, so there is no real outcome to learn from. The score "
+        note = _single_outcome_note(prepared, target) if target is not None else (
+            "This file has no outcome column (no Recovery_Status or other outcome), so there is no real outcome to "
+            "learn from. The score "
             "is the probability of belonging to a high-risk (more delinquent) segment, not of "
-            "non-recovery. Add the outcome column to score real recovery risk."
+            "non-recovery. Add the outcome column (or choose it on the Data page) to score real recovery risk."
         )
     if segments is None:
         raise ValueError("this target needs the segments: call segment() first")
@@ -287,6 +356,17 @@ def _input_notes(X: pd.DataFrame, y: np.ndarray) -> list[str]:
         if missing and name not in RATIOS:
             notes.append(f"{missing} missing {label(name)} value(s) imputed inside the model.")
     return notes
+
+
+def _model_fields(prepared: Prepared, config: RecoveryConfig) -> tuple[list[str], list[str]]:
+    """The model's numeric and categorical inputs: the configured fields, or those the roles switch on."""
+    if config.model_features is not None:
+        return model_features(prepared.features, config.model_features, config.use_collection_fields)
+    roles = prepared.roles
+    extra = [c for c in roles.post_delinquency if c not in roles.leaks] if config.use_collection_fields else []
+    numeric = [c for c in [*roles.numeric, *extra] if pd.api.types.is_numeric_dtype(prepared.features[c])]
+    categorical = [c for c in [*roles.categorical, *extra] if c not in numeric]
+    return list(dict.fromkeys(numeric)), list(dict.fromkeys(categorical))
 
 
 def _absent_model_fields(df: pd.DataFrame, config: RecoveryConfig) -> list[str]:
@@ -322,9 +402,9 @@ class ModelInputs:
 def model_inputs(prepared: Prepared, config: RecoveryConfig, segments: SegmentRun | None) -> ModelInputs:
     """The target, the input fields and the fold order, with notes on what was left out."""
     df = prepared.features
-    target = _target(df, config, segments)
+    target = _target(prepared, config, segments)
     risk.check_target(target, config.n_folds)
-    numeric, categorical = model_features(df, config.model_features, config.use_collection_fields)
+    numeric, categorical = _model_fields(prepared, config)
     empty = [c for c in numeric + categorical if df[c].notna().sum() == 0]
     numeric = [c for c in numeric if c not in empty]
     categorical = [c for c in categorical if c not in empty]
@@ -334,7 +414,7 @@ def model_inputs(prepared: Prepared, config: RecoveryConfig, segments: SegmentRu
     if empty:
         notes.append(f"The model learns without {', '.join(label(c) for c in empty)}: present but empty in this file.")
     notes += _input_notes(df[numeric + categorical], target.y)
-    absent = _absent_model_fields(df, config)
+    absent = _absent_model_fields(df, config) if config.model_features is not None else []
     if absent:
         notes.append(f"The model learns without {', '.join(absent)}: not in this file.")
     # The seed preset keeps the notebook's file order; otherwise the order is fixed by the
@@ -455,40 +535,36 @@ def _outstanding(df: pd.DataFrame) -> np.ndarray | None:
 # ------------------------------------------------------------------------------ decide
 
 
-def _excluded(df: pd.DataFrame, used: tuple[str, ...]) -> dict[str, str]:
-    """Fields in the file the model does not use, each with the reason."""
-    reasons = {}
-    for name in COLLECTION_FIELDS:
-        if name in df.columns and name not in used:
-            reasons[name] = "recorded during collection, after delinquency: it leaks the outcome"
-    for name in PROTECTED_FIELDS:
-        if name in df.columns and name not in used:
-            reasons[name] = "protected attribute: never a model input"
-    if OUTCOME in df.columns:
-        reasons[OUTCOME] = "the outcome itself"
-    return reasons
+def _excluded(roles: ColumnRoles, used: tuple[str, ...]) -> dict[str, str]:
+    """Columns of the file the model does not use, each with the reason."""
+    table = roles.table
+    left = table[(table["Used as"] != "identifier") & ~table["Column"].isin(used) & ~table["Column"].map(
+        lambda c: f"{c} (age in days)" in used)]
+    return {str(c): (str(why) or "not chosen as a model input") if used_as != "outcome" else "the outcome itself"
+            for c, used_as, why in zip(left["Column"], left["Used as"], left["Why"])}
 
 
 def _fairness(
     df: pd.DataFrame, y: np.ndarray, flagged: np.ndarray, scores: np.ndarray, target: str
 ) -> pd.DataFrame:
-    """Per gender: share flagged high-risk against the actual rate of what the score predicts."""
-    if "Gender" not in df.columns:
-        return pd.DataFrame()
-    frame = pd.DataFrame(
-        {"Gender": df["Gender"].astype("object").fillna("(missing)").to_numpy(),
-         "flagged": flagged, "bad": y, "score": scores}
-    )
-    grouped = frame.groupby("Gender", sort=True)
-    return pd.DataFrame(
-        {
-            "Borrowers": grouped.size(),
-            "Share flagged high-risk": grouped["flagged"].mean(),
+    """Per group of each protected attribute: share flagged high-risk against the actual rate of what the score predicts."""
+    tables = []
+    for name in (c for c in df.columns if is_protected(str(c))):
+        groups = df[name].astype("object").fillna("(missing)").astype("str")
+        if groups.nunique() > FAIRNESS_MAX_GROUPS:
+            continue
+        grouped = pd.DataFrame({"group": groups.to_numpy(), "flagged": flagged, "bad": y,
+                                "score": scores}).groupby("group", sort=True)
+        tables.append(pd.DataFrame({
+            "Attribute": label(name),
+            "Group": grouped.size().index,
+            "Borrowers": grouped.size().to_numpy(),
+            "Share flagged high-risk": grouped["flagged"].mean().to_numpy(),
             ("Share in a high-risk segment" if target == "segment" else "Actual bad-outcome rate"):
-                grouped["bad"].mean(),
-            "Mean risk score": grouped["score"].mean(),
-        }
-    ).reset_index()
+                grouped["bad"].mean().to_numpy(),
+            "Mean risk score": grouped["score"].mean().to_numpy(),
+        }))
+    return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
 
 
 def decide(
@@ -507,7 +583,7 @@ def decide(
         model_label=risk.MODEL_LABELS[scored.model],
         numeric_features=scored.numeric,
         categorical_features=scored.categorical,
-        excluded_features=_excluded(df, scored.numeric + scored.categorical),
+        excluded_features=_excluded(prepared.roles, scored.numeric + scored.categorical),
         calibrated=scored.calibrated,
         n_folds=scored.n_folds,
         scored_with_outcome=int(known.sum()),
@@ -549,16 +625,20 @@ def decide(
         policies=recovery.policies,
         trust=scored.trust,
         assignment=recovery.assignment(),
+        roles=prepared.roles,
+        written=prepared.written,
     )
 
 
 # ------------------------------------------------------------------------------ all stages
 
 
-def analyse(frame: pd.DataFrame, config: RecoveryConfig, progress: Progress = no_progress) -> RecoveryResult:
+def analyse(frame: pd.DataFrame, config: RecoveryConfig, progress: Progress = no_progress,
+            separator: str | None = None, written: pd.DataFrame | None = None,
+            headers: dict[str, str] | None = None) -> RecoveryResult:
     """Every stage in turn: segment, score every borrower out-of-fold, explain, decide."""
     config = config.checked()
-    prepared = prepare(frame)
+    prepared = prepare(frame, config.roles, separator, written, headers)
     segments = segment(prepared, config, progress)
     scored = score(prepared, config, segments, progress)
     return decide(prepared, segments, scored, config)
@@ -569,4 +649,5 @@ def analyse_portfolio(
     progress: Progress = no_progress,
 ) -> RecoveryResult:
     """The app's and the command line's one path: check rows, then every stage."""
-    return analyse(analysable_rows(portfolio, exclude_invalid), config, progress)
+    return analyse(analysable_rows(portfolio, exclude_invalid), config, progress, portfolio.info.separator,
+                   written_cells(portfolio), portfolio.mapping)

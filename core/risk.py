@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
+from scipy.special import expit
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.compose import ColumnTransformer
@@ -50,17 +51,6 @@ class Target:
     kind: str
     description: str
     fallback_note: str | None = None
-
-
-def outcome_target(df: pd.DataFrame, kind: str) -> Target | None:
-    """The real outcome as 0/1, or None when the file has no usable Recovery_Status."""
-    if OUTCOME not in df.columns or df[OUTCOME].notna().sum() == 0:
-        return None
-    status = df[OUTCOME]
-    bad = status == WRITTEN_OFF if kind == "written_off" else status != FULLY_RECOVERED
-    y = bad.astype("float64").where(status.notna()).to_numpy(dtype="float64", na_value=np.nan)
-    words = "was written off" if kind == "written_off" else "was not fully recovered"
-    return Target(y=y, kind=kind, description=f"Probability the loan {words}")
 
 
 def segment_target(in_risky_segment: np.ndarray, note: str | None = None) -> Target:
@@ -261,8 +251,8 @@ def decision(model: Pipeline, X: pd.DataFrame) -> np.ndarray:
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
-    """Logistic function."""
-    return 1.0 / (1.0 + np.exp(-x))
+    """Logistic function (scipy's expit: no overflow warning for a near-perfect separation)."""
+    return expit(x)
 
 
 @dataclass(frozen=True)

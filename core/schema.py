@@ -102,17 +102,6 @@ SEED_FEATURES = (
     "Days_Past_Due",
 )
 
-# What each step cannot run without; every other field is optional and degrades the analysis.
-REQUIRED_FOR: dict[str, tuple[str, ...]] = {
-    "load": (),
-    "explore": (),
-    "segment": ("Monthly_Income", "Loan_Amount"),
-    "score": ("Outstanding_Loan_Amount",),
-    "strategy": ("Outstanding_Loan_Amount",),
-    "analyse": ("Monthly_Income", "Loan_Amount", "Outstanding_Loan_Amount"),
-}
-
-
 def field(name: str) -> Field:
     """Return the canonical field called ``name``."""
     return BY_NAME[name]

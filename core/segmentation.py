@@ -141,7 +141,7 @@ def fit_segments(
         names = {i: SEED_SEGMENT_NAMES.get(i, f"Segment {i}") for i in range(k)}
     else:
         ids = _renumber_by_delinquency(df, raw, k)
-        names = profile_names(df, ids, k)
+        names = profile_names(df, ids, k, features)
     profile = segment_profile(df, ids, names, features)
     return Segments(ids=ids, names=names, profile=profile, features=tuple(features), imputed=imputed,
                     fitted_on=len(fit_rows))
@@ -176,6 +176,10 @@ def _segment_z(df: pd.DataFrame, ids: np.ndarray, k: int, fields: list[str]) -> 
 def segment_advice(df: pd.DataFrame, ids: np.ndarray, k: int) -> dict[int, str]:
     """One line per segment on what it means for collections, from how it differs from the portfolio."""
     frame = add_ratios(df)
+    if not any(f in frame.columns for f in DELINQUENCY_FIELDS):
+        # without arrears fields a segment's profile cannot say how to collect: its outcome rate can
+        return {seg: "Compare its outcome rate with the other segments' before choosing how to collect."
+                for seg in range(k)}
     delinquency = _delinquency_index(df, ids, k)
     cover_field = "Collateral_Coverage" if "Collateral_Coverage" in frame else "Collateral_Value"
     cover = _segment_z(frame, ids, k, [cover_field])
@@ -200,15 +204,20 @@ def segment_advice(df: pd.DataFrame, ids: np.ndarray, k: int) -> dict[int, str]:
     return advice
 
 
-def profile_names(df: pd.DataFrame, ids: np.ndarray, k: int) -> dict[int, str]:
+def _descriptor(name: str) -> tuple[str, str, str]:
+    """How a segment above / below the portfolio on a field is described; any field of the file has one."""
+    return DESCRIPTORS.get(name) or (f"high {label(name)}", f"low {label(name)}", name)
+
+
+def profile_names(df: pd.DataFrame, ids: np.ndarray, k: int, features: tuple[str, ...] = ()) -> dict[int, str]:
     """Name each segment by the two fields on which it differs most from the portfolio."""
-    z = _segment_z(add_ratios(df), ids, k, list(DESCRIPTORS))
+    z = _segment_z(add_ratios(df), ids, k, list(DESCRIPTORS) + [f for f in features if f not in DESCRIPTORS])
     names: dict[int, str] = {}
     for seg in range(k):
         ranked = z.loc[seg].dropna().abs().sort_values(ascending=False, kind="stable")
         phrases, themes = [], set()
         for f in (f for f in ranked.index if ranked[f] >= NOTABLE_Z):
-            high, low, theme = DESCRIPTORS[f]
+            high, low, theme = _descriptor(f)
             if theme not in themes:
                 themes.add(theme)
                 phrases.append(high if z.loc[seg, f] > 0 else low)
@@ -263,7 +272,8 @@ def segment_profile(
 ADVICE = "What it means for collections"
 # The profile's figures about each segment as a whole; its other columns are field means.
 SEGMENT_SUMMARY = ("Borrower_Segment", "Segment", "Borrowers", "Share of borrowers", "Total outstanding",
-                   "Not fully recovered rate", "Written off rate")
+                   "Not fully recovered rate", "Written off rate", "Bad-outcome rate")
+OUTCOME_RATES = ("Not fully recovered rate", "Written off rate", "Bad-outcome rate")
 
 
 def profile_summary(profile: pd.DataFrame) -> pd.DataFrame:

@@ -13,25 +13,21 @@ def describe(df: pd.DataFrame) -> pd.DataFrame:
     return numeric.describe()
 
 
-def kind(column: pd.Series) -> str:
-    """A column's type in words: 'Number', 'Whole number', 'Date', 'Yes/no' or 'Text'."""
-    if pd.api.types.is_bool_dtype(column):
-        return "Yes/no"
-    if pd.api.types.is_integer_dtype(column):
-        return "Whole number"
-    if pd.api.types.is_numeric_dtype(column):
-        return "Number"
-    if pd.api.types.is_datetime64_any_dtype(column):
-        return "Date"
-    return "Text"
+def _kind(dtype) -> str:
+    """A column's type in words: number, date or text."""
+    if pd.api.types.is_numeric_dtype(dtype):
+        return "number"
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return "date"
+    return "text"
 
 
 def quality(df: pd.DataFrame) -> pd.DataFrame:
-    """Per column: type in words, non-null count, missing count and share, unique values."""
+    """Per column: dtype, non-null count, missing count and share, unique values."""
     return pd.DataFrame(
         {
             "Column": df.columns,
-            "Type": [kind(df[c]) for c in df.columns],
+            "Type": [_kind(t) for t in df.dtypes],
             "Non-null": df.notna().sum().to_numpy(),
             "Missing": df.isna().sum().to_numpy(),
             "Missing share": df.isna().mean().to_numpy() if len(df) else 0.0,

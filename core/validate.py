@@ -190,25 +190,25 @@ def _check_numeric(spec: schema.Field, raw: pd.Series, separator: str | None,
     return values
 
 
-def _canonical_spelling(value: str) -> str:
+def spelling(value: str) -> str:
     """Case- and space-insensitive key for comparing category values."""
     return " ".join(value.split()).casefold()
 
 
 def _check_category(spec: schema.Field, raw: pd.Series, found: _Collector) -> pd.Series:
     """Read a category field, reading case/space variants as the allowed spelling."""
-    allowed = {_canonical_spelling(a): a for a in spec.allowed}
+    allowed = {spelling(a): a for a in spec.allowed}
     at = np.flatnonzero(raw.notna().to_numpy())
     # Each distinct spelling is judged once; rows then follow their spelling's code.
     codes, cells = pd.factorize(raw.iloc[at])
     read_as = np.empty(len(cells), dtype=object)
-    read_as[:] = [allowed.get(_canonical_spelling(cell)) for cell in cells]
+    read_as[:] = [allowed.get(spelling(cell)) for cell in cells]
     unknown = np.array([r is None for r in read_as], dtype=bool)
     variant = ~unknown & (read_as != np.asarray(cells, dtype=object))
     found.add(spec.name, UNKNOWN, WARNING, raw.index[at[unknown[codes]]], raw)
-    for spelling in sorted(set(read_as[variant])):
-        rows = raw.index[at[(variant & (read_as == spelling))[codes]]]
-        found.add(spec.name, f"written differently, read as '{spelling}'", WARNING, rows, raw)
+    for written in sorted(set(read_as[variant])):
+        rows = raw.index[at[(variant & (read_as == written))[codes]]]
+        found.add(spec.name, f"written differently, read as '{written}'", WARNING, rows, raw)
     wording = MISSING_OUTCOME if spec.name == schema.OUTCOME else MISSING_IMPUTED
     found.add(spec.name, wording, WARNING, raw.index[raw.isna()])
     values = raw.copy()
@@ -217,16 +217,23 @@ def _check_category(spec: schema.Field, raw: pd.Series, found: _Collector) -> pd
     return values.astype("str")
 
 
-def _check_id(spec: schema.Field, raw: pd.Series, found: _Collector) -> pd.Series:
-    """Keep IDs exactly as written; duplicate Loan_IDs make every copy invalid."""
+REPEATED_ID = "repeated Loan_ID (an earlier row has it)"
+REPEATED_ID_KEPT = "repeated Loan_ID, kept: each row is analysed as its own case (IDs are not unique)"
+
+
+def _check_id(spec: schema.Field, raw: pd.Series, found: _Collector, keep_repeats: bool) -> pd.Series:
+    """Keep IDs exactly as written; a repeated Loan_ID is an error on the later rows unless repeats are kept."""
     found.add(spec.name, MISSING, WARNING, raw.index[raw.isna()])
     if spec.name == "Loan_ID":
-        duplicated = raw.notna() & raw.duplicated(keep=False)
-        found.add(spec.name, "duplicate Loan_ID", ERROR, raw.index[duplicated], raw)
+        if keep_repeats:
+            found.add(spec.name, REPEATED_ID_KEPT, WARNING, raw.index[raw.notna() & raw.duplicated(keep=False)], raw)
+        else:
+            found.add(spec.name, REPEATED_ID, ERROR, raw.index[raw.notna() & raw.duplicated(keep="first")], raw)
     return raw.astype("str")
 
 
-def check(mapped: pd.DataFrame, fields: Iterable[str], separator: str | None) -> Checked:
+def check(mapped: pd.DataFrame, fields: Iterable[str], separator: str | None,
+          keep_repeated_ids: bool = False) -> Checked:
     """Type and check the canonical ``fields`` of ``mapped``; other columns pass through."""
     found = _Collector()
     typed = mapped.copy(deep=False)
@@ -238,27 +245,8 @@ def check(mapped: pd.DataFrame, fields: Iterable[str], separator: str | None) ->
         elif spec.kind == "category":
             typed[name] = _check_category(spec, mapped[name], found)
         else:
-            typed[name] = _check_id(spec, mapped[name], found)
+            typed[name] = _check_id(spec, mapped[name], found, keep_repeated_ids)
     notes = found.row_notes()
     missing = tuple(f.name for f in schema.FIELDS if f.name not in fields)
     report = ValidationReport(found.problems(), tuple(notes), missing)
     return Checked(typed, report, notes)
-
-
-def require_fields(mapping_or_columns: Mapping[str, str] | Iterable[str], step: str) -> None:
-    """Raise RecoveryError naming the canonical fields ``step`` needs but does not have."""
-    if step not in schema.REQUIRED_FOR:
-        raise ValueError(f"unknown step {step!r}; steps are {', '.join(schema.REQUIRED_FOR)}")
-    if isinstance(mapping_or_columns, pd.DataFrame):
-        present = set(mapping_or_columns.columns)
-    else:
-        present = set(mapping_or_columns)  # a mapping iterates over its canonical keys
-    absent = [name for name in schema.REQUIRED_FOR[step] if name not in present]
-    if not absent:
-        return
-    names = ", ".join(f"{schema.label(n)} ({n})" for n in absent)
-    noun = "column" if len(absent) == 1 else "columns"
-    raise RecoveryError(
-        f"Cannot {step}: the portfolio has no {names} {noun}. Map a column of your file to "
-        f"{' and '.join(absent)} on the column-mapping step, or add it to the file."
-    )

@@ -57,6 +57,9 @@ def number_text(field: str, x: np.ndarray) -> pa.Array:
         body = grouped(np.rint(size))
     elif field in BY_NAME and BY_NAME[field].integer:
         body = _text(np.rint(size))
+    elif field not in BY_NAME and np.all(size == np.rint(size)):
+        # a field of the file's own that holds whole numbers (months, counts) is written whole
+        body = grouped(np.rint(size))
     else:
         cents = np.rint(size * 100).astype(np.int64)
         whole = cents // 100

@@ -87,7 +87,15 @@ def test_every_page_renders_on_the_sample(sample_app):
 
 def test_data_page_shows_preview_statistics_and_quality(sample_app):
     at = _visit(sample_app, "app_pages/data.py")
-    assert [s.value for s in at.main.subheader] == ["Validation", "Preview", "Summary statistics", "Data quality"]
+    assert [s.value for s in at.main.subheader] == ["Validation", "What each column is used for", "Preview",
+                                                    "Summary statistics", "Data quality"]
+    roles = _table(at, "Used as").set_index("Column")
+    assert roles.loc["Loan_ID", "Used as"] == "identifier"
+    assert roles.loc["Recovery_Status", "Used as"] == "outcome"
+    assert roles.loc["Outstanding_Loan_Amount", "Used as"] == "exposure and feature"
+    assert roles.loc["Gender", "Used as"] == "not learned from" and "protected" in roles.loc["Gender", "Why"]
+    assert "after delinquency" in roles.loc["Collection_Method", "Why"]
+    assert (roles.loc["Days_Past_Due", "Used as"], roles.loc["Days_Past_Due", "Why"]) == ("feature", "")
     assert "No problems found: every row can be analysed." in _texts(at.success)
     preview, describe, quality = at.dataframe[-3:]
     assert len(preview.value) == 100
@@ -164,8 +172,9 @@ def test_risk_page_reports_out_of_fold_metrics_and_excluded_fields(sample_app):
     gains = next(d.value for d in at.dataframe if "Lift" in d.value.columns)
     assert list(gains["Decile (1 = riskiest)"]) == list(range(1, 11))
     assert gains["Lift"].iloc[0] > 1.5
-    fairness = next(d.value for d in at.dataframe if "Gender" in d.value.columns)
-    assert set(fairness["Gender"]) == {"Female", "Male"}
+    fairness = next(d.value for d in at.dataframe if "Attribute" in d.value.columns)
+    assert set(fairness["Attribute"]) == {"Gender"}
+    assert set(fairness["Group"]) == {"Female", "Male"}
     assert any(c.startswith("Learns from: Age, Monthly income") for c in _texts(at.caption))
 
 
@@ -298,6 +307,30 @@ def test_excel_upload_is_read():
                                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     assert any(t.startswith("loans.xlsx: 150 rows × 21 columns, read as XLSX") and "sheet 'Loans'" in t
                for t in _texts(at.text))
+
+
+def test_data_page_says_which_row_holds_the_header_and_which_formulas_have_no_values():
+    import openpyxl
+
+    frame, _ = generate_portfolio(n=150, seed=6)
+    book = openpyxl.Workbook()
+    book.active.title = "Loans"
+    book.active.append(["Loan book *March* 2024"])
+    book.active.append([])
+    book.active.append([*frame.columns, "Total_Due"])
+    for row, values in enumerate(frame.itertuples(index=False), start=4):
+        book.active.append([*values, f"=M{row}+N{row}"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    at = _uploaded("titled.xlsx", buffer.getvalue(),
+                   "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    assert not at.exception and not at.error
+    assert any(t.startswith("titled.xlsx: 150 rows × 22 columns") for t in _texts(at.text))
+    notes = _texts(at.info)
+    assert ("The header is on row 3 of sheet 'Loans'; rows 1–2 (a title: 'Loan book *March* "
+            "2024') were skipped.") in notes
+    assert any(n.startswith("Column 'Total_Due' holds formulas whose values were not saved in "
+                            "the file (rows 4–153)") for n in notes)
 
 
 def test_strategy_thresholds_and_names_can_be_changed_without_refitting(fits):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import subprocess
 import sys
@@ -86,7 +87,7 @@ def test_seed_preset_reports_the_notebook_split(portfolio_csv, tmp_path):
 
 @pytest.fixture(scope="module")
 def dirty_csv(tmp_path_factory) -> Path:
-    """300 borrowers, 3 of them invalid: an age of 130 and two loans sharing an ID."""
+    """300 borrowers, 2 of them invalid: an age of 130, and a loan repeating an earlier row's ID."""
     frame, _ = generate_portfolio(n=300, seed=22)
     frame = frame.astype({"Age": "object", "Loan_ID": "object"})
     frame.loc[4, "Age"] = 130
@@ -103,16 +104,17 @@ def test_invalid_rows_fail_strictly_and_can_be_dropped(dirty_csv, tmp_path):
     assert strict.returncode == 2
     assert "Traceback" not in strict.stderr
     assert "Age: age outside 18-100 in 1 row (row 6)" in strict.stderr
-    assert "Loan_ID: duplicate" in strict.stderr and "rows 9, 10" in strict.stderr
+    assert "Loan_ID: repeated Loan_ID (an earlier row has it) in 1 row (row 10)" in strict.stderr
+    assert "--keep-repeated-ids" in strict.stderr
     assert "--drop-invalid" in strict.stderr
     assert not out.exists()
 
     dropped = _cli("score", source, "-o", out, "--drop-invalid")
     assert dropped.returncode == 0, dropped.stderr
-    assert "excluded 3 invalid row(s)" in dropped.stdout
-    assert len(_read(out)) == 297
+    assert "excluded 2 invalid row(s)" in dropped.stdout
+    assert len(_read(out)) == 298
     side = _read(tmp_path / "out.invalid.csv")
-    assert len(side) == 3
+    assert len(side) == 2
     assert side["Problems"].str.contains("Age").sum() == 1
 
 
@@ -123,8 +125,7 @@ def test_invalid_rows_fail_strictly_and_can_be_dropped(dirty_csv, tmp_path):
         (b"", "is empty"),
         (b"\x00\x01\x02garbage\xff" * 50, "error: "),
         (b"Borrower_ID,Age\nB1,40\nB2,41\n",
-         "Cannot analyse: the portfolio has no Monthly income (Monthly_Income), Loan amount "
-         "(Loan_Amount), Outstanding (Outstanding_Loan_Amount) columns"),
+         "4 segments need at least 4 borrowers; the data has 2: choose a smaller k"),
     ],
 )
 def test_user_errors_print_one_message_and_exit_2(tmp_path, content, message):
@@ -154,7 +155,8 @@ def test_a_run_off_a_terminal_prints_no_progress_and_no_warnings(portfolio_csv, 
     # the first version printed scikit-learn's 'delayed should be used with Parallel' up to 200 times
     run = _cli("score", portfolio_csv, "-o", tmp_path / "scored.csv")
     assert run.returncode == 0
-    assert run.stderr == ""
+    # one line says which columns played which role; nothing else (no progress, no library warnings)
+    assert run.stderr.count("\n") == 1 and run.stderr.startswith("roles: identifier Borrower_ID, Loan_ID; outcome ")
 
 
 def test_a_run_on_a_terminal_shows_named_steps(portfolio_csv, tmp_path):
@@ -246,6 +248,49 @@ def test_an_exported_file_can_be_scored_again(portfolio_csv, tmp_path):
     assert again["Risk_Score"].round(6).tolist() == _read(first)["Risk_Score"].round(6).tolist()
 
 
+def _titled_workbook(frame: pd.DataFrame) -> bytes:
+    """The portfolio on sheet 'Loans' below a title and a blank row, with an uncomputed formula column."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Loans"
+    sheet.append(["Collections portfolio, March 2024"])
+    sheet.append([])
+    sheet.append([*frame.columns, "Total_Due"])
+    for row, values in enumerate(frame.itertuples(index=False), start=4):
+        sheet.append([*values, f"=M{row}+N{row}"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_notes_on_how_the_file_was_read_go_to_stderr(tmp_path):
+    frame, _ = generate_portfolio(n=300, seed=12)
+    source = tmp_path / "titled.xlsx"
+    source.write_bytes(_titled_workbook(frame))
+    run = _cli("score", source, "-o", tmp_path / "out.csv")
+    assert run.returncode == 0, run.stderr
+    assert run.stderr.splitlines() == [
+        "note: The header is on row 3 of sheet 'Loans'; rows 1–2 (a title: 'Collections "
+        "portfolio, March 2024') were skipped.",
+        "note: Column 'Total_Due' holds formulas whose values were not saved in the file "
+        "(rows 4–303), so they read as blank: open the workbook in Excel and save it again, or "
+        "paste the values."]
+    scored = _read(tmp_path / "out.csv")
+    assert len(scored) == 300
+    first = scored.set_index("File_Row").loc[4]  # the spreadsheet row of the first borrower
+    assert first["Borrower_ID"] == frame.loc[0, "Borrower_ID"]
+
+
+def test_the_header_row_can_be_given(tmp_path):
+    source = Path(__file__).resolve().parent / "corpus" / "title_above_header.csv"
+    chosen = _cli("score", source, "-o", tmp_path / "o.csv", "--header-row", "3")
+    assert chosen.stderr.splitlines()[0] == "note: The header is on row 3, as chosen; rows 1–2 above it were skipped."
+    beyond = _cli("score", source, "-o", tmp_path / "o.csv", "--header-row", "40")
+    assert beyond.returncode == 2
+    assert beyond.stderr == ("error: title_above_header.csv has values down to row 9 only, so row 40 cannot be the "
+                             "header. Choose a header row from 1 to 9.\n")
+
+
 def test_report_writes_one_offline_html_file_with_the_files_fingerprint(portfolio_csv, actions_csv, tmp_path):
     out = tmp_path / "board.html"
     run = _cli("report", portfolio_csv, "-o", out, "--actions", actions_csv, "--holdout", "0")
@@ -266,11 +311,11 @@ def test_report_lists_the_rows_it_excluded(dirty_csv, tmp_path):
     out = tmp_path / "dirty.html"
     run = _cli("report", dirty_csv, "-o", out, "--drop-invalid")
     assert run.returncode == 0, run.stderr
-    assert f"excluded 3 invalid row(s), listed in {tmp_path / 'dirty.invalid.csv'}" in run.stdout
-    assert len(_read(tmp_path / "dirty.invalid.csv")) == 3
+    assert f"excluded 2 invalid row(s), listed in {tmp_path / 'dirty.invalid.csv'}" in run.stdout
+    assert len(_read(tmp_path / "dirty.invalid.csv")) == 2
     html = out.read_text(encoding="utf-8")
-    assert "297 borrowers analysed" in html
-    assert "3 row(s) had errors and were excluded from this analysis" in html
+    assert "298 borrowers analysed" in html
+    assert "2 row(s) had errors and were excluded from this analysis" in html
     assert "age outside 18-100" in html
 
 

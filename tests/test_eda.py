@@ -63,6 +63,7 @@ def test_kpis_are_exact_numbers():
         "share_partially_recovered": 0.0,
         "share_written_off": pytest.approx(2 / 3),
         "avg_days_past_due": 20.0,
+        "share_bad": None,
     }
 
 

@@ -28,7 +28,12 @@ class Case:
     sheet: str | None = None
     encoding: str | None = None
     separator: str | None = None
+    header_row: int = 1                          # spreadsheet row of the header
+    notes: tuple[str, ...] = ()                  # what the Data page and the CLI say
 
+
+TITLE_NOTE = ("The header is on row 3{}; rows 1–2 (a title: 'Loan book, March 2024') were "
+              "skipped.")
 
 CASES = [
     Case("comma.csv", 6, {("Loan_Amount", 2): 1445796.0, ("Interest_Rate", 2): 12.39,
@@ -65,6 +70,24 @@ CASES = [
     Case("excel_renamed.csv", 6, {("Loan_Amount", 2): 1445796.0}),
     Case("numeric_ids.xlsx", 6, {("Loan_ID", 2): "1001", ("Loan_ID", 7): "1006"}),
     Case("formula_cached.xlsx", 6, {("Monthly_EMI", 2): 1234.5}),
+    Case("formula_uncomputed.xlsx", 6, {("Total_Due", 2): None, ("Monthly_EMI", 2): 4856.88},
+         notes=("Column 'Total_Due' holds formulas whose values were not saved in the file "
+                "(rows 2–7), so they read as blank: open the workbook in Excel and save it "
+                "again, or paste the values.",)),
+    Case("dates.xlsx", 6, {("Disbursed", 2): "2024-03-01", ("Disbursed", 3): "2024-03-01 14:30:00",
+                           ("Disbursed", 6): "2021-01-02 09:05:07", ("Disbursed", 7): "2020-02-29",
+                           ("Account_No", 2): "29305", ("Age", 2): 59.0}),
+    Case("title_above_header.xlsx", 6, {("Borrower_ID", 4): "BRW_1", ("Loan_Amount", 4): 1445796.0,
+                                        ("Recovery_Status", 8): "Written Off"},
+         header_row=3, notes=(TITLE_NOTE.format(" of sheet 'Loans'"),)),
+    Case("notes_above_header.xlsx", 6, {("Borrower_ID", 6): "BRW_1", ("Borrower_ID", 11): "BRW_6"},
+         header_row=5, notes=("The header is on row 5 of sheet 'Loans'; rows 1–4 (a title and "
+                              "notes, from 'Collections portfolio') were skipped.",)),
+    Case("title_above_header.csv", 6, {("Borrower_ID", 4): "BRW_1", ("Interest_Rate", 9): 9.5},
+         header_row=3, notes=(TITLE_NOTE.format(""),), separator=","),
+    Case("excel_title_above_header.csv", 6, {("Borrower_ID", 4): "BRW_1",
+                                             ("Legal_Action_Taken", 9): "Yes"},
+         header_row=3, notes=(TITLE_NOTE.format(""),)),
     Case("legacy.xls", rejected="save it as .xlsx or CSV"),
     Case("damaged.xlsx", rejected="damaged"),
     Case("zip_not_xlsx.csv", rejected="zip archive, not an Excel .xlsx workbook"),
@@ -95,7 +118,7 @@ CASES = [
                    ("Outstanding_Loan_Amount", "negative amount", "error", (5,)),
                    ("Days_Past_Due", "negative value", "error", (6,)))),
     Case("duplicate_loan_ids.csv", 6,
-         problems=(("Loan_ID", "duplicate Loan_ID", "error", (2, 5, 7)),)),
+         problems=(("Loan_ID", "repeated Loan_ID (an earlier row has it)", "error", (5, 7)),)),
     Case("out_of_range.csv", 6,
          problems=(("Age", "age outside 18-100", "error", (2, 3)),
                    ("Interest_Rate", "outside 0-100", "error", (4,)),
@@ -161,6 +184,8 @@ def test_corpus_file(case: Case):
     portfolio = _load(case)
     assert len(portfolio.frame) == case.rows
     assert portfolio.info.rows == case.rows
+    assert portfolio.info.header_row == case.header_row
+    assert portfolio.info.notes == case.notes
     if case.encoding is not None:
         assert portfolio.info.encoding == case.encoding
     if case.separator is not None:

@@ -136,20 +136,27 @@ def test_rows_csv_reader_treats_differently_take_the_slow_path(body, why):
     assert fast(data, "d.csv") is None, why
 
 
-def test_leading_blank_line_and_multiline_header_take_the_slow_path():
-    assert fast(b"\nx,y\n1,2\n", "d.csv") is None
+def test_header_below_blank_lines_is_read_fast_and_multiline_header_slow():
+    data = b"\n\r\nx,y\n1,2\n"
+    table = fast(data, "d.csv")
+    assert table is not None
+    assert_same(table, slow(data, "d.csv"))
+    assert table.info.header_row == 3 and table.frame.index.tolist() == [4]
     assert fast(b'"x\ny",z\n1,2\n', "d.csv") is None
     table = read_table(b'\n"x\ny",z\n1,2\n', "d.csv").frame
     assert list(table.columns) == ["x\ny", "z"] and table.index.tolist() == [3]
 
 
-def test_field_over_csv_field_limit_keeps_csv_readers_message():
-    # Past the lines the sniffer reads, which would otherwise refuse the file itself.
+def test_field_over_csv_field_limit_is_named_by_row_and_column():
+    # Past the lines the sniffer reads; the fast path leaves it to csv.reader's path.
     rows = "".join(f"{i},{i}\n" for i in range(60))
     data = ("x,y\n" + rows + "1," + "9" * (csv.field_size_limit() + 1) + "\n").encode()
     assert fast(data, "big.csv") is None
-    with pytest.raises(RecoveryError, match=r"line 62 cannot be read as CSV \(field larger"):
+    with pytest.raises(RecoveryError) as refused:
         read_table(data, "big.csv")
+    assert str(refused.value) == (
+        "big.csv: row 62, column 'y' holds a cell of 131,073 characters, over the limit of "
+        "131,072: shorten it or remove that column.")
 
 
 def test_separator_only_rows_are_skipped_and_still_numbered():
@@ -340,9 +347,9 @@ def reference_check_numeric(spec, raw, separator, found):
 
 def reference_check_category(spec, raw, found):
     """_check_category before vectorising: a dict mapped row by row."""
-    allowed = {validate._canonical_spelling(a): a for a in spec.allowed}
+    allowed = {validate.spelling(a): a for a in spec.allowed}
     present = raw.dropna()
-    canonical = {c: allowed.get(validate._canonical_spelling(c)) for c in present.unique()}
+    canonical = {c: allowed.get(validate.spelling(c)) for c in present.unique()}
     read_as = present.map(canonical)
     unknown = read_as.isna()
     found.add(spec.name, validate.UNKNOWN, validate.WARNING, present.index[unknown], raw)

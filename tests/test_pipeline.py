@@ -172,6 +172,6 @@ def test_a_one_valued_outcome_names_its_values_and_falls_back_to_the_segment_sco
     df["Recovery_Status"] = "Fully Recovered"
     result = run_analysis(df, RecoveryConfig().with_(n_folds=3))
     assert result.risk.target == "segment"
-    assert any("Every recorded outcome counts the same way ('Fully Recovered' (600))" in n for n in result.notes)
+    assert any("every recorded outcome counts the same way ('Fully Recovered' (600))" in n for n in result.notes)
     assert result.trust is None  # nothing to check the score against
     assert result.scored["Risk_Score"].between(0, 1).all()

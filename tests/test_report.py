@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -169,3 +170,15 @@ def test_the_notebook_method_says_what_its_score_predicts(seed_result):
     assert "The notebook's method scores membership of a high-risk segment, not recovery" in text
     assert "they keep the notebook's names, fixed by cluster number" in text
     assert "Notebook (seed) method" in text and "has no recorded outcome" not in text
+
+
+def test_a_lenders_own_file_reports_its_own_outcome():
+    path = Path(__file__).resolve().parent.parent / "sample_data" / "german_credit" / "german_credit.csv"
+    portfolio = load_portfolio(path.read_bytes(), path.name)
+    result = analyse_portfolio(portfolio, RecoveryConfig().with_(n_folds=3))
+    html = stakeholder_report(result, ReportSource.of(path.read_bytes(), portfolio, excluded=False))
+    text = _plain(html)
+    assert "Bad outcome 30.0% of borrowers with a known outcome (creditability: bad)" in text
+    rates = result.segments.profile["Bad-outcome rate"]
+    assert all(display.share(rate) in text for rate in rates)
+    assert "Fully recovered" not in text and "Total outstanding" not in text

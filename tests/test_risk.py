@@ -10,7 +10,7 @@ import pytest
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
 from core.config import RecoveryConfig
-from core.risk import outcome_target
+from core.roles import canonical_outcome as outcome_target
 from core.schema import label
 
 COLLECTION = ("Collection_Attempts", "Collection_Method", "Legal_Action_Taken")
@@ -108,7 +108,8 @@ def test_gender_is_never_a_default_input(default_result, with_collection_result)
 
 
 def test_fairness_table_has_one_row_per_gender(default_result, demo_frame):
-    fairness = default_result.risk.fairness.set_index("Gender")
+    fairness = default_result.risk.fairness.set_index("Group")
+    assert set(default_result.risk.fairness["Attribute"]) == {"Gender"}
     assert sorted(fairness.index) == sorted(demo_frame["Gender"].unique())
     assert fairness["Borrowers"].sum() == len(demo_frame)
     scored = default_result.scored

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from core import pipeline
-from core.config import DECIDE_SETTINGS, SCORE_SETTINGS, SEGMENT_SETTINGS, RecoveryConfig
+from core.config import DECIDE_SETTINGS, PREPARE_SETTINGS, SCORE_SETTINGS, SEGMENT_SETTINGS, RecoveryConfig
 from core.explain import TYPICAL, typical_row
 from core.risk import AdditiveBoostingClassifier, fit_platt, sigmoid
 from core.schema import label
@@ -17,11 +17,12 @@ from sample_data.generate import generate_portfolio, true_probability
 def test_every_setting_belongs_to_exactly_one_stage_or_to_all():
     shared = {"preset", "random_state"}
     names = set(RecoveryConfig.__dataclass_fields__)
-    staged = set(SEGMENT_SETTINGS) | set(SCORE_SETTINGS) | set(DECIDE_SETTINGS)
+    staged = set(PREPARE_SETTINGS) | set(SEGMENT_SETTINGS) | set(SCORE_SETTINGS) | set(DECIDE_SETTINGS)
     assert staged == names
-    for a, b in ((SEGMENT_SETTINGS, SCORE_SETTINGS), (SCORE_SETTINGS, DECIDE_SETTINGS),
-                 (SEGMENT_SETTINGS, DECIDE_SETTINGS)):
-        assert set(a) & set(b) <= shared
+    stages = (PREPARE_SETTINGS, SEGMENT_SETTINGS, SCORE_SETTINGS, DECIDE_SETTINGS)
+    for i, a in enumerate(stages):
+        for b in stages[i + 1:]:
+            assert set(a) & set(b) <= shared
 
 
 def test_a_decision_setting_changes_strategies_without_fitting_anything(demo_frame, fits):

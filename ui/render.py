@@ -47,6 +47,8 @@ def show_kpis(figures: dict, shown: tuple[str, ...]) -> None:
         "Fully recovered": (share(figures["share_fully_recovered"]), None),
         "Partially recovered": (share(figures["share_partially_recovered"]), None),
         "Written off": (share(figures["share_written_off"]), None),
+        "Bad outcome": (share(figures.get("share_bad")), "Share of borrowers with a known outcome whose outcome "
+                                                          "counts as bad (the outcome chosen on the Data page)"),
         "Avg days past due": ("—" if dpd is None else f"{dpd:.0f}", None),
     }
     for col, name in zip(st.columns(len(shown)), shown):

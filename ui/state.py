@@ -21,6 +21,8 @@ import streamlit as st
 
 from core import pipeline
 from core.config import RecoveryConfig
+from core.errors import RecoveryError
+from core.roles import Roles
 from core.decide.plan import capacity_frontier
 from core.ingest import Portfolio, load_portfolio, sheet_names
 from core.pipeline import Prepared, RecoveryResult, Scored, SegmentRun
@@ -66,7 +68,12 @@ def set_source(source: Source) -> None:
     st.session_state["mapping"] = None
     st.session_state["sheet"] = None
     st.session_state["exclude_invalid"] = False
+    st.session_state["keep_repeated_ids"] = False
+    st.session_state["header_row"] = None
     st.session_state["stages"] = {}
+    # roles name this file's columns: a new file starts from the suggestion
+    if "config" in st.session_state:
+        st.session_state["config"] = st.session_state["config"].with_(roles=Roles())
 
 
 def source() -> Source:
@@ -136,8 +143,9 @@ def _mapping_key() -> tuple | None:
 
 
 def _file_key() -> tuple:
-    """What identifies the loaded portfolio: the upload's digest, mapping and sheet."""
-    return source().digest, _mapping_key(), st.session_state.get("sheet")
+    """What identifies the loaded portfolio: the upload's digest, mapping, sheet and repeated-ID choice."""
+    return (source().digest, _mapping_key(), st.session_state.get("sheet"),
+            st.session_state.get("keep_repeated_ids", False), st.session_state.get("header_row"))
 
 
 def _rows_key() -> tuple:
@@ -157,7 +165,9 @@ def portfolio() -> Portfolio:
 
     def load() -> Portfolio:
         with st.spinner("Reading the file…"):
-            return load_portfolio(s.data, s.name, mapping, st.session_state.get("sheet"))
+            return load_portfolio(s.data, s.name, mapping, st.session_state.get("sheet"),
+                                  keep_repeated_ids=st.session_state.get("keep_repeated_ids", False),
+                                  header_row=st.session_state.get("header_row"))
 
     return _cached("load", _file_key(), load)
 
@@ -167,15 +177,20 @@ def rows_in_view(portfolio: Portfolio, exclude: bool) -> pd.DataFrame:
     return portfolio.valid_rows() if exclude else portfolio.frame
 
 
+def _prepare_key() -> tuple:
+    return (*_rows_key(), config().stage_key("prepare"))
+
+
 def prepared() -> Prepared:
-    """The rows to analyse, checked, with the analyst's ratios (raises RecoveryError)."""
-    exclude = st.session_state.get("exclude_invalid", False)
-    return _cached("prepare", _rows_key(), lambda: pipeline.prepare(
-        pipeline.analysable_rows(portfolio(), exclude)))
+    """The rows to analyse, checked, typed and given their roles (raises RecoveryError)."""
+    exclude, loaded, roles = st.session_state.get("exclude_invalid", False), portfolio(), config().roles
+    return _cached("prepare", _prepare_key(), lambda: pipeline.prepare(
+        pipeline.analysable_rows(loaded, exclude), roles, loaded.info.separator, pipeline.written_cells(loaded),
+        loaded.mapping))
 
 
 def _segment_key() -> tuple:
-    return (*_rows_key(), config().stage_key("segment"))
+    return (*_prepare_key(), config().stage_key("segment"))
 
 
 def segments() -> SegmentRun:
@@ -188,12 +203,12 @@ def segments() -> SegmentRun:
 def _needs_segments() -> bool:
     """Whether scoring learns the segment flag (kept per file and target: it reads the whole outcome)."""
     c = config()
-    return _cached("needs-segments", (*_rows_key(), c.target),
+    return _cached("needs-segments", (*_prepare_key(), c.target),
                    lambda: pipeline.score_needs_segments(prepared(), c))
 
 
 def _score_key() -> tuple:
-    return (*_rows_key(), config().stage_key("score"), _segment_key() if _needs_segments() else None)
+    return (*_prepare_key(), config().stage_key("score"), _segment_key() if _needs_segments() else None)
 
 
 def scored() -> Scored:
@@ -248,6 +263,14 @@ def frame_in_view() -> pd.DataFrame:
     return rows_in_view(portfolio(), st.session_state.get("exclude_invalid", False))
 
 
+def features_in_view() -> pd.DataFrame:
+    """The rows typed for learning (numbers read from every column) when they can be analysed, else as loaded."""
+    try:
+        return prepared().features
+    except RecoveryError:
+        return frame_in_view()
+
+
 def excluded_table() -> pd.DataFrame | None:
     """The invalid rows the analysis leaves out, as the file had them (None when none are)."""
     if not st.session_state.get("exclude_invalid", False):
@@ -271,13 +294,12 @@ def report_source() -> ReportSource:
 def k_diagnostics() -> pd.DataFrame:
     """Silhouette and inertia for k = 2..8 on the current segmentation fields."""
     c = config()
-    key = (*_rows_key(), c.segment_features, c.random_state)
+    key = (*_prepare_key(), c.segment_features, c.random_state)
 
     def work(report: Progress) -> pd.DataFrame:
         frame = prepared().features
         report("Trying k = 2 … 8", 0.0)
-        return choose_k(frame, tuple(f for f in c.segment_features if f in frame.columns),
-                        random_state=c.random_state)
+        return choose_k(frame, pipeline.segment_fields(prepared(), c)[0], random_state=c.random_state)
 
     return _cached("choose_k", key, lambda: _with_progress("Trying k = 2 … 8", work))
 
@@ -285,5 +307,5 @@ def k_diagnostics() -> pd.DataFrame:
 def k_diagnostics_ready() -> bool:
     """True when the k diagnostics for the current fields have been computed already."""
     c = config()
-    key = (*_rows_key(), c.segment_features, c.random_state)
+    key = (*_prepare_key(), c.segment_features, c.random_state)
     return key in st.session_state.get("stages", {}).get("choose_k", {})

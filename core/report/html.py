@@ -31,7 +31,7 @@ from core.pipeline import RecoveryResult
 from core.report import svg
 from core.report_charts import STRATEGY_COLOURS
 from core.schema import label
-from core.segmentation import ADVICE, field_means, profile_summary
+from core.segmentation import ADVICE, OUTCOME_RATES, field_means, profile_summary
 from core.validate import ValidationReport
 
 Format = Callable[[object], str]
@@ -162,7 +162,8 @@ def _summary(result: RecoveryResult) -> str:
 
 def _portfolio(result: RecoveryResult) -> str:
     """Headline figures of the analysed borrowers."""
-    figures = kpis(result.scored)
+    outcome = result.roles.outcome if result.roles is not None else None
+    figures = kpis(result.scored, outcome)
     cards = [_kpi("Borrowers analysed", display.count(figures["borrowers"]))]
     if figures["total_outstanding"] is not None:
         at_risk = float(result.scored["Outstanding_At_Risk"].sum())
@@ -170,6 +171,10 @@ def _portfolio(result: RecoveryResult) -> str:
                           f"{display.money(figures['total_outstanding'])} in total"))
         cards.append(_kpi("Outstanding at risk", display.compact_money(at_risk),
                           f"{display.money(at_risk)}, weighted by each risk score"))
+    if outcome is not None and not outcome.canonical and figures["share_bad"] is not None:
+        which = f" ({outcome.column}: {', '.join(outcome.bad)})" if outcome.bad else ""
+        cards.append(_kpi("Bad outcome", display.share(figures["share_bad"]),
+                          f"of borrowers with a known outcome{which}"))
     for key, name in (("share_fully_recovered", "Fully recovered"),
                       ("share_partially_recovered", "Partially recovered"), ("share_written_off", "Written off")):
         if figures[key] is not None:
@@ -184,8 +189,9 @@ def _segments(result: RecoveryResult) -> str:
     profile = result.segments.profile
     names = list(profile["Segment"])
     panels = [svg.Panel("Borrowers", list(profile["Borrowers"]), display.count)]
-    if "Not fully recovered rate" in profile:
-        panels.append(svg.Panel("Not fully recovered", list(profile["Not fully recovered rate"]), display.share))
+    for rate, title in (("Not fully recovered rate", "Not fully recovered"), ("Bad-outcome rate", "Bad outcome")):
+        if rate in profile:
+            panels.append(svg.Panel(title, list(profile[rate]), display.share))
     if "Total outstanding" in profile:
         panels.append(svg.Panel("Outstanding", list(profile["Total outstanding"]), display.compact_money))
     colours = [PALETTE[i % len(PALETTE)] for i in range(len(names))]
@@ -195,10 +201,10 @@ def _segments(result: RecoveryResult) -> str:
         for name, text in zip(names, profile[ADVICE])) + "</ul>"
     summary = profile_summary(profile).rename(columns={"Borrower_Segment": "No."})
     summary_table = _table(summary, _formats(summary.columns, money=("Total outstanding",), shares=(
-        "Share of borrowers", "Not fully recovered rate", "Written off rate")), "keep")
+        "Share of borrowers", *OUTCOME_RATES)), "keep any")
     means = field_means(result.segments)
     chunks = [means[["Field", *names[i:i + MEANS_PER_TABLE]]] for i in range(0, len(names), MEANS_PER_TABLE)]
-    means_tables = "".join(_table(chunk, {c: str for c in chunk.columns[1:]}, "keep") for chunk in chunks)
+    means_tables = "".join(_table(chunk, {c: str for c in chunk.columns[1:]}, "keep any heads") for chunk in chunks)
     return _section(
         "segments", "Segments",
         _p(f"Borrowers who look alike are grouped into {len(names)} segments, so each segment can be worked the "
@@ -424,7 +430,7 @@ h3 { font-size: 16px; margin: 22px 0 8px; }
 table { border-collapse: collapse; width: 100%; margin: 6px 0 14px; font-size: 13px; }
 th, td { border-bottom: 1px solid var(--line); padding: 5px 7px; text-align: left; vertical-align: top;
   overflow-wrap: break-word; }
-table.any td { overflow-wrap: anywhere; }
+table.any td, table.heads th { overflow-wrap: anywhere; }
 th { background: #f5f5f5; font-weight: 600; }
 .num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
 th.num { white-space: normal; }

@@ -161,6 +161,24 @@ def xlsx_with_cached_formula() -> bytes:
     return out.getvalue()
 
 
+def xlsx_with_uncomputed_formulas() -> bytes:
+    """A workbook whose Total_Due column is formulas, saved by openpyxl: no values are saved."""
+    header = COLUMNS + ["Total_Due"]
+    outstanding, emi = (chr(65 + col(c)) for c in ("Outstanding_Loan_Amount", "Monthly_EMI"))
+    body = [line + [f"={outstanding}{n}+{emi}{n}"] for n, line in enumerate(typed_rows(), 2)]
+    return workbook({"Loans": [header, *body]})
+
+
+def xlsx_with_dates() -> bytes:
+    """A workbook with a date column (dates, one with a time) and account numbers as floats."""
+    header = COLUMNS + ["Disbursed", "Account_No"]
+    dates = [datetime(2024, 3, 1), datetime(2024, 3, 1, 14, 30), datetime(2023, 12, 31),
+             datetime(2022, 6, 15), datetime(2021, 1, 2, 9, 5, 7), datetime(2020, 2, 29)]
+    body = [line + [when, float(29305 + n)] for n, (line, when) in enumerate(zip(typed_rows(),
+                                                                                  dates))]
+    return workbook({"Loans": [header, *body]})
+
+
 def edited(changes: dict[tuple[int, str], str], sep: str = ",") -> bytes:
     """Base CSV with cells changed; keys are (0-based data row, column)."""
     body = rows()
@@ -210,6 +228,16 @@ def build() -> dict[str, bytes]:
         line[col("Loan_ID")] = float(1000 + n)
     files["numeric_ids.xlsx"] = workbook({"Loans": [COLUMNS, *numeric_ids]})
     files["formula_cached.xlsx"] = xlsx_with_cached_formula()
+    files["formula_uncomputed.xlsx"] = xlsx_with_uncomputed_formulas()
+    files["dates.xlsx"] = xlsx_with_dates()
+    files["title_above_header.xlsx"] = workbook(
+        {"Loans": [["Loan book, March 2024"], [], COLUMNS, *typed_rows()]})
+    files["notes_above_header.xlsx"] = workbook(
+        {"Loans": [["Collections portfolio"], ["Exported by", "ops@lender.example"],
+                   ["Figures in INR"], [], COLUMNS, *typed_rows()]})
+    files["title_above_header.csv"] = ("Loan book, March 2024\n\n" + plain().decode()).encode()
+    files["excel_title_above_header.csv"] = csv_text(
+        ["Loan book, March 2024"] + [""] * 20, [[""] * 21, COLUMNS, *rows()]).encode()
     files["legacy.xls"] = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(random.Random(1).randbytes(600))
     files["damaged.xlsx"] = files["portfolio.xlsx"][:400]
     notes = io.BytesIO()
