@@ -4,23 +4,11 @@ import streamlit as st
 
 from core import report_charts
 from core.config import TARGET_LABELS
+from core.metrics import GAINS_HEADERS, METRIC_MEANINGS as MEANING, readable_metrics
 from core.risk import MODEL_LABELS
 from core.schema import COLLECTION_FIELDS, label
 from ui import state
 from ui.render import plain, run_or_stop, show_notes, show_trust_warning
-
-# One sentence per metric on what it means for a collections team.
-MEANING = {
-    "roc_auc": "Chance that a randomly picked bad outcome scores higher than a good one (0.5 = coin toss).",
-    "pr_auc": "Average precision across all cut-offs: how clean the top of the worklist is.",
-    "gini": "2 × AUC − 1, the banking convention: 0 is random ranking, 1 is perfect.",
-    "ks": "Largest gap between the score distributions of bad and good outcomes.",
-    "brier": "Mean squared error of the probabilities: lower means the scores can be read as odds.",
-    "accuracy": "Share of borrowers whose high/low-risk flag matches what actually happened.",
-    "precision": "Of the borrowers flagged high-risk, the share that really went bad: wasted effort is the rest.",
-    "recall": "Of the borrowers who really went bad, the share the flag caught: the rest are missed losses.",
-    "f1": "Balance of precision and recall in one number.",
-}
 
 st.title("Recovery risk")
 config = state.config()
@@ -82,12 +70,8 @@ if risk.seed_split:
 st.subheader("Out-of-fold performance")
 st.caption(f"Precision, recall, F1 and accuracy count a borrower as flagged when the score is above "
            f"{result.config.flag_threshold:.2f}.")
-table = risk.metrics.assign(meaning=risk.metrics["metric"].map(MEANING))
 st.dataframe(
-    table[["label", "value", "fold_mean", "fold_std", "meaning"]].rename(columns={
-        "label": "Metric", "value": "All borrowers", "fold_mean": "Mean over folds",
-        "fold_std": "Spread (std) over folds", "meaning": "What it means for collections"}),
-    hide_index=True, width="stretch",
+    readable_metrics(risk.metrics), hide_index=True, width="stretch",
     column_config={c: st.column_config.NumberColumn(format="%.3f")
                    for c in ("All borrowers", "Mean over folds", "Spread (std) over folds")},
 )
@@ -116,17 +100,14 @@ right.plotly_chart(report_charts.precision_recall(result), width="stretch")
 left.plotly_chart(report_charts.calibration(result), width="stretch")
 right.plotly_chart(report_charts.gains(result), width="stretch")
 with st.expander("Gains and lift by score decile"):
-    st.dataframe(risk.gains.rename(columns={
-        "decile": "Decile (1 = riskiest)", "borrowers": "Borrowers", "mean_score": "Mean score",
-        "bad_rate": "Bad-outcome rate", "bads": "Bad outcomes", "bad_outstanding": "Outstanding of bad outcomes",
-        "lift": "Lift", "cum_share_of_bads": "Cumulative share of bad outcomes",
-        "cum_share_of_bad_outstanding": "Cumulative share of their outstanding"}),
-        hide_index=True, width="stretch", column_config={
-            **{c: st.column_config.NumberColumn(format="percent") for c in (
-                "Bad-outcome rate", "Cumulative share of bad outcomes", "Cumulative share of their outstanding")},
-            "Mean score": st.column_config.NumberColumn(format="%.2f"),
-            "Lift": st.column_config.NumberColumn(format="%.2f×"),
-            "Outstanding of bad outcomes": st.column_config.NumberColumn(format="%,.0f")})
+    st.dataframe(risk.gains.rename(columns=GAINS_HEADERS), hide_index=True, width="stretch", column_config={
+        **{c: st.column_config.NumberColumn(format="percent") for c in (
+            "Bad-outcome rate", "Cumulative share of bad outcomes", "Cumulative share of their outstanding")},
+        "Borrowers": st.column_config.NumberColumn(format="%,d"),
+        "Bad outcomes": st.column_config.NumberColumn(format="%,d"),
+        "Mean score": st.column_config.NumberColumn(format="%.2f"),
+        "Lift": st.column_config.NumberColumn(format="%.2f×"),
+        "Outstanding of bad outcomes": st.column_config.NumberColumn(format="%,.0f")})
 with left:
     st.plotly_chart(report_charts.confusion(result), width="stretch")
     st.caption(f"Borrowers scoring above {result.config.flag_threshold:.2f} (the settlement threshold on the "
@@ -140,8 +121,9 @@ if not risk.fairness.empty:
                "switch them on. Compare the share flagged high-risk with the actual bad-outcome rate: a fair "
                "score flags each group roughly in line with its outcomes.")
     st.dataframe(risk.fairness, hide_index=True, width="stretch", column_config={
-        c: st.column_config.NumberColumn(format="percent" if "Share" in c or "rate" in c else "%.2f")
-        for c in risk.fairness.columns if c not in ("Attribute", "Group", "Borrowers")})
+        "Borrowers": st.column_config.NumberColumn(format="%,d"),
+        **{c: st.column_config.NumberColumn(format="percent" if "Share" in c or "rate" in c else "%.2f")
+           for c in risk.fairness.columns if c not in ("Attribute", "Group", "Borrowers")}})
 
 st.subheader("Why each borrower scores as they do")
 st.caption("Top three reasons per borrower: the fields that move this borrower's score the most "
@@ -152,4 +134,5 @@ why = result.scored[["Risk_Score", "Recovery_Strategy", "Risk_Reasons"]].sort_va
     "Risk_Score", ascending=False).head(200).rename_axis("File row")
 st.dataframe(why.rename(columns={"Risk_Score": "Risk score", "Recovery_Strategy": "Recovery strategy",
                                  "Risk_Reasons": "Why"}), width="stretch", column_config={
-    "Risk score": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="%.2f")})
+    "Risk score": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="%.2f"),
+    "Why": st.column_config.TextColumn(width="large")})

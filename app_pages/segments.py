@@ -4,10 +4,12 @@ import streamlit as st
 
 from core import report_charts
 from core.eda import segment_scatter
+from core.display import count
 from core.pipeline import segment_fields, segment_options
 from core.schema import label
+from core.segmentation import ADVICE, OUTCOME_RATES, field_means, profile_summary
 from ui import state
-from ui.render import run_or_stop, show_notes
+from ui.render import plain, run_or_stop, show_notes
 
 st.title("Borrower segments")
 config = state.config()
@@ -27,8 +29,9 @@ options = segment_options(prepared)
 used, _ = run_or_stop(lambda: segment_fields(prepared, config))
 left, right = st.columns([1, 2])
 k = left.slider("Number of segments (k)", 2, 8, config.n_segments)
-fields = right.multiselect("Fields to segment on", options, default=[f for f in used if f in options],
-                           format_func=label)
+# pills wrap onto more lines: every chosen field stays readable (a multiselect cuts them off)
+fields = right.pills("Fields to segment on", options, selection_mode="multi",
+                     default=[f for f in used if f in options], format_func=label)
 if k != config.n_segments or tuple(fields) != used:
     state.set_config(run_or_stop(lambda: config.with_(n_segments=k, segment_features=tuple(fields))))
     st.rerun()
@@ -42,17 +45,22 @@ if state.k_diagnostics_ready() or st.button("Help me choose k", icon=":material/
 result = run_or_stop(state.result)
 show_notes(result.notes, state.excluded_rows())
 st.plotly_chart(report_charts.segment_sizes(result), width="stretch")
+st.subheader("What each segment means for collections")
+profile = result.segments.profile
+st.markdown("\n".join(f"- **{plain(name)}** ({count(n)} borrowers): {plain(advice)}"
+                      for name, n, advice in zip(profile["Segment"], profile["Borrowers"], profile[ADVICE])))
 st.subheader("Segment profiles")
-st.caption("Mean of each field per segment, in the file's own units"
-           + (", with each segment's actual outcome rates." if {"Not fully recovered rate", "Bad-outcome rate"}
-              & set(result.segments.profile.columns) else "."))
-profile = result.segments.profile.rename(columns={"Borrower_Segment": "No."})
-money = {label(f) for f in ("Monthly_Income", "Loan_Amount", "Collateral_Value", "Outstanding_Loan_Amount",
-                            "Monthly_EMI")} | {"Total outstanding"}
-shares = {"Share of borrowers", "Not fully recovered rate", "Written off rate", "Bad-outcome rate"}
-st.dataframe(profile, hide_index=True, width="stretch", column_config={
-    c: st.column_config.NumberColumn(format="%,.0f" if c in money else "percent" if c in shares else "%.1f")
-    for c in profile.columns if c not in ("Segment", "No.", "Borrowers")})
+rates = [c for c in OUTCOME_RATES if c in profile.columns]
+st.caption("Size and money per segment" + (", with each segment's actual outcome rates." if rates else "."))
+st.dataframe(profile_summary(profile).rename(columns={"Borrower_Segment": "No."}), hide_index=True, width="stretch",
+             column_config={
+                 "Borrowers": st.column_config.NumberColumn(format="%,d"),
+                 "Total outstanding": st.column_config.NumberColumn(format="%,.0f"),
+                 **{c: st.column_config.NumberColumn(format="percent") for c in ("Share of borrowers", *rates)}})
+st.caption("The typical borrower of each segment: the mean of each segmentation field, in the file's own units.")
+means = field_means(result.segments)
+st.dataframe(means, hide_index=True, width="stretch", column_config={
+    c: st.column_config.TextColumn(alignment="right") for c in means.columns[1:]})
 if len(result.segments.features) >= 2:
     features = state.prepared().features
     st.plotly_chart(segment_scatter(result.scored.assign(**{f: features[f] for f in result.segments.features}),

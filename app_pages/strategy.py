@@ -9,9 +9,11 @@ from core.decide.actions import DEFAULT_ACTIONS, actions_frame, actions_from_fra
 from core.decide.plan import borrower_actions, haircut_table, haircuts_from_table, plan_workbook_sheets, why_chosen
 from core.decide.policies import POLICIES
 from core.export import to_csv_bytes, to_excel_bytes, to_excel_workbook
-from core.strategy import select_borrowers, worklist_view
+from core.display import money
+from core.report import stakeholder_report
+from core.strategy import header, select_borrowers, worklist_view
 from ui import state
-from ui.render import money, run_or_stop, show_notes, show_trust_warning
+from ui.render import run_or_stop, show_notes, show_trust_warning
 
 st.title("Recovery strategies")
 config = state.config()
@@ -103,10 +105,11 @@ for col, row in zip(cols, summary.to_dict(orient="records")):
         col.text(f"{money(row['Outstanding'])} outstanding")
 st.plotly_chart(report_charts.strategy_mix(result), width="stretch")
 st.dataframe(summary, hide_index=True, width="stretch", column_config={
+    "Borrowers": st.column_config.NumberColumn(format="%,d"),
     **{c: st.column_config.NumberColumn(format="%,.0f")
        for c in ("Outstanding", "Outstanding at risk", "Expected net recovery")},
-    **{c: st.column_config.NumberColumn(format="percent")
-       for c in ("Share of borrowers", "Actual not-fully-recovered rate")},
+    "Share of borrowers": st.column_config.NumberColumn("Share", format="percent"),
+    "Actual not-fully-recovered rate": st.column_config.NumberColumn("Not fully recovered (actual)", format="percent"),
     "Mean risk score": st.column_config.NumberColumn(format="%.2f")})
 
 history = method_history(result.scored, result.scored["Risk_Score"].to_numpy(),
@@ -149,11 +152,14 @@ low_score, high_score = f3.slider("Risk score between", 0.0, 1.0, (0.0, 1.0), 0.
 search = f4.text_input("Find a borrower or loan ID", placeholder="e.g. LN_1024")
 rows = select_borrowers(result.scored, shown_actions, shown_segments, (low_score, high_score), search)
 listed = worklist_view(rows, order, limit=1000)
+money_columns = ("Expected_Net_Recovery", "Outstanding_Loan_Amount", "Outstanding_At_Risk", "Expected_Loss",
+                 "Loan_Amount", "Monthly_Income", "Collateral_Value", "Monthly_EMI")
 st.dataframe(listed, hide_index=True, width="stretch", column_config={
-    "Risk_Score": st.column_config.ProgressColumn("Risk score", min_value=0.0, max_value=1.0, format="%.2f"),
-    **{c: st.column_config.NumberColumn(format="%,.0f") for c in (
-        "Expected_Net_Recovery", "Outstanding_Loan_Amount", "Outstanding_At_Risk", "Expected_Loss",
-        "Loan_Amount", "Monthly_Income", "Collateral_Value", "Monthly_EMI")}})
+    **{c: header(c) for c in listed.columns},
+    **{c: st.column_config.NumberColumn(header(c), format="%,.0f") for c in money_columns},
+    **{c: st.column_config.TextColumn(header(c), pinned=True) for c in ("Borrower_ID", "Loan_ID")},
+    "File_Row": st.column_config.NumberColumn(header("File_Row"), pinned=True),
+    "Risk_Score": st.column_config.ProgressColumn(header("Risk_Score"), min_value=0.0, max_value=1.0, format="%.2f")})
 st.caption(f"{len(rows):,} borrowers match; the first {min(len(rows), 1000):,} are listed.")
 if config.actions is not None and len(listed):
     with st.expander("Why this action? One borrower's options"):
@@ -172,7 +178,7 @@ excluded = state.excluded_rows()
 st.text(f"The download holds all {len(result.scored):,} analysed borrowers with their segment, risk score, "
         "strategy and reasons." + (f" {excluded:,} invalid row(s) were excluded; download them on "
                                     "the Data page." if excluded else ""))
-c1, c2 = st.columns(2)
+c1, c2, c3 = st.columns(3)
 # Files are built only when clicked: writing them takes seconds on large portfolios.
 c1.download_button("Download CSV", lambda: to_csv_bytes(table(as_written=True)), file_name="recovery_strategies.csv",
                    mime="text/csv", type="primary")
@@ -180,3 +186,8 @@ excel = ((lambda: to_excel_workbook(plan_workbook_sheets(result, state.excluded_
          if config.actions is not None else (lambda: to_excel_bytes(table())))
 c2.download_button("Download Excel", excel, file_name="recovery_strategies.xlsx",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+source = state.report_source()
+c3.download_button("Download stakeholder report (HTML)", lambda: stakeholder_report(result, source),
+                   file_name="recovery_report.html", mime="text/html",
+                   help="One self-contained page to send after the demo: summary, segments, how far to trust "
+                        "the score, the plan, data quality, and the file's fingerprint. Opens offline and prints.")

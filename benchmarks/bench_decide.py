@@ -15,9 +15,7 @@ out-of-fold scores and valued with the true probabilities, beside the plan the t
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -30,17 +28,7 @@ from core.decide.optimise import assign, solve, total  # noqa: E402
 from core.decide.policies import POLICIES, plan  # noqa: E402
 from core.pipeline import analyse  # noqa: E402
 from sample_data.generate import generate_portfolio  # noqa: E402
-
-
-def _timed(fn, repeats: int) -> tuple[float, float, object]:
-    """Median wall and CPU seconds of ``fn`` over ``repeats`` runs, and its last value."""
-    walls, cpus, value = [], [], None
-    for _ in range(repeats):
-        wall, cpu = time.perf_counter(), time.process_time()
-        value = fn()
-        walls.append(time.perf_counter() - wall)
-        cpus.append(time.process_time() - cpu)
-    return statistics.median(walls), statistics.median(cpus), value
+from machine import timed  # noqa: E402  (benchmarks/machine.py, beside this script)
 
 
 def speed(sizes: list[int], repeats: int) -> None:
@@ -51,7 +39,7 @@ def speed(sizes: list[int], repeats: int) -> None:
         rng = np.random.default_rng(1)
         values = expected_values(rng.lognormal(12.5, 0.8, n), rng.random(n), DEFAULT_ACTIONS)
         for caps in ([200, 1000, None, None], [n // 50, n // 10, None, None]):
-            wall, cpu, result = _timed(lambda: solve(values, caps), repeats)
+            wall, cpu, result = timed(lambda: solve(values, caps), repeats)
             print(f"| {n:,} | {caps[0]:,}, {caps[1]:,} | {result.method} | {wall:.2f} | {cpu:.2f} | {result.gap:.2e} |")
 
 

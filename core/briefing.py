@@ -95,6 +95,13 @@ def trust(scores: np.ndarray, y: np.ndarray, days_past_due: np.ndarray | None) -
     return Trust(auc, low, high, int(known.sum()), dpd_auc)
 
 
+def segment_score_sentence(chosen: bool) -> str:
+    """Why the score predicts a high-risk segment, not recovery: the notebook's method, or no outcome to learn."""
+    why = ("The notebook's method scores" if chosen else
+           "This file has no recorded outcome to learn from, so the score predicts")
+    return f"{why} membership of a high-risk segment, not recovery: it cannot be checked against what happened."
+
+
 def summary_sentences(result, found: Trust | None) -> list[str]:
     """A few plain sentences an executive reads first: money, plan, and how far to trust the score."""
     scored = result.scored
@@ -112,8 +119,7 @@ def summary_sentences(result, found: Trust | None) -> list[str]:
         lines.append(f"The plan is expected to bring {scored['Expected_Net_Recovery'].sum():,.0f} net of "
                      "the actions' costs.")
     if result.risk.target == "segment":
-        lines.append("This file has no recorded outcome, so the score predicts membership of a high-risk "
-                     "segment, not recovery: it cannot be checked against what happened.")
+        lines.append(segment_score_sentence(result.config.target == "segment"))
     elif found is not None:
         lines.append(found.sentence())
     return lines

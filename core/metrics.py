@@ -24,6 +24,27 @@ METRIC_LABELS = {
     "recall": "Recall",
     "f1": "F1",
 }
+# One sentence per metric on what it means for a collections team (Risk page and report).
+METRIC_MEANINGS = {
+    "roc_auc": "Chance that a randomly picked bad outcome scores higher than a good one (0.5 = coin toss).",
+    "pr_auc": "Average precision across all cut-offs: how clean the top of the worklist is.",
+    "gini": "2 × AUC − 1, the banking convention: 0 is random ranking, 1 is perfect.",
+    "ks": "Largest gap between the score distributions of bad and good outcomes.",
+    "brier": "Mean squared error of the probabilities: lower means the scores can be read as odds.",
+    "accuracy": "Share of borrowers whose high/low-risk flag matches what actually happened.",
+    "precision": "Of the borrowers flagged high-risk, the share that really went bad: wasted effort is the rest.",
+    "recall": "Of the borrowers who really went bad, the share the flag caught: the rest are missed losses.",
+    "f1": "Balance of precision and recall in one number.",
+}
+# Readable headers of the metrics and gains tables.
+METRIC_HEADERS = {"label": "Metric", "value": "All borrowers", "fold_mean": "Mean over folds",
+                  "fold_std": "Spread (std) over folds", "meaning": "What it means for collections"}
+GAINS_HEADERS = {
+    "decile": "Decile (1 = riskiest)", "borrowers": "Borrowers", "mean_score": "Mean score",
+    "bad_rate": "Bad-outcome rate", "bads": "Bad outcomes", "bad_outstanding": "Outstanding of bad outcomes",
+    "lift": "Lift", "cum_share_of_bads": "Cumulative share of bad outcomes",
+    "cum_share_of_bad_outstanding": "Cumulative share of their outstanding",
+}
 # Curves are drawn in the browser; this many points is plenty for a smooth line.
 CURVE_POINTS = 200
 
@@ -140,6 +161,12 @@ def metrics_table(
     ranking = ranking_table(y, scores, fold) if ranking is None else ranking
     flags = _with_folds(flag_metrics, y, scores, fold, threshold)
     return pd.concat([ranking, flags], ignore_index=True)
+
+
+def readable_metrics(table: pd.DataFrame) -> pd.DataFrame:
+    """The metrics table with what each metric means, under readable headers."""
+    meaning = table["metric"].map(METRIC_MEANINGS)
+    return table.assign(meaning=meaning)[list(METRIC_HEADERS)].rename(columns=METRIC_HEADERS)
 
 
 def _thin(*arrays: np.ndarray) -> list[np.ndarray]:

@@ -29,8 +29,9 @@ def segment_sizes(result: RecoveryResult) -> go.Figure:
     """Borrowers per segment, with the not-fully-recovered rate when the file has outcomes."""
     profile = result.segments.profile
     names = [plain_label(n) for n in profile["Segment"]]
-    fig = go.Figure(go.Bar(x=names, y=profile["Borrowers"], text=profile["Borrowers"],
+    fig = go.Figure(go.Bar(x=names, y=profile["Borrowers"], text=profile["Borrowers"], texttemplate="%{text:,}",
                            textposition="outside", marker_color=PALETTE[: len(names)], name="Borrowers"))
+    fig.update_yaxes(tickformat=",")
     if "Not fully recovered rate" in profile:
         fig.add_trace(go.Scatter(x=names, y=profile["Not fully recovered rate"], yaxis="y2",
                                  mode="markers", marker={"size": 12, "color": "black", "symbol": "diamond"},
@@ -136,7 +137,8 @@ def strategy_mix(result: RecoveryResult) -> go.Figure:
                         subplot_titles=["Borrowers", "Outstanding"] if money else ["Borrowers"])
     colours = [STRATEGY_COLOURS[i % len(STRATEGY_COLOURS)] for i in range(len(table))]
     fig.add_trace(go.Bar(x=table["Recovery strategy"], y=table["Borrowers"], text=table["Borrowers"],
-                         textposition="outside", marker_color=colours, showlegend=False), 1, 1)
+                         texttemplate="%{text:,}", textposition="outside", marker_color=colours, showlegend=False), 1, 1)
+    fig.update_yaxes(tickformat=",", row=1, col=1)
     if money:
         fig.add_trace(go.Bar(x=table["Recovery strategy"], y=table["Outstanding"],
                              marker_color=colours, showlegend=False), 1, 2)

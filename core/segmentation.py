@@ -13,10 +13,12 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
+from core.display import decimal, money
 from core.errors import RecoveryError
 from core.features import add_ratios
 from core.ordering import value_order
 from core.schema import FULLY_RECOVERED, OUTCOME, label
+from core.wording import MONEY_FIELDS
 
 # The notebook's names, by cluster id; only the seed preset uses them.
 SEED_SEGMENT_NAMES = {
@@ -261,10 +263,32 @@ def segment_profile(
         profile["Not fully recovered rate"] = not_full.astype("float64").groupby(ids).mean()
         profile["Written off rate"] = written.astype("float64").groupby(ids).mean()
     advice = segment_advice(df, ids, len(names))
-    profile.insert(0, "What it means for collections", [advice[i] for i in profile.index])
+    profile.insert(0, ADVICE, [advice[i] for i in profile.index])
     profile.insert(0, "Segment", [names[i] for i in profile.index])
     profile.index.name = "Borrower_Segment"
     return profile.reset_index()
+
+
+ADVICE = "What it means for collections"
+# The profile's figures about each segment as a whole; its other columns are field means.
+SEGMENT_SUMMARY = ("Borrower_Segment", "Segment", "Borrowers", "Share of borrowers", "Total outstanding",
+                   "Not fully recovered rate", "Written off rate", "Bad-outcome rate")
+OUTCOME_RATES = ("Not fully recovered rate", "Written off rate", "Bad-outcome rate")
+
+
+def profile_summary(profile: pd.DataFrame) -> pd.DataFrame:
+    """Size, money and outcome rates per segment: narrow enough to read without scrolling."""
+    return profile[[c for c in SEGMENT_SUMMARY if c in profile.columns]]
+
+
+def field_means(segments: Segments) -> pd.DataFrame:
+    """The typical borrower of each segment as text: one row per field, one column per segment."""
+    profile = segments.profile.set_index("Segment")
+    table = pd.DataFrame({"Field": [label(f) for f in segments.features]})
+    for name, row in profile.iterrows():
+        table[name] = [money(row[label(f)]) if f in MONEY_FIELDS else decimal(row[label(f)], 1)
+                       for f in segments.features]
+    return table
 
 
 def choose_k(

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from core.config import RecoveryConfig
-from core.schema import FULLY_RECOVERED, OUTCOME
+from core.schema import FULLY_RECOVERED, OUTCOME, label
 
 
 def assign_strategy(scores: np.ndarray, config: RecoveryConfig) -> np.ndarray:
@@ -55,6 +55,13 @@ def worklist(scored: pd.DataFrame, names: tuple[str, ...], limit: int | None = N
     return scored.iloc[order[:limit]]
 
 
+# Readable headers of the columns the analysis adds; the file's own columns keep their field labels.
+ANALYSIS_LABELS = {
+    "File_Row": "File row", "Borrower_Segment": "Segment no.", "Segment_Name": "Segment", "Risk_Score": "Risk score",
+    "Predicted_High_Risk": "Flagged high-risk", "Recovery_Strategy": "Recovery strategy",
+    "Risk_Reasons": "Why (top reasons)", "Outstanding_At_Risk": "Outstanding at risk",
+    "Expected_Net_Recovery": "Expected net recovery", "Expected_Loss": "Expected loss", "Test_Group": "Test group",
+}
 # What a collector needs first in the worklist; the file's other columns follow.
 WORKLIST_FIRST = ("File_Row", "Borrower_ID", "Loan_ID", "Recovery_Strategy", "Risk_Score", "Expected_Net_Recovery",
                   "Outstanding_Loan_Amount", "Segment_Name", "Risk_Reasons", "Test_Group")
@@ -81,3 +88,8 @@ def worklist_view(rows: pd.DataFrame, names: tuple[str, ...], limit: int) -> pd.
     listed = worklist(rows, names, limit=limit).rename_axis("File_Row").reset_index()
     first = [c for c in WORKLIST_FIRST if c in listed.columns]
     return listed[first + [c for c in listed.columns if c not in first]]
+
+
+def header(column: str) -> str:
+    """The header a person reads for a column of the annotated table."""
+    return ANALYSIS_LABELS.get(column, label(column))

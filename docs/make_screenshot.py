@@ -1,9 +1,12 @@
 """Take docs/screenshot.png: the Strategy page of the running app on the demo portfolio.
 
     python docs/make_screenshot.py [--page strategy] [--out docs/screenshot.png]
+    python docs/make_screenshot.py --report [--out docs/report-screenshot.png]
 
 Starts ``streamlit run streamlit_app.py`` on a free port, opens it in headless system Chromium
 (/usr/bin/chromium, or CHROMIUM_PATH), waits for the analysis, saves a 1400x900 screenshot.
+With --report, writes the demo's stakeholder report (`python -m core report`) and takes the top
+of it instead, opened from the file with the network off.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -47,13 +51,34 @@ def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60) -> None
     raise SystemExit(f"streamlit not healthy after {timeout:.0f}s")
 
 
+def report_screenshot(out: str, width: int, height: int) -> None:
+    """The top of the demo's stakeholder report, as a browser shows the file offline."""
+    with tempfile.TemporaryDirectory() as folder:
+        report = Path(folder) / "recovery_report.html"
+        subprocess.run([sys.executable, "-m", "core", "report", str(REPO / "sample_data" / "demo_portfolio.csv"),
+                        "-o", str(report)], cwd=REPO, check=True)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+            page = browser.new_context(viewport={"width": width, "height": height}, offline=True).new_page()
+            page.goto(report.as_uri())
+            expect(page.get_by_role("heading", name="Executive summary")).to_be_visible()
+            page.screenshot(path=out)
+            browser.close()
+    print(f"wrote {out}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--page", default="strategy", choices=sorted(HEADINGS))
-    parser.add_argument("--out", default=str(REPO / "docs" / "screenshot.png"))
+    parser.add_argument("--report", action="store_true", help="take the stakeholder report instead of a page")
+    parser.add_argument("--out")
     parser.add_argument("--width", type=int, default=1400)
     parser.add_argument("--height", type=int, default=900)
     args = parser.parse_args()
+    if args.report:
+        report_screenshot(args.out or str(REPO / "docs" / "report-screenshot.png"), 1100, 1500)
+        return 0
+    args.out = args.out or str(REPO / "docs" / "screenshot.png")
 
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
@@ -81,7 +106,7 @@ def main() -> int:
             page.wait_for_load_state("networkidle")
             expect(page.locator('[data-testid="stPlotlyChart"]').first).to_be_visible()
             if args.page == "strategy":
-                expect(page.get_by_role("button", name="Download CSV")).to_be_attached()
+                expect(page.get_by_role("button", name="Download stakeholder report (HTML)")).to_be_attached()
             page.wait_for_timeout(1500)  # let plotly finish its entry transition
             page.screenshot(path=args.out)
             browser.close()

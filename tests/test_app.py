@@ -124,6 +124,12 @@ def test_segments_page_shows_four_named_segments(sample_app):
     assert profile["Borrowers"].sum() == 2000
     assert profile["Segment"].is_unique
     assert "Not fully recovered rate" in profile.columns
+    # one line each on what the segment means for collections, then its typical borrower, field by field
+    advice = next(t for t in _texts(at.markdown) if "borrowers):" in t).splitlines()
+    assert [line.split("**")[1] for line in advice] == list(profile["Segment"])
+    means = at.dataframe[1].value
+    assert list(means.columns) == ["Field", *profile["Segment"]]
+    assert means.set_index("Field").loc["Monthly income"].str.contains(",").all()
 
 
 def test_k_diagnostics_run_only_when_asked(fits):
@@ -180,8 +186,30 @@ def test_strategy_page_uses_the_notebook_labels_and_offers_downloads(sample_app)
     worklist = _table(at, "Risk_Reasons")
     assert {"Risk_Score", "Recovery_Strategy", "Risk_Reasons", "Segment_Name"} <= set(worklist.columns)
     assert worklist["Recovery_Strategy"].iloc[0] == SEED_STRATEGIES[0]
-    assert [b.label for b in at.download_button] == ["Download CSV", "Download Excel"]
+    assert [b.label for b in at.download_button] == ["Download CSV", "Download Excel",
+                                                     "Download stakeholder report (HTML)"]
     assert any("all 2,000 analysed borrowers" in t for t in _texts(at.text))
+
+
+def test_strategy_page_offers_the_stakeholder_report_as_an_html_file(sample_app, monkeypatch):
+    """The report button names an .html file and, clicked, builds the report of what the page shows."""
+    from streamlit.delta_generator import DeltaGenerator
+
+    offered = {}
+    original = DeltaGenerator.download_button
+
+    def recorded(self, label, data, file_name=None, mime=None, **kwargs):
+        offered[label] = (data, file_name, mime)
+        return original(self, label, data, file_name=file_name, mime=mime, **kwargs)
+
+    monkeypatch.setattr(DeltaGenerator, "download_button", recorded)
+    _visit(sample_app, "app_pages/strategy.py")
+    build, file_name, mime = offered["Download stakeholder report (HTML)"]
+    assert file_name.endswith(".html") and mime == "text/html"
+    report = build()  # what a click sends
+    assert report.startswith("<!DOCTYPE html>")
+    assert "Demo portfolio (bundled sample) · 2,000 borrowers analysed" in report
+    assert all(f"{label}: " in report.replace("&amp;", "&") for label in SEED_STRATEGIES)
 
 
 def test_seed_preset_shows_the_notebook_evaluation():

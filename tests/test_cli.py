@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import subprocess
@@ -84,14 +85,20 @@ def test_seed_preset_reports_the_notebook_split(portfolio_csv, tmp_path):
     assert names <= set(NOTEBOOK_NAMES.values())
 
 
-def test_invalid_rows_fail_strictly_and_can_be_dropped(tmp_path):
+@pytest.fixture(scope="module")
+def dirty_csv(tmp_path_factory) -> Path:
+    """300 borrowers, 2 of them invalid: an age of 130, and a loan repeating an earlier row's ID."""
     frame, _ = generate_portfolio(n=300, seed=22)
     frame = frame.astype({"Age": "object", "Loan_ID": "object"})
     frame.loc[4, "Age"] = 130
     frame.loc[7, "Loan_ID"] = frame.loc[8, "Loan_ID"]
-    source = tmp_path / "dirty.csv"
+    source = tmp_path_factory.mktemp("dirty") / "dirty.csv"
     frame.to_csv(source, index=False)
-    out = tmp_path / "out.csv"
+    return source
+
+
+def test_invalid_rows_fail_strictly_and_can_be_dropped(dirty_csv, tmp_path):
+    source, out = dirty_csv, tmp_path / "out.csv"
 
     strict = _cli("score", source, "-o", out)
     assert strict.returncode == 2
@@ -282,3 +289,41 @@ def test_the_header_row_can_be_given(tmp_path):
     assert beyond.returncode == 2
     assert beyond.stderr == ("error: title_above_header.csv has values down to row 9 only, so row 40 cannot be the "
                              "header. Choose a header row from 1 to 9.\n")
+
+
+def test_report_writes_one_offline_html_file_with_the_files_fingerprint(portfolio_csv, actions_csv, tmp_path):
+    out = tmp_path / "board.html"
+    run = _cli("report", portfolio_csv, "-o", out, "--actions", actions_csv, "--holdout", "0")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("Reported on 400 borrowers scored with Additive gradient boosting")
+    assert f"wrote {out} (" in run.stdout and run.stdout.strip().endswith("KB).")
+    html = out.read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>")
+    assert "portfolio.csv · 400 borrowers analysed" in html
+    assert hashlib.sha256(portfolio_csv.read_bytes()).hexdigest() in html
+    assert "Policies compared at the same capacities" in html
+    assert "<td>Holdout</td><td>0%</td>" in html and "champion group" not in html  # --holdout 0
+    assert "<script" not in html and "https:" not in html
+    assert "http:" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")  # a name, never fetched
+
+
+def test_report_lists_the_rows_it_excluded(dirty_csv, tmp_path):
+    out = tmp_path / "dirty.html"
+    run = _cli("report", dirty_csv, "-o", out, "--drop-invalid")
+    assert run.returncode == 0, run.stderr
+    assert f"excluded 2 invalid row(s), listed in {tmp_path / 'dirty.invalid.csv'}" in run.stdout
+    assert len(_read(tmp_path / "dirty.invalid.csv")) == 2
+    html = out.read_text(encoding="utf-8")
+    assert "298 borrowers analysed" in html
+    assert "2 row(s) had errors and were excluded from this analysis" in html
+    assert "age outside 18-100" in html
+
+
+def test_report_user_errors_print_one_line_and_exit_2(portfolio_csv, tmp_path):
+    missing = _cli("report", tmp_path / "nope.csv", "-o", tmp_path / "r.html")
+    unwritable = _cli("report", portfolio_csv, "-o", tmp_path / "no-such-folder" / "r.html")
+    for run, message in ((missing, "does not exist"), (unwritable, "Cannot write")):
+        assert run.returncode == 2
+        assert run.stderr.startswith("error: ") and message in run.stderr
+        assert len(run.stderr.strip().splitlines()) == 1, run.stderr
+    assert not (tmp_path / "r.html").exists()

@@ -8,7 +8,7 @@ import pytest
 
 from core.errors import RecoveryError
 from core.schema import SEED_FEATURES, label
-from core.segmentation import SEED_SEGMENT_NAMES, choose_k, fit_segments
+from core.segmentation import SEED_SEGMENT_NAMES, choose_k, field_means, fit_segments, profile_summary
 from tests.notebook import NOTEBOOK_NAMES
 
 
@@ -158,3 +158,16 @@ def test_each_segment_says_what_it_means_for_collections(demo_frame):
     most, least = seg.profile.loc[seg.profile["Borrower_Segment"].idxmax()], seg.profile.loc[seg.profile["Borrower_Segment"].idxmin()]
     assert most["What it means for collections"].startswith(("Long overdue", "Slipping", "Starting to slip"))
     assert least["What it means for collections"].startswith(("Paying on time", "Current but"))
+
+
+def test_profile_splits_into_a_narrow_summary_and_the_typical_borrower(segments):
+    summary = profile_summary(segments.profile)
+    assert list(summary.columns) == ["Borrower_Segment", "Segment", "Borrowers", "Share of borrowers",
+                                     "Total outstanding", "Not fully recovered rate", "Written off rate"]
+    means = field_means(segments).set_index("Field")
+    assert list(means.index) == [label(f) for f in SEED_FEATURES]
+    assert list(means.columns) == list(segments.profile["Segment"])
+    first = segments.profile.iloc[0]
+    # money without decimals and with separators, other fields to one decimal
+    assert means.iloc[0, 0] == f"{first[label('Age')]:.1f}"
+    assert means.loc[label("Monthly_Income")].iloc[0] == f"{first[label('Monthly_Income')]:,.0f}"

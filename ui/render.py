@@ -8,6 +8,7 @@ from typing import TypeVar
 
 import streamlit as st
 
+from core.display import compact_money, money, share
 from core.errors import RecoveryError
 
 T = TypeVar("T")
@@ -26,26 +27,6 @@ def run_or_stop(step: Callable[[], T]) -> T:
     except RecoveryError as error:
         st.error(plain(error), icon=":material/warning:")
         st.stop()
-
-
-def money(value: float | None) -> str:
-    """1234567.8 -> '1,234,568'."""
-    return "—" if value is None else f"{value:,.0f}"
-
-
-def compact_money(value: float | None) -> str:
-    """703297003 -> '703.3M', short enough for a headline figure."""
-    if value is None:
-        return "—"
-    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if abs(value) >= size:
-            return f"{value / size:,.1f}{suffix}"
-    return f"{value:,.0f}"
-
-
-def share(value: float | None) -> str:
-    """0.4213 -> '42.1%'."""
-    return "—" if value is None else f"{value:.1%}"
 
 
 def show_notes(notes: tuple[str, ...], excluded_rows: int = 0) -> None:

@@ -26,6 +26,7 @@ from core.roles import Roles
 from core.decide.plan import capacity_frontier
 from core.ingest import Portfolio, load_portfolio, sheet_names
 from core.pipeline import Prepared, RecoveryResult, Scored, SegmentRun
+from core.report import ReportSource
 from core.risk import Progress
 from core.segmentation import choose_k
 
@@ -282,6 +283,12 @@ def excluded_rows() -> int:
     if not st.session_state.get("exclude_invalid", False):
         return 0
     return len(portfolio().report.invalid_rows)
+
+
+def report_source() -> ReportSource:
+    """The loaded file as the stakeholder report names it: name, SHA-256, how it was read, what was left out."""
+    s, loaded = source(), portfolio()
+    return ReportSource(s.name, s.digest, loaded.info, loaded.report, excluded_rows())
 
 
 def k_diagnostics() -> pd.DataFrame:

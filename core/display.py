@@ -1,0 +1,46 @@
+"""Numbers as people read them: money with thousands separators, shares in per cent, counts.
+
+Shared by the app's pages and the stakeholder report, so a figure reads the same in both.
+A missing value (None or NaN) reads as a dash, never as 'None' or 'nan'.
+"""
+
+from __future__ import annotations
+
+import math
+
+DASH = "—"
+
+
+def absent(value: object) -> bool:
+    """True for None and NaN: a figure that is not there."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def money(value: float | None) -> str:
+    """1234567.8 -> '1,234,568'."""
+    return DASH if absent(value) else f"{float(value):,.0f}"
+
+
+def compact_money(value: float | None) -> str:
+    """703297003 -> '703.3M', short enough for a headline figure."""
+    if absent(value):
+        return DASH
+    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if abs(value) >= size:
+            return f"{value / size:,.1f}{suffix}"
+    return f"{value:,.0f}"
+
+
+def share(value: float | None) -> str:
+    """0.4213 -> '42.1%'."""
+    return DASH if absent(value) else f"{float(value):.1%}"
+
+
+def count(value: int | float | None) -> str:
+    """2000 -> '2,000'."""
+    return DASH if absent(value) else f"{int(value):,}"
+
+
+def decimal(value: float | None, places: int = 2) -> str:
+    """A score or a mean: 0.8283 -> '0.83'."""
+    return DASH if absent(value) else f"{float(value):,.{places}f}"

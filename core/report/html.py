@@ -1,0 +1,458 @@
+"""The stakeholder report: one self-contained HTML file to send after the demo.
+
+Nothing in it is fetched: no script, font or stylesheet from the network (its Content Security
+Policy forbids it), charts are inline SVG. Every table is a summary (segments, strategies,
+score deciles, policies, data problems), so the file stays small whatever the portfolio size.
+Every text from the user (file name, column values, segment and strategy names) is escaped.
+The same result and file give the same bytes: no clock, no random identifier.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import importlib.metadata
+import platform
+from collections.abc import Callable
+from dataclasses import dataclass
+from html import escape
+
+import pandas as pd
+
+from core import display
+from core.briefing import segment_score_sentence, summary_sentences
+from core.config import DEFAULT_HAIRCUT, RecoveryConfig
+from core.decide.actions import actions_frame
+from core.decide.policies import POLICIES
+from core.eda import PALETTE, kpis
+from core.ingest import FileInfo, Portfolio
+from core.metrics import GAINS_HEADERS, readable_metrics
+from core.pipeline import RecoveryResult
+from core.report import svg
+from core.report_charts import STRATEGY_COLOURS
+from core.schema import label
+from core.segmentation import ADVICE, OUTCOME_RATES, field_means, profile_summary
+from core.validate import ValidationReport
+
+Format = Callable[[object], str]
+LIBRARIES = ("numpy", "pandas", "scikit-learn", "scipy", "pyarrow")
+MEANS_PER_TABLE = 6  # segments side by side in one table of field means, so it fits on A4
+MODEL_COLOUR, SECOND_COLOUR, REFERENCE_COLOUR = "#1f77b4", "#ff7f0e", "#9e9e9e"
+SETTING_LABELS = {"n_segments": "Number of segments", "n_folds": "Cross-validation folds",
+                  "flag_threshold": "High-risk flag above score", "calibrate": "Calibrate probabilities",
+                  "use_collection_fields": "Learn from collection-stage fields",
+                  "haircuts": "Collateral haircuts", "random_state": "Random seed"}
+PRESETS = {"recommended": "Recommended (learns real outcomes)", "seed": "Notebook (seed) method"}
+
+
+@dataclass(frozen=True)
+class ReportSource:
+    """The analysed file: its name, fingerprint, how it was read, and what was left out."""
+
+    name: str
+    sha256: str
+    info: FileInfo | None = None
+    report: ValidationReport | None = None
+    excluded_rows: int = 0
+
+    @classmethod
+    def of(cls, data: bytes, portfolio: Portfolio, excluded: bool) -> ReportSource:
+        """The source of a loaded portfolio; ``excluded`` says whether its invalid rows were left out."""
+        return cls(portfolio.info.name, hashlib.sha256(data).hexdigest(), portfolio.info, portfolio.report,
+                   len(portfolio.report.invalid_rows) if excluded else 0)
+
+
+def stakeholder_report(result: RecoveryResult, source: ReportSource) -> str:
+    """The whole report as one HTML document."""
+    sections = [_summary(result), _portfolio(result), _segments(result), _risk(result), _plan(result),
+                _data_quality(result, source), _traceability(result, source)]
+    title = f"Loan recovery report — {source.name}"
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(title)}</title><style>{CSS}</style></head><body>"
+        f"<header><h1>Loan recovery report</h1><p class=\"lead\">{escape(source.name)} · "
+        f"{display.count(len(result.scored))} borrowers analysed · {escape(PRESETS.get(result.config.preset, ''))}"
+        "</p></header>" + "".join(sections) + "</body></html>\n"
+    )
+
+
+# ------------------------------------------------------------------------------ building blocks
+
+
+def _section(anchor: str, title: str, *parts: str) -> str:
+    """A titled section; in print each starts on a new page."""
+    return f'<section id="{anchor}"><h2>{escape(title)}</h2>{"".join(parts)}</section>'
+
+
+def _p(text: str, css: str = "") -> str:
+    """An escaped paragraph."""
+    attribute = f' class="{css}"' if css else ""
+    return f"<p{attribute}>{escape(text)}</p>"
+
+
+def _list(items: list[str]) -> str:
+    """An escaped bullet list."""
+    return "<ul>" + "".join(f"<li>{escape(i)}</li>" for i in items) + "</ul>"
+
+
+def _cell(value: object, fmt: Format | None) -> str:
+    """A cell's text: its format, else counts with separators and two decimals; a dash when missing."""
+    if fmt is not None:
+        return fmt(value)
+    if display.absent(value) or value is pd.NA:
+        return display.DASH
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if pd.api.types.is_integer(value):
+        return display.count(value)
+    if isinstance(value, float):
+        return display.decimal(value)
+    return str(value)
+
+
+def _table(frame: pd.DataFrame, formats: dict[str, Format] | None = None, css: str = "") -> str:
+    """A summary table with readable numbers; numeric columns right-aligned, every text escaped."""
+    formats = formats or {}
+    numeric = {c for c in frame.columns if c in formats or pd.api.types.is_numeric_dtype(frame[c])
+               and not pd.api.types.is_bool_dtype(frame[c])}
+    head = "".join(f'<th{" class=num" if c in numeric else ""}>{escape(str(c))}</th>' for c in frame.columns)
+    rows = []
+    for record in frame.itertuples(index=False):
+        cells = "".join(f'<td{" class=num" if c in numeric else ""}>{escape(_cell(v, formats.get(c)))}</td>'
+                        for c, v in zip(frame.columns, record))
+        rows.append(f"<tr>{cells}</tr>")
+    return f'<table class="{css}"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+
+
+def _formats(columns, money=(), shares=(), decimals: dict[str, int] | None = None) -> dict[str, Format]:
+    """Formats for the columns present: money, shares, or a fixed number of decimals."""
+    chosen: dict[str, Format] = {c: display.money for c in money if c in columns}
+    chosen.update({c: display.share for c in shares if c in columns})
+    for c, places in (decimals or {}).items():
+        if c in columns:
+            chosen[c] = lambda v, places=places: display.decimal(v, places)
+    return chosen
+
+
+def _kpi(name: str, value: str, detail: str = "") -> str:
+    """One headline figure."""
+    small = f'<div class="detail">{escape(detail)}</div>' if detail else ""
+    return (f'<div class="kpi"><div class="name">{escape(name)}</div>'
+            f'<div class="value">{escape(value)}</div>{small}</div>')
+
+
+def _figure(chart: str) -> str:
+    """A chart kept whole on one page."""
+    return f"<figure>{chart}</figure>"
+
+
+# ------------------------------------------------------------------------------ sections
+
+
+def _summary(result: RecoveryResult) -> str:
+    """What the analysis found in plain words, and whether to act on the score."""
+    parts = [_p(line) for line in summary_sentences(result, result.trust)]
+    if result.trust is not None:
+        css = "callout ok" if result.trust.act_on_score else "callout warn"
+        parts.append(_p(result.trust.verdict(), css))
+    return _section("summary", "Executive summary", *parts)
+
+
+def _portfolio(result: RecoveryResult) -> str:
+    """Headline figures of the analysed borrowers."""
+    outcome = result.roles.outcome if result.roles is not None else None
+    figures = kpis(result.scored, outcome)
+    cards = [_kpi("Borrowers analysed", display.count(figures["borrowers"]))]
+    if figures["total_outstanding"] is not None:
+        at_risk = float(result.scored["Outstanding_At_Risk"].sum())
+        cards.append(_kpi("Total outstanding", display.compact_money(figures["total_outstanding"]),
+                          f"{display.money(figures['total_outstanding'])} in total"))
+        cards.append(_kpi("Outstanding at risk", display.compact_money(at_risk),
+                          f"{display.money(at_risk)}, weighted by each risk score"))
+    if outcome is not None and not outcome.canonical and figures["share_bad"] is not None:
+        which = f" ({outcome.column}: {', '.join(outcome.bad)})" if outcome.bad else ""
+        cards.append(_kpi("Bad outcome", display.share(figures["share_bad"]),
+                          f"of borrowers with a known outcome{which}"))
+    for key, name in (("share_fully_recovered", "Fully recovered"),
+                      ("share_partially_recovered", "Partially recovered"), ("share_written_off", "Written off")):
+        if figures[key] is not None:
+            cards.append(_kpi(name, display.share(figures[key]), "of borrowers with a recorded outcome"))
+    if figures["avg_days_past_due"] is not None:
+        cards.append(_kpi("Average days past due", display.decimal(figures["avg_days_past_due"], 0)))
+    return _section("portfolio", "The portfolio", f'<div class="kpis">{"".join(cards)}</div>')
+
+
+def _segments(result: RecoveryResult) -> str:
+    """Segment sizes, money and outcome rates, what each means for collections, and its typical borrower."""
+    profile = result.segments.profile
+    names = list(profile["Segment"])
+    panels = [svg.Panel("Borrowers", list(profile["Borrowers"]), display.count)]
+    for rate, title in (("Not fully recovered rate", "Not fully recovered"), ("Bad-outcome rate", "Bad outcome")):
+        if rate in profile:
+            panels.append(svg.Panel(title, list(profile[rate]), display.share))
+    if "Total outstanding" in profile:
+        panels.append(svg.Panel("Outstanding", list(profile["Total outstanding"]), display.compact_money))
+    colours = [PALETTE[i % len(PALETTE)] for i in range(len(names))]
+    chart = svg.bars("Borrowers, outcomes and money per segment", names, panels, colours)
+    advice = "<ul class=\"advice\">" + "".join(
+        f"<li><strong>{escape(name)}</strong> — {escape(text)}</li>"
+        for name, text in zip(names, profile[ADVICE])) + "</ul>"
+    summary = profile_summary(profile).rename(columns={"Borrower_Segment": "No."})
+    summary_table = _table(summary, _formats(summary.columns, money=("Total outstanding",), shares=(
+        "Share of borrowers", *OUTCOME_RATES)), "keep any")
+    means = field_means(result.segments)
+    chunks = [means[["Field", *names[i:i + MEANS_PER_TABLE]]] for i in range(0, len(names), MEANS_PER_TABLE)]
+    means_tables = "".join(_table(chunk, {c: str for c in chunk.columns[1:]}, "keep any heads") for chunk in chunks)
+    return _section(
+        "segments", "Segments",
+        _p(f"Borrowers who look alike are grouped into {len(names)} segments, so each segment can be worked the "
+           "same way; " + ("they keep the notebook's names, fixed by cluster number." if
+                           result.config.segment_naming == "seed" else
+                           "each is named after the fields on which it differs most from the portfolio.")),
+        _figure(chart), "<h3>What each segment means for collections</h3>", advice,
+        "<h3>Size, money and outcomes</h3>", summary_table,
+        "<h3>The typical borrower of each segment</h3>",
+        _p("Mean of each segmentation field per segment, in the file's own units.", "note"), means_tables,
+    )
+
+
+def _risk(result: RecoveryResult) -> str:
+    """How well the score ranks: against chance and days past due, its metrics and curves."""
+    risk, trust = result.risk, result.trust
+    intro = (f"What the score means: {risk.target_description}. Model: {risk.model_label}"
+             + (", probabilities calibrated" if risk.calibrated else "")
+             + f". Every borrower's score comes from a model that did not learn from them ({risk.n_folds}-fold "
+             "cross-validation), so these figures are what to expect on new borrowers.")
+    parts = [_p(intro), _p("Learns from: " + ", ".join(label(f) for f in risk.numeric_features
+                                                     + risk.categorical_features) + ".", "note")]
+    if risk.target == "segment":
+        parts.append(_p(segment_score_sentence(result.config.target == "segment") + " The figures below measure "
+                        "how well it finds the high-risk segments.", "callout warn"))
+    if trust is not None:
+        parts.append(_p(f"{trust.sentence()} {trust.verdict()}",
+                        "callout ok" if trust.act_on_score else "callout warn"))
+        ranking = [("The model's risk score", f"{trust.auc:.2f}", f"{trust.low:.2f}–{trust.high:.2f}")]
+        if trust.days_past_due_auc is not None:
+            ranking.append(("Days past due alone (most overdue first)", f"{trust.days_past_due_auc:.2f}", ""))
+        ranking.append(("A coin toss", "0.50", ""))
+        parts += ["<h3>Against the rule collections teams already use</h3>", _table(pd.DataFrame(
+            ranking, columns=["Ranking by", "ROC-AUC", "95% interval"]), css="keep")]
+    parts.append(_figure(_risk_charts(result)))
+    metrics = readable_metrics(risk.metrics)
+    parts += ["<h3>Out-of-fold performance</h3>",
+              _p(f"Precision, recall, F1 and accuracy count a borrower as flagged when the score is above "
+                 f"{result.config.flag_threshold:.2f}.", "note"),
+              _table(metrics, _formats(metrics.columns, decimals={
+                  "All borrowers": 3, "Mean over folds": 3, "Spread (std) over folds": 3}), "keep")]
+    if not risk.comparison.empty:
+        compared = risk.comparison[["label", "roc_auc_fold_mean", "roc_auc_fold_std"]].rename(columns={
+            "label": "Model", "roc_auc_fold_mean": "ROC-AUC (mean over folds)", "roc_auc_fold_std": "Spread (std)"})
+        parts += ["<h3>Models compared on the same folds</h3>", _table(compared, _formats(
+            compared.columns, decimals={"ROC-AUC (mean over folds)": 3, "Spread (std)": 3}), "keep")]
+    gains = risk.gains.rename(columns=GAINS_HEADERS)
+    gain_formats = _formats(gains.columns, money=("Outstanding of bad outcomes",), shares=(
+        "Bad-outcome rate", "Cumulative share of bad outcomes", "Cumulative share of their outstanding"),
+        decimals={"Mean score": 2})
+    gain_formats["Lift"] = lambda v: display.DASH if display.absent(v) else f"{v:.2f}×"
+    parts += ["<h3>Gains by score decile</h3>", _table(gains, gain_formats, "keep")]
+    return _section("risk", "How far to trust the risk score", *parts)
+
+
+def _risk_charts(result: RecoveryResult) -> str:
+    """ROC, calibration and gains as three small charts side by side."""
+    risk = result.risk
+    auc = risk.metrics.set_index("metric").loc["roc_auc", "value"]
+    diagonal = ([0, 1], [0, 1])
+    roc = svg.unit_chart("ROC curve", [
+        svg.Line(f"Model (AUC {auc:.2f})", list(risk.roc["false_positive_rate"]),
+                 list(risk.roc["true_positive_rate"]), MODEL_COLOUR),
+        svg.Line("Random order (AUC 0.50)", *diagonal, REFERENCE_COLOUR, dashed=True),
+    ], "False positive rate", "True positive rate", display.decimal)
+    calibration = svg.unit_chart("Calibration", [
+        svg.Line("Observed rate per score bin", list(risk.calibration["mean_score"]),
+                 list(risk.calibration["observed_rate"]), MODEL_COLOUR, markers=True),
+        svg.Line("Perfectly calibrated", *diagonal, REFERENCE_COLOUR, dashed=True),
+    ], "Mean risk score in bin", "Observed bad-outcome rate", display.decimal)
+    worked = [0.0, *(risk.gains["decile"] / 10)]
+    lines = [svg.Line("Bad outcomes caught", worked, [0.0, *risk.gains["cum_share_of_bads"]], MODEL_COLOUR,
+                      markers=True)]
+    if risk.gains["cum_share_of_bad_outstanding"].notna().all():
+        lines.append(svg.Line("Their outstanding caught", worked, [0.0, *risk.gains["cum_share_of_bad_outstanding"]],
+                              SECOND_COLOUR, markers=True))
+    lines.append(svg.Line("Random order", *diagonal, REFERENCE_COLOUR, dashed=True))
+    gains = svg.unit_chart("Gains", lines, "Borrowers worked, riskiest first", "Share caught",
+                           lambda v: f"{v:.0%}")
+    return f'<div class="charts">{roc}{calibration}{gains}</div>'
+
+
+def _plan(result: RecoveryResult) -> str:
+    """Actions, cases and money; with an action table, the policies compared at the same capacities."""
+    config, strategies = result.config, result.strategies
+    if config.actions is None:
+        labels = config.strategy_labels
+        rule = (f"Each borrower gets the notebook's strategy for their risk score: above "
+                f"{config.legal_threshold:.2f} → {labels[0]}; {config.settlement_threshold:.2f} to "
+                f"{config.legal_threshold:.2f} → {labels[1]}; below {config.settlement_threshold:.2f} → {labels[2]}.")
+    else:
+        rule = (f"Each borrower gets the action with the most expected net recovery (outstanding × recovery at "
+                f"their score − cost) that the teams' capacity allows; policy: {POLICIES[config.policy]}.")
+    panels = [svg.Panel("Borrowers", list(strategies["Borrowers"]), display.count)]
+    for column in ("Outstanding", "Expected net recovery"):
+        if column in strategies:
+            panels.append(svg.Panel(column, list(strategies[column]), display.compact_money))
+    colours = [STRATEGY_COLOURS[i % len(STRATEGY_COLOURS)] for i in range(len(strategies))]
+    chart = svg.bars("Borrowers and money per action", list(strategies["Recovery strategy"]), panels, colours)
+    parts = [_p(rule), _figure(chart), _table(strategies, _formats(
+        strategies.columns, money=("Outstanding", "Outstanding at risk", "Expected net recovery"),
+        shares=("Share of borrowers", "Actual not-fully-recovered rate"), decimals={"Mean risk score": 2}), "keep")]
+    if not result.policies.empty:
+        gap = result.assignment.get("gap_to_lp_bound", 0.0)
+        parts += ["<h3>Policies compared at the same capacities</h3>",
+                  _table(result.policies, _formats(result.policies.columns, money=("Expected net recovery", "Cost")),
+                        "keep"),
+                  _p("The optimised plan is exact (a linear programme)." if not gap else
+                     f"The optimised plan was found with prices on this large book: it is within {gap:.4%} of the "
+                     "best plan possible.", "note")]
+        if "Test_Group" in result.scored:
+            held = int((result.scored["Test_Group"] == "champion").sum())
+            parts.append(_p(f"{held:,} borrowers (the champion group, drawn by a hash of the loan ID) keep the "
+                            "notebook's thresholds; the rest follow the plan. Compare their real recoveries later "
+                            "to measure what the plan adds.", "note"))
+        actions = actions_frame(config.actions).rename(columns={
+            "action": "Action", "cost": "Cost per case", "capacity": "Capacity (cases)",
+            "recovery_at_low_risk": "Recovers at risk 0", "recovery_at_high_risk": "Recovers at risk 1"})
+        formats = _formats(actions.columns, money=("Cost per case",), shares=("Recovers at risk 0", "Recovers at risk 1"))
+        formats["Capacity (cases)"] = lambda v: "unlimited" if display.absent(v) or v is pd.NA else display.count(v)
+        parts += ["<h3>The action table</h3>", _table(actions, formats, "keep")]
+    return _section("plan", "The recovery plan", *parts)
+
+
+def _data_quality(result: RecoveryResult, source: ReportSource) -> str:
+    """How the file was read, what was excluded, and what the analysis assumed."""
+    parts = []
+    info = source.info
+    if info is not None:
+        how = (f"{info.name}: {info.rows:,} rows × {info.columns} columns, read as {info.format.upper()}"
+               + (f", encoding {info.encoding}" if info.encoding else "")
+               + (f", separator {info.separator!r}" if info.separator else "")
+               + (f", sheet {info.sheet!r}" if info.sheet else "") + ".")
+        parts.append(_p(how))
+    parts.append(_p(
+        f"{source.excluded_rows:,} row(s) had errors and were excluded from this analysis; the problems are listed "
+        "below, and the rows themselves in the excluded-rows file saved with this analysis."
+        if source.excluded_rows else "No row was excluded: every row of the file was analysed.",
+        "callout warn" if source.excluded_rows else ""))
+    report = source.report
+    if report is not None and report.missing_fields:
+        parts.append(_p("Not in this file (the analysis skips what needs them): "
+                        + ", ".join(report.missing_fields) + "."))
+    if report is not None and report.problems:
+        problems = report.to_frame()
+        parts += ["<h3>Problems found in the file</h3>", _table(problems, css="any")]
+    elif report is not None:
+        parts.append(_p("No problems were found in the file's values."))
+    if result.notes:
+        parts += ["<h3>What the analysis assumed or left out</h3>", _list(list(result.notes))]
+    return _section("data-quality", "Data quality", *parts)
+
+
+def _traceability(result: RecoveryResult, source: ReportSource) -> str:
+    """The file's fingerprint, every setting and the library versions, so the figures can be traced."""
+    versions = [f"Python {platform.python_version()}"] + [f"{name} {_version(name)}" for name in LIBRARIES]
+    return (
+        '<footer id="traceability"><h2>How these figures were made</h2>'
+        f"<p>Data file: {escape(source.name)}<br>SHA-256: <code>{escape(source.sha256)}</code></p>"
+        "<h3>Settings</h3>" + _table(settings_table(result.config), css="keep settings any")
+        + _p("Libraries: " + " · ".join(versions) + ".", "note")
+        + _p("The same file with the same settings gives the same figures: every random step is seeded.", "note")
+        + "</footer>"
+    )
+
+
+def settings_table(config: RecoveryConfig) -> pd.DataFrame:
+    """Every setting of the analysis in words (the action table is shown with the plan)."""
+    rows = []
+    for spec in dataclasses.fields(config):
+        if spec.name == "actions":
+            value = "none (the notebook's thresholds)" if config.actions is None else "see the action table"
+        else:
+            value = _setting_text(spec.name, getattr(config, spec.name))
+        rows.append((SETTING_LABELS.get(spec.name, spec.name.replace("_", " ").capitalize()), value))
+    return pd.DataFrame(rows, columns=["Setting", "Value"])
+
+
+def _setting_text(name: str, value: object) -> str:
+    """One setting's value as a person reads it."""
+    if name == "haircuts":
+        cuts = ", ".join(f"{loan_type} {cut:.0%}" for loan_type, cut in value)
+        return f"{cuts + '; ' if cuts else ''}{DEFAULT_HAIRCUT:.0%} for any other loan type"
+    if name in ("segment_features", "model_features"):
+        return "the preset's fields" if value is None else ", ".join(label(f) for f in value)
+    if name == "holdout":
+        return f"{value:.0%}"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, tuple):
+        return " | ".join(str(v) for v in value)
+    return str(value)
+
+
+def _version(name: str) -> str:
+    """Installed version of a library."""
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+CSS = """
+:root { --ink: #222; --muted: #666; --line: #ddd; --ok: #e8f5ec; --ok-line: #2e9e44; --warn: #fdecea;
+  --warn-line: #d62728; }
+* { box-sizing: border-box; }
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, "DejaVu Sans",
+  sans-serif; color: var(--ink); max-width: 1000px; margin: 0 auto; padding: 24px 28px 48px; line-height: 1.45;
+  font-size: 15px; }
+h1 { font-size: 28px; margin: 0 0 4px; }
+h2 { font-size: 22px; margin: 36px 0 12px; padding-bottom: 4px; border-bottom: 2px solid var(--ink); }
+h3 { font-size: 16px; margin: 22px 0 8px; }
+.lead { color: var(--muted); margin: 0; overflow-wrap: anywhere; }
+.note { color: var(--muted); font-size: 13px; }
+.callout { padding: 10px 14px; border-left: 4px solid; border-radius: 3px; }
+.callout.ok { background: var(--ok); border-color: var(--ok-line); }
+.callout.warn { background: var(--warn); border-color: var(--warn-line); font-weight: 600; }
+.kpis { display: grid; grid-template-columns: repeat(auto-fill, minmax(170px, 1fr)); gap: 12px; }
+.kpi { border: 1px solid var(--line); border-radius: 6px; padding: 10px 12px; }
+.kpi .name { color: var(--muted); font-size: 13px; }
+.kpi .value { font-size: 26px; font-weight: 600; }
+.kpi .detail { color: var(--muted); font-size: 12px; }
+table { border-collapse: collapse; width: 100%; margin: 6px 0 14px; font-size: 13px; }
+th, td { border-bottom: 1px solid var(--line); padding: 5px 7px; text-align: left; vertical-align: top;
+  overflow-wrap: break-word; }
+table.any td, table.heads th { overflow-wrap: anywhere; }
+th { background: #f5f5f5; font-weight: 600; }
+.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+th.num { white-space: normal; }
+table.settings td:first-child { width: 28%; }
+code { font-size: 12px; overflow-wrap: anywhere; }
+figure { margin: 10px 0 16px; }
+svg.chart { width: 100%; height: auto; display: block; }
+.charts { display: grid; grid-template-columns: repeat(3, 1fr); gap: 18px; }
+ul.advice li { margin-bottom: 4px; }
+footer { margin-top: 40px; }
+@page { size: A4; margin: 14mm 12mm; }
+@media print {
+  body { max-width: none; padding: 0; font-size: 10pt; }
+  h2 { margin-top: 0; }
+  section, footer { break-before: page; }
+  section:first-of-type { break-before: auto; }
+  header + section { break-before: auto; }
+  figure, .kpis, .callout, table.keep, h3 { break-inside: avoid; }
+  h2, h3 { break-after: avoid; }
+  tr { break-inside: avoid; }
+  thead { display: table-header-group; }
+  table { font-size: 8.5pt; }
+  .kpi .value { font-size: 16pt; }
+}
+"""
