@@ -310,8 +310,9 @@ def _capped(train: np.ndarray, cap: int, random_state: int) -> np.ndarray:
     return np.sort(np.random.default_rng(random_state).choice(train, cap, replace=False))
 
 
-def run_in_workers(tasks: list[Callable[[], object]], done: Callable[[int], None] | None = None) -> list:
-    """Run independent tasks on two threads, each holding OpenMP/BLAS to one thread.
+def run_in_workers(tasks: list[Callable[[], object]], done: Callable[[int], None] | None = None,
+                   workers: int = 2) -> list:
+    """Run independent tasks on ``workers`` threads, each holding OpenMP/BLAS to one thread.
 
     A thread's OpenMP limit is its own, so it is set inside every worker: unlimited workers
     each start as many OpenMP threads as there are cores and spin on a busy machine. Results
@@ -323,7 +324,7 @@ def run_in_workers(tasks: list[Callable[[], object]], done: Callable[[int], None
             return task()
 
     results = []
-    for value in Parallel(n_jobs=2, prefer="threads", return_as="generator")(delayed(one)(t) for t in tasks):
+    for value in Parallel(n_jobs=workers, prefer="threads", return_as="generator")(delayed(one)(t) for t in tasks):
         results.append(value)
         if done is not None:
             done(len(results))
@@ -353,9 +354,14 @@ def out_of_fold(
         rows = _capped(train, train_max_rows, random_state + f)
         return make().fit(X.iloc[rows], y[rows].astype(int))
 
+    # A Random Forest fits its trees through scikit-learn's Parallel, which empties and restores
+    # the process-wide warning filters around every tree: two forests fitting on two threads race
+    # on that list and flood stderr with "delayed should be used with Parallel". One at a time.
+    forest = isinstance(make()[-1], RandomForestClassifier)
     models = run_in_workers(
         [lambda f=f, t=train: fit(f, t) for f, (train, _) in enumerate(splits)],
         lambda k: progress(f"Fold {k} of {n_folds} trained", k / n_folds),
+        workers=1 if forest else 2,
     )
     fold = np.full(len(y), -1)
     raw = np.full(len(y), np.nan)

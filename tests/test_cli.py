@@ -269,12 +269,14 @@ def test_notes_on_how_the_file_was_read_go_to_stderr(tmp_path):
     source.write_bytes(_titled_workbook(frame))
     run = _cli("score", source, "-o", tmp_path / "out.csv")
     assert run.returncode == 0, run.stderr
-    assert run.stderr.splitlines() == [
+    notes, roles = run.stderr.splitlines()[:2], run.stderr.splitlines()[2:]
+    assert notes == [
         "note: The header is on row 3 of sheet 'Loans'; rows 1–2 (a title: 'Collections "
         "portfolio, March 2024') were skipped.",
         "note: Column 'Total_Due' holds formulas whose values were not saved in the file "
         "(rows 4–303), so they read as blank: open the workbook in Excel and save it again, or "
         "paste the values."]
+    assert len(roles) == 1 and "Total_Due (empty: no value in any row)" in roles[0]
     scored = _read(tmp_path / "out.csv")
     assert len(scored) == 300
     first = scored.set_index("File_Row").loc[4]  # the spreadsheet row of the first borrower
