@@ -357,7 +357,8 @@ def out_of_fold(
     # A Random Forest fits its trees through scikit-learn's Parallel, which empties and restores
     # the process-wide warning filters around every tree: two forests fitting on two threads race
     # on that list and flood stderr with "delayed should be used with Parallel". One at a time.
-    forest = isinstance(make()[-1], RandomForestClassifier)
+    made = make()
+    forest = isinstance(made[-1] if isinstance(made, Pipeline) else made, RandomForestClassifier)
     models = run_in_workers(
         [lambda f=f, t=train: fit(f, t) for f, (train, _) in enumerate(splits)],
         lambda k: progress(f"Fold {k} of {n_folds} trained", k / n_folds),
