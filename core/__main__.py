@@ -1,4 +1,9 @@
-"""Command line: `python -m core score INPUT -o OUTPUT [--preset seed] [--metrics FILE]`."""
+"""Command line.
+
+    python -m core score INPUT -o OUTPUT [--preset seed] [--model KIND] [--metrics FILE]
+    python -m core train HISTORY -o MODEL.slr [--preset seed] [--model KIND]
+    python -m core score NEW -o OUTPUT --model MODEL.slr        (no retraining)
+"""
 
 from __future__ import annotations
 
@@ -13,10 +18,11 @@ from core.decide.actions import read_actions
 from core.errors import RecoveryError
 from core.export import to_csv_bytes, to_excel_bytes, write_csv
 from core.ingest import load_portfolio
-from core.pipeline import analyse_portfolio
-from core.risk import no_progress
+from core.pipeline import analysable_rows, analyse_portfolio, prepare
+from core.risk import MODEL_LABELS, no_progress
 
 EXIT_USER_ERROR = 2
+MODEL_KINDS = (*MODEL_LABELS, "auto")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -28,11 +34,12 @@ def _parser() -> argparse.ArgumentParser:
     score = commands.add_parser("score", help="annotate every borrower with segment, risk and strategy")
     score.add_argument("input", type=Path, help="portfolio file (.csv or .xlsx)")
     score.add_argument("-o", "--output", type=Path, required=True, help="annotated table (.csv or .xlsx)")
-    score.add_argument("--preset", choices=("recommended", "seed"), default="recommended",
-                       help="'seed' reproduces the notebook; default learns the real outcome")
-    score.add_argument("--model", choices=("gradient_boosting", "random_forest", "logistic", "auto"),
-                       help="risk model (default: the preset's; 'auto' compares the three and keeps "
-                            "the best by cross-validated ROC-AUC)")
+    score.add_argument("--preset", choices=("recommended", "seed"),
+                       help="'seed' reproduces the notebook; default (recommended) learns the real outcome")
+    score.add_argument("--model", metavar="KIND_OR_MODEL.slr",
+                       help="risk model kind to train: gradient_boosting (default), random_forest, logistic, "
+                            "or auto (compares the three, keeps the best by cross-validated ROC-AUC); or the "
+                            "path of a saved model (.slr from `train`) to score with it, without retraining")
     score.add_argument("--actions", type=Path,
                        help="action table CSV (action, cost, capacity, recovery_at_low_risk, "
                             "recovery_at_high_risk): plan actions by expected net recovery")
@@ -49,6 +56,17 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument("--drop-invalid", action="store_true",
                        help="exclude rows with errors and write them to a side file")
     score.add_argument("--invalid-output", type=Path,
+                       help="where --drop-invalid writes excluded rows (default: OUTPUT.invalid.csv)")
+    train = commands.add_parser("train", help="learn from a history file and save the model to score new files")
+    train.add_argument("input", type=Path, help="history file with outcomes (.csv or .xlsx)")
+    train.add_argument("-o", "--output", type=Path, required=True, help="the saved model (.slr)")
+    train.add_argument("--preset", choices=("recommended", "seed"), help="as for score")
+    train.add_argument("--model", choices=MODEL_KINDS, help="risk model kind, as for score")
+    train.add_argument("--metrics", type=Path, help="write the out-of-fold metrics as JSON here")
+    train.add_argument("--sheet", help="Excel sheet to read (default: the first)")
+    train.add_argument("--drop-invalid", action="store_true",
+                       help="exclude rows with errors and write them to a side file")
+    train.add_argument("--invalid-output", type=Path,
                        help="where --drop-invalid writes excluded rows (default: OUTPUT.invalid.csv)")
     return parser
 
@@ -99,8 +117,8 @@ def _progress(stream=sys.stderr):
     return report
 
 
-def score(args: argparse.Namespace) -> str:
-    """Run the engine on a file; return the one-line summary."""
+def _portfolio(args: argparse.Namespace):
+    """The input file read and checked; invalid rows stop the run unless --drop-invalid."""
     portfolio = load_portfolio(_read(args.input), args.input.name, sheet=args.sheet)
     if not portfolio.report.ok and not args.drop_invalid:
         raise RecoveryError(
@@ -108,12 +126,50 @@ def score(args: argparse.Namespace) -> str:
             + f"\n{len(portfolio.report.invalid_rows)} invalid row(s): fix them, or rerun with "
             "--drop-invalid to exclude them."
         )
-    config = RecoveryConfig.named(args.preset)
-    if args.model:
-        config = config.with_(model=args.model)
-    if args.actions:
-        config = config.with_(actions=read_actions(_read(args.actions), args.actions.name),
-                              policy=args.policy, holdout=args.holdout, holdout_salt=args.holdout_salt)
+    return portfolio
+
+
+def _write_invalid(args: argparse.Namespace, portfolio) -> str:
+    """Write the excluded rows beside the output; the words for the summary line ('' when none)."""
+    if portfolio.report.ok:
+        return ""
+    side = args.invalid_output or args.output.with_name(args.output.stem + ".invalid.csv")
+    _write(side, to_csv_bytes(portfolio.invalid_rows()))
+    return f"; excluded {len(portfolio.report.invalid_rows)} invalid row(s), listed in {side}"
+
+
+def _config(args: argparse.Namespace, kind: str | None) -> RecoveryConfig:
+    """The preset's settings with the chosen model kind."""
+    config = RecoveryConfig.named(args.preset or "recommended")
+    return config.with_(model=kind) if kind else config
+
+
+def _with_actions(args: argparse.Namespace, config: RecoveryConfig) -> RecoveryConfig:
+    """The settings with the action table and plan options, when --actions is given."""
+    if not args.actions:
+        return config
+    return config.with_(actions=read_actions(_read(args.actions), args.actions.name),
+                        policy=args.policy, holdout=args.holdout, holdout_salt=args.holdout_salt)
+
+
+def _saved_model(value: str | None) -> Path | None:
+    """The saved model --model names, None for a model kind; refuses a value that is neither."""
+    if value is None or value in MODEL_KINDS:
+        return None
+    path = Path(value)
+    if not path.exists():
+        raise RecoveryError(f"--model {value}: not a model kind ({', '.join(MODEL_KINDS)}) and no saved "
+                            "model file at that path: give a kind, or the .slr file written by `train`.")
+    return path
+
+
+def score(args: argparse.Namespace) -> str:
+    """Run the engine on a file (or score it with a saved model); return the one-line summary."""
+    saved = _saved_model(args.model)
+    if saved is not None:
+        return score_with_saved_model(args, saved)
+    portfolio = _portfolio(args)
+    config = _with_actions(args, _config(args, args.model))
     result = analyse_portfolio(portfolio, config, args.drop_invalid, progress=_progress())
     summary = f"Scored {len(result.scored)} borrowers with {result.risk.model_label}"
     if args.actions:
@@ -121,10 +177,7 @@ def score(args: argparse.Namespace) -> str:
         gap = result.assignment["gap_to_lp_bound"]
         summary += (f"; {args.policy} plan worth {net:,.0f} expected net recovery"
                     + (f" (within {gap:.4%} of the LP bound)" if gap else ""))
-    if not portfolio.report.ok:
-        side = args.invalid_output or args.output.with_name(args.output.stem + ".invalid.csv")
-        _write(side, to_csv_bytes(portfolio.invalid_rows()))
-        summary += f"; excluded {len(portfolio.report.invalid_rows)} invalid row(s), listed in {side}"
+    summary += _write_invalid(args, portfolio)
     if result.trust is not None and not result.trust.act_on_score:
         print(f"warning: {result.trust.sentence()} {result.trust.verdict()}", file=sys.stderr)
     _write_table(args.output, result.table())
@@ -133,11 +186,64 @@ def score(args: argparse.Namespace) -> str:
     return summary + f"; wrote {args.output}."
 
 
+def score_with_saved_model(args: argparse.Namespace, path: Path) -> str:
+    """Score a new file with a saved model: no fitting; the model's own settings, decisions included."""
+    from core.serve import bundle as bundles
+
+    if args.preset:
+        raise RecoveryError("--preset chooses how a model is trained; a saved model brings its own "
+                            "settings: leave --preset out when --model is a .slr file.")
+    model = bundles.loads(_read(path), path.name)
+    portfolio = _portfolio(args)
+    config = _with_actions(args, model.config)
+    scored = bundles.score_rows(model, analysable_rows(portfolio, args.drop_invalid), args.input.name, config)
+    m = model.manifest
+    summary = (f"Scored {len(scored.table)} borrowers with the saved model {path.name} ({m['model']['label']}, "
+               f"trained {m['created']} on {m['training_file']['name']}, no retraining)")
+    summary += _write_invalid(args, portfolio)
+    _write_table(args.output, scored.table)
+    if args.metrics:
+        figures = {"model": {k: m[k] for k in ("created", "training_file", "model", "versions", "model_sha256")},
+                   "borrowers_scored": int(len(scored.table)),
+                   "strategies": scored.strategies.astype(object).where(scored.strategies.notna(), None)
+                   .to_dict(orient="records")}
+        _write(args.metrics, json.dumps(figures, indent=2, default=float, allow_nan=False).encode())
+    return summary + f"; wrote {args.output}."
+
+
+def train(args: argparse.Namespace) -> str:
+    """Learn from a history file and save the model; return the one-line summary."""
+    import hashlib
+
+    from core.serve import bundle as bundles
+
+    data = _read(args.input)
+    portfolio = load_portfolio(data, args.input.name, sheet=args.sheet)
+    if not portfolio.report.ok and not args.drop_invalid:
+        _portfolio(args)  # raises the same report as score
+    rows = analysable_rows(portfolio, args.drop_invalid)
+    model, result = bundles.train(prepare(rows), _config(args, args.model), args.input.name,
+                                  hashlib.sha256(data).hexdigest(), progress=_progress())
+    saved = bundles.dumps(model)
+    _write(args.output, saved)
+    if args.metrics:
+        _write(args.metrics, json.dumps(result.metrics_dict(), indent=2, default=float, allow_nan=False).encode())
+    auc = result.metrics_dict()["out_of_fold"].get("roc_auc", {}).get("value")
+    m = model.manifest
+    summary = (f"Trained {m['model']['label']} on {m['training_file']['rows']} borrowers "
+               f"({m['training_file']['rows_with_outcome']} with an outcome)"
+               + (f", out-of-fold ROC-AUC {auc:.3f}" if auc is not None else ""))
+    summary += _write_invalid(args, portfolio)
+    if result.trust is not None and not result.trust.act_on_score:
+        print(f"warning: {result.trust.sentence()} {result.trust.verdict()}", file=sys.stderr)
+    return summary + f"; saved {args.output} ({len(saved) / 1024:,.0f} KB)."
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; user errors print their message and exit 2, never a traceback."""
     args = _parser().parse_args(argv)
     try:
-        print(score(args))
+        print(train(args) if args.command == "train" else score(args))
     except RecoveryError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USER_ERROR
