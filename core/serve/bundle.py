@@ -30,6 +30,7 @@ from threadpoolctl import threadpool_limits
 from core import explain, pipeline, risk
 from core.config import RecoveryConfig
 from core.errors import RecoveryError
+from core.ingest import Portfolio, load_portfolio
 from core.pipeline import Prepared, RecoveryResult, Scored, SegmentRun
 from core.risk import Calibration, Progress, no_progress
 from core.schema import BY_NAME, label
@@ -430,6 +431,25 @@ def score_rows(bundle: Bundle, rows: pd.DataFrame, name: str = "The file",
 
 
 _SHOWN_METRICS = {"roc_auc": "ROC-AUC", "gini": "Gini", "ks": "KS", "brier": "Brier score"}
+
+
+@dataclass(frozen=True)
+class ScoredFile:
+    """A new file scored with a saved model, with how it was read and what was left out."""
+
+    portfolio: Portfolio
+    scored: ScoredWithModel | None  # None while invalid rows are neither fixed nor excluded
+    drift: pd.DataFrame
+
+
+def score_file(bundle: Bundle, data: bytes, name: str, exclude_invalid: bool) -> ScoredFile:
+    """Read, check and score a new file with a saved model; invalid rows wait for the user's choice."""
+    portfolio = load_portfolio(data, name)
+    if not portfolio.report.ok and not exclude_invalid:
+        return ScoredFile(portfolio, None, pd.DataFrame())
+    scored = score_rows(bundle, pipeline.analysable_rows(portfolio, exclude_invalid), name)
+    return ScoredFile(portfolio, scored, drift.drift_table(bundle.manifest["profile"], scored.features,
+                                                           scored.scores))
 
 
 def manifest_summary(manifest: dict) -> pd.DataFrame:

@@ -1,0 +1,33 @@
+"""Drift charts: a bar per field (PSI, coloured by band) and one field's shares against training."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from core.eda import layout, plain_label
+from core.serve.drift import ACT, ACT_FROM, STABLE, WATCH, WATCH_FROM
+
+BAND_COLOURS = {STABLE: "#2e9e44", WATCH: "#f0a202", ACT: "#d62728"}
+
+
+def drift_bars(table: pd.DataFrame) -> go.Figure:
+    """PSI of each field and the score, worst first, with the watch and act lines."""
+    fig = go.Figure(go.Bar(
+        x=table["psi"], y=[plain_label(v) for v in table["label"]], orientation="h",
+        marker_color=[BAND_COLOURS[b] for b in table["band"]], text=table["band"], textposition="outside"))
+    for value, name in ((WATCH_FROM, "watch"), (ACT_FROM, "act")):
+        fig.add_vline(x=value, line_dash="dot", annotation_text=name)
+    fig.update_yaxes(autorange="reversed")
+    fig.update_layout(height=max(300, 26 * len(table) + 120), showlegend=False)
+    return layout(fig, "How far each field has moved since training", xaxis="Population Stability Index")
+
+
+def drift_shares(shares: pd.DataFrame, field_label: str) -> go.Figure:
+    """Share of borrowers in each training bin: training beside the new file."""
+    bins = [plain_label(b) for b in shares["bin"]]
+    fig = go.Figure([go.Bar(x=bins, y=shares["training"], name="Training"),
+                     go.Bar(x=bins, y=shares["new file"], name="New file")])
+    fig.update_layout(barmode="group", yaxis_tickformat=".0%")
+    return layout(fig, f"{plain_label(field_label)}: new file against training",
+                  xaxis="Bins of the training file", yaxis="Share of borrowers")
