@@ -57,6 +57,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="exclude rows with errors and write them to a side file")
     score.add_argument("--invalid-output", type=Path,
                        help="where --drop-invalid writes excluded rows (default: OUTPUT.invalid.csv)")
+    score.add_argument("--drift", type=Path,
+                       help="with --model MODEL.slr: write each field's and the score's drift from the training "
+                            "file (PSI and band) here; a one-line summary goes to stderr")
     train = commands.add_parser("train", help="learn from a history file and save the model to score new files")
     train.add_argument("input", type=Path, help="history file with outcomes (.csv or .xlsx)")
     train.add_argument("-o", "--output", type=Path, required=True, help="the saved model (.slr)")
@@ -168,6 +171,9 @@ def score(args: argparse.Namespace) -> str:
     saved = _saved_model(args.model)
     if saved is not None:
         return score_with_saved_model(args, saved)
+    if args.drift:
+        raise RecoveryError("--drift compares a new file with the file a saved model was trained on: "
+                            "give the model with --model MODEL.slr.")
     portfolio = _portfolio(args)
     config = _with_actions(args, _config(args, args.model))
     result = analyse_portfolio(portfolio, config, args.drop_invalid, progress=_progress())
@@ -202,6 +208,12 @@ def score_with_saved_model(args: argparse.Namespace, path: Path) -> str:
                f"trained {m['created']} on {m['training_file']['name']}, no retraining)")
     summary += _write_invalid(args, portfolio)
     _write_table(args.output, scored.table)
+    if args.drift:
+        from core.serve import drift
+
+        table = drift.drift_table(m["profile"], scored.features, scored.scores)
+        _write_table(args.drift, table)
+        print(drift.summary(table), file=sys.stderr)
     if args.metrics:
         figures = {"model": {k: m[k] for k in ("created", "training_file", "model", "versions", "model_sha256")},
                    "borrowers_scored": int(len(scored.table)),

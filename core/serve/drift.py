@@ -96,6 +96,11 @@ def psi(expected: np.ndarray, actual: np.ndarray) -> float:
     return float(np.sum((a - e) * np.log(a / e)))
 
 
+def field_label(name: str) -> str:
+    """How a field (or the score) is named to the user."""
+    return "Risk score" if name == SCORE else label(name)
+
+
 def _money_or_number(name: str, value: float) -> str:
     """A bin edge as the Risk page writes values."""
     if name == SCORE:
@@ -106,14 +111,14 @@ def _money_or_number(name: str, value: float) -> str:
 def _numeric_sentence(name: str, edges: list[float], train: np.ndarray, new: np.ndarray) -> str:
     """Which way the field moved, at the edge where the share above it changed most."""
     if not edges:
-        return f"{label(name)} has no values to compare."
+        return f"{field_label(name)} has no values to compare."
     # share above each edge = sum of the bins after it (the missing share left out)
     above_train = np.cumsum(train[:-1][::-1])[::-1][1:]
     above_new = np.cumsum(new[:-1][::-1])[::-1][1:]
     gap = above_new - above_train
     at = int(np.argmax(np.abs(gap)))
     way = "up" if gap[at] > 0 else "down"
-    return (f"{label(name)} has shifted {way}: {above_new[at]:.0%} of borrowers are at "
+    return (f"{field_label(name)} has shifted {way}: {above_new[at]:.0%} of borrowers are at "
             f"{_money_or_number(name, edges[at])} or above, {above_train[at]:.0%} were in training.")
 
 
@@ -154,7 +159,7 @@ def drift_table(training: dict, frame: pd.DataFrame, scores: np.ndarray | None =
             sentence = _category_sentence(name, prof, train, new, unseen)
         value = psi(train, new)
         rows.append({
-            "field": name, "label": "Risk score" if name == SCORE else label(name), "kind": prof["kind"],
+            "field": name, "label": field_label(name), "kind": prof["kind"],
             "psi": value, "band": band(value), "missing_train": float(train[-1]),
             "missing_new": float(new[-1]), "new_values": n_unseen,
             "new_value_names": ", ".join(unseen[:20]), "sentence": sentence,
