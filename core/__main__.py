@@ -60,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument("--drift", type=Path,
                        help="with --model MODEL.slr: write each field's and the score's drift from the training "
                             "file (PSI and band) here; a one-line summary goes to stderr")
+    score.add_argument("--chunk-bytes", type=int, default=16 * 1024 * 1024, help=argparse.SUPPRESS)
     train = commands.add_parser("train", help="learn from a history file and save the model to score new files")
     train.add_argument("input", type=Path, help="history file with outcomes (.csv or .xlsx)")
     train.add_argument("-o", "--output", type=Path, required=True, help="the saved model (.slr)")
@@ -192,33 +193,62 @@ def score(args: argparse.Namespace) -> str:
     return summary + f"; wrote {args.output}."
 
 
+def _side_path(args: argparse.Namespace) -> Path:
+    """Where excluded rows are written."""
+    return args.invalid_output or args.output.with_name(args.output.stem + ".invalid.csv")
+
+
+def _streams(args: argparse.Namespace) -> bool:
+    """True when the file can be scored in chunks: CSV in, CSV out, no capacity plan across borrowers."""
+    return (args.input.suffix.lower() not in (".xlsx", ".xls") and args.output.suffix.lower() != ".xlsx"
+            and not args.actions and args.sheet is None)
+
+
 def score_with_saved_model(args: argparse.Namespace, path: Path) -> str:
-    """Score a new file with a saved model: no fitting; the model's own settings, decisions included."""
+    """Score a new file with a saved model: no fitting; the model's own settings, decisions included.
+
+    A CSV file is read, checked, scored and written in chunks, so memory stays flat however long
+    it is; an Excel file, or a plan with capacities (which weighs every borrower against the others),
+    is scored in one piece.
+    """
+    from core.serve import batch, drift
     from core.serve import bundle as bundles
 
     if args.preset:
         raise RecoveryError("--preset chooses how a model is trained; a saved model brings its own "
                             "settings: leave --preset out when --model is a .slr file.")
     model = bundles.loads(_read(path), path.name)
-    portfolio = _portfolio(args)
-    config = _with_actions(args, model.config)
-    scored = bundles.score_rows(model, analysable_rows(portfolio, args.drop_invalid), args.input.name, config)
     m = model.manifest
-    summary = (f"Scored {len(scored.table)} borrowers with the saved model {path.name} ({m['model']['label']}, "
-               f"trained {m['created']} on {m['training_file']['name']}, no retraining)")
-    summary += _write_invalid(args, portfolio)
-    _write_table(args.output, scored.table)
+    counts = drift.DriftCounts(m["profile"])
+    if _streams(args):
+        if not args.input.is_file():
+            _read(args.input)  # raises the message for a missing file or a folder
+        done = batch.stream_score(model, args.input, args.output, drop_invalid=args.drop_invalid,
+                                  invalid_output=_side_path(args), drift=counts, chunk_bytes=args.chunk_bytes)
+        scored, excluded, by_strategy = done.scored, done.excluded, done.strategies
+        how = f" in {done.chunks} part(s)"
+    else:
+        portfolio = _portfolio(args)
+        config = _with_actions(args, model.config)
+        result = bundles.score_rows(model, analysable_rows(portfolio, args.drop_invalid), args.input.name, config)
+        _write_table(args.output, result.table)
+        if not portfolio.report.ok:
+            _write(_side_path(args), to_csv_bytes(portfolio.invalid_rows().reset_index()))
+        counts.add(result.features, result.scores)
+        scored, excluded = len(result.table), len(portfolio.report.invalid_rows)
+        by_strategy = {k: int(v) for k, v in result.table["Recovery_Strategy"].value_counts(sort=False).items()}
+        how = ""
+    summary = (f"Scored {scored} borrowers with the saved model {path.name} ({m['model']['label']}, "
+               f"trained {m['created']} on {m['training_file']['name']}, no retraining){how}")
+    if excluded:
+        summary += f"; excluded {excluded} invalid row(s), listed in {_side_path(args)}"
     if args.drift:
-        from core.serve import drift
-
-        table = drift.drift_table(m["profile"], scored.features, scored.scores)
+        table = counts.table()
         _write_table(args.drift, table)
         print(drift.summary(table), file=sys.stderr)
     if args.metrics:
         figures = {"model": {k: m[k] for k in ("created", "training_file", "model", "versions", "model_sha256")},
-                   "borrowers_scored": int(len(scored.table)),
-                   "strategies": scored.strategies.astype(object).where(scored.strategies.notna(), None)
-                   .to_dict(orient="records")}
+                   "borrowers_scored": scored, "borrowers_excluded": excluded, "borrowers_by_strategy": by_strategy}
         _write(args.metrics, json.dumps(figures, indent=2, default=float, allow_nan=False).encode())
     return summary + f"; wrote {args.output}."
 

@@ -21,6 +21,7 @@ _FLOOR = 1e-4
 # Categories kept by name in the profile; rarer training values count as "(other)".
 MAX_CATEGORIES = 50
 OTHER = "(other)"
+MAX_UNSEEN_NAMES = 1000
 SCORE = "Risk_Score"
 DECILES = np.linspace(0.1, 0.9, 9)
 COLUMNS = ("field", "label", "kind", "psi", "band", "missing_train", "missing_new", "new_values",
@@ -47,11 +48,16 @@ def numeric_profile(values: pd.Series | np.ndarray) -> dict:
     return {"kind": "numeric", "edges": edges.tolist(), "shares": _numeric_shares(x, edges).tolist()}
 
 
-def _numeric_shares(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Share of values in each bin (len(edges) + 1 of them), then the share missing."""
+def _numeric_counts(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Values in each bin (len(edges) + 1 of them), then the number missing."""
     finite = np.isfinite(x)
     counts = np.bincount(np.searchsorted(edges, x[finite], side="right"), minlength=len(edges) + 1)
-    return np.append(counts, (~finite).sum()) / max(len(x), 1)
+    return np.append(counts, (~finite).sum()).astype("float64")
+
+
+def _numeric_shares(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Share of values in each bin, then the share missing."""
+    return _numeric_counts(x, edges) / max(len(x), 1)
 
 
 def category_profile(values: pd.Series) -> dict:
@@ -67,17 +73,15 @@ def category_profile(values: pd.Series) -> dict:
             "seen": sorted(str(v) for v in counts.index)[:10_000]}
 
 
-def _category_shares(values: pd.Series, profile: dict) -> tuple[np.ndarray, list[str], int]:
-    """New shares on the training categories, and the values training never saw (names, count)."""
+def _category_counts(values: pd.Series, profile: dict) -> tuple[np.ndarray, dict[str, int]]:
+    """Borrowers per training category, other and missing; and per value training never saw."""
     text = values.astype("object").where(values.notna()).dropna().astype(str)
-    n = max(len(values), 1)
     counts = text.value_counts()
     kept = profile["values"]
-    named = [float(counts.get(v, 0)) / n for v in kept]
-    other = float(counts[~counts.index.isin(kept)].sum()) / n
+    named = [float(counts.get(v, 0)) for v in kept]
+    other = float(counts[~counts.index.isin(kept)].sum())
     unseen = counts[~counts.index.isin(profile["seen"])]
-    shares = np.array([*named, other, float(values.isna().sum()) / n])
-    return shares, [str(v) for v in unseen.index], int(unseen.sum())
+    return np.array([*named, other, float(values.isna().sum())]), {str(k): int(v) for k, v in unseen.items()}
 
 
 def profile(frame: pd.DataFrame, fields: list[str], scores: np.ndarray) -> dict:
@@ -135,37 +139,67 @@ def _category_sentence(name: str, profile_: dict, train: np.ndarray, new: np.nda
     return sentence
 
 
+class DriftCounts:
+    """Borrowers per training bin of every profiled field and of the score, added up chunk by chunk."""
+
+    def __init__(self, training: dict):
+        self.training = training
+        self.counts: dict[str, np.ndarray] = {}
+        self.unseen: dict[str, dict[str, int]] = {}  # the first MAX_UNSEEN_NAMES new values, by name
+        self.unseen_rows: dict[str, int] = {}  # borrowers with any new value, counted exactly
+
+    def _fields(self) -> list[tuple[str, dict]]:
+        return [*self.training["fields"].items(), (SCORE, self.training[SCORE])]
+
+    def add(self, frame: pd.DataFrame, scores: np.ndarray | None = None) -> "DriftCounts":
+        """Count the borrowers of one file or chunk."""
+        for name, prof in self._fields():
+            if name == SCORE and scores is None or name != SCORE and name not in frame.columns:
+                continue
+            values = pd.Series(scores) if name == SCORE else frame[name]
+            if prof["kind"] == "numeric":
+                counts, unseen = _numeric_counts(_numbers(values), np.asarray(prof["edges"])), {}
+            else:
+                counts, unseen = _category_counts(values, prof)
+            self.counts[name] = self.counts.get(name, 0) + counts
+            self.unseen_rows[name] = self.unseen_rows.get(name, 0) + sum(unseen.values())
+            named = self.unseen.setdefault(name, {})
+            for value, n in unseen.items():
+                if value in named or len(named) < MAX_UNSEEN_NAMES:
+                    named[value] = named.get(value, 0) + n
+        return self
+
+    def shares(self, name: str) -> np.ndarray:
+        """New shares of one field over its training bins (the last one missing)."""
+        counts = self.counts[name]
+        return counts / max(counts.sum(), 1)
+
+    def table(self) -> pd.DataFrame:
+        """PSI of every counted field against training, worst first, with a sentence each."""
+        rows = []
+        for name, prof in self._fields():
+            if name not in self.counts:
+                continue
+            train, new = np.asarray(prof["shares"], dtype="float64"), self.shares(name)
+            unseen = sorted(self.unseen.get(name, {}), key=lambda v: -self.unseen[name][v])
+            if prof["kind"] == "numeric":
+                sentence = _numeric_sentence(name, prof["edges"], train, new)
+            else:
+                sentence = _category_sentence(name, prof, train, new, unseen)
+            value = psi(train, new)
+            rows.append({
+                "field": name, "label": field_label(name), "kind": prof["kind"], "psi": value,
+                "band": band(value), "missing_train": float(train[-1]), "missing_new": float(new[-1]),
+                "new_values": self.unseen_rows.get(name, 0),
+                "new_value_names": ", ".join(unseen[:20]), "sentence": sentence,
+            })
+        table = pd.DataFrame(rows, columns=list(COLUMNS))
+        return table.sort_values("psi", ascending=False, kind="stable").reset_index(drop=True)
+
+
 def drift_table(training: dict, frame: pd.DataFrame, scores: np.ndarray | None = None) -> pd.DataFrame:
     """PSI of every profiled field (and the score) of a new file against the training profile, worst first."""
-    rows = []
-    items = list(training["fields"].items())
-    if scores is not None:
-        items.append((SCORE, training[SCORE]))
-    for name, prof in items:
-        if name == SCORE:
-            values = pd.Series(scores)
-        elif name in frame.columns:
-            values = frame[name]
-        else:
-            continue
-        train = np.asarray(prof["shares"], dtype="float64")
-        unseen: list[str] = []
-        n_unseen = 0
-        if prof["kind"] == "numeric":
-            new = _numeric_shares(_numbers(pd.Series(values)), np.asarray(prof["edges"]))
-            sentence = _numeric_sentence(name, prof["edges"], train, new)
-        else:
-            new, unseen, n_unseen = _category_shares(values, prof)
-            sentence = _category_sentence(name, prof, train, new, unseen)
-        value = psi(train, new)
-        rows.append({
-            "field": name, "label": field_label(name), "kind": prof["kind"],
-            "psi": value, "band": band(value), "missing_train": float(train[-1]),
-            "missing_new": float(new[-1]), "new_values": n_unseen,
-            "new_value_names": ", ".join(unseen[:20]), "sentence": sentence,
-        })
-    table = pd.DataFrame(rows, columns=list(COLUMNS))
-    return table.sort_values("psi", ascending=False, kind="stable").reset_index(drop=True)
+    return DriftCounts(training).add(frame, scores).table()
 
 
 def summary(table: pd.DataFrame) -> str:
@@ -190,16 +224,12 @@ def worst_sentences(table: pd.DataFrame, limit: int = 3) -> list[str]:
 def share_chart_data(training: dict, frame: pd.DataFrame, name: str, scores: np.ndarray | None = None) -> pd.DataFrame:
     """Training and new shares per bin of one field, for a chart (a handful of rows, never the borrowers)."""
     prof = training[SCORE] if name == SCORE else training["fields"][name]
-    values = pd.Series(scores) if name == SCORE else frame[name]
-    train = np.asarray(prof["shares"], dtype="float64")
+    new = DriftCounts(training).add(frame, scores).shares(name)
     if prof["kind"] == "numeric":
-        edges = prof["edges"]
-        new = _numeric_shares(_numbers(values), np.asarray(edges))
-        shown = [_money_or_number(name, e) for e in edges]
+        shown = [_money_or_number(name, e) for e in prof["edges"]]
         bins = ([f"below {shown[0]}"] if shown else ["all"]) + \
             [f"{a} to {b}" for a, b in zip(shown, shown[1:])] + ([f"{shown[-1]} or above"] if shown else [])
         bins.append("missing")
     else:
-        new, _, _ = _category_shares(values, prof)
         bins = [*prof["values"], OTHER, "missing"]
-    return pd.DataFrame({"bin": bins, "training": train, "new file": new})
+    return pd.DataFrame({"bin": bins, "training": np.asarray(prof["shares"], dtype="float64"), "new file": new})
