@@ -60,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument("--drift", type=Path,
                        help="with --model MODEL.slr: write each field's and the score's drift from the training "
                             "file (PSI and band) here; a one-line summary goes to stderr")
-    score.add_argument("--chunk-bytes", type=int, default=16 * 1024 * 1024, help=argparse.SUPPRESS)
+    score.add_argument("--chunk-bytes", type=int, default=None, help=argparse.SUPPRESS)
     train = commands.add_parser("train", help="learn from a history file and save the model to score new files")
     train.add_argument("input", type=Path, help="history file with outcomes (.csv or .xlsx)")
     train.add_argument("-o", "--output", type=Path, required=True, help="the saved model (.slr)")
@@ -224,7 +224,8 @@ def score_with_saved_model(args: argparse.Namespace, path: Path) -> str:
         if not args.input.is_file():
             _read(args.input)  # raises the message for a missing file or a folder
         done = batch.stream_score(model, args.input, args.output, drop_invalid=args.drop_invalid,
-                                  invalid_output=_side_path(args), drift=counts, chunk_bytes=args.chunk_bytes)
+                                  invalid_output=_side_path(args), drift=counts,
+                                  chunk_bytes=args.chunk_bytes or batch.CHUNK_BYTES)
         scored, excluded, by_strategy = done.scored, done.excluded, done.strategies
         how = f" in {done.chunks} part(s)"
     else:

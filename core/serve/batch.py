@@ -23,10 +23,11 @@ from core.pipeline import analysable_rows
 from core.serve.bundle import Bundle, score_rows
 from core.serve.drift import DriftCounts
 
-# About 100,000 borrowers of a 21-column file: large enough that per-chunk costs vanish, small
+# About 50,000 borrowers of a 21-column file: large enough that per-chunk costs vanish, small
 # enough that a chunk's text, typed rows and reasons stay well under the memory target.
-CHUNK_BYTES = 16 * 1024 * 1024
+CHUNK_BYTES = 8 * 1024 * 1024
 _UTF8 = ("utf-8", "utf-8-sig", "ascii")
+_READ_BYTES = 64 * 1024 * 1024  # most read from the file at once
 
 
 @dataclass(frozen=True)
@@ -50,10 +51,11 @@ def _record_ends(data: bytes | memoryview) -> np.ndarray:
 def read_chunks(path: Path, chunk_bytes: int = CHUNK_BYTES) -> tuple[bytes, Iterator[Chunk]]:
     """The header record's bytes, and the records after it in chunks of about ``chunk_bytes``."""
     handle = open(path, "rb")
-    first = handle.read(max(chunk_bytes, 64 * 1024))
+    step = min(chunk_bytes, _READ_BYTES)
+    first = handle.read(1024 * 1024)
     ends = _record_ends(first)
     while not len(ends):
-        more = handle.read(chunk_bytes)
+        more = handle.read(_READ_BYTES)
         if not more:
             break
         first += more
@@ -69,14 +71,14 @@ def read_chunks(path: Path, chunk_bytes: int = CHUNK_BYTES) -> tuple[bytes, Iter
         with handle:
             while pending or not ended:
                 while len(pending) < chunk_bytes and not ended:
-                    block = handle.read(chunk_bytes)
+                    block = handle.read(step)
                     ended = not block
                     pending += block
                 ends = _record_ends(memoryview(pending)[:chunk_bytes])
                 if not len(ends):
                     ends = _record_ends(pending)  # one record longer than a chunk
                 if not len(ends) and not ended:
-                    more = handle.read(chunk_bytes)
+                    more = handle.read(step)
                     ended = not more
                     pending += more
                     continue
