@@ -60,6 +60,13 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument("--drift", type=Path,
                        help="with --model MODEL.slr: write each field's and the score's drift from the training "
                             "file (PSI and band) here; a one-line summary goes to stderr")
+    score.add_argument("--engine", choices=("local", "dask"), default="local",
+                       help="with --model MODEL.slr: 'dask' scores a CSV or Parquet dataset (a path or a quoted "
+                            "glob) on a Dask cluster and writes one part per partition into the folder OUTPUT "
+                            "(Parquet parts when OUTPUT ends in .parquet, CSV otherwise)")
+    score.add_argument("--scheduler", metavar="ADDRESS",
+                       help="with --engine dask: the cluster's scheduler (tcp://host:8786); default: start a "
+                            "local cluster of two single-threaded worker processes")
     score.add_argument("--chunk-bytes", type=int, default=None, help=argparse.SUPPRESS)
     train = commands.add_parser("train", help="learn from a history file and save the model to score new files")
     train.add_argument("input", type=Path, help="history file with outcomes (.csv or .xlsx)")
@@ -172,6 +179,9 @@ def score(args: argparse.Namespace) -> str:
     saved = _saved_model(args.model)
     if saved is not None:
         return score_with_saved_model(args, saved)
+    if args.engine == "dask":
+        raise RecoveryError("--engine dask scores with a saved model: train one with `python -m core train` "
+                            "and give it with --model MODEL.slr.")
     if args.drift:
         raise RecoveryError("--drift compares a new file with the file a saved model was trained on: "
                             "give the model with --model MODEL.slr.")
@@ -219,6 +229,8 @@ def score_with_saved_model(args: argparse.Namespace, path: Path) -> str:
                             "settings: leave --preset out when --model is a .slr file.")
     model = bundles.loads(_read(path), path.name)
     m = model.manifest
+    if args.engine == "dask":
+        return score_on_cluster(args, path, model)
     counts = drift.DriftCounts(m["profile"])
     if _streams(args):
         if not args.input.is_file():
@@ -252,6 +264,26 @@ def score_with_saved_model(args: argparse.Namespace, path: Path) -> str:
                    "borrowers_scored": scored, "borrowers_excluded": excluded, "borrowers_by_strategy": by_strategy}
         _write(args.metrics, json.dumps(figures, indent=2, default=float, allow_nan=False).encode())
     return summary + f"; wrote {args.output}."
+
+
+def score_on_cluster(args: argparse.Namespace, path: Path, model) -> str:
+    """Score a dataset on a Dask cluster (or a local one) with a saved model."""
+    from core.serve.distributed import score_on_dask
+
+    unsupported = [flag for flag, given in (("--actions", args.actions), ("--drift", args.drift),
+                                            ("--drop-invalid", args.drop_invalid), ("--sheet", args.sheet))
+                   if given]
+    if unsupported:
+        raise RecoveryError(f"{', '.join(unsupported)} cannot be used with --engine dask yet: score with the "
+                            "default engine for those.")
+    done = score_on_dask(model, str(args.input), str(args.output), args.scheduler)
+    where = f"the cluster at {args.scheduler}" if args.scheduler else "a local Dask cluster"
+    if args.metrics:
+        figures = {"model": {k: model.manifest[k] for k in ("created", "training_file", "model", "model_sha256")},
+                   "borrowers_scored": done.scored, "borrowers_by_strategy": done.by_strategy}
+        _write(args.metrics, json.dumps(figures, indent=2, default=float, allow_nan=False).encode())
+    return (f"Scored {done.scored} borrowers from {done.files} file(s) with the saved model {path.name} on {where} "
+            f"(no retraining); wrote {done.parts} part(s) into {args.output}.")
 
 
 def train(args: argparse.Namespace) -> str:
