@@ -52,11 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument("--holdout-salt", default="holdout",
                        help="with --actions: the salt that, with each loan's ID, draws the holdout")
     score.add_argument("--metrics", type=Path, help="write the Risk page's metrics as JSON here")
-    score.add_argument("--sheet", help="Excel sheet to read (default: the first)")
-    score.add_argument("--drop-invalid", action="store_true",
-                       help="exclude rows with errors and write them to a side file")
-    score.add_argument("--invalid-output", type=Path,
-                       help="where --drop-invalid writes excluded rows (default: OUTPUT.invalid.csv)")
+    _reading_options(score)
     score.add_argument("--drift", type=Path,
                        help="with --model MODEL.slr: write each field's and the score's drift from the training "
                             "file (PSI and band) here; a one-line summary goes to stderr")
@@ -74,12 +70,17 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--preset", choices=("recommended", "seed"), help="as for score")
     train.add_argument("--model", choices=MODEL_KINDS, help="risk model kind, as for score")
     train.add_argument("--metrics", type=Path, help="write the out-of-fold metrics as JSON here")
-    train.add_argument("--sheet", help="Excel sheet to read (default: the first)")
-    train.add_argument("--drop-invalid", action="store_true",
-                       help="exclude rows with errors and write them to a side file")
-    train.add_argument("--invalid-output", type=Path,
-                       help="where --drop-invalid writes excluded rows (default: OUTPUT.invalid.csv)")
+    _reading_options(train)
     return parser
+
+
+def _reading_options(command: argparse.ArgumentParser) -> None:
+    """How the input file is read, shared by score and train."""
+    command.add_argument("--sheet", help="Excel sheet to read (default: the first)")
+    command.add_argument("--drop-invalid", action="store_true",
+                         help="exclude rows with errors and write them to a side file")
+    command.add_argument("--invalid-output", type=Path,
+                         help="where --drop-invalid writes excluded rows (default: OUTPUT.invalid.csv)")
 
 
 def _read(path: Path) -> bytes:
