@@ -13,11 +13,15 @@ BAND_COLOURS = {STABLE: "#2e9e44", WATCH: "#f0a202", ACT: "#d62728"}
 
 def drift_bars(table: pd.DataFrame) -> go.Figure:
     """PSI of each field and the score, worst first, with the watch and act lines."""
+    # one field far gone must not squash the others: the axis stops at 1 and the bar says its value
+    right = max(0.4, min(float(table["psi"].max()) * 1.15 if len(table) else 0.4, 1.0))
     fig = go.Figure(go.Bar(
-        x=table["psi"], y=[plain_label(v) for v in table["label"]], orientation="h",
-        marker_color=[BAND_COLOURS[b] for b in table["band"]], text=table["band"], textposition="outside"))
-    for value, name in ((WATCH_FROM, "watch"), (ACT_FROM, "act")):
-        fig.add_vline(x=value, line_dash="dot", annotation_text=name)
+        x=table["psi"].clip(upper=right), y=[plain_label(v) for v in table["label"]], orientation="h",
+        marker_color=[BAND_COLOURS[b] for b in table["band"]],
+        text=[f"{p:.2f} {b}" for p, b in zip(table["psi"], table["band"])], textposition="auto"))
+    for value, name, where in ((WATCH_FROM, "watch from 0.10", "top left"), (ACT_FROM, "act above 0.25", "top right")):
+        fig.add_vline(x=value, line_dash="dot", annotation_text=name, annotation_position=where)
+    fig.update_xaxes(range=[0, right])
     fig.update_yaxes(autorange="reversed")
     fig.update_layout(height=max(300, 26 * len(table) + 120), showlegend=False)
     return layout(fig, "How far each field has moved since training", xaxis="Population Stability Index")

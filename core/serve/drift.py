@@ -187,6 +187,9 @@ class DriftCounts:
             else:
                 sentence = _category_sentence(name, prof, train, new, unseen)
             value = psi(train, new)
+            if band(value) == STABLE:
+                sentence = f"{field_label(name)} looks as it did in training." + (
+                    sentence[sentence.index(" Values the model never saw"):] if unseen else "")
             rows.append({
                 "field": name, "label": field_label(name), "kind": prof["kind"], "psi": value,
                 "band": band(value), "missing_train": float(train[-1]), "missing_new": float(new[-1]),
