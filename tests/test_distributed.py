@@ -28,8 +28,8 @@ def cluster():
     """Two single-threaded worker processes, as a small real cluster would run them."""
     from distributed import LocalCluster
 
-    with LocalCluster(n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1", dashboard_address=None,
-                      env={"OMP_NUM_THREADS": "1"}) as local:
+    with LocalCluster(n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1",
+                      dashboard_address="127.0.0.1:0", env={"OMP_NUM_THREADS": "1"}) as local:
         yield local
 
 

@@ -136,7 +136,7 @@ def _client(scheduler: str | None, n_workers: int):
             raise RecoveryError(f"Cannot reach the Dask scheduler at {scheduler} ({error}): check the "
                                 "address, or leave --scheduler out to start a local cluster.") from None
     cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                           dashboard_address=None,
+                           dashboard_address="127.0.0.1:0",
                            env=ONE_THREAD)
     return Client(cluster), cluster
 
