@@ -112,7 +112,7 @@ class StreamSummary:
 
 
 class _SeenLoans:
-    """Loan IDs of earlier chunks, as 64-bit hashes, to find a loan repeated across chunks."""
+    """Loan IDs of earlier chunks, as sorted 64-bit hashes, to find a loan repeated across chunks."""
 
     def __init__(self) -> None:
         self.hashes = np.empty(0, dtype=np.uint64)
@@ -123,12 +123,14 @@ class _SeenLoans:
             return
         ids = rows["Loan_ID"].dropna().astype(str)
         hashes = pd.util.hash_array(ids.to_numpy(dtype=object))
-        repeated = np.isin(hashes, self.hashes)
+        at = np.minimum(np.searchsorted(self.hashes, hashes), max(len(self.hashes) - 1, 0))
+        repeated = self.hashes[at] == hashes if len(self.hashes) else np.zeros(len(hashes), dtype=bool)
         if repeated.any():
-            at = int(np.argmax(repeated))
-            raise RecoveryError(f"Loan_ID '{ids.iloc[at]}' at row {int(ids.index[at]) + offset} was already "
+            first = int(np.argmax(repeated))
+            raise RecoveryError(f"Loan_ID '{ids.iloc[first]}' at row {int(ids.index[first]) + offset} was already "
                                 "earlier in the file: every loan must appear once. Fix the duplicate and run again.")
-        self.hashes = np.union1d(self.hashes, hashes)
+        # two sorted runs: the stable sort (timsort) merges them in linear time
+        self.hashes = np.sort(np.concatenate([self.hashes, np.sort(hashes)]), kind="stable")
 
 
 def stream_score(
