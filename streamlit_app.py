@@ -16,6 +16,7 @@ PAGES = [
     st.Page("app_pages/segments.py", title="Segments", icon=":material/bubble_chart:"),
     st.Page("app_pages/risk.py", title="Risk", icon=":material/target:"),
     st.Page("app_pages/strategy.py", title="Strategy", icon=":material/checklist:"),
+    st.Page("app_pages/score_new.py", title="Score new borrowers", icon=":material/upload_file:"),
 ]
 
 with st.sidebar:

@@ -136,3 +136,13 @@ st.dataframe(why.rename(columns={"Risk_Score": "Risk score", "Recovery_Strategy"
                                  "Risk_Reasons": "Why"}), width="stretch", column_config={
     "Risk score": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="%.2f"),
     "Why": st.column_config.TextColumn(width="large")})
+
+st.subheader("Save this model")
+st.caption("Save the model to score next month's borrowers without retraining (command line: "
+           "`python -m core score NEW.csv --model MODEL.slr -o OUT.csv`, or the Score new borrowers page). "
+           "It is fitted once more on every borrower with an outcome and calibrated on the out-of-fold "
+           "scores above; the file also holds these settings, the metrics and the training file's profile.")
+if state.saved_model_ready() or st.button("Save this model", icon=":material/save:"):
+    saved = run_or_stop(state.saved_model)
+    st.download_button("Download the model (.slr)", saved, file_name="recovery_model.slr",
+                       mime="application/zip", icon=":material/download:")

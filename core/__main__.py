@@ -1,9 +1,15 @@
-"""Command line: `python -m core score INPUT -o OUTPUT [--metrics FILE]` and
-`python -m core report INPUT -o REPORT.html`, with the same options to read and analyse INPUT."""
+"""Command line.
+
+    python -m core score INPUT -o OUTPUT [--preset seed] [--model KIND] [--metrics FILE] [roles …]
+    python -m core report INPUT -o REPORT.html [the same options]
+    python -m core train HISTORY -o MODEL.slr [--preset seed] [--model KIND] [roles …]
+    python -m core score NEW -o OUTPUT --model MODEL.slr [--drift FILE] [--engine dask]   (no retraining)
+"""
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 import time
@@ -15,41 +21,28 @@ from core.decide.actions import read_actions
 from core.errors import RecoveryError
 from core.export import to_csv_bytes, to_excel_bytes, write_csv
 from core.ingest import Portfolio, load_portfolio, read_table, suggest_mapping
+from core.pipeline import RecoveryResult, analysable_rows, analyse_portfolio, prepare, written_cells
+from core.risk import MODEL_LABELS, no_progress
 from core.roles import NO_OUTCOME, Roles
 from core.validate import REPEATED_ID
-from core.pipeline import RecoveryResult, analyse_portfolio
-from core.risk import no_progress
 
 EXIT_USER_ERROR = 2
+MODEL_KINDS = (*MODEL_LABELS, "auto")
 
 
-def _analysis_options() -> argparse.ArgumentParser:
-    """Options every command that analyses a portfolio shares: how to read it and how to analyse it."""
+def _reading_options() -> argparse.ArgumentParser:
+    """How the input file is read and what its columns are, shared by every command."""
     options = argparse.ArgumentParser(add_help=False)
     options.add_argument("input", type=Path, help="portfolio file (.csv or .xlsx)")
-    options.add_argument("--preset", choices=("recommended", "seed"), default="recommended",
-                         help="'seed' reproduces the notebook; default learns the real outcome")
-    options.add_argument("--model", choices=("gradient_boosting", "random_forest", "logistic", "auto"),
-                         help="risk model (default: the preset's; 'auto' compares the three and keeps "
-                              "the best by cross-validated ROC-AUC)")
-    options.add_argument("--actions", type=Path,
-                         help="action table CSV (action, cost, capacity, recovery_at_low_risk, "
-                              "recovery_at_high_risk): plan actions by expected net recovery")
-    options.add_argument("--policy", choices=("optimised", "thresholds"), default="optimised",
-                         help="with --actions: maximise expected net recovery within capacities (default), "
-                              "or the notebook's thresholds with capacities applied highest scores first")
-    options.add_argument("--holdout", type=float, default=0.10,
-                         help="with --actions: share of borrowers kept on the notebook's rule as a "
-                              "champion group (default 0.10; 0 switches it off)")
-    options.add_argument("--holdout-salt", default="holdout",
-                         help="with --actions: the salt that, with each loan's ID, draws the holdout")
+    options.add_argument("--preset", choices=("recommended", "seed"),
+                         help="'seed' reproduces the notebook; default (recommended) learns the real outcome")
     options.add_argument("--sheet", help="Excel sheet to read (default: the first)")
+    options.add_argument("--header-row", type=int, metavar="N",
+                         help="the row that holds the headers (default: found below any title lines)")
     options.add_argument("--drop-invalid", action="store_true",
                          help="exclude rows with errors and write them to a side file")
     options.add_argument("--invalid-output", type=Path,
                          help="where --drop-invalid writes excluded rows (default: OUTPUT.invalid.csv)")
-    options.add_argument("--header-row", type=int, metavar="N",
-                         help="the row that holds the headers (default: found below any title lines)")
     options.add_argument("--keep-repeated-ids", action="store_true",
                          help="keep rows whose Loan_ID repeats an earlier row's, each as its own case")
     roles = options.add_argument_group("column roles (default: suggested from the headers and values)")
@@ -69,21 +62,59 @@ def _analysis_options() -> argparse.ArgumentParser:
     return options
 
 
+def _plan_options() -> argparse.ArgumentParser:
+    """The recovery plan's options, shared by score and report."""
+    options = argparse.ArgumentParser(add_help=False)
+    options.add_argument("--actions", type=Path,
+                         help="action table CSV (action, cost, capacity, recovery_at_low_risk, "
+                              "recovery_at_high_risk): plan actions by expected net recovery")
+    options.add_argument("--policy", choices=("optimised", "thresholds"), default="optimised",
+                         help="with --actions: maximise expected net recovery within capacities (default), "
+                              "or the notebook's thresholds with capacities applied highest scores first")
+    options.add_argument("--holdout", type=float, default=0.10,
+                         help="with --actions: share of borrowers kept on the notebook's rule as a "
+                              "champion group (default 0.10; 0 switches it off)")
+    options.add_argument("--holdout-salt", default="holdout",
+                         help="with --actions: the salt that, with each loan's ID, draws the holdout")
+    return options
+
+
 def _parser() -> argparse.ArgumentParser:
     """Arguments of the command line."""
     parser = argparse.ArgumentParser(
         prog="python -m core",
-        description="Score a loan portfolio, assign recovery strategies, and report on them.",
+        description="Score a loan portfolio, assign recovery strategies, report on them, and save models.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    analysis = _analysis_options()
-    score = commands.add_parser("score", parents=[analysis],
+    reading, plan = _reading_options(), _plan_options()
+    score = commands.add_parser("score", parents=[reading, plan],
                                 help="annotate every borrower with segment, risk and strategy")
     score.add_argument("-o", "--output", type=Path, required=True, help="annotated table (.csv or .xlsx)")
+    score.add_argument("--model", metavar="KIND_OR_MODEL.slr",
+                       help="risk model kind to train: gradient_boosting (default), random_forest, logistic, "
+                            "or auto (compares the three, keeps the best by cross-validated ROC-AUC); or the "
+                            "path of a saved model (.slr from `train`) to score with it, without retraining")
     score.add_argument("--metrics", type=Path, help="write the Risk page's metrics as JSON here")
-    report = commands.add_parser("report", parents=[analysis],
+    score.add_argument("--drift", type=Path,
+                       help="with --model MODEL.slr: write each field's and the score's drift from the training "
+                            "file (PSI and band) here; a one-line summary goes to stderr")
+    score.add_argument("--engine", choices=("local", "dask"), default="local",
+                       help="with --model MODEL.slr: 'dask' scores a CSV or Parquet dataset (a path or a quoted "
+                            "glob) on a Dask cluster and writes one part per partition into the folder OUTPUT "
+                            "(Parquet parts when OUTPUT ends in .parquet, CSV otherwise)")
+    score.add_argument("--scheduler", metavar="ADDRESS",
+                       help="with --engine dask: the cluster's scheduler (tcp://host:8786); default: start a "
+                            "local cluster of two single-threaded worker processes")
+    score.add_argument("--chunk-bytes", type=int, default=None, help=argparse.SUPPRESS)
+    report = commands.add_parser("report", parents=[reading, plan],
                                  help="write a self-contained HTML report to send to stakeholders")
     report.add_argument("-o", "--output", type=Path, required=True, help="the report (.html)")
+    report.add_argument("--model", choices=MODEL_KINDS, help="risk model kind, as for score")
+    train = commands.add_parser("train", parents=[reading],
+                                help="learn from a history file and save the model to score new files")
+    train.add_argument("-o", "--output", type=Path, required=True, help="the saved model (.slr)")
+    train.add_argument("--model", choices=MODEL_KINDS, help="risk model kind, as for score")
+    train.add_argument("--metrics", type=Path, help="write the out-of-fold metrics as JSON here")
     return parser
 
 
@@ -181,8 +212,8 @@ class Analysis:
     result: RecoveryResult
 
 
-def _analyse(args: argparse.Namespace) -> Analysis:
-    """Read the input and run every stage with the options given; roles and warnings go to stderr."""
+def _load(args: argparse.Namespace) -> tuple[bytes, Portfolio]:
+    """Read and check the input with the reading and role options; invalid rows stop the run unless dropped."""
     data = _read(args.input)
     if not args.output.parent.is_dir():  # said before the analysis, not after minutes of it
         raise RecoveryError(f"Cannot write {args.output}: the folder {args.output.parent} does not exist.")
@@ -201,16 +232,32 @@ def _analyse(args: argparse.Namespace) -> Analysis:
             + (" (the first row with each Loan_ID stays), or with --keep-repeated-ids to analyse every row as "
                "its own case" if repeated else "") + "."
         )
-    config = RecoveryConfig.named(args.preset).with_(roles=_roles(args))
+    return data, portfolio
+
+
+def _config(args: argparse.Namespace) -> RecoveryConfig:
+    """The preset's settings with the model kind, the roles and the plan options given."""
+    config = RecoveryConfig.named(args.preset or "recommended").with_(roles=_roles(args))
     if args.model:
         config = config.with_(model=args.model)
-    if args.actions:
+    if getattr(args, "actions", None):
         config = config.with_(actions=read_actions(_read(args.actions), args.actions.name),
                               policy=args.policy, holdout=args.holdout, holdout_salt=args.holdout_salt)
-    result = analyse_portfolio(portfolio, config, args.drop_invalid, progress=_progress())
+    return config
+
+
+def _said(result: RecoveryResult) -> None:
+    """The roles the run used, and a warning when the score should not be acted on, on stderr."""
     print(_roles_line(result), file=sys.stderr)
     if result.trust is not None and not result.trust.act_on_score:
         print(f"warning: {result.trust.sentence()} {result.trust.verdict()}", file=sys.stderr)
+
+
+def _analyse(args: argparse.Namespace) -> Analysis:
+    """Read the input and run every stage with the options given; roles and warnings go to stderr."""
+    data, portfolio = _load(args)
+    result = analyse_portfolio(portfolio, _config(args), args.drop_invalid, progress=_progress())
+    _said(result)
     return Analysis(data, portfolio, result)
 
 
@@ -223,8 +270,28 @@ def _write_excluded(args: argparse.Namespace, portfolio: Portfolio) -> str:
     return f"; excluded {len(portfolio.report.invalid_rows)} invalid row(s), listed in {side}"
 
 
+def _saved_model(value: str | None) -> Path | None:
+    """The saved model --model names, None for a model kind; refuses a value that is neither."""
+    if value is None or value in MODEL_KINDS:
+        return None
+    path = Path(value)
+    if not path.exists():
+        raise RecoveryError(f"--model {value}: not a model kind ({', '.join(MODEL_KINDS)}) and no saved "
+                            "model file at that path: give a kind, or the .slr file written by `train`.")
+    return path
+
+
 def score(args: argparse.Namespace) -> str:
-    """Annotate every borrower of a file; return the one-line summary."""
+    """Annotate every borrower of a file (or score it with a saved model); return the one-line summary."""
+    saved = _saved_model(args.model)
+    if saved is not None:
+        return score_with_saved_model(args, saved)
+    if args.engine == "dask":
+        raise RecoveryError("--engine dask scores with a saved model: train one with `python -m core train` "
+                            "and give it with --model MODEL.slr.")
+    if args.drift:
+        raise RecoveryError("--drift compares a new file with the file a saved model was trained on: "
+                            "give the model with --model MODEL.slr.")
     run = _analyse(args)
     result = run.result
     summary = f"Scored {len(result.scored)} borrowers with {result.risk.model_label}"
@@ -240,6 +307,91 @@ def score(args: argparse.Namespace) -> str:
     return summary + f"; wrote {args.output}."
 
 
+def _side_path(args: argparse.Namespace) -> Path:
+    """Where excluded rows are written."""
+    return args.invalid_output or args.output.with_name(args.output.stem + ".invalid.csv")
+
+
+def _streams(args: argparse.Namespace) -> bool:
+    """True when the file can be scored in chunks: CSV in, CSV out, no capacity plan across borrowers."""
+    return (args.input.suffix.lower() not in (".xlsx", ".xls") and args.output.suffix.lower() != ".xlsx"
+            and not args.actions and args.sheet is None)
+
+
+def score_with_saved_model(args: argparse.Namespace, path: Path) -> str:
+    """Score a new file with a saved model: no fitting; the model's own settings, decisions included.
+
+    A CSV file is read, checked, scored and written in chunks, so memory stays flat however long
+    it is; an Excel file, or a plan with capacities (which weighs every borrower against the others),
+    is scored in one piece.
+    """
+    from core.serve import batch, drift
+    from core.serve import bundle as bundles
+
+    if args.preset:
+        raise RecoveryError("--preset chooses how a model is trained; a saved model brings its own "
+                            "settings: leave --preset out when --model is a .slr file.")
+    model = bundles.loads(_read(path), path.name)
+    m = model.manifest
+    if args.engine == "dask":
+        return score_on_cluster(args, path, model)
+    counts = drift.DriftCounts(m["profile"])
+    if _streams(args):
+        if not args.input.is_file():
+            _read(args.input)  # raises the message for a missing file or a folder
+        done = batch.stream_score(model, args.input, args.output, drop_invalid=args.drop_invalid,
+                                  invalid_output=_side_path(args), drift=counts,
+                                  chunk_bytes=args.chunk_bytes or batch.CHUNK_BYTES)
+        scored, excluded, by_strategy = done.scored, done.excluded, done.strategies
+        how = f" in {done.chunks} part(s)"
+    else:
+        _, portfolio = _load(args)
+        config = model.config if not args.actions else model.config.with_(
+            actions=read_actions(_read(args.actions), args.actions.name), policy=args.policy,
+            holdout=args.holdout, holdout_salt=args.holdout_salt)
+        result = bundles.score_rows(model, analysable_rows(portfolio, args.drop_invalid), args.input.name, config)
+        _write_table(args.output, result.table)
+        if not portfolio.report.ok:
+            _write(_side_path(args), to_csv_bytes(portfolio.invalid_rows().reset_index()))
+        counts.add(result.features, result.scores)
+        scored, excluded = len(result.table), len(portfolio.report.invalid_rows)
+        by_strategy = {k: int(v) for k, v in result.table["Recovery_Strategy"].value_counts(sort=False).items()}
+        how = ""
+    summary = (f"Scored {scored} borrowers with the saved model {path.name} ({m['model']['label']}, "
+               f"trained {m['created']} on {m['training_file']['name']}, no retraining){how}")
+    if excluded:
+        summary += f"; excluded {excluded} invalid row(s), listed in {_side_path(args)}"
+    if args.drift:
+        table = counts.table()
+        _write_table(args.drift, table)
+        print(drift.summary(table), file=sys.stderr)
+    if args.metrics:
+        figures = {"model": {k: m[k] for k in ("created", "training_file", "model", "versions", "model_sha256")},
+                   "borrowers_scored": scored, "borrowers_excluded": excluded, "borrowers_by_strategy": by_strategy}
+        _write(args.metrics, json.dumps(figures, indent=2, default=float, allow_nan=False).encode())
+    return summary + f"; wrote {args.output}."
+
+
+def score_on_cluster(args: argparse.Namespace, path: Path, model) -> str:
+    """Score a dataset on a Dask cluster (or a local one) with a saved model."""
+    from core.serve.distributed import score_on_dask
+
+    unsupported = [flag for flag, given in (("--actions", args.actions), ("--drift", args.drift),
+                                            ("--drop-invalid", args.drop_invalid), ("--sheet", args.sheet))
+                   if given]
+    if unsupported:
+        raise RecoveryError(f"{', '.join(unsupported)} cannot be used with --engine dask yet: score with the "
+                            "default engine for those.")
+    done = score_on_dask(model, str(args.input), str(args.output), args.scheduler)
+    where = f"the cluster at {args.scheduler}" if args.scheduler else "a local Dask cluster"
+    if args.metrics:
+        figures = {"model": {k: model.manifest[k] for k in ("created", "training_file", "model", "model_sha256")},
+                   "borrowers_scored": done.scored, "borrowers_by_strategy": done.by_strategy}
+        _write(args.metrics, json.dumps(figures, indent=2, default=float, allow_nan=False).encode())
+    return (f"Scored {done.scored} borrowers from {done.files} file(s) with the saved model {path.name} on {where} "
+            f"(no retraining); wrote {done.parts} part(s) into {args.output}.")
+
+
 def report(args: argparse.Namespace) -> str:
     """Write the stakeholder report of a file; return the one-line summary."""
     from core.report import ReportSource, stakeholder_report  # only this command needs it
@@ -253,7 +405,31 @@ def report(args: argparse.Namespace) -> str:
     return summary + f"; wrote {args.output} ({len(data) / 1024:,.0f} KB)."
 
 
-COMMANDS = {"score": score, "report": report}
+def train(args: argparse.Namespace) -> str:
+    """Learn from a history file and save the model; return the one-line summary."""
+    from core.serve import bundle as bundles
+
+    data, portfolio = _load(args)
+    config = _config(args)
+    prepared = prepare(analysable_rows(portfolio, args.drop_invalid), config.roles, portfolio.info.separator,
+                       written_cells(portfolio), portfolio.mapping)
+    model, result = bundles.train(prepared, config, args.input.name, hashlib.sha256(data).hexdigest(),
+                                  progress=_progress())
+    _said(result)
+    saved = bundles.dumps(model)
+    _write(args.output, saved)
+    if args.metrics:
+        _write(args.metrics, json.dumps(result.metrics_dict(), indent=2, default=float, allow_nan=False).encode())
+    auc = result.metrics_dict()["out_of_fold"].get("roc_auc", {}).get("value")
+    m = model.manifest
+    summary = (f"Trained {m['model']['label']} on {m['training_file']['rows']} borrowers "
+               f"({m['training_file']['rows_with_outcome']} with an outcome)"
+               + (f", out-of-fold ROC-AUC {auc:.3f}" if auc is not None else ""))
+    summary += _write_excluded(args, portfolio)
+    return summary + f"; saved {args.output} ({len(saved) / 1024:,.0f} KB)."
+
+
+COMMANDS = {"score": score, "report": report, "train": train}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -208,12 +208,19 @@ def pick_reasons(effects: np.ndarray, groups: list[FieldGroup]) -> ReasonPicks:
     return ReasonPicks(up=up.astype(np.int16), down=down.astype(np.int16), groups=tuple(groups))
 
 
-def reasons(frame: pd.DataFrame, picks: ReasonPicks, flagged: np.ndarray) -> pd.api.extensions.ExtensionArray:
+def reasons(
+    frame: pd.DataFrame, picks: ReasonPicks, flagged: np.ndarray,
+    reference: dict[str, np.ndarray] | None = None,
+) -> pd.api.extensions.ExtensionArray:
     """Top reasons per borrower in words, joined with '; ' (a text column, row for row).
 
     A flagged borrower is explained by what pushes the score up, anyone else by what holds it
     down; a borrower no field moves by MIN_EFFECT is said to be close to the typical borrower.
+    ``reference`` (field -> sorted values) says how high a value is against another portfolio
+    (a saved model's training file) instead of ``frame`` itself.
     """
+    for name, values in (reference or {}).items():
+        picks.written.setdefault(("sorted", name), np.asarray(values, dtype="float64"))
     n = len(frame)
     for side, chosen, wanted in (("up", picks.up, flagged), ("down", picks.down, ~flagged)):
         texts = picks.written.get(side, pa.nulls(n, pa.string()))

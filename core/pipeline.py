@@ -30,7 +30,7 @@ from core.ordering import value_order
 from core.risk import Progress, no_progress
 from core.schema import NUMERIC_FIELDS, label
 from core.segmentation import Segments, fit_segments, high_risk_segments
-from core.decide.plan import make_plan
+from core.decide.plan import RecoveryPlan, make_plan
 from core.strategy import strategy_summary
 
 # Above this many borrowers the three candidate models are compared on a seeded sample; the
@@ -567,6 +567,33 @@ def _fairness(
     return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
 
 
+def annotate(
+    prepared: Prepared, segment_ids: np.ndarray, segment_names: np.ndarray, scores: np.ndarray,
+    picks: explain.ReasonPicks, config: RecoveryConfig, reference: dict[str, np.ndarray] | None = None,
+) -> tuple[pd.DataFrame, RecoveryPlan]:
+    """The user's rows with segment, score, flag, strategy and reasons added, and the plan behind them."""
+    df = prepared.features
+    flagged = scores > config.flag_threshold
+    table = prepared.rows.copy(deep=False)  # copy-on-write: the user's rows stay as they are
+    table["Borrower_Segment"] = segment_ids
+    table["Segment_Name"] = segment_names
+    table["Risk_Score"] = scores
+    table["Predicted_High_Risk"] = flagged.astype(int)
+    recovery = make_plan(df, scores, config)
+    table["Recovery_Strategy"] = recovery.strategy
+    table["Risk_Reasons"] = explain.reasons(df, picks, flagged, reference)
+    outstanding = _outstanding(df)
+    if outstanding is not None:
+        table["Outstanding_At_Risk"] = scores * outstanding
+    if recovery.expected_net_recovery is not None:
+        table["Expected_Net_Recovery"] = recovery.expected_net_recovery
+    if recovery.expected_loss is not None:
+        table["Expected_Loss"] = recovery.expected_loss
+    if recovery.test_group is not None:
+        table["Test_Group"] = recovery.test_group
+    return table, recovery
+
+
 def decide(
     prepared: Prepared, segments: SegmentRun, scored: Scored, config: RecoveryConfig
 ) -> RecoveryResult:
@@ -598,23 +625,8 @@ def decide(
         fairness=_fairness(df, y, flagged.astype(int), scores, scored.target.kind),
         seed_split=scored.seed_split,
     )
-    table = prepared.rows.copy(deep=False)  # copy-on-write: the user's rows stay as they are
-    table["Borrower_Segment"] = segments.segments.ids
-    table["Segment_Name"] = segments.segments.name_of_each()
-    table["Risk_Score"] = scores
-    table["Predicted_High_Risk"] = flagged.astype(int)
-    recovery = make_plan(df, scores, config)
-    table["Recovery_Strategy"] = recovery.strategy
-    table["Risk_Reasons"] = explain.reasons(df, scored.picks, flagged)
-    outstanding = _outstanding(df)
-    if outstanding is not None:
-        table["Outstanding_At_Risk"] = scores * outstanding
-    if recovery.expected_net_recovery is not None:
-        table["Expected_Net_Recovery"] = recovery.expected_net_recovery
-    if recovery.expected_loss is not None:
-        table["Expected_Loss"] = recovery.expected_loss
-    if recovery.test_group is not None:
-        table["Test_Group"] = recovery.test_group
+    table, recovery = annotate(prepared, segments.segments.ids, segments.segments.name_of_each(),
+                               scores, scored.picks, config)
     return RecoveryResult(
         scored=table,
         segments=segments.segments,

@@ -99,7 +99,8 @@ class FieldCodes(TransformerMixin, BaseEstimator):
         for name in self.categorical:
             counts = X[name].value_counts(dropna=True)
             kept = counts.sort_index(kind="stable").sort_values(ascending=False, kind="stable")
-            self.categories_[name] = pd.Index(sorted(kept.index[:MAX_CATEGORIES].astype(str)))
+            # a plain array of text (not a pandas Index), so a saved model holds numpy types only
+            self.categories_[name] = np.array(sorted(kept.index[:MAX_CATEGORIES].astype(str)), dtype=str)
         return self
 
     def n_codes(self, name: str) -> int:
@@ -115,7 +116,7 @@ class FieldCodes(TransformerMixin, BaseEstimator):
             codes = np.searchsorted(self.edges_[name], x, side="right").astype("float64")
             codes[~np.isfinite(x)] = np.nan
             return codes
-        codes = self.categories_[name].get_indexer(pd.Series(values, dtype="str")).astype("float64")
+        codes = pd.Index(self.categories_[name]).get_indexer(pd.Series(values, dtype="str")).astype("float64")
         codes[codes < 0] = np.nan
         return codes
 

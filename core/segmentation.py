@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -67,6 +67,9 @@ class Segments:
     features: tuple[str, ...]
     imputed: dict[str, int]
     fitted_on: int = 0
+    # the fitted K-Means pipeline and each raw cluster's segment id, to place new borrowers
+    model: Pipeline | None = field(default=None, compare=False, repr=False)
+    relabel: tuple[int, ...] = ()
 
     def name_of_each(self) -> np.ndarray:
         """Segment name per borrower."""
@@ -137,14 +140,24 @@ def fit_segments(
         model.fit(X[fit_rows])
         raw = model.predict(X)
     if naming == "seed":
-        ids = raw
+        relabel = np.arange(k)
         names = {i: SEED_SEGMENT_NAMES.get(i, f"Segment {i}") for i in range(k)}
     else:
-        ids = _renumber_by_delinquency(df, raw, k)
+        relabel = _renumber_by_delinquency(df, raw, k)
+    ids = relabel[raw]
+    if naming != "seed":
         names = profile_names(df, ids, k, features)
     profile = segment_profile(df, ids, names, features)
     return Segments(ids=ids, names=names, profile=profile, features=tuple(features), imputed=imputed,
-                    fitted_on=len(fit_rows))
+                    fitted_on=len(fit_rows), model=model, relabel=tuple(int(i) for i in relabel))
+
+
+def assign_segments(model: Pipeline, relabel: np.ndarray, df: pd.DataFrame, features: tuple[str, ...]) -> np.ndarray:
+    """Place borrowers in the nearest segment of a fitted segmentation (no refitting)."""
+    X = df[list(features)].to_numpy(dtype="float64", na_value=np.nan)
+    with threadpool_limits(limits=1):
+        raw = model.predict(X)
+    return np.asarray(relabel)[raw]
 
 
 def _delinquency_index(df: pd.DataFrame, ids: np.ndarray, k: int) -> np.ndarray:
@@ -154,12 +167,13 @@ def _delinquency_index(df: pd.DataFrame, ids: np.ndarray, k: int) -> np.ndarray:
 
 
 def _renumber_by_delinquency(df: pd.DataFrame, raw: np.ndarray, k: int) -> np.ndarray:
-    """Renumber segments 0..k-1 from least to most delinquent (ties by size, then raw id)."""
+    """Each raw cluster's new number, 0..k-1 from least to most delinquent (ties by size, then raw id)."""
     index = _delinquency_index(df, raw, k)
     sizes = np.bincount(raw, minlength=k)
     order = sorted(range(k), key=lambda s: (round(float(index[s]), 9), -sizes[s], s))
-    new_id = {old: new for new, old in enumerate(order)}
-    return np.array([new_id[s] for s in raw])
+    relabel = np.empty(k, dtype=int)
+    relabel[order] = np.arange(k)
+    return relabel
 
 
 def _segment_z(df: pd.DataFrame, ids: np.ndarray, k: int, fields: list[str]) -> pd.DataFrame:

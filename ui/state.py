@@ -309,3 +309,62 @@ def k_diagnostics_ready() -> bool:
     c = config()
     key = (*_prepare_key(), c.segment_features, c.random_state)
     return key in st.session_state.get("stages", {}).get("choose_k", {})
+
+
+# ------------------------------------------------------------------------------ saved models
+
+
+def _saved_model_key() -> tuple:
+    return _score_key(), _segment_key(), config().stage_key("decide")
+
+
+def saved_model() -> bytes:
+    """The analysed model as a .slr bundle: fitted once more on every borrower with an outcome."""
+    from core.serve import bundle as bundles
+
+    def work(report: Progress) -> bytes:
+        report("Fitting the model on every borrower with an outcome", 0.1)
+        manifest, segmenter, model = bundles.fit_bundle(
+            prepared(), segments(), scored(), result(), source().name, source().digest)
+        return bundles.dumps(bundles.Bundle(manifest, segmenter, model))
+
+    return _cached("saved-model", _saved_model_key(), lambda: _with_progress("Saving this model", work))
+
+
+def saved_model_ready() -> bool:
+    """True when the model file for the current settings has been made already."""
+    return _saved_model_key() in st.session_state.get("stages", {}).get("saved-model", {})
+
+
+def use_model(name: str, data: bytes) -> None:
+    """Score new files with this saved model (kept in this session only)."""
+    st.session_state["scoring_model"] = Source(name, data, False)
+
+
+def scoring_model():
+    """The saved model chosen on the Score page, loaded (None before one is chosen)."""
+    from core.serve import bundle as bundles
+
+    chosen = st.session_state.get("scoring_model")
+    if chosen is None:
+        return None
+    return _cached("load-model", (chosen.digest,), lambda: bundles.loads(chosen.data, chosen.name))
+
+
+def use_new_file(name: str | None, data: bytes | None) -> None:
+    """The file of new borrowers to score (None forgets it)."""
+    st.session_state["new_file"] = None if data is None else Source(name, data, False)
+
+
+def new_file() -> Source | None:
+    """The file of new borrowers chosen on the Score page."""
+    return st.session_state.get("new_file")
+
+
+def scored_new_file(exclude_invalid: bool):
+    """The new file read, checked and scored with the chosen model (no fitting)."""
+    from core.serve import bundle as bundles
+
+    chosen, new = st.session_state["scoring_model"], new_file()
+    return _cached("score-new", (chosen.digest, new.digest, exclude_invalid), lambda: bundles.score_file(
+        scoring_model(), new.data, new.name, exclude_invalid))

@@ -1,0 +1,474 @@
+"""A model trained once and saved to score new months: the train stage, the .slr file, and scoring with it.
+
+A bundle (.slr) is a zip of two members:
+
+    manifest.json   config, training columns and roles, training profile, out-of-fold metrics,
+                    library versions, SHA-256 of the training file and of the model payload
+    model.skops     the fitted segmenter and risk model, written by skops
+
+Loading never executes code from the file: skops rebuilds only the types on TRUSTED_TYPES (the
+ones this product writes), and anything else, a tampered or truncated file, a pickle, a zip bomb,
+or a bundle from other library versions, is refused with one RecoveryError line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import io
+import json
+import typing
+import zipfile
+from dataclasses import dataclass
+from importlib import metadata
+
+import numpy as np
+import pandas as pd
+from threadpoolctl import threadpool_limits
+
+from core import explain, pipeline, risk
+from core.config import RecoveryConfig
+from core.errors import RecoveryError
+from core.ingest import Portfolio, load_portfolio
+from core.pipeline import Prepared, RecoveryResult, Scored, SegmentRun
+from core.risk import Calibration, Progress, no_progress
+from core.roles import NO_OUTCOME, Roles
+from core.schema import BY_NAME, label
+from core.segmentation import assign_segments
+from core.serve import drift
+from core.strategy import strategy_summary
+
+FORMAT = "smart-loan-recovery-bundle/1"
+SUFFIX = ".slr"
+MANIFEST, PAYLOAD = "manifest.json", "model.skops"
+# A bundle is a few MB; these caps refuse a zip bomb before anything is unpacked.
+MAX_BUNDLE_BYTES = 200 * 1024 * 1024
+MAX_UNPACKED_BYTES = 512 * 1024 * 1024
+MAX_MEMBERS = 10_000  # inside the skops payload: one per array
+# A model written by other versions of these may load but score differently: refused, named.
+CHECKED_LIBRARIES = ("scikit-learn", "numpy", "scipy", "skops")
+RECORDED_LIBRARIES = (*CHECKED_LIBRARIES, "pandas", "pyarrow")
+# Values kept per numeric field to say how high a new borrower's value is against training.
+REFERENCE_POINTS = 1001
+# Every type the product writes into model.skops beyond skops' own defaults (see test_bundle).
+TRUSTED_TYPES = (
+    "core.risk.AdditiveBoostingClassifier",
+    "core.risk.FieldCodes",
+    "functools.partial",  # holds check_array in HistGradientBoosting; its function is checked on its own
+    "numpy.dtype",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn.tree._tree.Tree",
+    "sklearn.utils.validation.check_array",
+)
+_PICKLE_STARTS = (b"\x80", b"x\x01", b"x\x5e", b"x\x9c", b"x\xda", b"ZF", b"\x1f\x8b", b"BZh",
+                  b"\xfd7zXZ", b"\x04\x22\x4d\x18")
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """A trained model with everything needed to score new borrowers exactly as it was reviewed."""
+
+    manifest: dict
+    segmenter: object
+    model: object
+
+    @property
+    def config(self) -> RecoveryConfig:
+        """The settings the model was trained with (decision settings included)."""
+        return config_from_dict(self.manifest["config"])
+
+    @property
+    def columns(self) -> list[str]:
+        """The model's input fields, numeric first."""
+        m = self.manifest["model"]
+        return m["numeric"] + m["categorical"]
+
+    @property
+    def calibration(self) -> Calibration:
+        """Platt scaling fitted on the out-of-fold scores."""
+        c = self.manifest["model"]["calibration"]
+        return Calibration(c["slope"], c["intercept"])
+
+
+# ------------------------------------------------------------------------------ config as JSON
+
+
+def config_to_dict(config: RecoveryConfig) -> dict:
+    """Every setting as JSON-ready values (new settings come along without changes here)."""
+    return dataclasses.asdict(config)
+
+
+def _rebuild(value, hint):
+    """A JSON value back into the type a dataclass field declares (tuples, dataclasses, unions)."""
+    if value is None:
+        return None
+    if dataclasses.is_dataclass(hint) and isinstance(value, dict):
+        hints = typing.get_type_hints(hint)
+        return hint(**{k: _rebuild(v, hints[k]) for k, v in value.items()})
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        for arg in args:
+            if arg is type(None):
+                continue
+            if dataclasses.is_dataclass(arg) == isinstance(value, dict) or typing.get_origin(arg):
+                return _rebuild(value, arg)
+        return value
+    if origin is tuple and isinstance(value, list):
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_rebuild(v, args[0]) for v in value)
+        if args:
+            return tuple(_rebuild(v, a) for v, a in zip(value, args))
+        return tuple(value)
+    if origin is dict and isinstance(value, dict) and len(args) == 2:
+        return {k: _rebuild(v, args[1]) for k, v in value.items()}
+    if isinstance(value, list):
+        return tuple(value)
+    return value
+
+
+def config_from_dict(values: dict) -> RecoveryConfig:
+    """The RecoveryConfig a manifest holds; settings this version does not know are refused."""
+    hints = typing.get_type_hints(RecoveryConfig)
+    unknown = sorted(set(values) - set(hints))
+    if unknown:
+        raise RecoveryError(f"This model was saved with settings this version does not know "
+                            f"({', '.join(unknown)}): score it with the version that trained it, or retrain.")
+    return RecoveryConfig(**{k: _rebuild(v, hints[k]) for k, v in values.items()}).checked()
+
+
+# ------------------------------------------------------------------------------ train stage
+
+
+def versions() -> dict[str, str]:
+    """Installed versions of the libraries a saved model depends on."""
+    return {name: metadata.version(name) for name in RECORDED_LIBRARIES}
+
+
+def _json_value(value):
+    """A value JSON can hold: numpy scalars as Python ones, NaN as None."""
+    if isinstance(value, (np.floating, float)):
+        return None if not np.isfinite(value) else float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
+
+
+def _final_rows(y: np.ndarray, cap: int, random_state: int) -> np.ndarray:
+    """Positions the bundled model learns from: every known outcome, a seeded sample above ``cap``."""
+    known = np.flatnonzero(~np.isnan(y))
+    if len(known) <= cap:
+        return known
+    return np.sort(np.random.default_rng(random_state).choice(known, cap, replace=False))
+
+
+def _reference(frame: pd.DataFrame, groups: list[explain.FieldGroup]) -> dict[str, list[float]]:
+    """Quantiles of each numeric reason field, to say 'high for this portfolio' against training."""
+    reference = {}
+    for group in groups:
+        column = frame[group.field]
+        if pd.api.types.is_numeric_dtype(column):
+            x = column.to_numpy(dtype="float64", na_value=np.nan)
+            x = x[np.isfinite(x)]
+            points = np.quantile(x, np.linspace(0, 1, REFERENCE_POINTS)) if len(x) else np.array([])
+            reference[group.field] = points.tolist()
+    return reference
+
+
+def _columns_and_roles(rows: pd.DataFrame) -> dict[str, str]:
+    """Each training column and its role (canonical fields by the schema, others passed through)."""
+    return {c: (BY_NAME[c].role if c in BY_NAME else "passed through") for c in rows.columns}
+
+
+def fit_bundle(
+    prepared: Prepared, segments: SegmentRun, scored: Scored, result: RecoveryResult,
+    training_name: str, training_sha256: str,
+) -> tuple[dict, object, object]:
+    """The manifest, segmenter and model of a bundle, from the stages already run on the history.
+
+    The model is fitted once more on every borrower with an outcome (a seeded sample of
+    risk.TRAIN_MAX_ROWS above that), and calibrated by a sigmoid fitted on the out-of-fold scores,
+    which no fold model saw the outcome of.
+    """
+    config = result.config
+    df = prepared.features
+    numeric, categorical = list(scored.numeric), list(scored.categorical)
+    columns = numeric + categorical
+    inputs = pipeline.model_inputs(prepared, config, segments if scored.target.kind == "segment" else None)
+    ordered, y = df.iloc[inputs.order], scored.target.y[inputs.order]
+    with threadpool_limits(limits=1):
+        rows = _final_rows(y, risk.TRAIN_MAX_ROWS, config.random_state)
+        model = risk.make_model(scored.model, numeric, categorical, config.random_state)
+        model.fit(ordered[columns].iloc[rows], y[rows].astype(int))
+        calibration = Calibration()
+        if config.calibrate:
+            raw = np.full(len(y), np.nan)
+            for fold_model, test in zip(scored.run.models, scored.run.test_rows):
+                raw[test] = risk.decision(fold_model, ordered[columns].iloc[test])
+            known = ~np.isnan(raw)
+            calibration = risk.fit_platt(raw[known], y[known])
+        training_scores = risk.probability(model, calibration, df[columns], config.calibrate)
+    groups = explain.field_groups(columns, df)
+    typical = explain.typical_row(df, [g.field for g in groups])
+    seg = segments.segments
+    profiled = list(dict.fromkeys(columns + list(seg.features) + [g.field for g in groups]))
+    manifest = {
+        "format": FORMAT,
+        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "training_file": {"name": training_name, "sha256": training_sha256, "rows": int(len(df)),
+                          "rows_with_outcome": int(scored.known.sum())},
+        "config": config_to_dict(config),
+        "columns": _columns_and_roles(prepared.rows),
+        "model": {
+            "kind": scored.model, "label": risk.MODEL_LABELS[scored.model],
+            "target": scored.target.kind, "target_description": scored.target.description,
+            "numeric": numeric, "categorical": categorical, "calibrated": bool(config.calibrate),
+            "calibration": {"slope": calibration.slope, "intercept": calibration.intercept},
+            "trained_on_rows": int(len(rows)),
+        },
+        "segments": {"features": list(seg.features), "names": {str(k): v for k, v in seg.names.items()},
+                     "relabel": list(seg.relabel)},
+        "explain": {
+            "groups": [{"field": g.field, "columns": list(g.columns), "ratios": list(g.ratios)} for g in groups],
+            "typical": {k: _json_value(v) for k, v in typical.items()},
+            "reference": _reference(df, groups),
+        },
+        "profile": drift.profile(df, profiled, training_scores),
+        "metrics": result.metrics_dict(),
+        "versions": versions(),
+    }
+    return manifest, seg.model, model
+
+
+def train(
+    prepared: Prepared, config: RecoveryConfig, training_name: str, training_sha256: str,
+    progress: Progress = no_progress,
+) -> tuple[Bundle, RecoveryResult]:
+    """The train stage: segment, score out-of-fold, decide, then fit the model to save."""
+    config = config.checked()
+    segments = pipeline.segment(prepared, config, progress)
+    needs = pipeline.score_needs_segments(prepared, config)
+    scored = pipeline.score(prepared, config, segments if needs else None, progress)
+    result = pipeline.decide(prepared, segments, scored, config)
+    progress("Fitting the model to save on every borrower with an outcome", 0.95)
+    manifest, segmenter, model = fit_bundle(prepared, segments, scored, result, training_name, training_sha256)
+    return Bundle(manifest, segmenter, model), result
+
+
+# ------------------------------------------------------------------------------ the .slr file
+
+
+def dumps(bundle: Bundle) -> bytes:
+    """The bundle as .slr bytes: the skops payload and a manifest holding its SHA-256."""
+    import skops.io as sio
+
+    payload = sio.dumps({"segmenter": bundle.segmenter, "model": bundle.model})
+    manifest = {**bundle.manifest, "model_sha256": hashlib.sha256(payload).hexdigest()}
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(MANIFEST, json.dumps(manifest, indent=1, default=_json_value))
+        archive.writestr(PAYLOAD, payload)
+    return buffer.getvalue()
+
+
+def _refuse_other_formats(data: bytes, name: str) -> None:
+    """Refuse bytes that are not a zip archive, saying what they look like."""
+    if len(data) > MAX_BUNDLE_BYTES:
+        raise RecoveryError(f"{name} is {len(data) / 2**20:.0f} MB, over the {MAX_BUNDLE_BYTES / 2**20:.0f} MB "
+                            "a model bundle may be: it is not a bundle this app wrote.")
+    if not data:
+        raise RecoveryError(f"{name} is empty: choose the .slr file saved by 'Save this model' or "
+                            "`python -m core train`.")
+    if data.startswith(_PICKLE_STARTS):
+        raise RecoveryError(f"{name} is a pickle or joblib file, not a model bundle: it is not opened, "
+                            "because loading a pickle can run any code. Train a model here and save it "
+                            "as .slr (`python -m core train`).")
+    if not data.startswith(b"PK\x03\x04"):
+        raise RecoveryError(f"{name} is not a model bundle (.slr): choose the file saved by "
+                            "'Save this model' or `python -m core train`.")
+
+
+def _open_zip(data: bytes, name: str, what: str) -> zipfile.ZipFile:
+    """A zip archive whose declared sizes are within the caps (checked before anything is unpacked)."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        raise RecoveryError(f"{name} is damaged or truncated ({what} cannot be opened as a zip "
+                            "archive): save the model again.") from None
+    unpacked = sum(m.file_size for m in members)
+    if len(members) > MAX_MEMBERS or unpacked > MAX_UNPACKED_BYTES:
+        raise RecoveryError(f"{name} would unpack to {unpacked / 2**20:,.0f} MB in {len(members):,} "
+                            f"parts ({what}), over the {MAX_UNPACKED_BYTES / 2**20:.0f} MB limit: it is "
+                            "not a bundle this app wrote, and is not unpacked.")
+    return archive
+
+
+def _member(archive: zipfile.ZipFile, member: str, name: str) -> bytes:
+    """One member's bytes; a CRC mismatch or a short read means the file was damaged."""
+    try:
+        return archive.read(member)
+    except KeyError:
+        raise RecoveryError(f"{name} has no {member}: it is not a bundle this app wrote.") from None
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
+        raise RecoveryError(f"{name} is damaged or truncated ({member} does not read back as "
+                            "written): save the model again.") from None
+
+
+def _check_versions(manifest: dict, name: str) -> None:
+    """Refuse a bundle written with other versions of the libraries the model depends on."""
+    saved = manifest.get("versions", {})
+    running = versions()
+    differ = [f"{lib} {saved.get(lib, '(unknown)')} (this app runs {running[lib]})"
+              for lib in CHECKED_LIBRARIES if saved.get(lib) != running[lib]]
+    if differ:
+        raise RecoveryError(f"{name} was saved with {', '.join(differ)}: a model may score differently "
+                            "under other library versions, so it is not loaded. Retrain it on the "
+                            "history file with this version, or score with the version that saved it.")
+
+
+def loads(data: bytes, name: str = "the model file") -> Bundle:
+    """A Bundle from .slr bytes, or a RecoveryError saying in one line why it is refused."""
+    import skops.io as sio
+
+    _refuse_other_formats(data, name)
+    archive = _open_zip(data, name, "the bundle")
+    manifest_bytes = _member(archive, MANIFEST, name)
+    try:
+        manifest = json.loads(manifest_bytes)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise RecoveryError(f"{name} has a damaged manifest: save the model again.") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise RecoveryError(f"{name} is not a model bundle of this app (format "
+                            f"{manifest.get('format') if isinstance(manifest, dict) else 'unknown'!r}).")
+    _check_versions(manifest, name)
+    payload = _member(archive, PAYLOAD, name)
+    if hashlib.sha256(payload).hexdigest() != manifest.get("model_sha256"):
+        raise RecoveryError(f"{name} has been changed since it was saved: the model's SHA-256 does not "
+                            "match its manifest. Use the file as saved, or train again.")
+    _open_zip(payload, name, "the model inside it")
+    try:
+        untrusted = sio.get_untrusted_types(data=payload)
+    except Exception:  # skops raises many kinds on a malformed payload; all mean the same
+        raise RecoveryError(f"{name} holds a model that cannot be read: save the model again.") from None
+    foreign = sorted(set(untrusted) - set(TRUSTED_TYPES))
+    if foreign:
+        raise RecoveryError(f"{name} holds types this app never writes ({', '.join(foreign[:5])}"
+                            f"{' …' if len(foreign) > 5 else ''}), so it is not loaded.")
+    try:
+        objects = sio.loads(payload, trusted=[t for t in untrusted if t in TRUSTED_TYPES])
+        bundle = Bundle(manifest, objects["segmenter"], objects["model"])
+        bundle.config  # a manifest whose settings cannot be read is refused here, not later
+    except RecoveryError:
+        raise
+    except Exception:
+        raise RecoveryError(f"{name} holds a model that cannot be read: save the model again.") from None
+    return bundle
+
+
+# ------------------------------------------------------------------------------ scoring with it
+
+
+@dataclass(frozen=True)
+class ScoredWithModel:
+    """New borrowers annotated by a saved model: the download, the strategies, the notes."""
+
+    table: pd.DataFrame
+    strategies: pd.DataFrame
+    features: pd.DataFrame
+    scores: np.ndarray
+    notes: tuple[str, ...]
+
+
+def _require_columns(bundle: Bundle, df: pd.DataFrame, name: str) -> None:
+    """Refuse a file without the fields the model or the segments need, naming them."""
+    needed = list(dict.fromkeys(bundle.columns + bundle.manifest["segments"]["features"]))
+    absent = [c for c in needed if c not in df.columns]
+    if absent:
+        raise RecoveryError(f"{name} has no {', '.join(f'{label(c)} ({c})' for c in absent)}, which the "
+                            "saved model needs: map a column to each, or add them to the file.")
+    numeric = bundle.manifest["model"]["numeric"] + bundle.manifest["segments"]["features"]
+    text = [c for c in dict.fromkeys(numeric) if not pd.api.types.is_numeric_dtype(df[c])]
+    if text:
+        raise RecoveryError(f"{name}: {', '.join(label(c) for c in text)} must hold numbers for the saved "
+                            "model, but this file has text there: check the column mapping.")
+
+
+def score_rows(bundle: Bundle, rows: pd.DataFrame, name: str = "The file",
+               config: RecoveryConfig | None = None) -> ScoredWithModel:
+    """Segment, score, explain and decide for new borrowers with a saved model: no fitting.
+
+    Every step is per borrower against the training file (its segments, typical values and
+    value ranges), so a file scored in pieces gives the same rows as scored whole.
+    """
+    config = (config or bundle.config).checked()
+    # the model's inputs are fixed by the bundle: no outcome to suggest, nothing to screen for leakage
+    prepared = pipeline.prepare(rows, Roles(outcome=NO_OUTCOME))
+    df = prepared.features
+    _require_columns(bundle, df, name)
+    m, seg, ex = bundle.manifest["model"], bundle.manifest["segments"], bundle.manifest["explain"]
+    ids = assign_segments(bundle.segmenter, np.array(seg["relabel"]), df, tuple(seg["features"]))
+    names = np.array([seg["names"][str(i)] for i in range(len(seg["names"]))], dtype=object)[ids]
+    columns = bundle.columns
+    groups = [explain.FieldGroup(g["field"], tuple(g["columns"]), tuple(g["ratios"])) for g in ex["groups"]]
+    typical = [np.nan if ex["typical"][g.field] is None else ex["typical"][g.field] for g in groups]
+    with threadpool_limits(limits=1):
+        scores = risk.probability(bundle.model, bundle.calibration, df[columns], m["calibrated"])
+        base, drops = explain.Explainer(bundle.model, columns).changes(df, groups, typical)
+    calibration = bundle.calibration
+    effects = calibration(base)[:, None] - calibration(base[:, None] - drops)
+    picks = explain.pick_reasons(effects, groups)
+    reference = {k: np.asarray(v) for k, v in ex["reference"].items()}
+    table, recovery = pipeline.annotate(prepared, ids, names, scores, picks, config, reference)
+    notes = list(prepared.notes)
+    unknown_codes = [c for c in columns if c in df.columns and df[c].isna().all()]
+    if unknown_codes:
+        notes.append(f"{', '.join(label(c) for c in unknown_codes)} is empty in this file: the model "
+                     "scores as if unknown.")
+    return ScoredWithModel(table=table.rename_axis("File_Row").reset_index(),
+                           strategies=strategy_summary(table, recovery.names),
+                           features=df, scores=scores, notes=tuple(notes))
+
+
+_SHOWN_METRICS = {"roc_auc": "ROC-AUC", "gini": "Gini", "ks": "KS", "brier": "Brier score"}
+
+
+@dataclass(frozen=True)
+class ScoredFile:
+    """A new file scored with a saved model, with how it was read and what was left out."""
+
+    portfolio: Portfolio
+    scored: ScoredWithModel | None  # None while invalid rows are neither fixed nor excluded
+    drift: pd.DataFrame
+
+
+def score_file(bundle: Bundle, data: bytes, name: str, exclude_invalid: bool) -> ScoredFile:
+    """Read, check and score a new file with a saved model; invalid rows wait for the user's choice."""
+    portfolio = load_portfolio(data, name)
+    if not portfolio.report.ok and not exclude_invalid:
+        return ScoredFile(portfolio, None, pd.DataFrame())
+    scored = score_rows(bundle, pipeline.analysable_rows(portfolio, exclude_invalid), name)
+    return ScoredFile(portfolio, scored, drift.drift_table(bundle.manifest["profile"], scored.features,
+                                                           scored.scores))
+
+
+def manifest_summary(manifest: dict) -> pd.DataFrame:
+    """What a user checks before trusting a saved model: when, on what, how good, with which versions."""
+    t, m = manifest["training_file"], manifest["model"]
+    oof = manifest.get("metrics", {}).get("out_of_fold", {})
+    rows = [
+        ("Trained", manifest["created"]),
+        ("Training file", t["name"]),
+        ("Training file SHA-256", t["sha256"]),
+        ("Borrowers in training (with outcome)", f"{t['rows']:,} ({t['rows_with_outcome']:,})"),
+        ("Model", m["label"]),
+        ("Predicts", m["target_description"]),
+        ("Learns from", ", ".join(label(c) for c in m["numeric"] + m["categorical"])),
+        *[(f"Out-of-fold {name}", "—" if oof[key].get("value") is None else f"{oof[key]['value']:.3f}")
+          for key, name in _SHOWN_METRICS.items() if key in oof],
+        ("Library versions", ", ".join(f"{k} {v}" for k, v in manifest["versions"].items())),
+        ("Model SHA-256", manifest.get("model_sha256", "")),
+    ]
+    return pd.DataFrame(rows, columns=["Item", "Value"])
