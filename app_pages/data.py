@@ -131,7 +131,8 @@ st.dataframe(portfolio.frame.head(100), width="stretch")
 st.subheader("Summary statistics")
 stats = describe(state.features_in_view())
 st.dataframe(stats, width="stretch", column_config={
-    c: st.column_config.NumberColumn(format="%,.2f") for c in stats.columns})
+    c: st.column_config.NumberColumn(format="%,d" if c == "Count" else "%,.2f") for c in stats.columns})
 st.subheader("Data quality")
 st.dataframe(quality(portfolio.frame), hide_index=True, width="stretch", column_config={
-    "Missing share": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent")})
+    "Missing share": st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent"),
+    **{c: st.column_config.NumberColumn(format="%,d") for c in ("Non-null", "Missing", "Unique values")}})

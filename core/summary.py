@@ -5,12 +5,16 @@ from __future__ import annotations
 import pandas as pd
 
 
+STATISTICS = {"count": "Count", "mean": "Mean", "std": "Std. deviation", "min": "Min", "25%": "25%",
+              "50%": "Median", "75%": "75%", "max": "Max"}
+
+
 def describe(df: pd.DataFrame) -> pd.DataFrame:
-    """The notebook's describe(): count, mean, std, min, quartiles and max of numeric columns."""
+    """The notebook's describe() turned on its side: one row per numeric field, so any number of fields fits."""
     numeric = df.select_dtypes("number")
     if numeric.empty:
         return pd.DataFrame()
-    return numeric.describe()
+    return numeric.describe().T.rename(columns=STATISTICS).rename_axis("Field")
 
 
 def _kind(dtype) -> str:

@@ -99,8 +99,8 @@ def test_data_page_shows_preview_statistics_and_quality(sample_app):
     assert "No problems found: every row can be analysed." in _texts(at.success)
     preview, describe, quality = at.dataframe[-3:]
     assert len(preview.value) == 100
-    assert list(describe.value.index) == ["count", "mean", "std", "min", "25%", "50%", "75%", "max"]
-    assert describe.value.loc["count", "Age"] == 2000
+    assert list(describe.value.columns) == ["Count", "Mean", "Std. deviation", "Min", "25%", "Median", "75%", "Max"]
+    assert describe.value.loc["Age", "Count"] == 2000
     assert set(quality.value["Column"]) >= {"Days_Past_Due", "Recovery_Status"}
     assert (quality.value["Non-null"] == 2000).all()
 
