@@ -18,7 +18,7 @@ from plotly.subplots import make_subplots
 from core import schema
 from core.errors import RecoveryError
 from core.features import RATIOS
-from core.roles import ColumnRoles, Outcome, single_field_auc
+from core.roles import ColumnRoles, Outcome
 
 TEMPLATE = "plotly_white"
 MISSING = "(missing)"
@@ -345,13 +345,13 @@ def field_charts(features: pd.DataFrame, roles: ColumnRoles, top: int = 3) -> li
         bad = pd.Series(np.where(np.isnan(y), None, np.where(y == 1, "Bad", "Good")), index=features.index,
                         name="Outcome")
         charts.append(("Outcome", lambda: category_distribution(pd.DataFrame({outcome.column: bad}), outcome.column)))
-    learnable = y is not None and np.nanmin(y) != np.nanmax(y)
+    learnable = bool(roles.field_auc)
 
     def telling(names: tuple[str, ...]) -> list[str]:
+        # ranked by how much each alone says about the outcome, measured once when the roles were given
         if not learnable:
             return list(names[:top])
-        known = ~np.isnan(y)
-        return sorted(names, key=lambda c: -abs(single_field_auc(features.loc[known, c], y[known]) - 0.5))[:top]
+        return sorted(names, key=lambda c: -abs(roles.field_auc.get(c, 0.5) - 0.5))[:top]
 
     for column in telling(roles.numeric):
         charts.append((f"{column} distribution", lambda c=column: numeric_distribution(features, c)))

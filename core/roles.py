@@ -98,11 +98,10 @@ class ColumnRoles:
     leaks: dict[str, float] = field(default_factory=dict)
     post_delinquency: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
-
-    def reason(self, column: str) -> str | None:
-        """Why a column is not a model input (None when it is one)."""
-        hit = self.table.loc[self.table["Column"] == column, "Why"]
-        return None if hit.empty or not hit.iloc[0] else str(hit.iloc[0])
+    # each candidate field's single-field cross-validated ROC-AUC (empty without a learnable outcome)
+    field_auc: dict[str, float] = field(default_factory=dict)
+    # columns off by default (protected, after delinquency, leaking, excluded) that the user may switch on
+    switchable: tuple[str, ...] = ()
 
 
 def _words(header: str) -> list[str]:
@@ -345,9 +344,9 @@ def single_field_auc(values: pd.Series, y: np.ndarray, random_state: int = 0, n_
     return float((pos * (below + 0.5 * neg)).sum() / (total_pos * total_neg))
 
 
-def leakage_screen(features: pd.DataFrame, y: np.ndarray, fields: list[str], random_state: int = 0
-                   ) -> dict[str, float]:
-    """Fields that alone predict the outcome with cross-validated ROC-AUC of at least LEAK_AUC."""
+def field_aucs(features: pd.DataFrame, y: np.ndarray, fields: list[str], random_state: int = 0
+               ) -> dict[str, float]:
+    """Each field's single-field cross-validated ROC-AUC, on a value-ordered sample of known outcomes."""
     # rows taken in value order, so the same file in any row order gives the same folds
     order = value_order(features[fields].assign(_outcome=y)) if fields else np.arange(len(y))
     rows = order[~np.isnan(y[order])]
@@ -356,12 +355,13 @@ def leakage_screen(features: pd.DataFrame, y: np.ndarray, fields: list[str], ran
     yk = y[rows]
     if len(rows) < 20 or yk.min() == yk.max():
         return {}
-    leaks = {}
-    for name in fields:
-        auc = single_field_auc(features[name].iloc[rows], yk, random_state)
-        if auc >= LEAK_AUC:
-            leaks[name] = auc
-    return leaks
+    return {name: single_field_auc(features[name].iloc[rows], yk, random_state) for name in fields}
+
+
+def leakage_screen(features: pd.DataFrame, y: np.ndarray, fields: list[str], random_state: int = 0
+                   ) -> dict[str, float]:
+    """Fields that alone predict the outcome with cross-validated ROC-AUC of at least LEAK_AUC."""
+    return {name: auc for name, auc in field_aucs(features, y, fields, random_state).items() if auc >= LEAK_AUC}
 
 
 def leak_sentence(name: str, auc: float) -> str:
@@ -541,8 +541,8 @@ def assign(rows: pd.DataFrame, features: pd.DataFrame, roles: Roles = Roles(), s
     frame = features.assign(**decided.added) if decided.added else features
     off = {**decided.off, **{name: EXCLUDED_WHY for name in roles.exclude}}
     on = [c for c in decided.candidates if c not in off or c in roles.include]
-    leaks = {} if outcome is None else {
-        c: auc for c, auc in leakage_screen(frame, outcome.y, on).items() if c not in roles.include}
+    aucs = {} if outcome is None else field_aucs(frame, outcome.y, on)
+    leaks = {c: auc for c, auc in aucs.items() if auc >= LEAK_AUC and c not in roles.include}
     off.update({name: leak_sentence(name, auc) for name, auc in leaks.items()})
     on = [c for c in on if c not in leaks]
     return frame, ColumnRoles(
@@ -551,6 +551,8 @@ def assign(rows: pd.DataFrame, features: pd.DataFrame, roles: Roles = Roles(), s
         categorical=tuple(c for c in on if decided.candidates[c] == "categorical"),
         outcome=outcome, leaks=leaks,
         post_delinquency=tuple(c for c in decided.candidates if off.get(c) == COLLECTION_WHY),
+        field_auc={c: auc for c, auc in aucs.items() if c not in leaks},
+        switchable=tuple(dict.fromkeys(c.removesuffix(AGE_SUFFIX) for c in off if c not in roles.include)),
         notes=tuple(decided.notes + [leak_sentence(n, a) for n, a in leaks.items()] + _outcome_notes(rows, outcome)),
     )
 
@@ -569,6 +571,4 @@ def switchable(roles: ColumnRoles) -> tuple[list[str], list[str]]:
     """(features on, columns off that a user may switch on): what the roles editor offers."""
     table = roles.table
     on = table.loc[table["Used as"].isin(["feature", "exposure and feature"]), "Column"].astype("str").tolist()
-    off = table.loc[table["Used as"].isin(["not learned from", "exposure only"]) & table["Why"].str.contains(
-        "protected|collection|predicts the outcome|" + EXCLUDED_WHY, regex=True), "Column"].astype("str").tolist()
-    return on, off
+    return on, list(roles.switchable)
