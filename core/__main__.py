@@ -21,7 +21,7 @@ from core.decide.actions import read_actions
 from core.errors import RecoveryError
 from core.export import to_csv_bytes, to_excel_bytes, write_csv
 from core.ingest import Portfolio, load_portfolio, read_table, suggest_mapping
-from core.pipeline import RecoveryResult, analysable_rows, analyse_portfolio, prepare, written_cells
+from core.pipeline import RecoveryResult, analysable_rows, analyse_portfolio, prepare_portfolio
 from core.risk import MODEL_LABELS, no_progress
 from core.roles import NO_OUTCOME, Roles
 from core.validate import REPEATED_ID
@@ -411,8 +411,7 @@ def train(args: argparse.Namespace) -> str:
 
     data, portfolio = _load(args)
     config = _config(args)
-    prepared = prepare(analysable_rows(portfolio, args.drop_invalid), config.roles, portfolio.info.separator,
-                       written_cells(portfolio), portfolio.mapping)
+    prepared = prepare_portfolio(portfolio, config.roles, args.drop_invalid)
     model, result = bundles.train(prepared, config, args.input.name, hashlib.sha256(data).hexdigest(),
                                   progress=_progress())
     _said(result)

@@ -645,15 +645,23 @@ def decide(
 # ------------------------------------------------------------------------------ all stages
 
 
-def analyse(frame: pd.DataFrame, config: RecoveryConfig, progress: Progress = no_progress,
-            separator: str | None = None, written: pd.DataFrame | None = None,
-            headers: dict[str, str] | None = None) -> RecoveryResult:
-    """Every stage in turn: segment, score every borrower out-of-fold, explain, decide."""
+def stages(prepared: Prepared, config: RecoveryConfig, progress: Progress = no_progress) -> RecoveryResult:
+    """The stages after prepare in turn: segment, score every borrower out-of-fold, explain, decide."""
     config = config.checked()
-    prepared = prepare(frame, config.roles, separator, written, headers)
     segments = segment(prepared, config, progress)
     scored = score(prepared, config, segments, progress)
     return decide(prepared, segments, scored, config)
+
+
+def analyse(frame: pd.DataFrame, config: RecoveryConfig, progress: Progress = no_progress) -> RecoveryResult:
+    """Every stage on rows already loaded: prepare, segment, score, explain, decide."""
+    return stages(prepare(frame, config.checked().roles), config, progress)
+
+
+def prepare_portfolio(portfolio: Portfolio, roles: Roles = Roles(), exclude_invalid: bool = False) -> Prepared:
+    """prepare() for a loaded file: its rows to analyse, with its separator, cells as written and headers."""
+    return prepare(analysable_rows(portfolio, exclude_invalid), roles, portfolio.info.separator,
+                   written_cells(portfolio), portfolio.mapping)
 
 
 def analyse_portfolio(
@@ -661,5 +669,4 @@ def analyse_portfolio(
     progress: Progress = no_progress,
 ) -> RecoveryResult:
     """The app's and the command line's one path: check rows, then every stage."""
-    return analyse(analysable_rows(portfolio, exclude_invalid), config, progress, portfolio.info.separator,
-                   written_cells(portfolio), portfolio.mapping)
+    return stages(prepare_portfolio(portfolio, config.checked().roles, exclude_invalid), config, progress)

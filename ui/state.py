@@ -184,9 +184,7 @@ def _prepare_key() -> tuple:
 def prepared() -> Prepared:
     """The rows to analyse, checked, typed and given their roles (raises RecoveryError)."""
     exclude, loaded, roles = st.session_state.get("exclude_invalid", False), portfolio(), config().roles
-    return _cached("prepare", _prepare_key(), lambda: pipeline.prepare(
-        pipeline.analysable_rows(loaded, exclude), roles, loaded.info.separator, pipeline.written_cells(loaded),
-        loaded.mapping))
+    return _cached("prepare", _prepare_key(), lambda: pipeline.prepare_portfolio(loaded, roles, exclude))
 
 
 def _segment_key() -> tuple:
