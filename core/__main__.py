@@ -20,7 +20,7 @@ from core.config import RecoveryConfig
 from core.decide.actions import read_actions
 from core.errors import RecoveryError
 from core.export import to_csv_bytes, to_excel_bytes, write_csv
-from core.ingest import Portfolio, load_portfolio, read_table, suggest_mapping
+from core.ingest import Portfolio, load_portfolio
 from core.pipeline import RecoveryResult, analysable_rows, analyse_portfolio, prepare_portfolio
 from core.risk import MODEL_LABELS, no_progress
 from core.roles import NO_OUTCOME, Roles
@@ -28,6 +28,7 @@ from core.validate import REPEATED_ID
 
 EXIT_USER_ERROR = 2
 MODEL_KINDS = (*MODEL_LABELS, "auto")
+PINNED_BY = {"Loan_ID": "--id", "Outstanding_Loan_Amount": "--exposure"}
 
 
 def _reading_options() -> argparse.ArgumentParser:
@@ -169,19 +170,6 @@ def _names(text: str | None) -> tuple[str, ...]:
     return tuple(n.strip() for n in text.split(",") if n.strip()) if text else ()
 
 
-def _mapping(args: argparse.Namespace, headers: list[str]) -> dict[str, str] | None:
-    """The suggested column mapping with the identifier and exposure the user named (None: as suggested)."""
-    if not (args.id or args.exposure):
-        return None
-    for given, option in ((args.id, "--id"), (args.exposure, "--exposure")):
-        if given and given not in headers:
-            raise RecoveryError(f"{option} {given}: the file has no such column. Columns are: {', '.join(headers)}.")
-    given = {"Loan_ID": args.id, "Outstanding_Loan_Amount": args.exposure}
-    mapping = {k: v for k, v in suggest_mapping(headers).items()
-               if v not in given.values() and not (k in given and given[k])}
-    return {**mapping, **{k: v for k, v in given.items() if v}}
-
-
 def _roles(args: argparse.Namespace) -> Roles:
     """The column roles given on the command line."""
     outcome = NO_OUTCOME if args.outcome and args.outcome.casefold() == "none" else args.outcome
@@ -217,10 +205,10 @@ def _load(args: argparse.Namespace) -> tuple[bytes, Portfolio]:
     data = _read(args.input)
     if not args.output.parent.is_dir():  # said before the analysis, not after minutes of it
         raise RecoveryError(f"Cannot write {args.output}: the folder {args.output.parent} does not exist.")
-    headers = list(read_table(data, args.input.name, sheet=args.sheet, header_row=args.header_row).frame.columns) if (
-        args.id or args.exposure) else []
-    portfolio = load_portfolio(data, args.input.name, mapping=_mapping(args, headers), sheet=args.sheet,
-                               keep_repeated_ids=args.keep_repeated_ids, header_row=args.header_row)
+    pinned = {field: column for field, column in (("Loan_ID", args.id), ("Outstanding_Loan_Amount", args.exposure))
+              if column}
+    portfolio = load_portfolio(data, args.input.name, sheet=args.sheet, keep_repeated_ids=args.keep_repeated_ids,
+                               header_row=args.header_row, pinned=pinned, pinned_by=PINNED_BY)
     for note in portfolio.info.notes:
         print(f"note: {note}", file=sys.stderr)
     if not portfolio.report.ok and not args.drop_invalid:

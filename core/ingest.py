@@ -1079,14 +1079,31 @@ def _apply_mapping(raw: pd.DataFrame, mapping: dict[str, str]) -> pd.DataFrame:
     return pd.DataFrame({**mapped, **extras}, index=raw.index)
 
 
+def _pin(suggested: dict[str, str], pinned: Mapping[str, str], headers: Sequence[str],
+         pinned_by: Mapping[str, str]) -> dict[str, str]:
+    """The suggested mapping with some fields read from the columns the user named (and those columns from nowhere else)."""
+    for canonical, header in pinned.items():
+        if header not in headers:
+            raise RecoveryError(f"{pinned_by.get(canonical, canonical)} {header}: the file has no such column. "
+                                f"Columns are: {', '.join(map(str, headers))}.")
+    kept = {k: v for k, v in suggested.items() if k not in pinned and v not in pinned.values()}
+    return {f.name: {**kept, **pinned}[f.name] for f in schema.FIELDS if f.name in {**kept, **pinned}}
+
+
 def load_portfolio(data: bytes, name: str, mapping: dict[str, str] | None = None,
                    sheet: str | None = None, limits: Limits = Limits(),
-                   keep_repeated_ids: bool = False, header_row: int | None = None) -> Portfolio:
-    """Read, map and check a portfolio file; ``mapping=None`` uses suggest_mapping."""
+                   keep_repeated_ids: bool = False, header_row: int | None = None,
+                   pinned: Mapping[str, str] | None = None, pinned_by: Mapping[str, str] | None = None
+                   ) -> Portfolio:
+    """Read, map and check a portfolio file.
+
+    ``mapping=None`` uses suggest_mapping, with any field in ``pinned`` read from the column it names
+    (the command line's --id and --exposure; ``pinned_by`` says how the user named it, for messages).
+    """
     table = read_table(data, name, sheet=sheet, limits=limits, header_row=header_row)
     headers = list(table.frame.columns)
-    chosen = _outcome_if_known(table.frame, suggest_mapping(headers)) if mapping is None else _check_mapping(
-        mapping, headers)
+    chosen = (_pin(_outcome_if_known(table.frame, suggest_mapping(headers)), pinned or {}, headers, pinned_by or {})
+              if mapping is None else _check_mapping(mapping, headers))
     checked = check(_apply_mapping(table.frame, chosen), chosen, table.info.separator, keep_repeated_ids)
     return Portfolio(checked.frame, checked.report, chosen, table.info, table.frame,
                      checked.row_notes)
