@@ -63,6 +63,23 @@ class Roles:
     exclude: tuple[str, ...] = ()  # not to learn from, whatever the suggestion
     include: tuple[str, ...] = ()  # switched back on: protected, post-delinquency or leak-flagged
 
+    def words(self) -> str:
+        """The choices as a person reads them, for reports."""
+        if self == Roles():
+            return "as suggested from the file's headers and values"
+        parts = []
+        if self.outcome == NO_OUTCOME:
+            parts.append("no outcome")
+        elif self.outcome:
+            parts.append(f"outcome {self.outcome}" + (f" (bad: {', '.join(self.bad)})" if self.bad else ""))
+        if self.recovered:
+            parts.append(f"outcome: {self.recovered} recovered below {self.bad_below:.0%} of the outstanding")
+        if self.exclude:
+            parts.append(f"never learned from: {', '.join(self.exclude)}")
+        if self.include:
+            parts.append(f"switched on: {', '.join(self.include)}")
+        return "; ".join(parts) or "as suggested from the file's headers and values"
+
     def checked(self) -> "Roles":
         """Raise RecoveryError for an impossible choice; return self."""
         if not 0.0 < self.bad_below <= 1.0:

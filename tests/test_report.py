@@ -182,3 +182,13 @@ def test_a_lenders_own_file_reports_its_own_outcome():
     rates = result.segments.profile["Bad-outcome rate"]
     assert all(display.share(rate) in text for rate in rates)
     assert "Fully recovered" not in text and "Total outstanding" not in text
+
+
+def test_the_settings_say_the_column_roles_in_words():
+    from core.report.html import settings_table
+    from core.roles import Roles
+    table = settings_table(RecoveryConfig().with_(roles=Roles(outcome="creditability", bad=("bad",),
+                                                              exclude=("telephone",)))).set_index("Setting")
+    assert table.loc["Column roles", "Value"] == "outcome creditability (bad: bad); never learned from: telephone"
+    assert settings_table(RecoveryConfig()).set_index("Setting").loc["Column roles", "Value"] == (
+        "as suggested from the file's headers and values")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import importlib.metadata
+from core.versions import installed
 import platform
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,7 +38,7 @@ Format = Callable[[object], str]
 LIBRARIES = ("numpy", "pandas", "scikit-learn", "scipy", "pyarrow")
 MEANS_PER_TABLE = 6  # segments side by side in one table of field means, so it fits on A4
 MODEL_COLOUR, SECOND_COLOUR, REFERENCE_COLOUR = "#1f77b4", "#ff7f0e", "#9e9e9e"
-SETTING_LABELS = {"n_segments": "Number of segments", "n_folds": "Cross-validation folds",
+SETTING_LABELS = {"roles": "Column roles", "n_segments": "Number of segments", "n_folds": "Cross-validation folds",
                   "flag_threshold": "High-risk flag above score", "calibrate": "Calibrate probabilities",
                   "use_collection_fields": "Learn from collection-stage fields",
                   "haircuts": "Collateral haircuts", "random_state": "Random seed"}
@@ -360,7 +360,7 @@ def _data_quality(result: RecoveryResult, source: ReportSource) -> str:
 
 def _traceability(result: RecoveryResult, source: ReportSource) -> str:
     """The file's fingerprint, every setting and the library versions, so the figures can be traced."""
-    versions = [f"Python {platform.python_version()}"] + [f"{name} {_version(name)}" for name in LIBRARIES]
+    versions = [f"Python {platform.python_version()}"] + [f"{n} {v}" for n, v in installed(LIBRARIES).items()]
     return (
         '<footer id="traceability"><h2>How these figures were made</h2>'
         f"<p>Data file: {escape(source.name)}<br>SHA-256: <code>{escape(source.sha256)}</code></p>"
@@ -392,19 +392,13 @@ def _setting_text(name: str, value: object) -> str:
         return "the preset's fields" if value is None else ", ".join(label(f) for f in value)
     if name == "holdout":
         return f"{value:.0%}"
+    if name == "roles":
+        return value.words()
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, tuple):
         return " | ".join(str(v) for v in value)
     return str(value)
-
-
-def _version(name: str) -> str:
-    """Installed version of a library."""
-    try:
-        return importlib.metadata.version(name)
-    except importlib.metadata.PackageNotFoundError:
-        return "not installed"
 
 
 CSS = """

@@ -21,7 +21,6 @@ import json
 import typing
 import zipfile
 from dataclasses import dataclass
-from importlib import metadata
 
 import numpy as np
 import pandas as pd
@@ -38,6 +37,7 @@ from core.schema import BY_NAME, label
 from core.segmentation import assign_segments
 from core.serve import drift
 from core.strategy import strategy_summary
+from core.versions import installed
 
 FORMAT = "smart-loan-recovery-bundle/1"
 SUFFIX = ".slr"
@@ -142,7 +142,7 @@ def config_from_dict(values: dict) -> RecoveryConfig:
 
 def versions() -> dict[str, str]:
     """Installed versions of the libraries a saved model depends on."""
-    return {name: metadata.version(name) for name in RECORDED_LIBRARIES}
+    return installed(RECORDED_LIBRARIES)
 
 
 def _json_value(value):
