@@ -304,7 +304,7 @@ def fold_splits(y: np.ndarray, n_folds: int, random_state: int) -> list[tuple[np
     return [(known[train], known[test]) for train, test in splitter.split(known, y[known])]
 
 
-def _capped(train: np.ndarray, cap: int, random_state: int) -> np.ndarray:
+def capped(train: np.ndarray, cap: int, random_state: int) -> np.ndarray:
     """At most ``cap`` training positions, a seeded sample, in order."""
     if len(train) <= cap:
         return train
@@ -352,7 +352,7 @@ def out_of_fold(
     unknown = np.flatnonzero(np.isnan(y))
 
     def fit(f: int, train: np.ndarray) -> Pipeline:
-        rows = _capped(train, train_max_rows, random_state + f)
+        rows = capped(train, train_max_rows, random_state + f)
         return make().fit(X.iloc[rows], y[rows].astype(int))
 
     # A Random Forest fits its trees through scikit-learn's Parallel, which empties and restores

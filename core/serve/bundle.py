@@ -156,14 +156,6 @@ def _json_value(value):
     return value
 
 
-def _final_rows(y: np.ndarray, cap: int, random_state: int) -> np.ndarray:
-    """Positions the bundled model learns from: every known outcome, a seeded sample above ``cap``."""
-    known = np.flatnonzero(~np.isnan(y))
-    if len(known) <= cap:
-        return known
-    return np.sort(np.random.default_rng(random_state).choice(known, cap, replace=False))
-
-
 def _reference(frame: pd.DataFrame, groups: list[explain.FieldGroup]) -> dict[str, list[float]]:
     """Quantiles of each numeric reason field, to say 'high for this portfolio' against training."""
     reference = {}
@@ -199,7 +191,7 @@ def fit_bundle(
     inputs = pipeline.model_inputs(prepared, config, segments if scored.target.kind == "segment" else None)
     ordered, y = df.iloc[inputs.order], scored.target.y[inputs.order]
     with threadpool_limits(limits=1):
-        rows = _final_rows(y, risk.TRAIN_MAX_ROWS, config.random_state)
+        rows = risk.capped(np.flatnonzero(~np.isnan(y)), risk.TRAIN_MAX_ROWS, config.random_state)
         model = risk.make_model(scored.model, numeric, categorical, config.random_state)
         model.fit(ordered[columns].iloc[rows], y[rows].astype(int))
         calibration = Calibration()
@@ -221,6 +213,7 @@ def fit_bundle(
                           "rows_with_outcome": int(scored.known.sum())},
         "config": config_to_dict(config),
         "columns": _columns_and_roles(prepared.rows),
+        "column_roles": prepared.roles.table.to_dict(orient="records"),
         "model": {
             "kind": scored.model, "label": risk.MODEL_LABELS[scored.model],
             "target": scored.target.kind, "target_description": scored.target.description,
