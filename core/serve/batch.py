@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -148,8 +149,8 @@ def stream_score(
     expected_header: bytes | None = None
     encoding = separator = None
     try:
-        with open(output, "wb") as sink:
-            invalid_sink = None
+        with open(output, "wb") as sink, ExitStack() as side:
+            invalid_sink = None  # opened on the first invalid row, closed with the output, also on an error
             for chunk in chunks:
                 if not _has_values(chunk.data):
                     continue
@@ -175,7 +176,7 @@ def stream_score(
                     invalid = portfolio.invalid_rows()
                     invalid.index = invalid.index + offset
                     if invalid_sink is None:
-                        invalid_sink = open(invalid_output, "wb")
+                        invalid_sink = side.enter_context(open(invalid_output, "wb"))
                         invalid_sink.write(to_csv_bytes(invalid.reset_index()))
                     else:
                         invalid_sink.write(_without_header(to_csv_bytes(invalid.reset_index()),
@@ -199,8 +200,6 @@ def stream_score(
                 summary.chunks += 1
                 if progress is not None:
                     progress(summary.scored)
-            if invalid_sink is not None:
-                invalid_sink.close()
     except BaseException:
         output.unlink(missing_ok=True)
         raise
