@@ -127,3 +127,12 @@ def test_the_roles_table_says_what_each_column_is_used_for(demo_frame):
     assert table.loc["EMI_To_Income", ["Read as", "Used as"]].tolist() == ["ratio", "feature"]
     assert "branch" in used.categorical and "Gender" not in used.categorical
     assert used.leaks == {}
+
+
+def test_a_date_column_is_learned_from_as_its_age_at_the_latest_date():
+    rows = pd.DataFrame({"opened": ["2024-01-01", "2024-03-01", None, "2024-01-31"],
+                         "branch": ["N", "S", "N", "S"]}, index=range(2, 6), dtype="str")
+    features, used = roles.assign(rows, rows.copy())
+    assert features["opened (age in days)"].tolist()[:2] == [60.0, 0.0]
+    assert np.isnan(features["opened (age in days)"].iloc[2]) and features["opened (age in days)"].iloc[3] == 30.0
+    assert "opened (age in days)" in used.numeric
