@@ -3,11 +3,11 @@
 import streamlit as st
 
 from core.errors import RecoveryError
-from core.export import to_csv_bytes
-from core.ingest import suggest_mapping
-from core.schema import FIELDS
-from core.summary import describe, quality
-from core.validate import REPEATED_ID, REPEATED_ID_KEPT
+from core.report.export import to_csv_bytes
+from core.data.read import suggest_mapping
+from core.data.schema import FIELDS
+from core.data.summary import describe, quality
+from core.data.validate import REPEATED_ID, REPEATED_ID_KEPT
 from ui import state
 from ui.render import plain
 from ui.roles import roles_section

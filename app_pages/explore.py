@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from core import eda
+from core.charts import explore as eda
 from ui import state
 from ui.render import plain, run_or_stop, show_kpis
 

@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from core.eda import kpis
+from core.charts.explore import kpis
 from ui import state
-from core.briefing import summary_sentences
+from core.report.briefing import summary_sentences
 from ui.render import plain, run_or_stop, show_kpis, show_trust_warning
 
 st.title("Smart Loan Recovery")

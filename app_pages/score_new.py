@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from core.export import to_csv_bytes
-from core.serve import charts, drift
+from core.report.export import to_csv_bytes
+from core.charts import drift as charts, drift
 from core.serve.bundle import SUFFIX, manifest_summary
 from ui import state
 from ui.render import plain, run_or_stop, show_notes

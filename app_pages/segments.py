@@ -2,12 +2,12 @@
 
 import streamlit as st
 
-from core import report_charts
-from core.eda import segment_scatter
+from core.charts import analysis as report_charts
+from core.charts.explore import segment_scatter
 from core.display import count
 from core.pipeline import segment_fields, segment_options
-from core.schema import label
-from core.segmentation import ADVICE, OUTCOME_RATES, field_means, profile_summary
+from core.data.schema import label
+from core.model.segments import ADVICE, OUTCOME_RATES, field_means, profile_summary
 from ui import state
 from ui.render import plain, run_or_stop, show_notes
 

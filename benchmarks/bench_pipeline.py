@@ -7,7 +7,7 @@ Not a test: run it and read the table.
 
 Each size is a demo portfolio from ``generate_portfolio(n, seed=1)`` written to CSV bytes.
 Steps: load_portfolio on the bytes; analyse with RecoveryConfig() and RecoveryConfig.seed();
-every core.eda chart that can be drawn (total plotly JSON a browser would receive); the
+every core.charts.explore chart that can be drawn (total plotly JSON a browser would receive); the
 result table as CSV and as Excel bytes. Memory is the peak resident-set growth during the step
 (sampled every 5 ms from /proc/self/statm, so native and threaded allocations count too).
 An analyse run longer than --analyse-timeout seconds is stopped and the size abandoned.
@@ -29,10 +29,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core import eda  # noqa: E402
+from core.charts import explore as eda  # noqa: E402
 from core.config import RecoveryConfig  # noqa: E402
-from core.export import to_csv_bytes, to_excel_bytes  # noqa: E402
-from core.ingest import load_portfolio  # noqa: E402
+from core.report.export import to_csv_bytes, to_excel_bytes  # noqa: E402
+from core.data.read import load_portfolio  # noqa: E402
 from core.pipeline import analyse  # noqa: E402
 from sample_data.generate import generate_portfolio  # noqa: E402
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+
+import numpy as np
 from typing import Literal
 
 from core.errors import RecoveryError
-from core.decide.actions import Action
-from core.roles import Roles
-from core.schema import SEED_FEATURES, SEED_STRATEGIES
+from core.data.roles import Roles
+from core.data.schema import SEED_FEATURES, SEED_STRATEGIES
 
 Target = Literal["not_fully_recovered", "written_off", "segment"]
 ModelKind = Literal["auto", "random_forest", "gradient_boosting", "logistic"]
@@ -34,6 +35,23 @@ DECIDE_SETTINGS = ("flag_threshold", "legal_threshold", "settlement_threshold", 
 DEFAULT_HAIRCUT = 0.30
 MIN_HAIRCUT = 0.10
 Policy = Literal["optimised", "thresholds"]
+
+
+@dataclass(frozen=True)
+class Action:
+    """One recovery action a collections team can take."""
+
+    name: str
+    cost: float
+    capacity: int | None  # cases this period; None = unlimited
+    recovery_at_low_risk: float
+    recovery_at_high_risk: float
+
+    def recovery(self, scores: np.ndarray) -> np.ndarray:
+        """Expected share of the outstanding recovered, per borrower."""
+        low, high = self.recovery_at_low_risk, self.recovery_at_high_risk
+        return low + (high - low) * np.asarray(scores, dtype=float)
+
 
 
 @dataclass(frozen=True)
@@ -96,11 +114,15 @@ class RecoveryConfig:
         raise RecoveryError(f"Unknown preset '{preset}': use 'recommended' or 'seed'.")
 
     def with_(self, **changes) -> "RecoveryConfig":
-        """A copy with some settings changed, checked."""
-        return replace(self, **changes).checked()
+        """A copy with some settings changed (checked as it is built)."""
+        return replace(self, **changes)
 
     def checked(self) -> "RecoveryConfig":
-        """Raise RecoveryError if a setting is out of range; return self."""
+        """Self: a config is checked once, when it is built."""
+        return self
+
+    def __post_init__(self) -> None:
+        """Raise RecoveryError if a setting is out of range, so no stage meets an unchecked config."""
         if not 2 <= self.n_segments <= 20:
             raise RecoveryError(f"Number of segments is {self.n_segments}: choose between 2 and 20.")
         if not self.segment_features:
@@ -127,4 +149,3 @@ class RecoveryConfig:
         self.roles.checked()
         if not 0.0 <= self.holdout <= 0.5:
             raise RecoveryError(f"The holdout share {self.holdout} must be between 0 and 0.5 (0.1 = 10%).")
-        return self

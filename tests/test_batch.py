@@ -11,7 +11,7 @@ import pytest
 
 from core.config import RecoveryConfig
 from core.errors import RecoveryError
-from core.export import to_csv_bytes
+from core.report.export import to_csv_bytes
 from core.pipeline import prepare
 from core.serve import batch
 from core.serve import bundle as bundles

@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.briefing import auc_interval, summary_sentences
+from core.model.trust import auc_interval
+from core.report.briefing import summary_sentences
 from core.config import RecoveryConfig
 
 ROOT = Path(__file__).resolve().parent.parent

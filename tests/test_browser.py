@@ -259,7 +259,6 @@ def _screenshot_whole_page(page, path: Path) -> None:
 
 def test_every_page_reads_cleanly_at_1440_and_the_report_opens_offline(app_url, browser):
     """Every page on the demo as a person sees it, then the stakeholder report from the Strategy page, offline."""
-    from playwright.sync_api import expect
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     context, page, errors = _app_page(browser, width=1440)

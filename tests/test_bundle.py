@@ -20,8 +20,8 @@ import skops.io as sio
 from core.config import RecoveryConfig, SEED_STRATEGIES
 from core.decide.actions import DEFAULT_ACTIONS
 from core.errors import RecoveryError
-from core.export import to_csv_bytes
-from core.ingest import load_portfolio
+from core.report.export import to_csv_bytes
+from core.data.read import load_portfolio
 from core.pipeline import prepare
 from core.serve import bundle as bundles
 from sample_data.generate import generate_portfolio

@@ -15,7 +15,7 @@ from core.decide.actions import (
 from core.decide.optimise import assign, total
 from core.decide.policies import by_thresholds, champion_group, compare, frontier, plan
 from core.errors import RecoveryError
-from core.strategy import assign_strategy
+from core.decide.strategy import assign_strategy
 
 
 def _brute_force(values: np.ndarray, caps: list[int | None]) -> float:
@@ -198,7 +198,7 @@ def test_plan_workbook_has_a_summary_a_sheet_per_action_and_the_action_table(dem
     import openpyxl
 
     from core.decide.plan import plan_workbook_sheets
-    from core.export import to_excel_workbook
+    from core.report.export import to_excel_workbook
 
     result = run_analysis(demo_frame, RecoveryConfig().with_(n_folds=3, actions=DEFAULT_ACTIONS))
     book = openpyxl.load_workbook(io.BytesIO(to_excel_workbook(plan_workbook_sheets(result, None))))

@@ -9,7 +9,7 @@ import pytest
 
 from core.__main__ import main
 from core.config import RecoveryConfig
-from core.export import to_csv_bytes
+from core.report.export import to_csv_bytes
 from core.pipeline import prepare
 from core.serve import batch
 from core.serve import bundle as bundles

@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
-from core import eda
+from core.charts import explore as eda
 from core.errors import RecoveryError
 
 STATUSES = ["Fully Recovered", "Partially Recovered", "Written Off"]
@@ -301,8 +301,8 @@ def test_every_chart_uses_the_house_template():
 
 
 def test_a_segment_has_the_same_colour_in_the_size_chart_and_the_scatter(default_result):
-    from core import report_charts
-    from core.eda import segment_scatter
+    from core.charts import analysis as report_charts
+    from core.charts.explore import segment_scatter
 
     sizes = report_charts.segment_sizes(default_result)
     bar = sizes.data[0]

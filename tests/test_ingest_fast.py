@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import io
 
 import numpy as np
 import pandas as pd
@@ -11,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from core import ingest, numbers, schema, validate
+from core.data import read as ingest, numbers, schema, validate
 from core.errors import RecoveryError
-from core.ingest import Limits, RawTable, read_table
+from core.data.read import Limits, RawTable, read_table
 
 FAST = settings(max_examples=120, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

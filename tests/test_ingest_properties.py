@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.errors import RecoveryError
-from core.ingest import Limits, load_portfolio
+from core.data.read import Limits, load_portfolio
 
 FAST = settings(max_examples=60, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -53,7 +53,7 @@ portfolios = st.lists(loans, min_size=1, max_size=12, unique_by=lambda loan: loa
 
 HEADER = ["Loan_ID", "Borrower_ID", "Age", "Loan_Amount", "Interest_Rate", "Gender",
           "Recovery_Status", "Note"]
-# Number styles a separator can carry without ambiguity (see core.numbers).
+# Number styles a separator can carry without ambiguity (see core.data.numbers).
 STYLES = {",": ("plain", "grouped"), ";": ("plain", "comma", "comma_grouped"),
           "\t": ("plain", "comma"), "|": ("plain", "comma")}
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from core import ingest
+from core.data import read as ingest
 from core.errors import RecoveryError
-from core.ingest import load_portfolio, read_table
+from core.data.read import load_portfolio, read_table
 
 CORPUS = Path(__file__).parent / "corpus"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import core.model.scoring
 import dataclasses
 import json
 
@@ -11,7 +12,7 @@ import pytest
 from core.config import RecoveryConfig
 from core.errors import RecoveryError
 from core.pipeline import ADDED_COLUMNS, analyse
-from core.strategy import assign_strategy, strategy_summary
+from core.decide.strategy import assign_strategy, strategy_summary
 
 ADDED = (
     "Borrower_Segment", "Segment_Name", "Risk_Score", "Predicted_High_Risk",
@@ -141,7 +142,7 @@ def test_default_run_on_complete_demo_has_no_notes(default_result):
 def test_large_files_compare_models_on_a_sample_but_score_everyone(demo_frame, run_analysis, monkeypatch):
     import core.pipeline
 
-    monkeypatch.setattr(core.pipeline, "COMPARE_MAX_ROWS", 300)
+    monkeypatch.setattr(core.model.scoring, "COMPARE_MAX_ROWS", 300)
     result = run_analysis(demo_frame, RecoveryConfig().with_(n_folds=3, model="auto"))
     assert any("compared on a random sample of 300 borrowers" in n for n in result.notes)
     assert len(result.risk.comparison) == 3

@@ -10,16 +10,16 @@ import numpy as np
 import pytest
 
 from core import display
-from core.briefing import summary_sentences
+from core.report.briefing import summary_sentences
 from core.config import RecoveryConfig
 from core.decide.actions import DEFAULT_ACTIONS
 from core.decide.policies import POLICIES
-from core.export import to_csv_bytes
-from core.ingest import load_portfolio
+from core.report.export import to_csv_bytes
+from core.data.read import load_portfolio
 from core.pipeline import analyse_portfolio
 from core.report import ReportSource, stakeholder_report
 from core.report.html import settings_table
-from core.segmentation import ADVICE
+from core.model.segments import ADVICE
 
 SECTIONS = ("Executive summary", "The portfolio", "Segments", "How far to trust the risk score",
             "The recovery plan", "Data quality", "How these figures were made")
@@ -186,7 +186,7 @@ def test_a_lenders_own_file_reports_its_own_outcome():
 
 def test_the_settings_say_the_column_roles_in_words():
     from core.report.html import settings_table
-    from core.roles import Roles
+    from core.data.roles import Roles
     table = settings_table(RecoveryConfig().with_(roles=Roles(outcome="creditability", bad=("bad",),
                                                               exclude=("telephone",)))).set_index("Setting")
     assert table.loc["Column roles", "Value"] == "outcome creditability (bad: bad); never learned from: telephone"

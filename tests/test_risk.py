@@ -10,8 +10,8 @@ import pytest
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
 from core.config import RecoveryConfig
-from core.roles import canonical_outcome as outcome_target
-from core.schema import label
+from core.data.roles import canonical_outcome as outcome_target
+from core.data.schema import label
 
 COLLECTION = ("Collection_Attempts", "Collection_Method", "Legal_Action_Taken")
 LEVELS = "very high|high|above typical|below typical|low|very low"

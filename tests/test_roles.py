@@ -6,9 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core import metrics, roles
+from core.model import metrics
+from core.data import roles
 from core.errors import RecoveryError
-from core.features import add_ratios
+from core.data.features import add_ratios
 
 
 def _column(*cells) -> pd.Series:

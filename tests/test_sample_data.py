@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from core.schema import BY_NAME, CATEGORY_FIELDS, FIELDS
+from core.data.schema import BY_NAME, CATEGORY_FIELDS, FIELDS
 from sample_data.generate import COLUMNS, DEFAULT_PATH, generate_portfolio, main, write_csv
 
 NOTEBOOK_COLUMNS = [f.name for f in FIELDS]

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from core.errors import RecoveryError
-from core.schema import SEED_FEATURES, label
-from core.segmentation import SEED_SEGMENT_NAMES, choose_k, field_means, fit_segments, profile_summary
+from core.data.schema import SEED_FEATURES, label
+from core.model.segments import SEED_SEGMENT_NAMES, choose_k, field_means, fit_segments, profile_summary
 from tests.notebook import NOTEBOOK_NAMES
 
 

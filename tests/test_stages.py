@@ -8,9 +8,9 @@ import pytest
 
 from core import pipeline
 from core.config import DECIDE_SETTINGS, PREPARE_SETTINGS, SCORE_SETTINGS, SEGMENT_SETTINGS, RecoveryConfig
-from core.explain import TYPICAL, typical_row
-from core.risk import AdditiveBoostingClassifier, fit_platt, sigmoid
-from core.schema import label
+from core.model.explain import TYPICAL, typical_row
+from core.model.risk import AdditiveBoostingClassifier, fit_platt, sigmoid
+from core.data.schema import label
 from sample_data.generate import generate_portfolio, true_probability
 
 

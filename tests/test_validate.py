@@ -9,10 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.errors import RecoveryError
-from core.ingest import load_portfolio
-from core.numbers import parse_column
-from core.validate import Problem, ValidationReport
+from core.data.read import load_portfolio
+from core.data.numbers import parse_column
+from core.data.validate import Problem, ValidationReport
 
 HEADER = "Loan_ID,Age,Days_Past_Due,Outstanding_Loan_Amount,Recovery_Status\n"
 
@@ -51,7 +50,7 @@ def test_to_frame_is_a_table_a_user_can_read():
     assert rows[("Loan_ID", "repeated Loan_ID (an earlier row has it)")]._5 == "3"
     assert rows[("Age", "age outside 18-100")].Examples == "'17'"
     assert rows[("Outstanding_Loan_Amount", "text in a numeric column")]._4 == 1
-    # 'Pending' is not one of the tutorial's spellings: the column stays as the file wrote it (core.roles)
+    # 'Pending' is not one of the tutorial's spellings: the column stays as the file wrote it (core.data.roles)
     assert "Recovery_Status" not in table["Column"].tolist()
     # Errors come before warnings.
     assert table["Severity"].tolist() == sorted(table["Severity"].tolist())
@@ -141,7 +140,7 @@ def test_text_is_reported_not_coerced(cell):
 
 @pytest.mark.parametrize("token", ["N/A", "NA", "n/a", "#N/A", "-", "--", "null", "NULL", "None", " n/a "])
 def test_missing_value_words_in_a_numeric_column_are_read_as_missing_and_said(token):
-    from core.validate import MISSING_WRITTEN, check
+    from core.data.validate import MISSING_WRITTEN, check
 
     frame = pd.DataFrame({"Monthly_Income": ["52000", token, "61000"]}, index=pd.Index([2, 3, 4], name="Row"),
                          dtype="str")

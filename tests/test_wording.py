@@ -6,7 +6,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from core import wording
+from core.model import wording
 
 
 @pytest.fixture(scope="module")

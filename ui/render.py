@@ -39,7 +39,7 @@ def show_notes(notes: tuple[str, ...], excluded_rows: int = 0) -> None:
 
 
 def show_kpis(figures: dict, shown: tuple[str, ...]) -> None:
-    """Headline portfolio figures (from core.eda.kpis) as a row of metrics."""
+    """Headline portfolio figures (from core.charts.explore.kpis) as a row of metrics."""
     outstanding, dpd = figures["total_outstanding"], figures["avg_days_past_due"]
     metrics = {
         "Borrowers": (f"{figures['borrowers']:,}", None),

@@ -9,32 +9,16 @@ from __future__ import annotations
 
 import io
 import math
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from core.config import Action
 from core.errors import RecoveryError
-from core.schema import SEED_STRATEGIES
+from core.data.schema import SEED_STRATEGIES
 
 COLUMNS = ("action", "cost", "capacity", "recovery_at_low_risk", "recovery_at_high_risk")
 NO_ACTION = "No action"
-
-
-@dataclass(frozen=True)
-class Action:
-    """One recovery action a collections team can take."""
-
-    name: str
-    cost: float
-    capacity: int | None  # cases this period; None = unlimited
-    recovery_at_low_risk: float
-    recovery_at_high_risk: float
-
-    def recovery(self, scores: np.ndarray) -> np.ndarray:
-        """Expected share of the outstanding recovered, per borrower."""
-        low, high = self.recovery_at_low_risk, self.recovery_at_high_risk
-        return low + (high - low) * np.asarray(scores, dtype=float)
 
 
 # Plausible defaults for a book like the demo (amounts in the portfolio's currency, outstanding

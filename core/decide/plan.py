@@ -12,7 +12,7 @@ from core.config import DEFAULT_HAIRCUT, RecoveryConfig
 from core.decide.actions import Action, actions_frame, expected_values
 from core.decide.optimise import solve
 from core.decide.policies import by_thresholds, champion_group, compare, frontier, plan
-from core.strategy import assign_strategy, worklist
+from core.decide.strategy import assign_strategy, worklist
 
 if TYPE_CHECKING:  # the pipeline imports this module
     from core.pipeline import RecoveryResult

@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from core.errors import RecoveryError
-from core.export import to_csv_bytes
-from core.ingest import load_portfolio
+from core.report.export import to_csv_bytes
+from core.data.read import load_portfolio
 from core.pipeline import analysable_rows
 from core.serve.bundle import Bundle, score_rows
 from core.serve.drift import DriftCounts

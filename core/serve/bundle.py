@@ -26,17 +26,18 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from core import explain, pipeline, risk
+from core.model import explain, risk
+from core import pipeline
 from core.config import RecoveryConfig
 from core.errors import RecoveryError
-from core.ingest import Portfolio, load_portfolio
+from core.data.read import Portfolio, load_portfolio
 from core.pipeline import Prepared, RecoveryResult, Scored, SegmentRun
-from core.risk import Calibration, Progress, no_progress
-from core.roles import NO_OUTCOME, Roles
-from core.schema import BY_NAME, label
-from core.segmentation import assign_segments
+from core.model.risk import Calibration, Progress, no_progress
+from core.data.roles import NO_OUTCOME, Roles
+from core.data.schema import BY_NAME, label
+from core.model.segments import assign_segments
 from core.serve import drift
-from core.strategy import strategy_summary
+from core.decide.strategy import strategy_summary
 from core.versions import installed
 
 FORMAT = "smart-loan-recovery-bundle/1"
@@ -53,8 +54,8 @@ RECORDED_LIBRARIES = (*CHECKED_LIBRARIES, "pandas", "pyarrow")
 REFERENCE_POINTS = 1001
 # Every type the product writes into model.skops beyond skops' own defaults (see test_bundle).
 TRUSTED_TYPES = (
-    "core.risk.AdditiveBoostingClassifier",
-    "core.risk.FieldCodes",
+    "core.model.risk.AdditiveBoostingClassifier",
+    "core.model.risk.FieldCodes",
     "functools.partial",  # holds check_array in HistGradientBoosting; its function is checked on its own
     "numpy.dtype",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",

@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from core import wording
-from core.schema import label
+from core.model import wording
+from core.data.schema import label
 
 STABLE, WATCH, ACT = "stable", "watch", "act"
 # The usual PSI bands: below 0.10 stable, 0.10 to 0.25 watch, above 0.25 act.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from core.eda import layout, plain_label
+from core.charts.explore import layout, plain_label
 from core.serve.drift import ACT, ACT_FROM, STABLE, WATCH, WATCH_FROM
 
 BAND_COLOURS = {STABLE: "#2e9e44", WATCH: "#f0a202", ACT: "#d62728"}

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from core.config import RecoveryConfig
-from core.schema import FULLY_RECOVERED, OUTCOME, label
+from core.data.schema import FULLY_RECOVERED, OUTCOME, label
 
 
 def assign_strategy(scores: np.ndarray, config: RecoveryConfig) -> np.ndarray:

@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.eda import PALETTE, layout, plain_label
+from core.charts.explore import PALETTE, layout, plain_label
 from core.pipeline import RecoveryResult
 
 # Legal, settlement, reminders (the notebook's order), then 'No action' and any further actions.

@@ -15,10 +15,10 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core import schema
+from core.data import schema
 from core.errors import RecoveryError
-from core.features import RATIOS
-from core.roles import ColumnRoles, Outcome
+from core.data.features import RATIOS
+from core.data.roles import ColumnRoles, Outcome
 
 TEMPLATE = "plotly_white"
 MISSING = "(missing)"

@@ -114,7 +114,7 @@ def label(name: str) -> str:
     return DERIVED_LABELS.get(name, name)
 
 
-# Ratios a credit analyst reads, computed in core.features.
+# Ratios a credit analyst reads, computed in core.data.features.
 DERIVED_LABELS: dict[str, str] = {
     "EMI_To_Income": "EMI-to-income",
     "Collateral_Coverage": "Collateral coverage",

@@ -8,8 +8,7 @@ from dataclasses import dataclass, field as dataclass_field
 import numpy as np
 import pandas as pd
 
-from core import numbers, schema
-from core.errors import RecoveryError
+from core.data import numbers, schema
 
 FIRST_ROWS = 10
 EXAMPLES = 3

@@ -1,4 +1,4 @@
-"""What the analysis found, in plain words, and how far to trust the score."""
+"""How far to trust the score: its ranking against chance and against days past due alone."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.metrics import Z95, roc_auc
-
+from core.model.metrics import Z95, roc_auc
 
 
 def auc_interval(auc: float, n_bad: int, n_good: int) -> tuple[float, float]:
@@ -93,33 +92,3 @@ def trust(scores: np.ndarray, y: np.ndarray, days_past_due: np.ndarray | None) -
         if bad[present].min(initial=1) == 0 and bad[present].max(initial=0) == 1:
             dpd_auc = roc_auc(bad[present], dpd[present])
     return Trust(auc, low, high, int(known.sum()), dpd_auc)
-
-
-def segment_score_sentence(chosen: bool) -> str:
-    """Why the score predicts a high-risk segment, not recovery: the notebook's method, or no outcome to learn."""
-    why = ("The notebook's method scores" if chosen else
-           "This file has no recorded outcome to learn from, so the score predicts")
-    return f"{why} membership of a high-risk segment, not recovery: it cannot be checked against what happened."
-
-
-def summary_sentences(result, found: Trust | None) -> list[str]:
-    """A few plain sentences an executive reads first: money, plan, and how far to trust the score."""
-    scored = result.scored
-    lines = []
-    if "Outstanding_Loan_Amount" in scored.columns:
-        outstanding = float(scored["Outstanding_Loan_Amount"].sum())
-        at_risk = float(scored["Outstanding_At_Risk"].sum())
-        lines.append(f"The portfolio holds {len(scored):,} borrowers with {outstanding:,.0f} outstanding; "
-                     f"weighted by each borrower's risk score, {at_risk:,.0f} ({at_risk / max(outstanding, 1):.0%}) "
-                     "is at risk of not being recovered.")
-    counts = scored["Recovery_Strategy"].value_counts()
-    plan = "; ".join(f"{name}: {int(counts.get(name, 0)):,}" for name in result.strategies["Recovery strategy"])
-    lines.append(f"Borrowers per action — {plan}.")
-    if "Expected_Net_Recovery" in scored.columns:
-        lines.append(f"The plan is expected to bring {scored['Expected_Net_Recovery'].sum():,.0f} net of "
-                     "the actions' costs.")
-    if result.risk.target == "segment":
-        lines.append(segment_score_sentence(result.config.target == "segment"))
-    elif found is not None:
-        lines.append(found.sentence())
-    return lines

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-from core.schema import COLLECTION_FIELDS
+from core.data.schema import COLLECTION_FIELDS
 
 RATIOS: dict[str, tuple[str, str]] = {
     "EMI_To_Income": ("Monthly_EMI", "Monthly_Income"),
@@ -61,3 +62,10 @@ def model_features(
         else:
             categorical.append(name)
     return numeric, categorical
+
+
+def outstanding(df: pd.DataFrame) -> np.ndarray | None:
+    """Outstanding amount per borrower, when the file has it."""
+    if "Outstanding_Loan_Amount" not in df.columns:
+        return None
+    return df["Outstanding_Loan_Amount"].to_numpy(dtype="float64", na_value=np.nan)

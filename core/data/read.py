@@ -24,9 +24,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
-from core import schema
+from core.data import schema
 from core.errors import RecoveryError
-from core.validate import ValidationReport, check, spelling
+from core.data.validate import ValidationReport, check, spelling
 
 T = TypeVar("T")
 
@@ -1059,7 +1059,7 @@ def _outcome_if_known(raw: pd.DataFrame, mapping: dict[str, str]) -> dict[str, s
     """The suggestion without Recovery_Status when its column holds other values (Default/Recovered …).
 
     Such a column stays under its own name and becomes the outcome with the values the user
-    counts as bad (core.roles), instead of being read with the tutorial's three spellings.
+    counts as bad (core.data.roles), instead of being read with the tutorial's three spellings.
     """
     header = mapping.get(schema.OUTCOME)
     if header is None:

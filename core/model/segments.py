@@ -15,10 +15,10 @@ from threadpoolctl import threadpool_limits
 
 from core.display import decimal, money
 from core.errors import RecoveryError
-from core.features import add_ratios
-from core.ordering import value_order
-from core.schema import FULLY_RECOVERED, OUTCOME, label
-from core.wording import MONEY_FIELDS
+from core.data.features import add_ratios
+from core.data.ordering import value_order
+from core.data.schema import FULLY_RECOVERED, OUTCOME, label
+from core.model.wording import MONEY_FIELDS
 
 # The notebook's names, by cluster id; only the seed preset uses them.
 SEED_SEGMENT_NAMES = {

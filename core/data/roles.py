@@ -1,6 +1,6 @@
 """Column roles: what each column of any lender's file is used for, suggested and editable.
 
-The tutorial's 21 fields are mapped to canonical names at load time (core.ingest). Every other
+The tutorial's 21 fields are mapped to canonical names at load time (core.data.read). Every other
 column is typed here (number, category, date, identifier-like, free text, empty) and given a
 role: the outcome, a feature to learn from, or left out with the reason. Protected attributes
 and fields recorded after delinquency are never inputs by default; a single field that alone
@@ -15,13 +15,13 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from core import metrics, numbers
+from core.data import numbers
 from core.errors import RecoveryError
-from core.ordering import value_order
-from core.schema import (
+from core.data.ordering import value_order
+from core.data.schema import (
     BY_NAME, COLLECTION_FIELDS, FULLY_RECOVERED, OUTCOME, PROTECTED_FIELDS, WRITTEN_OFF, label,
 )
-from core.validate import MISSING_TOKENS, spelling
+from core.data.validate import MISSING_TOKENS, spelling
 
 NO_OUTCOME = "(no outcome)"
 NUMBER_SHARE = 0.98  # of filled cells that must read as numbers (or dates) to type a column so

@@ -21,7 +21,7 @@ from sklearn.utils.parallel import Parallel, delayed
 from threadpoolctl import threadpool_limits
 
 from core.errors import RecoveryError
-from core.schema import FULLY_RECOVERED, OUTCOME, WRITTEN_OFF
+from core.progress import Progress, no_progress
 
 MODEL_LABELS = {
     "gradient_boosting": "Additive gradient boosting (one effect curve per field)",
@@ -35,44 +35,6 @@ TRAIN_MAX_ROWS = 20_000
 # Most categories a field keeps as its own; rarer ones are read as "other" (missing).
 MAX_CATEGORIES = 250
 _EPS = 1e-6
-
-Progress = Callable[[str, float], None]
-
-
-def no_progress(step: str, done: float) -> None:
-    """Progress callback that reports nothing."""
-
-
-@dataclass(frozen=True)
-class Target:
-    """What the score predicts, per borrower: 1 bad, 0 good, NaN unknown."""
-
-    y: np.ndarray
-    kind: str
-    description: str
-    fallback_note: str | None = None
-
-
-def segment_target(in_risky_segment: np.ndarray, note: str | None = None) -> Target:
-    """The notebook's flag: 1 when the borrower sits in a high-risk segment."""
-    return Target(
-        y=in_risky_segment.astype("float64"),
-        kind="segment",
-        description="Probability the borrower belongs to a high-risk segment",
-        fallback_note=note,
-    )
-
-
-def check_target(target: Target, n_folds: int) -> None:
-    """Raise RecoveryError when the outcome classes are too small to cross-validate."""
-    known = target.y[~np.isnan(target.y)]
-    bad, good = int(known.sum()), int(len(known) - known.sum())
-    if min(bad, good) < n_folds:
-        raise RecoveryError(
-            f"Scoring needs at least {n_folds} borrowers with a bad outcome and {n_folds} with a good "
-            f"one to cross-validate; the data has {bad} bad and {good} good: load more borrowers, "
-            "choose another target, or lower the number of folds."
-        )
 
 
 class FieldCodes(TransformerMixin, BaseEstimator):

@@ -1,0 +1,39 @@
+"""The user's rows with segment, score, flag, strategy and reasons added."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from core.config import RecoveryConfig
+from core.data.features import outstanding
+from core.data.prepare import Prepared
+from core.decide.plan import RecoveryPlan, make_plan
+from core.model import explain
+
+
+def annotate(
+    prepared: Prepared, segment_ids: np.ndarray, segment_names: np.ndarray, scores: np.ndarray,
+    picks: explain.ReasonPicks, config: RecoveryConfig, reference: dict[str, np.ndarray] | None = None,
+) -> tuple[pd.DataFrame, RecoveryPlan]:
+    """The user's rows with segment, score, flag, strategy and reasons added, and the plan behind them."""
+    df = prepared.features
+    flagged = scores > config.flag_threshold
+    table = prepared.rows.copy(deep=False)  # copy-on-write: the user's rows stay as they are
+    table["Borrower_Segment"] = segment_ids
+    table["Segment_Name"] = segment_names
+    table["Risk_Score"] = scores
+    table["Predicted_High_Risk"] = flagged.astype(int)
+    recovery = make_plan(df, scores, config)
+    table["Recovery_Strategy"] = recovery.strategy
+    table["Risk_Reasons"] = explain.reasons(df, picks, flagged, reference)
+    owed = outstanding(df)
+    if owed is not None:
+        table["Outstanding_At_Risk"] = scores * owed
+    if recovery.expected_net_recovery is not None:
+        table["Expected_Net_Recovery"] = recovery.expected_net_recovery
+    if recovery.expected_loss is not None:
+        table["Expected_Loss"] = recovery.expected_loss
+    if recovery.test_group is not None:
+        table["Test_Group"] = recovery.test_group
+    return table, recovery

@@ -1,0 +1,74 @@
+"""The analysis as the app, the CLI and the report read it: the annotated borrowers and the reports behind them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from core.config import RecoveryConfig
+from core.data.roles import ColumnRoles
+from core.model.quality import RiskReport
+from core.model.segments import Segments
+from core.model.trust import Trust
+
+
+@dataclass(frozen=True)
+class RecoveryResult:
+    """The annotated borrowers plus the reports behind them."""
+
+    scored: pd.DataFrame
+    segments: Segments
+    risk: RiskReport
+    strategies: pd.DataFrame
+    config: RecoveryConfig
+    notes: tuple[str, ...] = field(default_factory=tuple)
+    policies: pd.DataFrame = field(default_factory=pd.DataFrame)  # empty without an action table
+    assignment: dict = field(default_factory=dict)
+    trust: Trust | None = None  # None for the segment flag, which has no outcome to check against
+    roles: ColumnRoles | None = None  # what each column of the file was used for, and why
+    written: pd.DataFrame | None = None  # the file's own cells as text, exactly as the file wrote them
+
+    def table(self, as_written: bool = False) -> pd.DataFrame:
+        """The download: every analysed borrower, their file row first, then the added columns.
+
+        ``as_written`` gives back the file's own cells as it wrote them (29305, not 29305.0; its own
+        spellings), for text downloads; otherwise they are typed, as the analysis read them.
+        """
+        scored = self.scored
+        if as_written and self.written is not None:
+            own = [c for c in self.written.columns if c in scored.columns]
+            scored = scored.assign(**{c: self.written[c].reindex(scored.index) for c in own})
+        return scored.rename_axis("File_Row").reset_index()
+
+    def metrics_dict(self) -> dict:
+        """The Risk page's figures as plain JSON-ready values."""
+        r = self.risk
+        return {
+            "preset": self.config.preset,
+            "target": r.target,
+            "target_description": r.target_description,
+            "model": r.model,
+            "calibrated": r.calibrated,
+            "n_folds": r.n_folds,
+            "borrowers_scored": int(len(self.scored)),
+            "borrowers_with_outcome": r.scored_with_outcome,
+            "features": list(r.numeric_features + r.categorical_features),
+            "out_of_fold": {
+                row.metric: {"value": row.value, "fold_mean": row.fold_mean, "fold_std": row.fold_std}
+                for row in r.metrics.itertuples()
+            },
+            "confusion_matrix": r.confusion,
+            "flag_threshold": self.config.flag_threshold,
+            "model_comparison": r.comparison.to_dict(orient="records"),
+            "seed_split": r.seed_split,
+            "segments": {int(k): v for k, v in self.segments.names.items()},
+            "strategies": self.strategies.astype(object)
+            .where(self.strategies.notna(), None)
+            .to_dict(orient="records"),
+            "trust": None if self.trust is None else self.trust.as_dict(),
+            "assignment": self.assignment,
+            "policies": self.policies.to_dict(orient="records"),
+            "notes": list(self.notes),
+            "column_roles": [] if self.roles is None else self.roles.table.to_dict(orient="records"),
+        }

@@ -1,0 +1,36 @@
+"""What the analysis found, in plain words, for the first lines an executive reads."""
+
+from __future__ import annotations
+
+from core.decide.result import RecoveryResult
+from core.model.trust import Trust
+
+
+def segment_score_sentence(chosen: bool) -> str:
+    """Why the score predicts a high-risk segment, not recovery: the notebook's method, or no outcome to learn."""
+    why = ("The notebook's method scores" if chosen else
+           "This file has no recorded outcome to learn from, so the score predicts")
+    return f"{why} membership of a high-risk segment, not recovery: it cannot be checked against what happened."
+
+
+def summary_sentences(result: RecoveryResult, found: Trust | None) -> list[str]:
+    """A few plain sentences an executive reads first: money, plan, and how far to trust the score."""
+    scored = result.scored
+    lines = []
+    if "Outstanding_Loan_Amount" in scored.columns:
+        outstanding = float(scored["Outstanding_Loan_Amount"].sum())
+        at_risk = float(scored["Outstanding_At_Risk"].sum())
+        lines.append(f"The portfolio holds {len(scored):,} borrowers with {outstanding:,.0f} outstanding; "
+                     f"weighted by each borrower's risk score, {at_risk:,.0f} ({at_risk / max(outstanding, 1):.0%}) "
+                     "is at risk of not being recovered.")
+    counts = scored["Recovery_Strategy"].value_counts()
+    plan = "; ".join(f"{name}: {int(counts.get(name, 0)):,}" for name in result.strategies["Recovery strategy"])
+    lines.append(f"Borrowers per action — {plan}.")
+    if "Expected_Net_Recovery" in scored.columns:
+        lines.append(f"The plan is expected to bring {scored['Expected_Net_Recovery'].sum():,.0f} net of "
+                     "the actions' costs.")
+    if result.risk.target == "segment":
+        lines.append(segment_score_sentence(result.config.target == "segment"))
+    elif found is not None:
+        lines.append(found.sentence())
+    return lines
