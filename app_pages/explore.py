@@ -3,6 +3,7 @@
 import streamlit as st
 
 from core.charts import explore as eda
+from core.data import kpis
 from ui import state
 from ui.render import plain, run_or_stop, show_kpis
 
@@ -10,7 +11,7 @@ st.title("Explore the portfolio")
 frame = run_or_stop(state.frame_in_view)
 prepared = run_or_stop(state.prepared)
 outcome = prepared.roles.outcome
-figures = eda.kpis(frame, outcome)
+figures = kpis(frame, outcome)
 tutorial = outcome is None or outcome.canonical
 show_kpis(figures, ("Borrowers", "Total outstanding", "Fully recovered", "Partially recovered", "Written off",
                     "Avg days past due") if tutorial else

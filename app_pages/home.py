@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from core.charts.explore import kpis
+from core.data import kpis
 from ui import state
 from core.report.briefing import summary_sentences
 from ui.render import plain, run_or_stop, show_kpis, show_trust_warning

@@ -3,7 +3,8 @@
 import streamlit as st
 
 from core.report.export import to_csv_bytes
-from core.charts import drift as charts, drift
+from core.charts import drift as charts
+from core.serve import drift
 from core.serve.bundle import SUFFIX, manifest_summary
 from ui import state
 from ui.render import plain, run_or_stop, show_notes

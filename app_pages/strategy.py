@@ -4,14 +4,15 @@ import streamlit as st
 
 from core.charts import analysis as report_charts
 from core.config import MIN_HAIRCUT
-from core.decide.history import method_history
-from core.decide.actions import DEFAULT_ACTIONS, actions_frame, actions_from_frame
-from core.decide.plan import borrower_actions, haircut_table, haircuts_from_table, plan_workbook_sheets, why_chosen
-from core.decide.policies import POLICIES
+from core.decide import method_history
+from core.decide import DEFAULT_ACTIONS, actions_frame, actions_from_frame
+from core.decide import borrower_actions, haircut_table, haircuts_from_table, why_chosen
+from core.report.workbook import plan_workbook_sheets
+from core.decide import POLICIES
 from core.report.export import to_csv_bytes, to_excel_bytes, to_excel_workbook
 from core.display import money
 from core.report import stakeholder_report
-from core.decide.strategy import header, select_borrowers, worklist_view
+from core.decide import header, select_borrowers, worklist_view
 from ui import state
 from ui.render import run_or_stop, show_notes, show_trust_warning
 

@@ -23,9 +23,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.config import SEED_STRATEGIES, RecoveryConfig  # noqa: E402
-from core.decide.actions import DEFAULT_ACTIONS, expected_values  # noqa: E402
-from core.decide.optimise import assign, solve, total  # noqa: E402
-from core.decide.policies import POLICIES, plan  # noqa: E402
+from core.decide import DEFAULT_ACTIONS, expected_values  # noqa: E402
+from core.decide import assign, solve, total  # noqa: E402
+from core.decide import POLICIES, plan  # noqa: E402
 from core.pipeline import analyse  # noqa: E402
 from sample_data.generate import generate_portfolio  # noqa: E402
 from machine import timed  # noqa: E402  (benchmarks/machine.py, beside this script)

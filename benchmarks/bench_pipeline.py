@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from core.charts import explore as eda  # noqa: E402
 from core.config import RecoveryConfig  # noqa: E402
 from core.report.export import to_csv_bytes, to_excel_bytes  # noqa: E402
-from core.data.read import load_portfolio  # noqa: E402
+from core.data import load_portfolio  # noqa: E402
 from core.pipeline import analyse  # noqa: E402
 from sample_data.generate import generate_portfolio  # noqa: E402
 

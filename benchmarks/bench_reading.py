@@ -30,7 +30,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.errors import RecoveryError  # noqa: E402
-from core.data.read import read_table  # noqa: E402
+from core.data import read_table  # noqa: E402
 from sample_data.generate import generate_portfolio  # noqa: E402
 
 TITLE = "Collections portfolio, March 2024"

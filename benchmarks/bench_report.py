@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from machine import load_average, timed, version  # noqa: E402  (benchmarks/machine.py, beside this script)
 from core.config import RecoveryConfig  # noqa: E402
-from core.decide.actions import DEFAULT_ACTIONS  # noqa: E402
+from core.decide import DEFAULT_ACTIONS  # noqa: E402
 from core.pipeline import analyse  # noqa: E402
 from core.report import ReportSource, stakeholder_report  # noqa: E402
 from sample_data.generate import generate_portfolio  # noqa: E402

@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.machine import load_average, version  # noqa: E402
 from core.config import RecoveryConfig  # noqa: E402
-from core.data.read import load_portfolio  # noqa: E402
+from core.data import load_portfolio  # noqa: E402
 from core.pipeline import prepare  # noqa: E402
 from core.serve import bundle as bundles  # noqa: E402
 from sample_data.generate import generate_portfolio  # noqa: E402

@@ -8,7 +8,7 @@ import numpy as np
 from typing import Literal
 
 from core.errors import RecoveryError
-from core.data.roles import Roles
+from core.data import Roles
 from core.data.schema import SEED_FEATURES, SEED_STRATEGIES
 
 Target = Literal["not_fully_recovered", "written_off", "segment"]

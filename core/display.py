@@ -44,3 +44,27 @@ def count(value: int | float | None) -> str:
 def decimal(value: float | None, places: int = 2) -> str:
     """A score or a mean: 0.8283 -> '0.83'."""
     return DASH if absent(value) else f"{float(value):,.{places}f}"
+
+
+# Colours shared by the charts and the report, so a status or an action reads the same everywhere.
+# One colour per outcome, shared by every chart, so a status reads the same everywhere.
+STATUS_COLOURS: dict[str, str] = {
+    "Fully Recovered": "#2e9e44",
+    "Partially Recovered": "#f0a202",
+    "Written Off": "#d62728",
+}
+
+
+MISSING_COLOUR = "#9e9e9e"
+
+
+SINGLE_COLOUR = "#4169e1"  # the notebook's royalblue
+
+
+PALETTE: tuple[str, ...] = (
+    "#1f77b4", "#ff7f0e", "#9467bd", "#17becf", "#8c564b", "#e377c2", "#bcbd22", "#7f7f7f",
+    "#2ca02c", "#d62728",
+)
+
+# Legal, settlement, reminders (the notebook's order), then 'No action' and any further actions.
+STRATEGY_COLOURS = ("#d62728", "#f0a202", "#2e9e44", "#7f7f7f", "#1f77b4", "#9467bd", "#8c564b", "#17becf")

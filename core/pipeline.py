@@ -16,15 +16,15 @@ from __future__ import annotations
 import pandas as pd
 
 from core.config import RecoveryConfig
-from core.data.prepare import ADDED_COLUMNS, Prepared, analysable_rows, prepare, prepare_portfolio
-from core.data.read import Portfolio
-from core.decide.annotate import annotate
-from core.decide.result import RecoveryResult
-from core.decide.strategy import strategy_summary
-from core.model.quality import risk_report
-from core.model.scoring import Scored, compare, score
-from core.model.segment_stage import SegmentRun, segment, segment_fields, segment_options
-from core.model.target import model_inputs, score_needs_segments
+from core.data import ADDED_COLUMNS, Prepared, analysable_rows, prepare, prepare_portfolio
+from core.data import Portfolio
+from core.decide import annotate
+from core.decide import RecoveryResult
+from core.decide import strategy_summary
+from core.model import risk_report
+from core.model import Scored, compare, score
+from core.model import SegmentRun, segment, segment_fields, segment_options
+from core.model import model_inputs, score_needs_segments
 from core.progress import Progress, no_progress
 
 __all__ = [

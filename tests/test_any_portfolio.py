@@ -14,8 +14,8 @@ from core.model import metrics
 from core import pipeline
 from core.config import RecoveryConfig
 from core.errors import RecoveryError
-from core.data.read import load_portfolio
-from core.data.roles import NO_OUTCOME, Roles
+from core.data import load_portfolio
+from core.data import NO_OUTCOME, Roles
 from sample_data.other_shapes import collections_export, loan_book
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.model.trust import auc_interval
+from core.model import auc_interval
 from core.report.briefing import summary_sentences
 from core.config import RecoveryConfig
 

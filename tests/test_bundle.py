@@ -18,10 +18,10 @@ import pytest
 import skops.io as sio
 
 from core.config import RecoveryConfig, SEED_STRATEGIES
-from core.decide.actions import DEFAULT_ACTIONS
+from core.decide import DEFAULT_ACTIONS
 from core.errors import RecoveryError
 from core.report.export import to_csv_bytes
-from core.data.read import load_portfolio
+from core.data import load_portfolio
 from core.pipeline import prepare
 from core.serve import bundle as bundles
 from sample_data.generate import generate_portfolio

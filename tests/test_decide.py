@@ -9,13 +9,12 @@ import pandas as pd
 import pytest
 
 from core.config import SEED_STRATEGIES, RecoveryConfig
-from core.decide.actions import (
-    DEFAULT_ACTIONS, NO_ACTION, Action, actions_frame, actions_from_frame, expected_values, read_actions,
-)
-from core.decide.optimise import assign, total
-from core.decide.policies import by_thresholds, champion_group, compare, frontier, plan
+from core.decide import DEFAULT_ACTIONS, NO_ACTION, Action, actions_frame, actions_from_frame, expected_values, read_actions
+from core.decide import assign, total
+from core.decide import by_thresholds, champion_group, compare, frontier
+from core.decide.policies import plan
 from core.errors import RecoveryError
-from core.decide.strategy import assign_strategy
+from core.decide import assign_strategy
 
 
 def _brute_force(values: np.ndarray, caps: list[int | None]) -> float:
@@ -197,7 +196,7 @@ def test_plan_workbook_has_a_summary_a_sheet_per_action_and_the_action_table(dem
 
     import openpyxl
 
-    from core.decide.plan import plan_workbook_sheets
+    from core.report.workbook import plan_workbook_sheets
     from core.report.export import to_excel_workbook
 
     result = run_analysis(demo_frame, RecoveryConfig().with_(n_folds=3, actions=DEFAULT_ACTIONS))
@@ -215,7 +214,7 @@ def test_plan_workbook_has_a_summary_a_sheet_per_action_and_the_action_table(dem
 
 
 def test_wilson_interval_matches_the_textbook_and_history_counts_add_up(demo_frame, default_result):
-    from core.decide.history import method_history, wilson
+    from core.decide import method_history, wilson
 
     low, high = wilson(np.array([8]), np.array([10]))  # 8 of 10: 0.490 to 0.943
     assert low[0] == pytest.approx(0.4902, abs=1e-4) and high[0] == pytest.approx(0.9433, abs=1e-4)
@@ -229,7 +228,7 @@ def test_wilson_interval_matches_the_textbook_and_history_counts_add_up(demo_fra
 
 
 def test_expected_loss_uses_collateral_after_the_haircut_per_loan_type():
-    from core.decide.plan import expected_loss
+    from core.decide import expected_loss
 
     df = pd.DataFrame({"Outstanding_Loan_Amount": [100_000.0, 100_000.0, 100_000.0],
                        "Collateral_Value": [0.0, 100_000.0, 200_000.0], "Loan_Type": ["Personal", "Home", "Auto"]})

@@ -9,6 +9,7 @@ import plotly.io as pio
 import pytest
 
 from core.charts import explore as eda
+from core.data import kpis
 from core.errors import RecoveryError
 
 STATUSES = ["Fully Recovered", "Partially Recovered", "Written Off"]
@@ -56,7 +57,7 @@ def test_kpis_are_exact_numbers():
                                      dtype="str"),
         "Days_Past_Due": [10.0, 20.0, 30.0, np.nan],
     })
-    assert eda.kpis(df) == {
+    assert kpis(df) == {
         "borrowers": 4,
         "total_outstanding": 400.0,
         "share_fully_recovered": pytest.approx(1 / 3),
@@ -68,7 +69,7 @@ def test_kpis_are_exact_numbers():
 
 
 def test_kpis_are_none_for_absent_columns():
-    k = eda.kpis(pd.DataFrame({"Age": [30.0, 40.0]}))
+    k = kpis(pd.DataFrame({"Age": [30.0, 40.0]}))
     assert k["borrowers"] == 2
     assert k["total_outstanding"] is None
     assert k["share_written_off"] is None and k["share_fully_recovered"] is None

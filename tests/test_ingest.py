@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from core.errors import RecoveryError
-from core.data.read import Limits, load_portfolio, read_table, suggest_mapping
+from core.data import Limits, load_portfolio, read_table, suggest_mapping
 
 CORPUS = Path(__file__).parent / "corpus"
 
@@ -351,7 +351,7 @@ def test_sheet_names_lists_worksheets_before_reading():
 
     import openpyxl
 
-    from core.data.read import sheet_names
+    from core.data import sheet_names
 
     book = openpyxl.Workbook()
     book.active.title = "Cover"
@@ -364,7 +364,7 @@ def test_sheet_names_lists_worksheets_before_reading():
 
 
 def test_common_export_spellings_of_ids_are_recognised():
-    from core.data.read import suggest_mapping
+    from core.data import suggest_mapping
 
     mapping = suggest_mapping(["Loan Account Number", "Cust ID", "Outstanding Balance", "DPD"])
     assert mapping == {"Borrower_ID": "Cust ID", "Loan_ID": "Loan Account Number",

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from core.data import read as ingest, numbers, schema, validate
+from core.data import delimited, numbers, schema, validate
 from core.errors import RecoveryError
-from core.data.read import Limits, RawTable, read_table
+from core.data import Limits, RawTable, read_table
 
 FAST = settings(max_examples=120, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -28,20 +28,20 @@ cells = st.one_of(
 
 def slow(data: bytes, name: str, limits: Limits = Limits()) -> RawTable | str:
     """The csv.reader path alone: its table, or its error message."""
-    text, encoding = ingest._decode(data, name)
-    separator = ingest._sniff(text)
+    text, encoding = delimited.decode(data, name)
+    separator = delimited.sniff(text)
     try:
-        return ingest._read_csv_slow(text, encoding, separator, name, limits)
+        return delimited.read_csv_slow(text, encoding, separator, name, limits)
     except RecoveryError as exc:
         return str(exc)
 
 
 def fast(data: bytes, name: str, limits: Limits = Limits()) -> RawTable | str | None:
     """The pyarrow path alone: its table, its error message, or None when it declines."""
-    text, encoding = ingest._decode(data, name)
-    separator = ingest._sniff(text)
+    text, encoding = delimited.decode(data, name)
+    separator = delimited.sniff(text)
     try:
-        return ingest._read_csv_fast(data, text, encoding, separator, name, limits)
+        return delimited.read_csv_fast(data, text, encoding, separator, name, limits)
     except RecoveryError as exc:
         return str(exc)
 
@@ -96,11 +96,11 @@ def regular_tables(draw) -> tuple[bytes, str]:
 def test_fast_path_reads_regular_tables_exactly_like_csv_reader(table):
     data, separator = table
     try:
-        text, _ = ingest._decode(data, "t.csv")
+        text, _ = delimited.decode(data, "t.csv")
     except RecoveryError:
         assume(False)  # refused as binary before either reader runs
     # Sniffing is shared by both paths; a different guess tests nothing here.
-    assume(ingest._sniff(text) == separator)
+    assume(delimited.sniff(text) == separator)
     got = fast(data, "t.csv")
     assert got is not None, "a regular table must not need the slow path"
     assert_same(got, slow(data, "t.csv"))
@@ -183,16 +183,16 @@ def test_blank_rows_do_not_count_towards_the_limit():
 
 
 def test_over_limit_stops_after_the_block_that_passes_it(monkeypatch):
-    monkeypatch.setattr(ingest, "_BLOCK_BYTES", 64)
+    monkeypatch.setattr(delimited, "BLOCK_BYTES", 64)
     seen: list[int] = []
-    batches = ingest._batches
+    batches = delimited.record_batches
 
     def counting(*args):
         for batch in batches(*args):
             seen.append(batch.num_rows)
             yield batch
 
-    monkeypatch.setattr(ingest, "_batches", counting)
+    monkeypatch.setattr(delimited, "record_batches", counting)
     data = ("x,y\n" + "".join(f"{i},{i}\n" for i in range(5000))).encode()
     with pytest.raises(RecoveryError, match="more than 100 rows"):
         read_table(data, "big.csv", limits=Limits(max_rows=100))
@@ -203,7 +203,7 @@ def test_blank_cell_pattern_is_what_str_strip_removes():
     import pyarrow as pa
 
     candidates = [chr(c) for c in range(0x3100)] + ["", "  ", " a "]
-    blank = ingest._blank_cells(pa.array(candidates)).to_pylist()
+    blank = delimited.blank_cells(pa.array(candidates)).to_pylist()
     assert blank == [not c.strip() for c in candidates]
 
 
@@ -213,8 +213,8 @@ def test_blank_cell_pattern_is_what_str_strip_removes():
        count=st.integers(0, 12), chunk=st.integers(1, 9))
 def test_sniffer_head_lines_are_the_whole_texts_first_lines(text, count, chunk):
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(ingest, "_SNIFF_CHUNK", chunk)  # cut the text at every kind of place
-        assert ingest._head_lines(text, count) == text.splitlines()[:count]
+        patch.setattr(delimited, "_SNIFF_CHUNK", chunk)  # cut the text at every kind of place
+        assert delimited.head_lines(text, count) == text.splitlines()[:count]
 
 
 # ---------------------------------------------------------------------------- numbers

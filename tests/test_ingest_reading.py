@@ -11,9 +11,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from core.data import read as ingest
+from core.data import delimited, table, xlsx
 from core.errors import RecoveryError
-from core.data.read import load_portfolio, read_table
+from core.data import load_portfolio, read_table
 
 CORPUS = Path(__file__).parent / "corpus"
 
@@ -29,7 +29,7 @@ def _xlsx(rows: list[list[object]], title: str = "Loans") -> bytes:
     return buffer.getvalue()
 
 
-def _read(name: str, **kwargs) -> ingest.RawTable:
+def _read(name: str, **kwargs) -> table.RawTable:
     return read_table((CORPUS / name).read_bytes(), name, **kwargs)
 
 
@@ -62,9 +62,9 @@ def test_csv_title_without_a_separator_was_not_a_table_and_is_now_read():
 @pytest.mark.parametrize("name", ["title_above_header.csv", "excel_title_above_header.csv"])
 def test_csv_title_takes_the_fast_path_with_the_same_result(name):
     data = (CORPUS / name).read_bytes()
-    text, encoding = ingest._decode(data, name)
-    fast = ingest._read_csv_fast(data, text, encoding, ",", name, ingest.Limits())
-    slow = ingest._read_csv_slow(text, encoding, ",", name, ingest.Limits())
+    text, encoding = delimited.decode(data, name)
+    fast = delimited.read_csv_fast(data, text, encoding, ",", name, table.Limits())
+    slow = delimited.read_csv_slow(text, encoding, ",", name, table.Limits())
     assert fast is not None
     assert fast.frame.equals(slow.frame) and fast.info == slow.info
     assert fast.frame.index.tolist() == [4, 5, 6, 7, 8, 9]
@@ -167,9 +167,9 @@ def test_formulas_with_saved_values_and_empty_columns_get_no_note():
 
 
 def test_row_spans_are_short():
-    assert ingest._row_span([7]) == "row 7"
-    assert ingest._row_span([2, 3, 4, 9]) == "rows 2–4, 9"
-    assert ingest._row_span([1, 3, 5, 7, 9, 11, 12, 13]) == "rows 1, 3, 5, 7, 9 and 3 more"
+    assert xlsx.row_span([7]) == "row 7"
+    assert xlsx.row_span([2, 3, 4, 9]) == "rows 2–4, 9"
+    assert xlsx.row_span([1, 3, 5, 7, 9, 11, 12, 13]) == "rows 1, 3, 5, 7, 9 and 3 more"
 
 
 # ---------------------------------------------------------------------------- long cells
@@ -228,7 +228,7 @@ def test_a_cell_at_the_limit_is_read():
     (None, None),
 ])
 def test_cells_read_as_the_user_sees_them(value, text):
-    assert ingest._cell_text(value) == text
+    assert table.cell_text(value) == text
 
 
 def test_excel_dates_and_whole_floats_pass_through_as_seen():

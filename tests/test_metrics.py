@@ -6,17 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.model.metrics import (
-    CURVE_POINTS,
-    calibration_table,
-    confusion,
-    gains_table,
-    ks_statistic,
-    metrics_table,
-    pr_points,
-    roc_points,
-    score_metrics,
-)
+from core.model import CURVE_POINTS, calibration_table, confusion, gains_table, ks_statistic, metrics_table, pr_points, roc_points, score_metrics
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +100,7 @@ def test_calibration_table_agrees_with_calibrated_scores(informative):
 def test_ranking_metrics_agree_with_scikit_learn_with_ties(seed):
     from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
-    from core.model.metrics import ranking_metrics
+    from core.model import ranking_metrics
 
     rng = np.random.default_rng(seed)
     y = (rng.random(3000) < 0.3).astype(int)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import core.model.scoring
 import dataclasses
 import json
 
@@ -12,7 +11,7 @@ import pytest
 from core.config import RecoveryConfig
 from core.errors import RecoveryError
 from core.pipeline import ADDED_COLUMNS, analyse
-from core.decide.strategy import assign_strategy, strategy_summary
+from core.decide import assign_strategy, strategy_summary
 
 ADDED = (
     "Borrower_Segment", "Segment_Name", "Risk_Score", "Predicted_High_Risk",

@@ -10,7 +10,7 @@ import pytest
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
 from core.config import RecoveryConfig
-from core.data.roles import canonical_outcome as outcome_target
+from core.data import canonical_outcome as outcome_target
 from core.data.schema import label
 
 COLLECTION = ("Collection_Attempts", "Collection_Method", "Legal_Action_Taken")

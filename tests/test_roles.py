@@ -9,7 +9,7 @@ import pytest
 from core.model import metrics
 from core.data import roles
 from core.errors import RecoveryError
-from core.data.features import add_ratios
+from core.data import add_ratios
 
 
 def _column(*cells) -> pd.Series:

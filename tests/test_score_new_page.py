@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.config import RecoveryConfig
-from core.data.read import load_portfolio
+from core.data import load_portfolio
 from core.pipeline import prepare
 from core.serve import bundle as bundles
 from sample_data.generate import generate_portfolio

@@ -8,7 +8,7 @@ import pytest
 
 from core.errors import RecoveryError
 from core.data.schema import SEED_FEATURES, label
-from core.model.segments import SEED_SEGMENT_NAMES, choose_k, field_means, fit_segments, profile_summary
+from core.model import SEED_SEGMENT_NAMES, choose_k, field_means, fit_segments, profile_summary
 from tests.notebook import NOTEBOOK_NAMES
 
 

@@ -8,8 +8,8 @@ import pytest
 
 from core import pipeline
 from core.config import DECIDE_SETTINGS, PREPARE_SETTINGS, SCORE_SETTINGS, SEGMENT_SETTINGS, RecoveryConfig
-from core.model.explain import TYPICAL, typical_row
-from core.model.risk import AdditiveBoostingClassifier, fit_platt, sigmoid
+from core.model import TYPICAL, typical_row
+from core.model import AdditiveBoostingClassifier, fit_platt, sigmoid
 from core.data.schema import label
 from sample_data.generate import generate_portfolio, true_probability
 
@@ -160,7 +160,7 @@ def test_reasons_follow_the_true_direction_of_each_field(truth_checked):
 
 
 def test_an_action_table_or_a_policy_change_fits_nothing(demo_frame, fits):
-    from core.decide.actions import DEFAULT_ACTIONS
+    from core.decide import DEFAULT_ACTIONS
 
     config = RecoveryConfig().with_(n_folds=3)
     prepared = pipeline.prepare(demo_frame)

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from core.config import SEED_STRATEGIES, RecoveryConfig
 from core.errors import RecoveryError
-from core.decide.strategy import assign_strategy, strategy_summary, worklist
+from core.decide import assign_strategy, strategy_summary, worklist
 
 LEGAL = "Immediate legal notices & aggressive recovery attempts"
 SETTLEMENT = "Settlement offers & repayment plans"
@@ -112,7 +112,7 @@ def test_worklist_puts_legal_first_then_most_money_at_risk(default_result):
 
 
 def test_worklist_selection_filters_actions_segments_scores_and_ids(default_result):
-    from core.decide.strategy import select_borrowers, worklist_view
+    from core.decide import select_borrowers, worklist_view
 
     scored = default_result.scored
     names = sorted(scored["Segment_Name"].unique())

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.data.read import load_portfolio
-from core.data.numbers import parse_column
-from core.data.validate import Problem, ValidationReport
+from core.data import load_portfolio
+from core.data import parse_column
+from core.data import Problem, ValidationReport
 
 HEADER = "Loan_ID,Age,Days_Past_Due,Outstanding_Loan_Amount,Recovery_Status\n"
 
@@ -140,7 +140,7 @@ def test_text_is_reported_not_coerced(cell):
 
 @pytest.mark.parametrize("token", ["N/A", "NA", "n/a", "#N/A", "-", "--", "null", "NULL", "None", " n/a "])
 def test_missing_value_words_in_a_numeric_column_are_read_as_missing_and_said(token):
-    from core.data.validate import MISSING_WRITTEN, check
+    from core.data import MISSING_WRITTEN, check
 
     frame = pd.DataFrame({"Monthly_Income": ["52000", token, "61000"]}, index=pd.Index([2, 3, 4], name="Row"),
                          dtype="str")

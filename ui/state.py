@@ -22,13 +22,13 @@ import streamlit as st
 from core import pipeline
 from core.config import RecoveryConfig
 from core.errors import RecoveryError
-from core.data.roles import Roles
-from core.decide.plan import capacity_frontier
-from core.data.read import Portfolio, load_portfolio, sheet_names
+from core.data import Roles
+from core.decide import capacity_frontier
+from core.data import Portfolio, load_portfolio, sheet_names
 from core.pipeline import Prepared, RecoveryResult, Scored, SegmentRun
 from core.report import ReportSource
-from core.model.risk import Progress
-from core.model.segments import choose_k
+from core.progress import Progress
+from core.model import choose_k
 
 SAMPLE_PATH = Path(__file__).resolve().parent.parent / "sample_data" / "demo_portfolio.csv"
 SAMPLE_NAME = "Demo portfolio (bundled sample)"

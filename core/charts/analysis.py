@@ -6,11 +6,9 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.charts.explore import PALETTE, layout, plain_label
+from core.charts.explore import layout, plain_label
+from core.display import PALETTE, STRATEGY_COLOURS
 from core.pipeline import RecoveryResult
-
-# Legal, settlement, reminders (the notebook's order), then 'No action' and any further actions.
-STRATEGY_COLOURS = ("#d62728", "#f0a202", "#2e9e44", "#7f7f7f", "#1f77b4", "#9467bd", "#8c564b", "#17becf")
 
 
 def k_choice(diagnostics: pd.DataFrame) -> go.Figure:

@@ -17,8 +17,10 @@ from plotly.subplots import make_subplots
 
 from core.data import schema
 from core.errors import RecoveryError
-from core.data.features import RATIOS
-from core.data.roles import ColumnRoles, Outcome
+from core.data import RATIOS
+from core.data import ColumnRoles
+from core.data import numeric_values as _numeric
+from core.display import MISSING_COLOUR, PALETTE, SINGLE_COLOUR, STATUS_COLOURS
 
 TEMPLATE = "plotly_white"
 MISSING = "(missing)"
@@ -34,25 +36,6 @@ CATEGORY_CHARTS: tuple[str, ...] = (
     "Collection_Method",
 )
 
-# One colour per outcome, shared by every chart, so a status reads the same everywhere.
-STATUS_COLOURS: dict[str, str] = {
-    "Fully Recovered": "#2e9e44",
-    "Partially Recovered": "#f0a202",
-    "Written Off": "#d62728",
-}
-MISSING_COLOUR = "#9e9e9e"
-SINGLE_COLOUR = "#4169e1"  # the notebook's royalblue
-PALETTE: tuple[str, ...] = (
-    "#1f77b4", "#ff7f0e", "#9467bd", "#17becf", "#8c564b", "#e377c2", "#bcbd22", "#7f7f7f",
-    "#2ca02c", "#d62728",
-)
-
-KPI_STATUSES: dict[str, str] = {
-    "share_fully_recovered": "Fully Recovered",
-    "share_partially_recovered": "Partially Recovered",
-    "share_written_off": "Written Off",
-}
-
 
 # --------------------------------------------------------------------------- helpers
 
@@ -60,11 +43,6 @@ KPI_STATUSES: dict[str, str] = {
 def plain_label(text: object) -> str:
     """Render an uploaded value as plain text: plotly interprets a subset of HTML in labels."""
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _numeric(df: pd.DataFrame, column: str) -> pd.Series:
-    """Column as float64, with anything unparseable as NaN."""
-    return pd.to_numeric(df[column], errors="coerce").astype("float64")
 
 
 def _labelled(series: pd.Series) -> pd.Series:
@@ -207,26 +185,6 @@ def _require_columns(df: pd.DataFrame, title: str, requires: Sequence[str]) -> N
 
 
 # --------------------------------------------------------------------------- KPIs
-
-
-def kpis(df: pd.DataFrame, outcome: Outcome | None = None) -> dict[str, float | int | None]:
-    """Headline numbers: borrowers, total outstanding, outcome shares, average days past due."""
-    out: dict[str, float | int | None] = {"borrowers": int(len(df))}
-    known = None if outcome is None else outcome.y[~np.isnan(outcome.y)]
-    out["share_bad"] = float(known.mean()) if known is not None and len(known) else None
-    out["total_outstanding"] = (
-        float(_numeric(df, "Outstanding_Loan_Amount").sum())
-        if "Outstanding_Loan_Amount" in df.columns else None
-    )
-    known = df[schema.OUTCOME].dropna() if schema.OUTCOME in df.columns else None
-    for key, status in KPI_STATUSES.items():
-        out[key] = float((known == status).mean()) if known is not None and len(known) else None
-    if "Days_Past_Due" in df.columns:
-        dpd = _numeric(df, "Days_Past_Due")
-        out["avg_days_past_due"] = float(dpd.mean()) if dpd.notna().any() else None
-    else:
-        out["avg_days_past_due"] = None
-    return out
 
 
 # --------------------------------------------------------------------------- charts

@@ -7,10 +7,9 @@ from dataclasses import dataclass
 import pandas as pd
 
 from core.data.features import add_ratios
-from core.data.read import Portfolio
+from core.data.portfolio import Portfolio
 from core.data.roles import ColumnRoles, Roles, assign
 from core.errors import RecoveryError
-
 
 ADDED_COLUMNS = (
     "Borrower_Segment", "Segment_Name", "Risk_Score", "Predicted_High_Risk",

@@ -16,12 +16,18 @@ import numpy as np
 import pandas as pd
 
 from core.data import numbers
-from core.errors import RecoveryError
 from core.data.ordering import value_order
 from core.data.schema import (
-    BY_NAME, COLLECTION_FIELDS, FULLY_RECOVERED, OUTCOME, PROTECTED_FIELDS, WRITTEN_OFF, label,
+    BY_NAME,
+    COLLECTION_FIELDS,
+    FULLY_RECOVERED,
+    OUTCOME,
+    PROTECTED_FIELDS,
+    WRITTEN_OFF,
+    label,
 )
 from core.data.validate import MISSING_TOKENS, spelling
+from core.errors import RecoveryError
 
 NO_OUTCOME = "(no outcome)"
 NUMBER_SHARE = 0.98  # of filled cells that must read as numbers (or dates) to type a column so

@@ -1,9 +1,12 @@
-"""Tables the Data page shows: summary statistics and data quality per column."""
+"""Tables the Data page shows (summary statistics, data quality) and the headline numbers of a portfolio."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
+from core.data import schema
+from core.data.roles import Outcome
 
 STATISTICS = {"count": "Count", "mean": "Mean", "std": "Std. deviation", "min": "Min", "25%": "25%",
               "50%": "Median", "75%": "75%", "max": "Max"}
@@ -38,3 +41,35 @@ def quality(df: pd.DataFrame) -> pd.DataFrame:
             "Unique values": df.nunique().to_numpy(),
         }
     )
+
+
+KPI_STATUSES: dict[str, str] = {
+    "share_fully_recovered": "Fully Recovered",
+    "share_partially_recovered": "Partially Recovered",
+    "share_written_off": "Written Off",
+}
+
+
+def numeric_values(df: pd.DataFrame, column: str) -> pd.Series:
+    """Column as float64, with anything unparseable as NaN."""
+    return pd.to_numeric(df[column], errors="coerce").astype("float64")
+
+
+def kpis(df: pd.DataFrame, outcome: Outcome | None = None) -> dict[str, float | int | None]:
+    """Headline numbers: borrowers, total outstanding, outcome shares, average days past due."""
+    out: dict[str, float | int | None] = {"borrowers": int(len(df))}
+    known = None if outcome is None else outcome.y[~np.isnan(outcome.y)]
+    out["share_bad"] = float(known.mean()) if known is not None and len(known) else None
+    out["total_outstanding"] = (
+        float(numeric_values(df, "Outstanding_Loan_Amount").sum())
+        if "Outstanding_Loan_Amount" in df.columns else None
+    )
+    known = df[schema.OUTCOME].dropna() if schema.OUTCOME in df.columns else None
+    for key, status in KPI_STATUSES.items():
+        out[key] = float((known == status).mean()) if known is not None and len(known) else None
+    if "Days_Past_Due" in df.columns:
+        dpd = numeric_values(df, "Days_Past_Due")
+        out["avg_days_past_due"] = float(dpd.mean()) if dpd.notna().any() else None
+    else:
+        out["avg_days_past_due"] = None
+    return out

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from core.config import DEFAULT_HAIRCUT, RecoveryConfig
-from core.decide.actions import Action, actions_frame, expected_values
+from core.decide.actions import Action, expected_values
 from core.decide.optimise import solve
 from core.decide.policies import by_thresholds, champion_group, compare, frontier, plan
-from core.decide.strategy import assign_strategy, worklist
-
-if TYPE_CHECKING:  # the pipeline imports this module
-    from core.pipeline import RecoveryResult
+from core.decide.strategy import assign_strategy
 
 CHAMPION, CHALLENGER = "champion", "challenger"
 
@@ -161,23 +157,3 @@ def why_chosen(table: pd.DataFrame, champion: bool) -> str:
             "whom it makes a bigger difference.")
 
 
-def plan_workbook_sheets(result: "RecoveryResult", excluded: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
-    """The Excel download of a plan: summary, one worklist per action, excluded rows, the action table."""
-    config = result.config
-    table = result.table()
-    settings = pd.DataFrame({
-        "Setting": ["Policy", "Champion share", "Holdout salt", "Settlement threshold", "Legal threshold",
-                    "Assignment", "Gap to the LP bound"],
-        "Value": [config.policy, f"{config.holdout:.0%}", config.holdout_salt, config.settlement_threshold,
-                  config.legal_threshold, result.assignment.get("method", ""),
-                  f"{result.assignment.get('gap_to_lp_bound', 0.0):.6%}"],
-    })
-    sheets = {"Summary": result.policies, "Settings": settings.astype({"Value": "str"})}
-    names = tuple(result.strategies["Recovery strategy"])
-    ordered = worklist(table.set_index("File_Row"), names).reset_index()
-    for name in names:
-        sheets[name] = ordered[ordered["Recovery_Strategy"] == name]
-    if excluded is not None and len(excluded):
-        sheets["Excluded rows"] = excluded
-    sheets["Action table"] = actions_frame(config.actions)
-    return sheets

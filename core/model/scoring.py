@@ -12,7 +12,7 @@ from core.config import RecoveryConfig
 from core.data.features import outstanding
 from core.data.prepare import Prepared
 from core.model import explain, metrics, risk
-from core.model.segment_stage import SegmentRun
+from core.model.segments import SegmentRun
 from core.model.target import ModelInputs, Target, model_inputs
 from core.model.trust import Trust, trust
 from core.progress import Progress, no_progress

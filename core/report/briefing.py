@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from core.decide.result import RecoveryResult
-from core.model.trust import Trust
+from core.decide import RecoveryResult
+from core.model import Trust
 
 
 def segment_score_sentence(chosen: bool) -> str:

@@ -22,17 +22,17 @@ import pandas as pd
 from core import display
 from core.report.briefing import segment_score_sentence, summary_sentences
 from core.config import DEFAULT_HAIRCUT, RecoveryConfig
-from core.decide.actions import actions_frame
-from core.decide.policies import POLICIES
-from core.charts.explore import PALETTE, kpis
-from core.data.read import FileInfo, Portfolio
-from core.model.metrics import GAINS_HEADERS, readable_metrics
+from core.decide import actions_frame
+from core.decide import POLICIES
+from core.data import kpis
+from core.display import PALETTE, STRATEGY_COLOURS
+from core.data import FileInfo, Portfolio
+from core.model import GAINS_HEADERS, readable_metrics
 from core.pipeline import RecoveryResult
 from core.report import svg
-from core.charts.analysis import STRATEGY_COLOURS
 from core.data.schema import label
-from core.model.segments import ADVICE, OUTCOME_RATES, field_means, profile_summary
-from core.data.validate import ValidationReport
+from core.model import ADVICE, OUTCOME_RATES, field_means, profile_summary
+from core.data import ValidationReport
 
 Format = Callable[[object], str]
 LIBRARIES = ("numpy", "pandas", "scikit-learn", "scipy", "pyarrow")

@@ -19,7 +19,7 @@ import pandas as pd
 
 from core.errors import RecoveryError
 from core.report.export import to_csv_bytes
-from core.data.read import load_portfolio
+from core.data import load_portfolio
 from core.pipeline import analysable_rows
 from core.serve.bundle import Bundle, score_rows
 from core.serve.drift import DriftCounts

@@ -30,14 +30,15 @@ from core.model import explain, risk
 from core import pipeline
 from core.config import RecoveryConfig
 from core.errors import RecoveryError
-from core.data.read import Portfolio, load_portfolio
+from core.data import Portfolio, load_portfolio
 from core.pipeline import Prepared, RecoveryResult, Scored, SegmentRun
-from core.model.risk import Calibration, Progress, no_progress
-from core.data.roles import NO_OUTCOME, Roles
+from core.model import Calibration
+from core.progress import Progress, no_progress
+from core.data import NO_OUTCOME, Roles
 from core.data.schema import BY_NAME, label
-from core.model.segments import assign_segments
+from core.model import assign_segments
 from core.serve import drift
-from core.decide.strategy import strategy_summary
+from core.decide import strategy_summary
 from core.versions import installed
 
 FORMAT = "smart-loan-recovery-bundle/1"

@@ -23,7 +23,7 @@ from threadpoolctl import threadpool_limits
 
 from core.errors import RecoveryError
 from core.report.export import to_csv_bytes
-from core.data.read import load_portfolio
+from core.data import load_portfolio
 from core.serve.bundle import Bundle, score_rows
 
 # One partition is read, checked and scored at once on a worker: about 50,000 borrowers.

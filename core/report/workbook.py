@@ -1,0 +1,31 @@
+"""The Excel download of a plan: one sheet per action for the teams, with the summary and settings beside them."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from core.decide import actions_frame
+from core.decide import RecoveryResult
+from core.decide import worklist
+
+
+def plan_workbook_sheets(result: RecoveryResult, excluded: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
+    """The Excel download of a plan: summary, one worklist per action, excluded rows, the action table."""
+    config = result.config
+    table = result.table()
+    settings = pd.DataFrame({
+        "Setting": ["Policy", "Champion share", "Holdout salt", "Settlement threshold", "Legal threshold",
+                    "Assignment", "Gap to the LP bound"],
+        "Value": [config.policy, f"{config.holdout:.0%}", config.holdout_salt, config.settlement_threshold,
+                  config.legal_threshold, result.assignment.get("method", ""),
+                  f"{result.assignment.get('gap_to_lp_bound', 0.0):.6%}"],
+    })
+    sheets = {"Summary": result.policies, "Settings": settings.astype({"Value": "str"})}
+    names = tuple(result.strategies["Recovery strategy"])
+    ordered = worklist(table.set_index("File_Row"), names).reset_index()
+    for name in names:
+        sheets[name] = ordered[ordered["Recovery_Strategy"] == name]
+    if excluded is not None and len(excluded):
+        sheets["Excluded rows"] = excluded
+    sheets["Action table"] = actions_frame(config.actions)
+    return sheets
