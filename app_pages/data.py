@@ -2,12 +2,10 @@
 
 import streamlit as st
 
-from core.errors import RecoveryError
-from core.report.export import to_csv_bytes
-from core.data import suggest_mapping
+from core.data import REPEATED_ID, REPEATED_ID_KEPT, describe, quality, suggest_mapping
 from core.data.schema import FIELDS
-from core.data import describe, quality
-from core.data import REPEATED_ID, REPEATED_ID_KEPT
+from core.errors import RecoveryError
+from core.report import to_csv_bytes
 from ui import state
 from ui.render import plain
 from ui.roles import roles_section

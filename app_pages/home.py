@@ -3,8 +3,8 @@
 import streamlit as st
 
 from core.data import kpis
+from core.report import summary_sentences
 from ui import state
-from core.report.briefing import summary_sentences
 from ui.render import plain, run_or_stop, show_kpis, show_trust_warning
 
 st.title("Smart Loan Recovery")

@@ -4,9 +4,9 @@ import streamlit as st
 
 from core.charts import analysis as report_charts
 from core.config import TARGET_LABELS
-from core.model import GAINS_HEADERS, METRIC_MEANINGS as MEANING, readable_metrics
-from core.model import MODEL_LABELS
 from core.data.schema import COLLECTION_FIELDS, label
+from core.model import GAINS_HEADERS, MODEL_LABELS, readable_metrics
+from core.model import METRIC_MEANINGS as MEANING
 from ui import state
 from ui.render import plain, run_or_stop, show_notes, show_trust_warning
 

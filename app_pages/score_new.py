@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from core.report.export import to_csv_bytes
 from core.charts import drift as charts
+from core.report import to_csv_bytes
 from core.serve import drift
 from core.serve.bundle import SUFFIX, manifest_summary
 from ui import state

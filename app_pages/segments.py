@@ -4,10 +4,10 @@ import streamlit as st
 
 from core.charts import analysis as report_charts
 from core.charts.explore import segment_scatter
-from core.display import count
-from core.pipeline import segment_fields, segment_options
 from core.data.schema import label
+from core.display import count
 from core.model import ADVICE, OUTCOME_RATES, field_means, profile_summary
+from core.pipeline import segment_fields, segment_options
 from ui import state
 from ui.render import plain, run_or_stop, show_notes
 

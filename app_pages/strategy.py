@@ -4,15 +4,22 @@ import streamlit as st
 
 from core.charts import analysis as report_charts
 from core.config import MIN_HAIRCUT
-from core.decide import method_history
-from core.decide import DEFAULT_ACTIONS, actions_frame, actions_from_frame
-from core.decide import borrower_actions, haircut_table, haircuts_from_table, why_chosen
-from core.report.workbook import plan_workbook_sheets
-from core.decide import POLICIES
-from core.report.export import to_csv_bytes, to_excel_bytes, to_excel_workbook
+from core.decide import (
+    DEFAULT_ACTIONS,
+    POLICIES,
+    actions_frame,
+    actions_from_frame,
+    borrower_actions,
+    haircut_table,
+    haircuts_from_table,
+    header,
+    method_history,
+    select_borrowers,
+    why_chosen,
+    worklist_view,
+)
 from core.display import money
-from core.report import stakeholder_report
-from core.decide import header, select_borrowers, worklist_view
+from core.report import plan_workbook_sheets, stakeholder_report, to_csv_bytes, to_excel_bytes, to_excel_workbook
 from ui import state
 from ui.render import run_or_stop, show_notes, show_trust_warning
 

@@ -2,8 +2,8 @@
 
 Not a test: run it and read the tables.
 
-    python benchmarks/bench_decide.py                 # 100,000 and 1,000,000 borrowers, 3 repeats
-    python benchmarks/bench_decide.py --sizes 100000 --repeats 5
+    python -m benchmarks.bench_decide                 # 100,000 and 1,000,000 borrowers, 3 repeats
+    python -m benchmarks.bench_decide --sizes 100000 --repeats 5
 
 Speed: the exact assignment (core.decide.optimise.solve) on expected values of generated scores
 and outstanding amounts, with the default capacities (200 legal, 1,000 settlement) and with
@@ -15,20 +15,22 @@ out-of-fold scores and valued with the true probabilities, beside the plan the t
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from core.config import SEED_STRATEGIES, RecoveryConfig  # noqa: E402
-from core.decide import DEFAULT_ACTIONS, expected_values  # noqa: E402
-from core.decide import assign, solve, total  # noqa: E402
-from core.decide import POLICIES, plan  # noqa: E402
-from core.pipeline import analyse  # noqa: E402
-from sample_data.generate import generate_portfolio  # noqa: E402
-from machine import timed  # noqa: E402  (benchmarks/machine.py, beside this script)
+from benchmarks.machine import timed
+from core.config import SEED_STRATEGIES, RecoveryConfig
+from core.decide import (
+    DEFAULT_ACTIONS,
+    POLICIES,
+    assign,
+    expected_values,
+    plan,
+    solve,
+    total,
+)
+from core.pipeline import analyse
+from sample_data.generate import generate_portfolio
 
 
 def speed(sizes: list[int], repeats: int) -> None:
@@ -39,7 +41,7 @@ def speed(sizes: list[int], repeats: int) -> None:
         rng = np.random.default_rng(1)
         values = expected_values(rng.lognormal(12.5, 0.8, n), rng.random(n), DEFAULT_ACTIONS)
         for caps in ([200, 1000, None, None], [n // 50, n // 10, None, None]):
-            wall, cpu, result = timed(lambda: solve(values, caps), repeats)
+            wall, cpu, result = timed(lambda values=values, caps=caps: solve(values, caps), repeats)
             print(f"| {n:,} | {caps[0]:,}, {caps[1]:,} | {result.method} | {wall:.2f} | {cpu:.2f} | {result.gap:.2e} |")
 
 

@@ -2,9 +2,9 @@
 
 Not a test: run it and read the tables.
 
-    python benchmarks/bench_interactive.py                      # 5 repeats, quality at 12,000 and 100,000
-    python benchmarks/bench_interactive.py --repeats 3
-    python benchmarks/bench_interactive.py --quality-sizes 12000 --large 20000
+    python -m benchmarks.bench_interactive                      # 5 repeats, quality at 12,000 and 100,000
+    python -m benchmarks.bench_interactive --repeats 3
+    python -m benchmarks.bench_interactive --quality-sizes 12000 --large 20000
 
 Three parts, printed to stdout as Markdown (progress goes to stderr):
 
@@ -48,15 +48,13 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from machine import load_average, version  # benchmarks/machine.py, beside this script
-from typing import Callable
+from benchmarks.machine import load_average, version
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 APP = str(ROOT / "streamlit_app.py")
 STRATEGY_PAGE = "app_pages/strategy.py"
@@ -181,7 +179,7 @@ def cold_demo() -> tuple[Sample, Sample, Sample]:
     """The cold demo in a child process: (AppTest import, first at.run(), whole child process)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     wall0 = time.perf_counter()
-    done = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--cold-demo"], cwd=ROOT,
+    done = subprocess.run([sys.executable, "-m", "benchmarks.bench_interactive", "--cold-demo"], cwd=ROOT,
                           capture_output=True, text=True, timeout=APP_TIMEOUT + 120)
     wall = time.perf_counter() - wall0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -259,7 +257,7 @@ def part_engine(n: int, repeats: int) -> list[Row]:
         raise RuntimeError(f"decide returned {len(result.scored)} rows, expected {n}")
     row = Row("`pipeline.decide` at a new threshold t")
     for t in thresholds(repeats):
-        result, sample = timed(lambda: decide(t))
+        result, sample = timed(lambda t=t: decide(t))
         flagged = int(result.scored["Predicted_High_Risk"].sum())
         row.samples.append(Sample(sample.wall, sample.cpu, f"t = {t:.2f}; {flagged:,} flagged"))
         log(f"  decide t={t:.2f}: {sample.wall:.2f} s wall, {sample.cpu:.2f} s CPU")
@@ -306,7 +304,7 @@ def part_page(n: int, repeats: int) -> list[Row]:
 
     slider = Row("slider \"Settlement from / legal above\" → (t, 0.90)")
     for t in thresholds(repeats):
-        _, sample = timed(lambda: at.slider[0].set_value((t, 0.9)).run())
+        _, sample = timed(lambda at=at, t=t: at.slider[0].set_value((t, 0.9)).run())
         _check_strategy_page(at, n, f"slider at ({t}, 0.9)")
         if any(abs(a - b) > 1e-9 for a, b in zip(at.slider[0].value, (t, 0.9))):
             raise RuntimeError(f"slider reads {at.slider[0].value} after setting ({t}, 0.9)")
@@ -316,7 +314,7 @@ def part_page(n: int, repeats: int) -> list[Row]:
     rename = Row("rename the first strategy (text input)")
     for i in range(1, repeats + 1):
         label = f"Field visit {i}"
-        _, sample = timed(lambda: at.text_input[0].set_value(label).run())
+        _, sample = timed(lambda at=at, label=label: at.text_input[0].set_value(label).run())
         _check_strategy_page(at, n, f"rename to {label}")
         shown = next(d.value for d in at.dataframe if "Recovery strategy" in d.value.columns)["Recovery strategy"].iloc[0]
         if shown != label:
@@ -466,7 +464,7 @@ def main(argv: list[str] | None = None) -> int:
             gc.collect()
 
     print("# Interactive waits and score quality\n")
-    print(f"`python benchmarks/bench_interactive.py --repeats {args.repeats}`"
+    print(f"`python -m benchmarks.bench_interactive --repeats {args.repeats}`"
           f"{' --skip ' + args.skip if skip else ''}: medians of {args.repeats} run(s) unless a row says "
           f"otherwise; wall = perf_counter, CPU = process_time (all threads of the process); "
           f"total {time.perf_counter() - started:.0f} s.\n")

@@ -2,8 +2,8 @@
 
 Not a test: run it and read the table.
 
-    python benchmarks/bench_pipeline.py                      # 2,000 and 20,000 borrowers
-    python benchmarks/bench_pipeline.py --sizes 2000,20000,100000
+    python -m benchmarks.bench_pipeline                      # 2,000 and 20,000 borrowers
+    python -m benchmarks.bench_pipeline --sizes 2000,20000,100000
 
 Each size is a demo portfolio from ``generate_portfolio(n, seed=1)`` written to CSV bytes.
 Steps: load_portfolio on the bytes; analyse with RecoveryConfig() and RecoveryConfig.seed();
@@ -25,16 +25,13 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from core.charts import explore as eda  # noqa: E402
-from core.config import RecoveryConfig  # noqa: E402
-from core.report.export import to_csv_bytes, to_excel_bytes  # noqa: E402
-from core.data import load_portfolio  # noqa: E402
-from core.pipeline import analyse  # noqa: E402
-from sample_data.generate import generate_portfolio  # noqa: E402
+from core.charts import explore as eda
+from core.config import RecoveryConfig
+from core.data import load_portfolio
+from core.pipeline import analyse
+from core.report import to_csv_bytes, to_excel_bytes
+from sample_data.generate import generate_portfolio
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 MB = 1024 * 1024
@@ -60,7 +57,7 @@ class _PeakRss:
             self.peak = max(self.peak, _rss())
             self._stop.wait(self.interval)
 
-    def __enter__(self) -> "_PeakRss":
+    def __enter__(self) -> _PeakRss:
         self._thread.start()
         return self
 
@@ -183,7 +180,10 @@ def _table(rows: list[Row]) -> str:
     body = [(f"{r.n:,}", r.step, "—" if r.seconds is None else f"{r.seconds:.2f}",
              "—" if r.peak_mb is None else f"{r.peak_mb:.0f}", r.size) for r in rows]
     widths = [max(len(str(x)) for x in col) for col in zip(header, *body)]
-    line = lambda cells: "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths)) + " |"
+
+    def line(cells) -> str:
+        return "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths)) + " |"
+
     sep = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
     return "\n".join([line(header), sep, *map(line, body)])
 

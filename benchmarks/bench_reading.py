@@ -2,8 +2,8 @@
 
 Not a test: run it and read the table.
 
-    python benchmarks/bench_reading.py                        # 200,000-row CSV, 20,000-row .xlsx
-    python benchmarks/bench_reading.py --csv-rows 1000000 --xlsx-rows 50000 --runs 5
+    python -m benchmarks.bench_reading                        # 200,000-row CSV, 20,000-row .xlsx
+    python -m benchmarks.bench_reading --csv-rows 1000000 --xlsx-rows 50000 --runs 5
 
 Each file is the demo portfolio from ``generate_portfolio(n, seed=1)``: as CSV (plain, and
 below a title line), and as .xlsx written by openpyxl (plain; with a few blank cells, which
@@ -19,19 +19,15 @@ from __future__ import annotations
 import argparse
 import io
 import statistics
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import openpyxl
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from core.errors import RecoveryError  # noqa: E402
-from core.data import read_table  # noqa: E402
-from sample_data.generate import generate_portfolio  # noqa: E402
+from core.data import read_table
+from core.errors import RecoveryError
+from sample_data.generate import generate_portfolio
 
 TITLE = "Collections portfolio, March 2024"
 
@@ -101,8 +97,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"read_table, median of {args.runs} runs (wall s / CPU s); pandas on the same bytes")
     print(f"{'file':24} {'size':>14} {'read_table':>16} {'pandas':>16} {'ratio':>6}  result")
     for label, size, data, reference in cases:
-        wall, cpu, outcome = _time(lambda: read_table(data, "bench"), args.runs)
-        ref_wall, ref_cpu, _ = _time(lambda: reference(data), args.runs)
+        wall, cpu, outcome = _time(lambda data=data: read_table(data, "bench"), args.runs)
+        ref_wall, ref_cpu, _ = _time(lambda data=data, reference=reference: reference(data), args.runs)
         print(f"{label:24} {size:>14} {wall:7.2f} / {cpu:6.2f} {ref_wall:7.2f} / {ref_cpu:6.2f} "
               f"{wall / ref_wall:6.2f}  {outcome}")
 

@@ -2,8 +2,8 @@
 
 Not a test: run it and read the table.
 
-    python benchmarks/bench_report.py                          # 2,000 and 100,000 borrowers
-    python benchmarks/bench_report.py --sizes 1000000 --repeats 5
+    python -m benchmarks.bench_report                          # 2,000 and 100,000 borrowers
+    python -m benchmarks.bench_report --sizes 1000000 --repeats 5
 
 For each size a generated portfolio is analysed once with the default action table (so the
 report holds every section, the policies compared included), then the report is built
@@ -23,15 +23,15 @@ from pathlib import Path
 
 from threadpoolctl import threadpool_limits
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from benchmarks.machine import load_average, timed, version
+from core.config import RecoveryConfig
+from core.decide import DEFAULT_ACTIONS
+from core.pipeline import analyse
+from core.report import ReportSource, stakeholder_report
+from sample_data.generate import generate_portfolio
 
-from machine import load_average, timed, version  # noqa: E402  (benchmarks/machine.py, beside this script)
-from core.config import RecoveryConfig  # noqa: E402
-from core.decide import DEFAULT_ACTIONS  # noqa: E402
-from core.pipeline import analyse  # noqa: E402
-from core.report import ReportSource, stakeholder_report  # noqa: E402
-from sample_data.generate import generate_portfolio  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
+
 
 
 def _process_seconds(*args: str) -> float:
@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
             with threadpool_limits(limits=1):
                 result = analyse(frame, config)
             source = ReportSource(f"generated_{n}.csv", "0" * 64)
-            wall, cpu, html = timed(lambda: stakeholder_report(result, source), args.repeats)
+            wall, cpu, html = timed(lambda result=result, source=source: stakeholder_report(result, source), args.repeats)
             path = Path(folder) / f"generated_{n}.csv"
             frame.to_csv(path, index=False)
             scored = _process_seconds("score", str(path), "-o", str(path.with_suffix(".out.csv")))

@@ -2,9 +2,9 @@
 
 Not a test: run it and read the table.
 
-    python benchmarks/bench_stages.py                              # notebook file, 500, 2,000, 100,000
-    python benchmarks/bench_stages.py --sizes 500,2000 --repeats 1
-    python benchmarks/bench_stages.py --sizes 1000000 --timeout 3600
+    python -m benchmarks.bench_stages                              # notebook file, 500, 2,000, 100,000
+    python -m benchmarks.bench_stages --sizes 500,2000 --repeats 1
+    python -m benchmarks.bench_stages --sizes 1000000 --timeout 3600
 
 Inputs: the notebook's own 500-row file ../shared/data/loan-recovery.csv (when present, labelled
 "notebook file"), then one portfolio per --sizes entry from ``generate_portfolio(n, seed=1)``,
@@ -12,7 +12,7 @@ written once as CSV (by a child process) and cached in $TMPDIR/smart-loan-bench-
 name carries a hash of sample_data/generate.py, so a changed generator regenerates).
 
 For every input, ``python -m core score FILE -o OUT.csv`` (product) and
-``python benchmarks/notebook_reference.py FILE OUT.csv`` (reference) each run --repeats times as
+``python -m benchmarks.notebook_reference FILE OUT.csv`` (reference) each run --repeats times as
 separate child processes, interleaved product, reference, product, reference... so machine noise
 hits both alike. Per run: wall seconds, CPU seconds (user + sys of the child and anything it
 waited for, from os.wait4) and the child's peak RSS (ru_maxrss from os.wait4). A run longer
@@ -28,6 +28,7 @@ Progress goes to stderr.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import os
 import platform
@@ -41,11 +42,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from machine import load_average, version  # benchmarks/machine.py, beside this script
+from benchmarks.machine import load_average, version
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_FILE = ROOT.parent / "shared" / "data" / "loan-recovery.csv"
-REFERENCE_SCRIPT = ROOT / "benchmarks" / "notebook_reference.py"
 GENERATOR = ROOT / "sample_data" / "generate.py"
 CACHE_DIR = Path(tempfile.gettempdir()) / "smart-loan-bench-stages"
 LIBRARIES = ("pandas", "numpy", "scikit-learn", "scipy", "joblib", "threadpoolctl", "openpyxl")
@@ -134,7 +134,7 @@ def command(side: str, source: Path, target: Path, preset: str | None) -> list[s
     if side == "product":
         argv = [sys.executable, "-m", "core", "score", str(source), "-o", str(target)]
         return argv + (["--preset", preset] if preset else [])
-    return [sys.executable, str(REFERENCE_SCRIPT), str(source), str(target)]
+    return [sys.executable, "-m", "benchmarks.notebook_reference", str(source), str(target)]
 
 
 def _last_line(path: Path) -> str:
@@ -169,10 +169,8 @@ def run_once(side: str, argv: list[str], workdir: Path, output: Path, timeout: f
                 if finished.is_set():
                     return
                 timed_out.set()
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(child.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
 
         timer = threading.Timer(timeout, kill)
         timer.start()
@@ -315,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
     load_end = load_average()
     product = " ".join(["python -m core score FILE -o OUT.csv"] + (["--preset", args.preset] if args.preset else []))
     print("# Whole-process speed: product CLI vs the notebook's pipeline\n")
-    print(f"product: `{product}`; reference: `python benchmarks/notebook_reference.py FILE OUT.csv`; "
+    print(f"product: `{product}`; reference: `python -m benchmarks.notebook_reference FILE OUT.csv`; "
           f"{args.repeats} run(s) each, interleaved; timeout {args.timeout:g} s; "
           f"total {time.perf_counter() - started:.0f} s.\n")
     print(machine_facts(load_start, load_end) + "\n")

@@ -2,8 +2,8 @@
 
 Not a test: run it and read the table.
 
-    python benchmarks/bench_stream.py                                  # 5,000,000 rows, 3 runs
-    python benchmarks/bench_stream.py --rows 200000 --runs 1 --data /tmp/small.csv
+    python -m benchmarks.bench_stream                                  # 5,000,000 rows, 3 runs
+    python -m benchmarks.bench_stream --rows 200000 --runs 1 --data /tmp/small.csv
 
 The data file (demo-generator borrowers, written once in 250,000-row parts with unique IDs, a
 quarter without an outcome) is kept at --data and reused; it is never committed. The model is
@@ -24,15 +24,15 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from benchmarks.machine import load_average, version
+from core.config import RecoveryConfig
+from core.data import load_portfolio
+from core.pipeline import prepare
+from core.serve import bundle as bundles
+from sample_data.generate import generate_portfolio
 
-from benchmarks.machine import load_average, version  # noqa: E402
-from core.config import RecoveryConfig  # noqa: E402
-from core.data import load_portfolio  # noqa: E402
-from core.pipeline import prepare  # noqa: E402
-from core.serve import bundle as bundles  # noqa: E402
-from sample_data.generate import generate_portfolio  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
+
 
 PART = 250_000
 MB = 1024 * 1024

@@ -1,6 +1,6 @@
 """The tutorial notebook's modelling pipeline as a standalone script: the reference for bench_stages.py.
 
-    python benchmarks/notebook_reference.py PORTFOLIO.csv OUT.csv
+    python -m benchmarks.notebook_reference PORTFOLIO.csv OUT.csv
 
 Reproduces, cell by cell and without improvements, what "Smart Loan Recovery System.ipynb"
 (../shared/seeds) computes: read the CSV with pandas; standardise its ten numeric fields and
@@ -93,7 +93,7 @@ def assign_recovery_strategy(risk_score: float) -> str:
 def main(argv: list[str]) -> int:
     """Run the pipeline on argv[0], write the scored test rows to argv[1], print one line."""
     if len(argv) != 2:
-        print("usage: python benchmarks/notebook_reference.py PORTFOLIO.csv OUT.csv", file=sys.stderr)
+        print("usage: python -m benchmarks.notebook_reference PORTFOLIO.csv OUT.csv", file=sys.stderr)
         return 2
     source, target = argv
     df = pd.read_csv(source)

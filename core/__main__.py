@@ -17,15 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.config import RecoveryConfig
+from core.data import NO_OUTCOME, REPEATED_ID, Portfolio, Roles, load_portfolio
 from core.decide import read_actions
 from core.errors import RecoveryError
-from core.report.export import to_csv_bytes, to_excel_bytes, write_csv
-from core.data import Portfolio, load_portfolio
-from core.pipeline import RecoveryResult, analysable_rows, analyse_portfolio, prepare_portfolio
 from core.model import MODEL_LABELS
+from core.pipeline import RecoveryResult, analysable_rows, analyse_portfolio, prepare_portfolio
 from core.progress import no_progress
-from core.data import NO_OUTCOME, Roles
-from core.data import REPEATED_ID
+from core.report import to_csv_bytes, to_excel_bytes, write_csv
 
 EXIT_USER_ERROR = 2
 MODEL_KINDS = (*MODEL_LABELS, "auto")

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-
-import numpy as np
 from typing import Literal
 
-from core.errors import RecoveryError
+import numpy as np
+
 from core.data import Roles
 from core.data.schema import SEED_FEATURES, SEED_STRATEGIES
+from core.errors import RecoveryError
 
 Target = Literal["not_fully_recovered", "written_off", "segment"]
 ModelKind = Literal["auto", "random_forest", "gradient_boosting", "logistic"]
@@ -91,7 +91,7 @@ class RecoveryConfig:
         return tuple((name, getattr(self, name)) for name in names)
 
     @classmethod
-    def seed(cls) -> "RecoveryConfig":
+    def seed(cls) -> RecoveryConfig:
         """The notebook's method exactly: segment-based flag, its Random Forest, no calibration."""
         return cls(
             preset="seed",
@@ -105,7 +105,7 @@ class RecoveryConfig:
         )
 
     @classmethod
-    def named(cls, preset: str) -> "RecoveryConfig":
+    def named(cls, preset: str) -> RecoveryConfig:
         """The config for a preset name given on the command line or in the app."""
         if preset == "seed":
             return cls.seed()
@@ -113,11 +113,11 @@ class RecoveryConfig:
             return cls()
         raise RecoveryError(f"Unknown preset '{preset}': use 'recommended' or 'seed'.")
 
-    def with_(self, **changes) -> "RecoveryConfig":
+    def with_(self, **changes) -> RecoveryConfig:
         """A copy with some settings changed (checked as it is built)."""
         return replace(self, **changes)
 
-    def checked(self) -> "RecoveryConfig":
+    def checked(self) -> RecoveryConfig:
         """Self: a config is checked once, when it is built."""
         return self
 

@@ -16,15 +16,20 @@ from __future__ import annotations
 import pandas as pd
 
 from core.config import RecoveryConfig
-from core.data import ADDED_COLUMNS, Prepared, analysable_rows, prepare, prepare_portfolio
-from core.data import Portfolio
-from core.decide import annotate
-from core.decide import RecoveryResult
-from core.decide import strategy_summary
-from core.model import risk_report
-from core.model import Scored, compare, score
-from core.model import SegmentRun, segment, segment_fields, segment_options
-from core.model import model_inputs, score_needs_segments
+from core.data import ADDED_COLUMNS, Portfolio, Prepared, analysable_rows, prepare, prepare_portfolio
+from core.decide import RecoveryResult, annotate, strategy_summary
+from core.model import (
+    Scored,
+    SegmentRun,
+    compare,
+    model_inputs,
+    risk_report,
+    score,
+    score_needs_segments,
+    segment,
+    segment_fields,
+    segment_options,
+)
 from core.progress import Progress, no_progress
 
 __all__ = [

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
-
+from collections.abc import Callable
 
 Progress = Callable[[str, float], None]
 

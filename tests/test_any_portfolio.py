@@ -10,12 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.model import metrics
 from core import pipeline
 from core.config import RecoveryConfig
+from core.data import NO_OUTCOME, Roles, load_portfolio
 from core.errors import RecoveryError
-from core.data import load_portfolio
-from core.data import NO_OUTCOME, Roles
+from core.model import metrics
 from sample_data.other_shapes import collections_export, loan_book
 
 ROOT = Path(__file__).resolve().parent.parent

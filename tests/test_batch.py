@@ -11,8 +11,8 @@ import pytest
 
 from core.config import RecoveryConfig
 from core.errors import RecoveryError
-from core.report.export import to_csv_bytes
 from core.pipeline import prepare
+from core.report import to_csv_bytes
 from core.serve import batch
 from core.serve import bundle as bundles
 from sample_data.generate import generate_portfolio

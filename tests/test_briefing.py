@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.model import auc_interval
-from core.report.briefing import summary_sentences
 from core.config import RecoveryConfig
+from core.model import auc_interval
+from core.report import summary_sentences
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -17,12 +17,12 @@ import pandas as pd
 import pytest
 import skops.io as sio
 
-from core.config import RecoveryConfig, SEED_STRATEGIES
+from core.config import SEED_STRATEGIES, RecoveryConfig
+from core.data import load_portfolio
 from core.decide import DEFAULT_ACTIONS
 from core.errors import RecoveryError
-from core.report.export import to_csv_bytes
-from core.data import load_portfolio
 from core.pipeline import prepare
+from core.report import to_csv_bytes
 from core.serve import bundle as bundles
 from sample_data.generate import generate_portfolio
 

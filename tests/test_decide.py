@@ -9,12 +9,24 @@ import pandas as pd
 import pytest
 
 from core.config import SEED_STRATEGIES, RecoveryConfig
-from core.decide import DEFAULT_ACTIONS, NO_ACTION, Action, actions_frame, actions_from_frame, expected_values, read_actions
-from core.decide import assign, total
-from core.decide import by_thresholds, champion_group, compare, frontier
+from core.decide import (
+    DEFAULT_ACTIONS,
+    NO_ACTION,
+    Action,
+    actions_frame,
+    actions_from_frame,
+    assign,
+    assign_strategy,
+    by_thresholds,
+    champion_group,
+    compare,
+    expected_values,
+    frontier,
+    read_actions,
+    total,
+)
 from core.decide.policies import plan
 from core.errors import RecoveryError
-from core.decide import assign_strategy
 
 
 def _brute_force(values: np.ndarray, caps: list[int | None]) -> float:
@@ -196,8 +208,7 @@ def test_plan_workbook_has_a_summary_a_sheet_per_action_and_the_action_table(dem
 
     import openpyxl
 
-    from core.report.workbook import plan_workbook_sheets
-    from core.report.export import to_excel_workbook
+    from core.report import plan_workbook_sheets, to_excel_workbook
 
     result = run_analysis(demo_frame, RecoveryConfig().with_(n_folds=3, actions=DEFAULT_ACTIONS))
     book = openpyxl.load_workbook(io.BytesIO(to_excel_workbook(plan_workbook_sheets(result, None))))

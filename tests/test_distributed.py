@@ -9,8 +9,8 @@ import pytest
 
 from core.__main__ import main
 from core.config import RecoveryConfig
-from core.report.export import to_csv_bytes
 from core.pipeline import prepare
+from core.report import to_csv_bytes
 from core.serve import batch
 from core.serve import bundle as bundles
 from core.serve.distributed import read_parts, score_on_dask

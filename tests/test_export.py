@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.pandas import column, data_frames
 
 from core.errors import RecoveryError
-from core.report.export import DANGEROUS_PREFIXES, neutralise, to_csv_bytes, to_excel_bytes
+from core.report import DANGEROUS_PREFIXES, neutralise, to_csv_bytes, to_excel_bytes
 
 PAYLOADS = {
     "=": '=HYPERLINK("http://evil.example","click")',

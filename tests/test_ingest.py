@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from core.errors import RecoveryError
 from core.data import Limits, load_portfolio, read_table, suggest_mapping
+from core.errors import RecoveryError
 
 CORPUS = Path(__file__).parent / "corpus"
 

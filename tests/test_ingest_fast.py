@@ -10,9 +10,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from core.data import delimited, numbers, schema, validate
+from core.data import Limits, RawTable, delimited, numbers, read_table, schema, validate
 from core.errors import RecoveryError
-from core.data import Limits, RawTable, read_table
 
 FAST = settings(max_examples=120, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

@@ -11,9 +11,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from core.data import delimited, table, xlsx
+from core.data import delimited, load_portfolio, read_table, table, xlsx
 from core.errors import RecoveryError
-from core.data import load_portfolio, read_table
 
 CORPUS = Path(__file__).parent / "corpus"
 

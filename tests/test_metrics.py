@@ -6,7 +6,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.model import CURVE_POINTS, calibration_table, confusion, gains_table, ks_statistic, metrics_table, pr_points, roc_points, score_metrics
+from core.model import (
+    CURVE_POINTS,
+    calibration_table,
+    confusion,
+    gains_table,
+    ks_statistic,
+    metrics_table,
+    pr_points,
+    roc_points,
+    score_metrics,
+)
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from core.config import RecoveryConfig
+from core.decide import assign_strategy, strategy_summary
 from core.errors import RecoveryError
 from core.pipeline import ADDED_COLUMNS, analyse
-from core.decide import assign_strategy, strategy_summary
 
 ADDED = (
     "Borrower_Segment", "Segment_Name", "Risk_Score", "Predicted_High_Risk",

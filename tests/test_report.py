@@ -10,16 +10,12 @@ import numpy as np
 import pytest
 
 from core import display
-from core.report.briefing import summary_sentences
 from core.config import RecoveryConfig
-from core.decide import DEFAULT_ACTIONS
-from core.decide import POLICIES
-from core.report.export import to_csv_bytes
 from core.data import load_portfolio
-from core.pipeline import analyse_portfolio
-from core.report import ReportSource, stakeholder_report
-from core.report.html import settings_table
+from core.decide import DEFAULT_ACTIONS, POLICIES
 from core.model import ADVICE
+from core.pipeline import analyse_portfolio
+from core.report import ReportSource, settings_table, stakeholder_report, summary_sentences, to_csv_bytes
 
 SECTIONS = ("Executive summary", "The portfolio", "Segments", "How far to trust the risk score",
             "The recovery plan", "Data quality", "How these figures were made")
@@ -185,8 +181,8 @@ def test_a_lenders_own_file_reports_its_own_outcome():
 
 
 def test_the_settings_say_the_column_roles_in_words():
-    from core.report.html import settings_table
     from core.data import Roles
+    from core.report import settings_table
     table = settings_table(RecoveryConfig().with_(roles=Roles(outcome="creditability", bad=("bad",),
                                                               exclude=("telephone",)))).set_index("Setting")
     assert table.loc["Column roles", "Value"] == "outcome creditability (bad: bad); never learned from: telephone"

@@ -6,10 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.model import metrics
-from core.data import roles
+from core.data import add_ratios, leakage, roles
 from core.errors import RecoveryError
-from core.data import add_ratios
+from core.model import metrics
 
 
 def _column(*cells) -> pd.Series:
@@ -89,21 +88,21 @@ def test_single_field_auc_is_the_auc_of_each_borrowers_out_of_fold_rate():
     rng = np.random.default_rng(3)
     x = pd.Series(rng.normal(size=3000).round(1))
     y = (rng.random(3000) < 1 / (1 + np.exp(-1.5 * x))).astype(float)
-    codes, fold = roles._codes(x), np.random.default_rng(0).integers(0, 5, 3000)
+    codes, fold = leakage._codes(x), np.random.default_rng(0).integers(0, 5, 3000)
     rate = np.empty(3000)
     for f in range(5):
         train = fold != f
         bad = np.bincount(codes[train], weights=y[train], minlength=codes.max() + 1)
         seen = np.bincount(codes[train], minlength=codes.max() + 1)
         rate[~train] = ((bad + y.mean()) / (seen + 1))[codes[~train]]
-    assert roles.single_field_auc(x, y) == pytest.approx(metrics.roc_auc(y.astype(int), rate), abs=1e-12)
+    assert leakage.single_field_auc(x, y) == pytest.approx(metrics.roc_auc(y.astype(int), rate), abs=1e-12)
 
 
 def test_a_spike_of_zeros_is_its_own_bin():
     # outstanding = loan - recovered: zero for every recovered loan, small or large for the others
     y = np.r_[np.zeros(600), np.ones(400)]
     outstanding = pd.Series(np.r_[np.zeros(600), np.linspace(1, 5000, 400)])
-    assert roles.single_field_auc(outstanding, y) == pytest.approx(1.0)
+    assert leakage.single_field_auc(outstanding, y) == pytest.approx(1.0)
 
 
 def test_the_leakage_screen_flags_the_same_fields_whatever_the_row_order():
@@ -112,9 +111,9 @@ def test_the_leakage_screen_flags_the_same_fields_whatever_the_row_order():
     y = (rng.random(n) < 0.3).astype(float)
     frame = pd.DataFrame({"after": y * rng.uniform(1, 2, n), "noise": rng.normal(size=n),
                           "weak": y + rng.normal(scale=1.5, size=n)})
-    flagged = roles.leakage_screen(frame, y, list(frame.columns))
+    flagged = leakage.leakage_screen(frame, y, list(frame.columns))
     shuffled = rng.permutation(n)
-    again = roles.leakage_screen(frame.iloc[shuffled].reset_index(drop=True), y[shuffled], list(frame.columns))
+    again = leakage.leakage_screen(frame.iloc[shuffled].reset_index(drop=True), y[shuffled], list(frame.columns))
     assert flagged.keys() == again.keys() == {"after"}
     assert flagged["after"] == pytest.approx(again["after"])
 

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.errors import RecoveryError
 from core.data.schema import SEED_FEATURES, label
+from core.errors import RecoveryError
 from core.model import SEED_SEGMENT_NAMES, choose_k, field_means, fit_segments, profile_summary
 from tests.notebook import NOTEBOOK_NAMES
 

@@ -8,9 +8,8 @@ import pytest
 
 from core import pipeline
 from core.config import DECIDE_SETTINGS, PREPARE_SETTINGS, SCORE_SETTINGS, SEGMENT_SETTINGS, RecoveryConfig
-from core.model import TYPICAL, typical_row
-from core.model import AdditiveBoostingClassifier, fit_platt, sigmoid
 from core.data.schema import label
+from core.model import TYPICAL, AdditiveBoostingClassifier, fit_platt, sigmoid, typical_row
 from sample_data.generate import generate_portfolio, true_probability
 
 

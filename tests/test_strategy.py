@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.config import SEED_STRATEGIES, RecoveryConfig
-from core.errors import RecoveryError
 from core.decide import assign_strategy, strategy_summary, worklist
+from core.errors import RecoveryError
 
 LEGAL = "Immediate legal notices & aggressive recovery attempts"
 SETTLEMENT = "Settlement offers & repayment plans"

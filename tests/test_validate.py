@@ -5,13 +5,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-
 import pandas as pd
 import pytest
 
-from core.data import load_portfolio
-from core.data import parse_column
-from core.data import Problem, ValidationReport
+from core.data import Problem, ValidationReport, load_portfolio, parse_column
 
 HEADER = "Loan_ID,Age,Days_Past_Due,Outstanding_Loan_Amount,Recovery_Status\n"
 

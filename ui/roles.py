@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.errors import RecoveryError
 from core.data import NO_OUTCOME, Roles, outcome_columns, outcome_values, switchable
+from core.errors import RecoveryError
 from ui import state
 from ui.render import plain, run_or_stop
 

@@ -12,23 +12,23 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 import pandas as pd
 import streamlit as st
 
 from core import pipeline
 from core.config import RecoveryConfig
-from core.errors import RecoveryError
-from core.data import Roles
+from core.data import Portfolio, Roles, load_portfolio, sheet_names
 from core.decide import capacity_frontier
-from core.data import Portfolio, load_portfolio, sheet_names
-from core.pipeline import Prepared, RecoveryResult, Scored, SegmentRun
-from core.report import ReportSource
-from core.progress import Progress
+from core.errors import RecoveryError
 from core.model import choose_k
+from core.pipeline import Prepared, RecoveryResult, Scored, SegmentRun
+from core.progress import Progress
+from core.report import ReportSource
 
 SAMPLE_PATH = Path(__file__).resolve().parent.parent / "sample_data" / "demo_portfolio.csv"
 SAMPLE_NAME = "Demo portfolio (bundled sample)"

@@ -15,12 +15,10 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.data import schema
-from core.errors import RecoveryError
-from core.data import RATIOS
-from core.data import ColumnRoles
+from core.data import RATIOS, ColumnRoles, schema
 from core.data import numeric_values as _numeric
 from core.display import MISSING_COLOUR, PALETTE, SINGLE_COLOUR, STATUS_COLOURS
+from core.errors import RecoveryError
 
 TEMPLATE = "plotly_white"
 MISSING = "(missing)"

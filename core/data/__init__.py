@@ -1,15 +1,36 @@
 """Reading a lender's file and understanding it: bytes -> text table -> checked Portfolio -> prepared features with column roles."""
 
-from core.data.table import FileInfo, Limits, PROBLEMS, ROW, RawTable
-from core.data.read import read_table
-from core.data.xlsx import sheet_names
-from core.data.portfolio import Portfolio, load_portfolio, suggest_mapping
-from core.data.validate import MISSING_TOKENS, MISSING_WRITTEN, Problem, REPEATED_ID, REPEATED_ID_KEPT, ValidationReport, check, spelling
-from core.data.numbers import parse_column
-from core.data.roles import ColumnRoles, NO_OUTCOME, Outcome, Roles, assign, canonical_outcome, is_protected, leakage_screen, outcome_columns, outcome_values, switchable
 from core.data.features import RATIOS, add_ratios, model_features, outstanding, requested_fields, safe_ratio
+from core.data.leakage import LEAK_AUC, field_aucs, leakage_screen, single_field_auc
+from core.data.numbers import parse_column
 from core.data.ordering import value_order
-from core.data.summary import describe, kpis, numeric_values, quality
+from core.data.portfolio import Portfolio, load_portfolio, suggest_mapping
 from core.data.prepare import ADDED_COLUMNS, Prepared, analysable_rows, prepare, prepare_portfolio
+from core.data.read import read_table
+from core.data.roles import (
+    NO_OUTCOME,
+    ColumnRoles,
+    Outcome,
+    Roles,
+    assign,
+    canonical_outcome,
+    is_protected,
+    outcome_columns,
+    outcome_values,
+    switchable,
+)
+from core.data.summary import describe, kpis, numeric_values, quality
+from core.data.table import PROBLEMS, ROW, FileInfo, Limits, RawTable
+from core.data.validate import (
+    MISSING_TOKENS,
+    MISSING_WRITTEN,
+    REPEATED_ID,
+    REPEATED_ID_KEPT,
+    Problem,
+    ValidationReport,
+    check,
+    spelling,
+)
+from core.data.xlsx import sheet_names
 
-__all__ = ["ADDED_COLUMNS", "ColumnRoles", "FileInfo", "Limits", "MISSING_TOKENS", "MISSING_WRITTEN", "NO_OUTCOME", "Outcome", "PROBLEMS", "Portfolio", "Prepared", "Problem", "RATIOS", "REPEATED_ID", "REPEATED_ID_KEPT", "ROW", "RawTable", "Roles", "ValidationReport", "add_ratios", "analysable_rows", "assign", "canonical_outcome", "check", "describe", "is_protected", "kpis", "leakage_screen", "load_portfolio", "model_features", "numeric_values", "outcome_columns", "outcome_values", "outstanding", "parse_column", "prepare", "prepare_portfolio", "quality", "read_table", "requested_fields", "safe_ratio", "sheet_names", "spelling", "suggest_mapping", "switchable", "value_order"]
+__all__ = ["ADDED_COLUMNS", "ColumnRoles", "FileInfo", "LEAK_AUC", "Limits", "MISSING_TOKENS", "MISSING_WRITTEN", "NO_OUTCOME", "Outcome", "PROBLEMS", "Portfolio", "Prepared", "Problem", "RATIOS", "REPEATED_ID", "REPEATED_ID_KEPT", "ROW", "RawTable", "Roles", "ValidationReport", "add_ratios", "analysable_rows", "assign", "canonical_outcome", "check", "describe", "field_aucs", "is_protected", "kpis", "leakage_screen", "load_portfolio", "model_features", "numeric_values", "outcome_columns", "outcome_values", "outstanding", "parse_column", "prepare", "prepare_portfolio", "quality", "read_table", "requested_fields", "safe_ratio", "sheet_names", "single_field_auc", "spelling", "suggest_mapping", "switchable", "value_order"]

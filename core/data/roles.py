@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from core.data import numbers
-from core.data.ordering import value_order
+from core.data.leakage import field_aucs, leak_sentence, leaking
 from core.data.schema import (
     BY_NAME,
     COLLECTION_FIELDS,
@@ -34,9 +34,6 @@ NUMBER_SHARE = 0.98  # of filled cells that must read as numbers (or dates) to t
 UNIQUE_SHARE = 0.95  # distinct values per filled cell above which a text column names rows, not groups
 MAX_CATEGORIES = 250
 FREE_TEXT_LENGTH = 30  # mean characters above which a many-valued text column is prose
-LEAK_AUC = 0.95
-LEAK_MAX_ROWS = 50_000  # a sample this size measures an AUC near 0.95 to within about 0.005
-LEAK_BINS = 20
 OUTCOME_MAX_VALUES = 20
 
 PROTECTED_WORDS = ("gender", "sex", "marital", "religion", "religious", "nationality", "ethnic",
@@ -86,7 +83,7 @@ class Roles:
             parts.append(f"switched on: {', '.join(self.include)}")
         return "; ".join(parts) or "as suggested from the file's headers and values"
 
-    def checked(self) -> "Roles":
+    def checked(self) -> Roles:
         """Raise RecoveryError for an impossible choice; return self."""
         if not 0.0 < self.bad_below <= 1.0:
             raise RecoveryError(f"The recovered share below which a loan counts as bad is {self.bad_below}: "
@@ -323,76 +320,6 @@ def recovered_outcome(frame: pd.DataFrame, column: str, exposure: str | None, ba
                    bad=(f"recovered share below {bad_below:.0%}",), amount=True)
 
 
-# ------------------------------------------------------------------------------ leakage
-
-
-def _codes(values: pd.Series) -> np.ndarray:
-    """Small integer codes: quantile bins for numbers, the value for categories; missing its own code."""
-    if pd.api.types.is_numeric_dtype(values):
-        x = values.to_numpy(dtype="float64", na_value=np.nan)
-        edges = np.unique(np.nanquantile(x, np.linspace(0, 1, LEAK_BINS + 1)[1:-1])) if np.isfinite(x).any() else []
-        # "left": a value equal to an edge has a bin of its own below it, so a spike (all the zeros) stays apart
-        codes = np.searchsorted(edges, x, side="left")
-        codes[~np.isfinite(x)] = len(edges) + 1
-        return codes
-    codes, _ = pd.factorize(values, use_na_sentinel=True)
-    return np.where(codes < 0, codes.max() + 1, codes)
-
-
-def single_field_auc(values: pd.Series, y: np.ndarray, random_state: int = 0, n_folds: int = 5) -> float:
-    """Cross-validated ROC-AUC of the outcome rate per value (or bin) of one field.
-
-    Each borrower's prediction is the bad rate of their value among the other folds' borrowers,
-    so the prediction takes one value per (fold, value) pair: everything is counted per pair, and
-    the AUC comes from those few counts (ties count half), not from a sort of every borrower.
-    """
-    codes = _codes(values)
-    n_codes = int(codes.max()) + 1
-    fold = np.random.default_rng(random_state).integers(0, n_folds, len(y))
-    pair = fold * n_codes + codes
-    bad = np.bincount(pair, weights=y, minlength=n_folds * n_codes).reshape(n_folds, n_codes)
-    seen = np.bincount(pair, minlength=n_folds * n_codes).reshape(n_folds, n_codes).astype("float64")
-    # one pseudo-borrower at the base rate keeps a rare value's rate honest
-    rate = (bad.sum(axis=0) - bad + y.mean()) / (seen.sum(axis=0) - seen + 1)
-    positives, negatives = bad.ravel(), (seen - bad).ravel()
-    order = np.argsort(rate.ravel(), kind="stable")
-    r, pos, neg = rate.ravel()[order], positives[order], negatives[order]
-    # group equal rates: a tie between a bad and a good borrower counts half
-    starts = np.flatnonzero(np.r_[True, np.diff(r) != 0])
-    pos, neg = np.add.reduceat(pos, starts), np.add.reduceat(neg, starts)
-    below = np.cumsum(neg) - neg
-    total_pos, total_neg = pos.sum(), neg.sum()
-    if not total_pos or not total_neg:
-        return 0.5
-    return float((pos * (below + 0.5 * neg)).sum() / (total_pos * total_neg))
-
-
-def field_aucs(features: pd.DataFrame, y: np.ndarray, fields: list[str], random_state: int = 0
-               ) -> dict[str, float]:
-    """Each field's single-field cross-validated ROC-AUC, on a value-ordered sample of known outcomes."""
-    # rows taken in value order, so the same file in any row order gives the same folds
-    order = value_order(features[fields].assign(_outcome=y)) if fields else np.arange(len(y))
-    rows = order[~np.isnan(y[order])]
-    if len(rows) > LEAK_MAX_ROWS:
-        rows = rows[np.sort(np.random.default_rng(random_state).choice(len(rows), LEAK_MAX_ROWS, replace=False))]
-    yk = y[rows]
-    if len(rows) < 20 or yk.min() == yk.max():
-        return {}
-    return {name: single_field_auc(features[name].iloc[rows], yk, random_state) for name in fields}
-
-
-def leakage_screen(features: pd.DataFrame, y: np.ndarray, fields: list[str], random_state: int = 0
-                   ) -> dict[str, float]:
-    """Fields that alone predict the outcome with cross-validated ROC-AUC of at least LEAK_AUC."""
-    return {name: auc for name, auc in field_aucs(features, y, fields, random_state).items() if auc >= LEAK_AUC}
-
-
-def leak_sentence(name: str, auc: float) -> str:
-    """The words a user reads about a leaking field."""
-    return (f"{label(name)} alone predicts the outcome almost perfectly (ROC-AUC {auc:.3f}): it is probably "
-            "recorded after the outcome, so it is switched off. Switch it back on if it is known before.")
-
-
 # ------------------------------------------------------------------------------ assigning
 
 
@@ -565,7 +492,7 @@ def assign(rows: pd.DataFrame, features: pd.DataFrame, roles: Roles = Roles(), s
     off = {**decided.off, **{name: EXCLUDED_WHY for name in roles.exclude}}
     on = [c for c in decided.candidates if c not in off or c in roles.include]
     aucs = {} if outcome is None else field_aucs(frame, outcome.y, on)
-    leaks = {c: auc for c, auc in aucs.items() if auc >= LEAK_AUC and c not in roles.include}
+    leaks = leaking(aucs, roles.include)
     off.update({name: leak_sentence(name, auc) for name, auc in leaks.items()})
     on = [c for c in on if c not in leaks]
     return frame, ColumnRoles(

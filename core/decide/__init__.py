@@ -1,12 +1,29 @@
 """The decision layer: what each recovery action costs and brings back, and who gets which."""
 
-from core.decide.actions import Action, DEFAULT_ACTIONS, NO_ACTION, actions_frame, actions_from_frame, expected_values, read_actions
-from core.decide.optimise import assign, solve, total
-from core.decide.policies import POLICIES, by_thresholds, champion_group, compare, frontier
-from core.decide.plan import RecoveryPlan, borrower_actions, capacity_frontier, expected_loss, haircut_table, haircuts_from_table, make_plan, why_chosen
-from core.decide.history import method_history, wilson
-from core.decide.strategy import assign_strategy, header, select_borrowers, strategy_summary, worklist, worklist_view
+from core.decide.actions import (
+    DEFAULT_ACTIONS,
+    NO_ACTION,
+    Action,
+    actions_frame,
+    actions_from_frame,
+    expected_values,
+    read_actions,
+)
 from core.decide.annotate import annotate
+from core.decide.history import method_history, wilson
+from core.decide.optimise import assign, solve, total
+from core.decide.plan import (
+    RecoveryPlan,
+    borrower_actions,
+    capacity_frontier,
+    expected_loss,
+    haircut_table,
+    haircuts_from_table,
+    make_plan,
+    why_chosen,
+)
+from core.decide.policies import POLICIES, by_thresholds, champion_group, compare, frontier
 from core.decide.result import RecoveryResult
+from core.decide.strategy import assign_strategy, header, select_borrowers, strategy_summary, worklist, worklist_view
 
 __all__ = ["Action", "DEFAULT_ACTIONS", "NO_ACTION", "POLICIES", "RecoveryPlan", "RecoveryResult", "actions_frame", "actions_from_frame", "annotate", "assign", "assign_strategy", "borrower_actions", "by_thresholds", "capacity_frontier", "champion_group", "compare", "expected_loss", "expected_values", "frontier", "haircut_table", "haircuts_from_table", "header", "make_plan", "method_history", "read_actions", "select_borrowers", "solve", "strategy_summary", "total", "why_chosen", "wilson", "worklist", "worklist_view"]

@@ -21,7 +21,6 @@ import numpy as np
 
 from core.errors import RecoveryError
 
-
 # Above this many candidate borrowers the exact programme takes longer than an analyst should
 # wait (about 35 s for 240,000 at 1,000,000 borrowers); prices are used instead, with their
 # certified distance to the LP bound.

@@ -1,14 +1,52 @@
 """Segments and risk: K-Means segments, the target, out-of-fold scores, reasons, and how far to trust them."""
 
-from core.model.segments import ADVICE, OUTCOME_RATES, SEED_SEGMENT_NAMES, SegmentRun, Segments, assign_segments, choose_k, field_means, fit_segments, high_risk_segments, profile_summary, segment, segment_fields, segment_options
-from core.model.target import ModelInputs, Target, model_inputs, score_needs_segments
-from core.model.risk import AdditiveBoostingClassifier, Calibration, MODEL_LABELS, OutOfFold, decision, fit_platt, sigmoid
-from core.model.scoring import Scored, compare, score
 from core.model.explain import TYPICAL, typical_row
-from core.model.metrics import CURVE_POINTS, GAINS_HEADERS, METRIC_MEANINGS, calibration_table, confusion, gains_table, ks_statistic, metrics_table, pr_points, ranking_metrics, readable_metrics, roc_auc, roc_points, score_metrics
-from core.model.trust import Trust, auc_interval, trust
-from core.model.quality import RiskReport, risk_report
 from core.model.fairness import fairness_table
+from core.model.metrics import (
+    CURVE_POINTS,
+    GAINS_HEADERS,
+    METRIC_MEANINGS,
+    calibration_table,
+    confusion,
+    gains_table,
+    ks_statistic,
+    metrics_table,
+    pr_points,
+    ranking_metrics,
+    readable_metrics,
+    roc_auc,
+    roc_points,
+    score_metrics,
+)
+from core.model.quality import RiskReport, risk_report
+from core.model.risk import (
+    MODEL_LABELS,
+    AdditiveBoostingClassifier,
+    Calibration,
+    OutOfFold,
+    decision,
+    fit_platt,
+    sigmoid,
+)
+from core.model.scoring import Scored, compare, score
+from core.model.segments import (
+    ADVICE,
+    OUTCOME_RATES,
+    SEED_SEGMENT_NAMES,
+    SegmentRun,
+    Segments,
+    assign_segments,
+    choose_k,
+    field_means,
+    fit_segments,
+    high_risk_segments,
+    profile_summary,
+    segment,
+    segment_fields,
+    segment_options,
+)
+from core.model.target import ModelInputs, Target, model_inputs, score_needs_segments
+from core.model.trust import Trust, auc_interval, trust
 from core.model.wording import MONEY_FIELDS
 
 __all__ = ["ADVICE", "AdditiveBoostingClassifier", "CURVE_POINTS", "Calibration", "GAINS_HEADERS", "METRIC_MEANINGS", "MODEL_LABELS", "MONEY_FIELDS", "ModelInputs", "OUTCOME_RATES", "OutOfFold", "RiskReport", "SEED_SEGMENT_NAMES", "Scored", "SegmentRun", "Segments", "TYPICAL", "Target", "Trust", "assign_segments", "auc_interval", "calibration_table", "choose_k", "compare", "confusion", "decision", "fairness_table", "field_means", "fit_platt", "fit_segments", "gains_table", "high_risk_segments", "ks_statistic", "metrics_table", "model_inputs", "pr_points", "profile_summary", "ranking_metrics", "readable_metrics", "risk_report", "roc_auc", "roc_points", "score", "score_metrics", "score_needs_segments", "segment", "segment_fields", "segment_options", "sigmoid", "trust", "typical_row"]

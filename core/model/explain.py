@@ -16,13 +16,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from core.model import wording
-from core.model.wording import TYPICAL  # noqa: F401 - the words for 'no reason', re-exported
-
 from core.data.features import RATIOS, safe_ratio
+from core.data.schema import label
+from core.model import wording
 from core.model.metrics import roc_auc
 from core.model.risk import AdditiveBoostingClassifier, OutOfFold, decision
-from core.data.schema import label
+from core.model.wording import TYPICAL  # noqa: F401 - the words for 'no reason', re-exported
 
 TOP_REASONS = 3
 # A field that moves the score by less than this (half a percentage point) is not a reason.

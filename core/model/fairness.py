@@ -8,7 +8,6 @@ import pandas as pd
 from core.data.roles import is_protected
 from core.data.schema import label
 
-
 # A protected attribute with more groups than this (an age in years, say) is left out of the fairness table.
 FAIRNESS_MAX_GROUPS = 20
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
-from scipy.special import expit
 import pandas as pd
+from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
@@ -49,7 +49,7 @@ class FieldCodes(TransformerMixin, BaseEstimator):
         self.categorical = categorical
         self.max_bins = max_bins
 
-    def fit(self, X: pd.DataFrame, y=None) -> "FieldCodes":
+    def fit(self, X: pd.DataFrame, y=None) -> FieldCodes:
         """Learn bin edges and category lists from the training rows."""
         self.edges_ = {}
         for name in self.numeric:
@@ -101,7 +101,7 @@ class AdditiveBoostingClassifier(ClassifierMixin, BaseEstimator):
         self.categorical = categorical
         self.random_state = random_state
 
-    def fit(self, X: pd.DataFrame, y: np.ndarray) -> "AdditiveBoostingClassifier":
+    def fit(self, X: pd.DataFrame, y: np.ndarray) -> AdditiveBoostingClassifier:
         """Bin the fields, boost one-field trees, and tabulate each field's curve."""
         self.codes_ = FieldCodes(self.numeric, self.categorical).fit(X)
         columns = self.numeric + self.categorical

@@ -17,7 +17,6 @@ from core.model.target import ModelInputs, Target, model_inputs
 from core.model.trust import Trust, trust
 from core.progress import Progress, no_progress
 
-
 # Above this many borrowers the three candidate models are compared on a seeded sample; the
 # chosen one is still trained and scored on every borrower.
 COMPARE_MAX_ROWS = 20_000

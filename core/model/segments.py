@@ -13,15 +13,15 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from core.display import decimal, money
-from core.errors import RecoveryError
 from core.config import RecoveryConfig
 from core.data.features import RATIOS, add_ratios
-from core.data.prepare import Prepared
-from core.progress import Progress, no_progress
 from core.data.ordering import value_order
+from core.data.prepare import Prepared
 from core.data.schema import FULLY_RECOVERED, NUMERIC_FIELDS, OUTCOME, label
+from core.display import decimal, money
+from core.errors import RecoveryError
 from core.model.wording import MONEY_FIELDS
+from core.progress import Progress, no_progress
 
 # The notebook's names, by cluster id; only the seed preset uses them.
 SEED_SEGMENT_NAMES = {

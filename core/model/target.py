@@ -14,8 +14,7 @@ from core.data.prepare import Prepared
 from core.data.roles import canonical_outcome
 from core.data.schema import label
 from core.errors import RecoveryError
-from core.model.segments import SegmentRun
-from core.model.segments import high_risk_segments
+from core.model.segments import SegmentRun, high_risk_segments
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ one Python f-string per borrower: about 20 times faster, the same words.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd

@@ -1,5 +1,17 @@
-"""The stakeholder report: a self-contained HTML file of what the analysis found and how it was made."""
+"""What leaves the product: the stakeholder report, the plain-words briefing, the Excel workbook and safe CSV/Excel files."""
 
-from core.report.html import ReportSource, stakeholder_report
+from core.report.briefing import segment_score_sentence, summary_sentences
+from core.report.export import (
+           DANGEROUS_PREFIXES,
+           neutralise,
+           to_csv_bytes,
+           to_excel_bytes,
+           to_excel_workbook,
+           write_csv,
+)
+from core.report.html import ReportSource, settings_table, stakeholder_report
+from core.report.workbook import plan_workbook_sheets
 
-__all__ = ["ReportSource", "stakeholder_report"]
+__all__ = ["DANGEROUS_PREFIXES", "ReportSource", "neutralise", "plan_workbook_sheets", "segment_score_sentence",
+           "settings_table", "stakeholder_report", "summary_sentences", "to_csv_bytes", "to_excel_bytes",
+           "to_excel_workbook", "write_csv"]

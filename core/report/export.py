@@ -12,11 +12,11 @@ import datetime as dt
 import decimal
 import io
 import math
+import re
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import re
 
 from core.errors import RecoveryError
 

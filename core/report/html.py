@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from core.versions import installed
 import platform
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,19 +19,16 @@ from html import escape
 import pandas as pd
 
 from core import display
-from core.report.briefing import segment_score_sentence, summary_sentences
 from core.config import DEFAULT_HAIRCUT, RecoveryConfig
-from core.decide import actions_frame
-from core.decide import POLICIES
-from core.data import kpis
+from core.data import FileInfo, Portfolio, ValidationReport, kpis
+from core.data.schema import label
+from core.decide import POLICIES, actions_frame
 from core.display import PALETTE, STRATEGY_COLOURS
-from core.data import FileInfo, Portfolio
-from core.model import GAINS_HEADERS, readable_metrics
+from core.model import ADVICE, GAINS_HEADERS, OUTCOME_RATES, field_means, profile_summary, readable_metrics
 from core.pipeline import RecoveryResult
 from core.report import svg
-from core.data.schema import label
-from core.model import ADVICE, OUTCOME_RATES, field_means, profile_summary
-from core.data import ValidationReport
+from core.report.briefing import segment_score_sentence, summary_sentences
+from core.versions import installed
 
 Format = Callable[[object], str]
 LIBRARIES = ("numpy", "pandas", "scikit-learn", "scipy", "pyarrow")

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from core.decide import actions_frame
-from core.decide import RecoveryResult
-from core.decide import worklist
+from core.decide import RecoveryResult, actions_frame, worklist
 
 
 def plan_workbook_sheets(result: RecoveryResult, excluded: pd.DataFrame | None) -> dict[str, pd.DataFrame]:

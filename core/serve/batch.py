@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from core.errors import RecoveryError
-from core.report.export import to_csv_bytes
 from core.data import load_portfolio
+from core.errors import RecoveryError
 from core.pipeline import analysable_rows
+from core.report import to_csv_bytes
 from core.serve.bundle import Bundle, score_rows
 from core.serve.drift import DriftCounts
 
@@ -51,7 +51,7 @@ def _record_ends(data: bytes | memoryview) -> np.ndarray:
 
 def read_chunks(path: Path, chunk_bytes: int = CHUNK_BYTES) -> tuple[bytes, Iterator[Chunk]]:
     """The header record's bytes, and the records after it in chunks of about ``chunk_bytes``."""
-    handle = open(path, "rb")
+    handle = open(path, "rb")  # noqa: SIM115 - the chunk generator below closes it when it ends
     step = min(chunk_bytes, _READ_BYTES)
     first = handle.read(1024 * 1024)
     ends = _record_ends(first)

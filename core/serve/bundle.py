@@ -26,19 +26,16 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from core.model import explain, risk
 from core import pipeline
 from core.config import RecoveryConfig
-from core.errors import RecoveryError
-from core.data import Portfolio, load_portfolio
-from core.pipeline import Prepared, RecoveryResult, Scored, SegmentRun
-from core.model import Calibration
-from core.progress import Progress, no_progress
-from core.data import NO_OUTCOME, Roles
+from core.data import NO_OUTCOME, Portfolio, Roles, load_portfolio
 from core.data.schema import BY_NAME, label
-from core.model import assign_segments
-from core.serve import drift
 from core.decide import strategy_summary
+from core.errors import RecoveryError
+from core.model import Calibration, assign_segments, explain, risk
+from core.pipeline import Prepared, RecoveryResult, Scored, SegmentRun
+from core.progress import Progress, no_progress
+from core.serve import drift
 from core.versions import installed
 
 FORMAT = "smart-loan-recovery-bundle/1"
@@ -210,7 +207,7 @@ def fit_bundle(
     profiled = list(dict.fromkeys(columns + list(seg.features) + [g.field for g in groups]))
     manifest = {
         "format": FORMAT,
-        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "training_file": {"name": training_name, "sha256": training_sha256, "rows": int(len(df)),
                           "rows_with_outcome": int(scored.known.sum())},
         "config": config_to_dict(config),
@@ -355,7 +352,7 @@ def loads(data: bytes, name: str = "the model file") -> Bundle:
     try:
         objects = sio.loads(payload, trusted=[t for t in untrusted if t in TRUSTED_TYPES])
         bundle = Bundle(manifest, objects["segmenter"], objects["model"])
-        bundle.config  # a manifest whose settings cannot be read is refused here, not later
+        _ = bundle.config  # a manifest whose settings cannot be read is refused here, not later
     except RecoveryError:
         raise
     except Exception:

@@ -21,9 +21,9 @@ from pathlib import Path
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from core.errors import RecoveryError
-from core.report.export import to_csv_bytes
 from core.data import load_portfolio
+from core.errors import RecoveryError
+from core.report import to_csv_bytes
 from core.serve.bundle import Bundle, score_rows
 
 # One partition is read, checked and scored at once on a worker: about 50,000 borrowers.

@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from core.model import wording
 from core.data.schema import label
+from core.model import wording
 
 STABLE, WATCH, ACT = "stable", "watch", "act"
 # The usual PSI bands: below 0.10 stable, 0.10 to 0.25 watch, above 0.25 act.
@@ -151,7 +151,7 @@ class DriftCounts:
     def _fields(self) -> list[tuple[str, dict]]:
         return [*self.training["fields"].items(), (SCORE, self.training[SCORE])]
 
-    def add(self, frame: pd.DataFrame, scores: np.ndarray | None = None) -> "DriftCounts":
+    def add(self, frame: pd.DataFrame, scores: np.ndarray | None = None) -> DriftCounts:
         """Count the borrowers of one file or chunk."""
         for name, prof in self._fields():
             if name == SCORE and scores is None or name != SCORE and name not in frame.columns:
