@@ -91,7 +91,7 @@ def learned_values(df: pd.DataFrame, scores: np.ndarray, actions: tuple[Action, 
             "for them): type recovery figures for an unlimited action, such as 'No action'.")
     messages = []
     if matched:
-        by_method = {g.method: g for g in effects.overlap_gaps(df)}
+        by_method = {g.method: g for g in effects.overlap_gaps(df, open_)}
         for i, j in matched.items():
             gap = by_method.get(effects.methods[j])
             if gap is not None and not (actions[i].typed and typed == "override"):
