@@ -44,14 +44,22 @@ class Action:
     name: str
     cost: float
     capacity: int | None  # cases this period; None = unlimited
-    recovery_at_low_risk: float
-    recovery_at_high_risk: float
+    recovery_at_low_risk: float | None  # None: learned from history (``method`` names it)
+    recovery_at_high_risk: float | None
+    method: str | None = None
+
+    @property
+    def typed(self) -> bool:
+        """True when the team gave this action's recovery figures."""
+        return self.recovery_at_low_risk is not None and self.recovery_at_high_risk is not None
 
     def recovery(self, scores: np.ndarray) -> np.ndarray:
         """Expected share of the outstanding recovered, per borrower."""
+        if not self.typed:
+            raise RecoveryError(f"'{self.name}' has no recovery figures: they are learned from a history with "
+                                f"an action column ({self.method}); learn the effects first, or type the figures.")
         low, high = self.recovery_at_low_risk, self.recovery_at_high_risk
         return low + (high - low) * np.asarray(scores, dtype=float)
-
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,10 @@
 An action recovers ``recovery_at_low_risk`` of the outstanding from a borrower whose risk score is
 0 and ``recovery_at_high_risk`` from one whose score is 1, linearly in between; its expected net
 recovery for a borrower is outstanding × recovery(score) − cost.
+
+An action may instead name, in an optional ``method`` column, the value of the history's action
+column it corresponds to (``Legal notice`` for ``Legal Notice``) and leave its recovery figures
+empty: they are then learned from the history (core.decide.learned). Typed figures still count.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from core.data.schema import SEED_STRATEGIES
 from core.errors import RecoveryError
 
 COLUMNS = ("action", "cost", "capacity", "recovery_at_low_risk", "recovery_at_high_risk")
+METHOD = "method"  # optional: the history's action this row stands for
 NO_ACTION = "No action"
 
 
@@ -35,11 +40,14 @@ DEFAULT_ACTIONS: tuple[Action, ...] = (
 
 
 def actions_frame(actions: tuple[Action, ...]) -> pd.DataFrame:
-    """The action table as rows a user edits (capacity empty = unlimited)."""
-    return pd.DataFrame(
+    """The action table as rows a user edits (capacity empty = unlimited; method only when one is named)."""
+    frame = pd.DataFrame(
         [(a.name, a.cost, a.capacity, a.recovery_at_low_risk, a.recovery_at_high_risk) for a in actions],
         columns=list(COLUMNS),
     ).astype({"capacity": "Int64"})
+    if any(a.method for a in actions):
+        frame[METHOD] = [a.method or "" for a in actions]
+    return frame
 
 
 def _number(value, column: str, row: int, allow_empty: bool = False) -> float | None:
@@ -60,12 +68,19 @@ def _number(value, column: str, row: int, allow_empty: bool = False) -> float | 
 
 def actions_from_frame(frame: pd.DataFrame) -> tuple[Action, ...]:
     """Checked actions from a table with the COLUMNS (as edited on the page or read from CSV)."""
+    frame = frame.copy()
+    if METHOD in frame.columns:  # recovery figures may then be left out: they are learned
+        for column in COLUMNS[3:]:
+            if column not in frame.columns:
+                frame[column] = None
     missing = [c for c in COLUMNS if c not in frame.columns]
     if missing:
         raise RecoveryError(f"The action table has no {', '.join(missing)} column(s): its columns must be "
                             f"{', '.join(COLUMNS)}.")
     actions, names = [], set()
-    for row, record in enumerate(frame[list(COLUMNS)].itertuples(index=False), start=2):
+    methods = (frame[METHOD] if METHOD in frame.columns else pd.Series([None] * len(frame), index=frame.index))
+    for row, (record, method) in enumerate(zip(frame[list(COLUMNS)].itertuples(index=False), methods), start=2):
+        method = None if method is None or method is pd.NA or str(method).strip() in ("", "nan") else str(method).strip()
         name = "" if record.action is None or record.action is pd.NA else str(record.action).strip()
         if not name or name == "nan":
             raise RecoveryError(f"Action table row {row}: the action has no name: name it or remove the row.")
@@ -74,18 +89,21 @@ def actions_from_frame(frame: pd.DataFrame) -> tuple[Action, ...]:
         names.add(name)
         cost = _number(record.cost, "cost", row)
         capacity = _number(record.capacity, "capacity", row, allow_empty=True)
-        low = _number(record.recovery_at_low_risk, "recovery_at_low_risk", row)
-        high = _number(record.recovery_at_high_risk, "recovery_at_high_risk", row)
+        low = _number(record.recovery_at_low_risk, "recovery_at_low_risk", row, allow_empty=method is not None)
+        high = _number(record.recovery_at_high_risk, "recovery_at_high_risk", row, allow_empty=method is not None)
+        if (low is None) != (high is None):
+            raise RecoveryError(f"Action table row {row}: give both recovery figures, or leave both empty to "
+                                f"learn them from the history's '{method}'.")
         if cost < 0:
             raise RecoveryError(f"Action table row {row}: cost {cost:g} is negative: give 0 or more.")
         if capacity is not None and (capacity < 0 or capacity != int(capacity)):
             raise RecoveryError(f"Action table row {row}: capacity {capacity:g} must be a whole number of "
                                 "cases, 0 or more (leave it empty for unlimited).")
         for column, share in (("recovery_at_low_risk", low), ("recovery_at_high_risk", high)):
-            if not 0 <= share <= 1:
+            if share is not None and not 0 <= share <= 1:
                 raise RecoveryError(f"Action table row {row}: {column} {share:g} must be a share between "
                                     "0 and 1 (0.45 or 45%).")
-        actions.append(Action(name, cost, None if capacity is None else int(capacity), low, high))
+        actions.append(Action(name, cost, None if capacity is None else int(capacity), low, high, method))
     if not actions:
         raise RecoveryError("The action table is empty: give at least one action.")
     return tuple(actions)
@@ -97,7 +115,7 @@ def read_actions(data: bytes, name: str) -> tuple[Action, ...]:
         frame = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as error:
         raise RecoveryError(f"{name} cannot be read as a CSV action table ({error}): save it as "
-                            f"UTF-8 CSV with the columns {', '.join(COLUMNS)}.") from None
+                            f"UTF-8 CSV with the columns {', '.join(COLUMNS)} (and optionally {METHOD}).") from None
     frame.columns = [str(c).strip() for c in frame.columns]
     return actions_from_frame(frame)
 

@@ -85,13 +85,19 @@ def _shared(actions: tuple[Action, ...], share: float) -> tuple[tuple[Action, ..
     return tuple(held), tuple(rest)
 
 
-def make_plan(df: pd.DataFrame, scores: np.ndarray, config: RecoveryConfig) -> RecoveryPlan:
-    """The notebook's bands when there is no action table; otherwise the configured policy."""
+def make_plan(df: pd.DataFrame, scores: np.ndarray, config: RecoveryConfig,
+              values: np.ndarray | None = None) -> RecoveryPlan:
+    """The notebook's bands when there is no action table; otherwise the configured policy.
+
+    ``values`` (n × actions expected net recovery, e.g. core.decide.learned's) replaces the typed
+    straight lines when given.
+    """
     if config.actions is None:
         return RecoveryPlan(assign_strategy(scores, config), config.strategy_labels)
     actions = config.actions
-    outstanding = df["Outstanding_Loan_Amount"].to_numpy(dtype="float64", na_value=np.nan)
-    values = expected_values(outstanding, scores, actions)
+    if values is None:
+        outstanding = df["Outstanding_Loan_Amount"].to_numpy(dtype="float64", na_value=np.nan)
+        values = expected_values(outstanding, scores, actions)
     bands, labels = (config.settlement_threshold, config.legal_threshold), config.strategy_labels
     dpd = (df["Days_Past_Due"].to_numpy(dtype="float64", na_value=np.nan)
            if "Days_Past_Due" in df.columns else None)
