@@ -13,7 +13,7 @@ import hashlib
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -50,6 +50,54 @@ class Source:
         object.__setattr__(self, "digest", hashlib.sha256(self.data).hexdigest())
 
 
+@dataclass(frozen=True)
+class FileChoices:
+    """How the user asked the loaded file to be read: every choice that depends on the file, in one place.
+
+    A new file starts from ``FileChoices()``; a new sheet or header row forgets the column mapping
+    chosen for the old one (``FileChoices.choose`` holds those rules), and the cache keys derive from here.
+    """
+
+    mapping: tuple[tuple[str, str], ...] | None = None  # None: the mapping detected from the headers
+    sheet: str | None = None
+    keep_repeated_ids: bool = False
+    header_row: int | None = None
+    exclude_invalid: bool = False
+
+    def choose(self, **changes) -> FileChoices:
+        """These choices with some changed; a new sheet or header row reads the headers afresh."""
+        if "mapping" in changes and changes["mapping"] is not None:
+            changes["mapping"] = tuple(sorted(dict(changes["mapping"]).items()))
+        if "sheet" in changes and changes["sheet"] != self.sheet:
+            changes.setdefault("header_row", None)
+            changes.setdefault("mapping", None)
+        if "header_row" in changes and changes["header_row"] != self.header_row:
+            changes.setdefault("mapping", None)
+        return replace(self, **changes)
+
+    @property
+    def mapping_dict(self) -> dict[str, str] | None:
+        """The chosen mapping as load_portfolio takes it."""
+        return None if self.mapping is None else dict(self.mapping)
+
+    def file_key(self) -> tuple:
+        """What, beside the bytes, identifies the loaded portfolio."""
+        return (self.mapping, self.sheet, self.keep_repeated_ids, self.header_row)
+
+
+CHOICES = "file_choices"
+
+
+def choices() -> FileChoices:
+    """How the loaded file is read, as the user chose."""
+    return st.session_state.setdefault(CHOICES, FileChoices())
+
+
+def choose(**changes) -> None:
+    """Change how the file is read (pages never write these session keys themselves)."""
+    st.session_state[CHOICES] = choices().choose(**changes)
+
+
 def init() -> None:
     """Start every new session with the bundled sample and the recommended method."""
     if "source" not in st.session_state:
@@ -65,11 +113,7 @@ def use_sample() -> None:
 def set_source(source: Source) -> None:
     """Switch to a new file, forgetting choices and results of the previous one."""
     st.session_state["source"] = source
-    st.session_state["mapping"] = None
-    st.session_state["sheet"] = None
-    st.session_state["exclude_invalid"] = False
-    st.session_state["keep_repeated_ids"] = False
-    st.session_state["header_row"] = None
+    st.session_state[CHOICES] = FileChoices()
     st.session_state["stages"] = {}
     # roles name this file's columns: a new file starts from the suggestion
     if "config" in st.session_state:
@@ -136,21 +180,14 @@ def _with_progress(title: str, work: Callable[[Progress], T]) -> T:
     return value
 
 
-def _mapping_key() -> tuple | None:
-    """The user's column mapping as a hashable cache key (None = suggested)."""
-    mapping = st.session_state.get("mapping")
-    return None if mapping is None else tuple(sorted(mapping.items()))
-
-
 def _file_key() -> tuple:
     """What identifies the loaded portfolio: the upload's digest, mapping, sheet and repeated-ID choice."""
-    return (source().digest, _mapping_key(), st.session_state.get("sheet"),
-            st.session_state.get("keep_repeated_ids", False), st.session_state.get("header_row"))
+    return (source().digest, *choices().file_key())
 
 
 def _rows_key() -> tuple:
     """What identifies the rows the analysis takes."""
-    return (*_file_key(), st.session_state.get("exclude_invalid", False))
+    return (*_file_key(), choices().exclude_invalid)
 
 
 def sheets() -> tuple[str, ...]:
@@ -161,13 +198,12 @@ def sheets() -> tuple[str, ...]:
 
 def portfolio() -> Portfolio:
     """The loaded, mapped and validated portfolio (raises RecoveryError for a bad file)."""
-    s, mapping = source(), st.session_state.get("mapping")
+    s, chosen = source(), choices()
 
     def load() -> Portfolio:
         with st.spinner("Reading the file…"):
-            return load_portfolio(s.data, s.name, mapping, st.session_state.get("sheet"),
-                                  keep_repeated_ids=st.session_state.get("keep_repeated_ids", False),
-                                  header_row=st.session_state.get("header_row"))
+            return load_portfolio(s.data, s.name, chosen.mapping_dict, chosen.sheet,
+                                  keep_repeated_ids=chosen.keep_repeated_ids, header_row=chosen.header_row)
 
     return _cached("load", _file_key(), load)
 
@@ -183,7 +219,7 @@ def _prepare_key() -> tuple:
 
 def prepared() -> Prepared:
     """The rows to analyse, checked, typed and given their roles (raises RecoveryError)."""
-    exclude, loaded, roles = st.session_state.get("exclude_invalid", False), portfolio(), config().roles
+    exclude, loaded, roles = choices().exclude_invalid, portfolio(), config().roles
     return _cached("prepare", _prepare_key(), lambda: pipeline.prepare_portfolio(loaded, roles, exclude))
 
 
@@ -258,7 +294,7 @@ def model_comparison_ready() -> bool:
 
 def frame_in_view() -> pd.DataFrame:
     """The loaded rows the Explore page shows (raises RecoveryError for a bad file)."""
-    return rows_in_view(portfolio(), st.session_state.get("exclude_invalid", False))
+    return rows_in_view(portfolio(), choices().exclude_invalid)
 
 
 def features_in_view() -> pd.DataFrame:
@@ -271,14 +307,14 @@ def features_in_view() -> pd.DataFrame:
 
 def excluded_table() -> pd.DataFrame | None:
     """The invalid rows the analysis leaves out, as the file had them (None when none are)."""
-    if not st.session_state.get("exclude_invalid", False):
+    if not choices().exclude_invalid:
         return None
     return portfolio().invalid_rows()
 
 
 def excluded_rows() -> int:
     """How many invalid rows the analysis leaves out."""
-    if not st.session_state.get("exclude_invalid", False):
+    if not choices().exclude_invalid:
         return 0
     return len(portfolio().report.invalid_rows)
 
