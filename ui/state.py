@@ -352,6 +352,16 @@ def _saved_model_key() -> tuple:
     return _score_key(), _segment_key(), config().stage_key("decide")
 
 
+def signing_key() -> bytes | None:
+    """The signing key from the app's secrets (LOAN_RECOVERY_SIGNING_KEY), None to use the environment's."""
+    from core.serve.signing import ENV
+
+    if not st.secrets.load_if_toml_exists():  # no secrets file: no error, the environment decides
+        return None
+    value = st.secrets.get(ENV)
+    return value.encode("utf-8") if isinstance(value, str) and value else None
+
+
 def saved_model() -> bytes:
     """The analysed model as a .slr bundle: fitted once more on every borrower with an outcome."""
     from core.serve import bundle as bundles
@@ -360,7 +370,7 @@ def saved_model() -> bytes:
         report("Fitting the model on every borrower with an outcome", 0.1)
         manifest, segmenter, model = bundles.fit_bundle(
             prepared(), segments(), scored(), result(), source().name, source().digest)
-        return bundles.dumps(bundles.Bundle(manifest, segmenter, model))
+        return bundles.dumps(bundles.Bundle(manifest, segmenter, model), key=signing_key())
 
     return _cached("saved-model", _saved_model_key(), lambda: _with_progress("Saving this model", work))
 
@@ -382,7 +392,19 @@ def scoring_model():
     chosen = st.session_state.get("scoring_model")
     if chosen is None:
         return None
-    return _cached("load-model", (chosen.digest,), lambda: bundles.loads(chosen.data, chosen.name))
+
+    def load():
+        # checked in a child process first: a crafted file cannot take the server down; a refusal
+        # is remembered like a model, so the page does not start a new check on every click
+        try:
+            return bundles.loads(chosen.data, chosen.name, key=signing_key(), isolated=True)
+        except RecoveryError as error:
+            return error
+
+    loaded = _cached("load-model", (chosen.digest,), load)
+    if isinstance(loaded, RecoveryError):
+        raise RecoveryError(str(loaded))
+    return loaded
 
 
 def use_new_file(name: str | None, data: bytes | None) -> None:

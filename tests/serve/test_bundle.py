@@ -171,7 +171,7 @@ def test_untrusted_types_are_refused(saved):
     manifest = json.loads(zipfile.ZipFile(io.BytesIO(saved)).read(bundles.MANIFEST))
     manifest["model_sha256"] = __import__("hashlib").sha256(payload).hexdigest()
     message = _refusal(_rezip(saved, manifest=manifest, payload=payload))
-    assert "tests.test_bundle.Intruder" in message
+    assert "tests.serve.test_bundle.Intruder" in message
 
 
 def test_not_a_bundle_is_refused():
