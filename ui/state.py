@@ -393,15 +393,18 @@ def scoring_model():
     if chosen is None:
         return None
 
+    key = signing_key()
+
     def load():
         # checked in a child process first: a crafted file cannot take the server down; a refusal
         # is remembered like a model, so the page does not start a new check on every click
         try:
-            return bundles.loads(chosen.data, chosen.name, key=signing_key(), isolated=True)
+            return bundles.loads(chosen.data, chosen.name, key=key, isolated=True)
         except RecoveryError as error:
             return error
 
-    loaded = _cached("load-model", (chosen.digest,), load)
+    signer = None if key is None else hashlib.sha256(key).hexdigest()  # another key, another verdict
+    loaded = _cached("load-model", (chosen.digest, signer), load)
     if isinstance(loaded, RecoveryError):
         raise RecoveryError(str(loaded))
     return loaded

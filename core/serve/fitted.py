@@ -68,7 +68,10 @@ def _finite(value: object, what: str) -> float:
 
 def _equal(value: object, expected: object, what: str) -> None:
     """A parameter holds the value this app writes (so it cannot change what predict does)."""
-    if not isinstance(value, type(expected)) or value != expected:
+    whole = isinstance(expected, int) and not isinstance(expected, bool)
+    same = isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)) if whole \
+        else type(value) is type(expected)
+    if not same or value != expected:
         raise Inconsistent(f"{what} is {repr(value)[:40]}, where this app writes {expected!r}")
 
 
@@ -211,6 +214,8 @@ def _forest(forest: RandomForestClassifier, width: int) -> None:
     _equal(forest.verbose, 0, "the forest's verbosity")
     _equal(getattr(forest, "n_features_in_", None), width, "the forest's input width")
     _equal(getattr(forest, "n_outputs_", None), 1, "the forest's outputs")
+    # predict_proba allocates rows × n_classes_ for every tree: a crafted count would exhaust memory
+    _equal(getattr(forest, "n_classes_", None), 2, "the forest's number of classes")
     _binary(getattr(forest, "classes_", None), "the forest's classes")
     trees = getattr(forest, "estimators_", None)
     if not isinstance(trees, list) or not trees or len(trees) != forest.n_estimators:

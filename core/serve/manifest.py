@@ -289,7 +289,7 @@ def _schema(config_spec: Spec) -> Spec:
                            "relabel": list_of(number(integer=True, lo=0, hi=MAX_SEGMENTS), MAX_SEGMENTS)}),
         "explain": table({
             "groups": list_of(table({"field": text(), "columns": names, "ratios": names}), MAX_FIELDS),
-            "typical": mapping(any_of(maybe(finite), text()), MAX_FIELDS),
+            "typical": mapping(any_of(maybe(finite), text(), flag), MAX_FIELDS),
             "reference": mapping(list_of(finite, MAX_POINTS), MAX_FIELDS),
         }),
         "profile": table({"rows": number(integer=True, lo=0), "fields": mapping(_profile, MAX_FIELDS),
@@ -345,8 +345,8 @@ def _consistent_groups(groups: list[dict], columns: list[str], categorical: set[
         if moved != ([field] if field in columns else []) + ratios:
             raise Bad(_at(path, "columns"), "are not the field and its ratios")
         value = typical[field]
-        if value is not None and isinstance(value, str) != (field in categorical):
-            raise Bad(_at("explain.typical", field), f"is {_what(value)}, the wrong kind for this field")
+        if field not in categorical and (isinstance(value, (str, bool))):
+            raise Bad(_at("explain.typical", field), f"is {_what(value)} where a number goes")
 
 
 # ------------------------------------------------------------------------------ reading

@@ -432,6 +432,7 @@ def test_additive_bundle_with_a_wrong_or_broken_part_is_refused(additive, saved,
     ("leaf pointing back", "has a child index outside"),
     ("parallel jobs", "the forest's parallel jobs is 64, where this app writes 1"),
     ("tree count", "does not hold the trees it declares"),
+    ("class count", "the forest's number of classes is 1000000000000, where this app writes 2"),
     ("logistic in the forest's place", "LogisticRegression where this app writes a RandomForestClassifier"),
 ])
 def test_forest_bundle_with_a_broken_part_is_refused(forest, forest_saved, logistic, case, words):
@@ -441,6 +442,7 @@ def test_forest_bundle_with_a_broken_part_is_refused(forest, forest_saved, logis
         "leaf pointing back": lambda: _tree_edit(forest, left_child=0, right_child=0),
         "parallel jobs": lambda: _edit(forest, lambda o: setattr(o["model"][-1], "n_jobs", 64)),
         "tree count": lambda: _edit(forest, lambda o: o["model"][-1].estimators_.pop()),
+        "class count": lambda: _edit(forest, lambda o: setattr(o["model"][-1], "n_classes_", 10**12)),
         "logistic in the forest's place": lambda: _edit(forest, lambda o: o.update(model=copy.deepcopy(logistic.model))),
     }
     assert words in _refusal(_forge(forest_saved, objects=changes[case]()))
