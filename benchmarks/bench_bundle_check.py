@@ -2,8 +2,8 @@
 
 Not a test: run it and read the table.
 
-    python benchmarks/bench_bundle_check.py                 # 2,000-borrower history, 5 repeats
-    python benchmarks/bench_bundle_check.py --rows 20000 --repeats 3
+    python -m benchmarks.bench_bundle_check                 # 2,000-borrower history, 5 repeats
+    python -m benchmarks.bench_bundle_check --rows 20000 --repeats 3
 
 For each model kind, a bundle is trained on a generated history, then loaded with
 ``bundle.loads(data, isolated=False)`` (schema, hashes, fitted checks, test scoring, all in this
@@ -18,16 +18,12 @@ from __future__ import annotations
 import argparse
 import resource
 import statistics
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from benchmarks.machine import load_average, timed  # noqa: E402
-from core.config import RecoveryConfig  # noqa: E402
-from core.pipeline import prepare  # noqa: E402
-from core.serve import bundle as bundles  # noqa: E402
-from sample_data.generate import generate_portfolio  # noqa: E402
+from benchmarks.machine import load_average, timed
+from core.config import RecoveryConfig
+from core.pipeline import prepare
+from core.serve import bundle as bundles
+from sample_data.generate import generate_portfolio
 
 KINDS = {
     "gradient_boosting (recommended)": RecoveryConfig(),

@@ -3,8 +3,6 @@ scikit-learn is refused on the page while the app lives on, and the page says si
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -13,9 +11,9 @@ from core.pipeline import prepare
 from core.serve import bundle as bundles
 from core.serve import signing
 from sample_data.generate import generate_portfolio
-from tests.test_bundle_hardening import KEY, _forge, _objects
+from tests.helpers import APP
+from tests.serve.test_bundle_hardening import KEY, _forge, _objects
 
-APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 PAGE = "app_pages/score_new.py"
 
 
