@@ -163,13 +163,19 @@ def portfolio() -> Portfolio:
     """The loaded, mapped and validated portfolio (raises RecoveryError for a bad file)."""
     s, mapping = source(), st.session_state.get("mapping")
 
-    def load() -> Portfolio:
-        with st.spinner("Reading the file…"):
-            return load_portfolio(s.data, s.name, mapping, st.session_state.get("sheet"),
-                                  keep_repeated_ids=st.session_state.get("keep_repeated_ids", False),
-                                  header_row=st.session_state.get("header_row"))
+    def load() -> Portfolio | RecoveryError:
+        try:
+            with st.spinner("Reading the file…"):
+                return load_portfolio(s.data, s.name, mapping, st.session_state.get("sheet"),
+                                      keep_repeated_ids=st.session_state.get("keep_repeated_ids", False),
+                                      header_row=st.session_state.get("header_row"))
+        except RecoveryError as refusal:
+            return refusal  # remembered for this upload: a page change must not read a refused file again
 
-    return _cached("load", _file_key(), load)
+    loaded = _cached("load", _file_key(), load)
+    if isinstance(loaded, RecoveryError):
+        raise RecoveryError(str(loaded))  # a fresh error each time, not one whose traceback keeps growing
+    return loaded
 
 
 def rows_in_view(portfolio: Portfolio, exclude: bool) -> pd.DataFrame:
