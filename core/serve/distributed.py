@@ -25,7 +25,7 @@ from threadpoolctl import threadpool_limits
 
 from core.data import load_portfolio
 from core.errors import RecoveryError
-from core.report import TEMP_PREFIX, atomic_file, to_csv_bytes
+from core.report import TEMP_PREFIX, atomic_file, to_csv_bytes, write_problem
 from core.serve.bundle import Bundle, score_rows
 
 # One partition is read, checked and scored at once on a worker: about 50,000 borrowers.
@@ -174,7 +174,10 @@ def score_on_dask(bundle: Bundle, source: str, output: str, scheduler: str | Non
     parquet = _is_parquet(files)
     parquet_out = output.rstrip("/").lower().endswith(".parquet")
     fs, root = fsspec.core.url_to_fs(output)
-    fs.makedirs(root, exist_ok=True)
+    try:
+        fs.makedirs(root, exist_ok=True)
+    except OSError as error:  # a read-only place or a full disk: one line, before the cluster starts
+        raise write_problem(output, error) from None
     client, cluster = _client(scheduler, n_workers)
     try:
         frame = _read(files, parquet, block_bytes)
