@@ -196,6 +196,34 @@ def test_streamed_scoring_that_fails_after_some_chunks_leaves_no_partial_file(po
     assert _leftovers(tmp_path) == []
 
 
+KILLED_MID_RUN = """
+import os, signal, sys
+from core.serve import batch
+real, calls = batch.score_rows, []
+def score_then_die(*args, **kwargs):
+    calls.append(1)
+    if len(calls) == 3:  # two parts are already in the output: the process dies as a kill -9 would
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real(*args, **kwargs)
+batch.score_rows = score_then_die
+from core.__main__ import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_run_killed_mid_write_leaves_nothing_half_written_at_the_output(portfolio_csv, saved_model, tmp_path):
+    out = tmp_path / "scored.csv"
+    out.write_bytes(OLD)
+    run = subprocess.run([sys.executable, "-c", KILLED_MID_RUN, "score", str(portfolio_csv), "-o", str(out),
+                          "--model", str(saved_model), "--chunk-bytes", "4000"], cwd=ROOT, capture_output=True,
+                         timeout=120)
+    assert run.returncode == -9, run.stderr
+    assert out.read_bytes() == OLD  # the old result, whole; the new one never appeared half-written
+    left = _leftovers(tmp_path)  # a killed process cannot tidy up: its partial file has a hidden temporary name
+    assert len(left) == 1 and left[0].endswith("-scored.csv")
+    assert (tmp_path / left[0]).read_bytes().count(b"\r\n") > 2  # it did hold rows when it was killed
+
+
 @pytest.mark.parametrize("streamed", [False, True], ids=["one piece", "streamed"])
 def test_a_missing_output_folder_is_one_line_and_exit_2(portfolio_csv, saved_model, tmp_path, capsys, streamed):
     out = tmp_path / "no such folder" / "scored.csv"
