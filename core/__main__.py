@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import argparse
+import glob
 import hashlib
 import json
 import sys
@@ -23,7 +24,7 @@ from core.errors import RecoveryError
 from core.model import MODEL_LABELS
 from core.pipeline import RecoveryResult, analysable_rows, analyse_portfolio, prepare_portfolio
 from core.progress import no_progress
-from core.report import to_csv_bytes, to_excel_bytes, write_csv
+from core.report import refuse_overwriting, same_file, to_csv_bytes, to_excel_bytes, write_atomic, write_csv
 
 EXIT_USER_ERROR = 2
 MODEL_KINDS = (*MODEL_LABELS, "auto")
@@ -131,11 +132,8 @@ def _read(path: Path) -> bytes:
 
 
 def _write(path: Path, data: bytes) -> None:
-    """Write bytes, or raise a RecoveryError naming the path."""
-    try:
-        path.write_bytes(data)
-    except OSError as error:
-        raise RecoveryError(f"Cannot write {path}: {error.strerror}.") from None
+    """Write bytes whole (temporary file, then rename), or raise a RecoveryError naming the path."""
+    write_atomic(path, data)
 
 
 def _write_table(path: Path, frame) -> None:
@@ -418,10 +416,37 @@ def train(args: argparse.Namespace) -> str:
 COMMANDS = {"score": score, "report": report, "train": train}
 
 
+def _input_files(args: argparse.Namespace) -> list[Path]:
+    """The input file, or each file the glob given to --engine dask names."""
+    source = str(args.input)
+    if getattr(args, "engine", "local") == "dask" and any(c in source for c in "*?["):
+        return [Path(f) for f in sorted(glob.glob(source))]
+    return [args.input]
+
+
+def check_outputs(args: argparse.Namespace) -> None:
+    """Refuse, before any work, an output path that would overwrite a file being read."""
+    model = getattr(args, "model", None)
+    saved = Path(model) if model and model not in MODEL_KINDS and Path(model).is_file() else None
+    inputs = [("the input file", path) for path in _input_files(args)]
+    inputs += [("the saved model being read", saved), ("the action table", getattr(args, "actions", None))]
+    outputs = {"-o": args.output, "--metrics": getattr(args, "metrics", None),
+               "--drift": getattr(args, "drift", None),
+               "--invalid-output": _side_path(args) if args.drop_invalid else None}
+    refuse_overwriting(outputs, inputs)
+    if getattr(args, "engine", "local") == "dask" and args.output.is_dir():
+        # parts are written as OUTPUT/part-NNNNN.*: an input there with such a name would be replaced
+        for path in _input_files(args):
+            if path.name.startswith("part-") and same_file(path.parent, args.output):
+                raise RecoveryError(f"-o {args.output} holds the input file {path}, which a written part would "
+                                    "replace: give another output folder.")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; user errors print their message and exit 2, never a traceback."""
     args = _parser().parse_args(argv)
     try:
+        check_outputs(args)
         print(COMMANDS[args.command](args))
     except RecoveryError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -200,12 +200,18 @@ def portfolio() -> Portfolio:
     """The loaded, mapped and validated portfolio (raises RecoveryError for a bad file)."""
     s, chosen = source(), choices()
 
-    def load() -> Portfolio:
-        with st.spinner("Reading the file…"):
-            return load_portfolio(s.data, s.name, chosen.mapping_dict, chosen.sheet,
-                                  keep_repeated_ids=chosen.keep_repeated_ids, header_row=chosen.header_row)
+    def load() -> Portfolio | RecoveryError:
+        try:
+            with st.spinner("Reading the file…"):
+                return load_portfolio(s.data, s.name, chosen.mapping_dict, chosen.sheet,
+                                      keep_repeated_ids=chosen.keep_repeated_ids, header_row=chosen.header_row)
+        except RecoveryError as refusal:
+            return refusal  # remembered for this upload: a page change must not read a refused file again
 
-    return _cached("load", _file_key(), load)
+    loaded = _cached("load", _file_key(), load)
+    if isinstance(loaded, RecoveryError):
+        raise RecoveryError(str(loaded))  # a fresh error each time, not one whose traceback keeps growing
+    return loaded
 
 
 def rows_in_view(portfolio: Portfolio, exclude: bool) -> pd.DataFrame:

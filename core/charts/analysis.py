@@ -97,7 +97,7 @@ def gains(result: RecoveryResult) -> go.Figure:
 def importance(result: RecoveryResult) -> go.Figure:
     """Permutation importance on held-out folds, largest at the top."""
     table = result.risk.importance.iloc[::-1]
-    fig = go.Figure(go.Bar(x=table["importance"], y=table["label"], orientation="h",
+    fig = go.Figure(go.Bar(x=table["importance"], y=[plain_label(v) for v in table["label"]], orientation="h",
                            error_x={"type": "data", "array": table["fold_std"]}))
     fig.update_layout(height=max(320, 28 * len(table)))
     return layout(fig, "What drives the score", subtitle="Drop in ROC-AUC when the field is shuffled",

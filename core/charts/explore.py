@@ -43,6 +43,11 @@ def plain_label(text: object) -> str:
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def field_label(name: str) -> str:
+    """A column's label as plain text: an uploaded header must never become a link or styling."""
+    return plain_label(schema.label(name))
+
+
 def _labelled(series: pd.Series) -> pd.Series:
     """Category values as plain strings, with missing shown as MISSING."""
     return series.astype("str").fillna(MISSING)
@@ -193,7 +198,7 @@ def correlation_heatmap(df: pd.DataFrame) -> go.Figure:
     _require(df, "correlation_heatmap")
     columns = _correlation_columns(df)
     corr = df[columns].corr().to_numpy()
-    labels = [schema.label(c) for c in columns]
+    labels = [field_label(c) for c in columns]
     fig = go.Figure(go.Heatmap(
         z=corr, x=labels, y=labels, colorscale="RdBu", zmid=0, zmin=-1, zmax=1,
         text=np.vectorize(lambda v: "" if np.isnan(v) else f"{v:.2f}")(corr),
@@ -221,7 +226,7 @@ def _counts(series: pd.Series, column: str, max_categories: int = MAX_CATEGORIES
 
 def category_distribution(df: pd.DataFrame, column: str) -> go.Figure:
     """Bar chart of how many borrowers hold each value of a category column."""
-    title = f"{schema.label(column)} distribution"
+    title = f"{field_label(column)} distribution"
     _require_columns(df, title, [column])
     counts = _counts(df[column], column)
     colours = _colour_map(list(counts.index))
@@ -230,11 +235,11 @@ def category_distribution(df: pd.DataFrame, column: str) -> go.Figure:
         x=x, y=counts.to_numpy(), text=counts.to_numpy(), texttemplate="%{text:,}",
         textposition="outside", cliponaxis=False,
         marker_color=[colours[v] for v in counts.index],
-        hovertemplate=f"{schema.label(column)}: %{{x}}<br>Borrowers: %{{y:,}}<extra></extra>",
+        hovertemplate=f"{field_label(column)}: %{{x}}<br>Borrowers: %{{y:,}}<extra></extra>",
     ))
     fig.update_layout(showlegend=False)
     fig.update_xaxes(type="category")
-    return layout(fig, title, xaxis=schema.label(column), yaxis="Borrowers")
+    return layout(fig, title, xaxis=field_label(column), yaxis="Borrowers")
 
 
 def loan_amount_distribution(df: pd.DataFrame, bins: int = HIST_BINS) -> go.Figure:
@@ -245,7 +250,7 @@ def loan_amount_distribution(df: pd.DataFrame, bins: int = HIST_BINS) -> go.Figu
 
 def numeric_distribution(df: pd.DataFrame, column: str, bins: int = HIST_BINS) -> go.Figure:
     """Histogram of any numeric field in ``bins`` bins (counted here, not in the browser), with a box above."""
-    name = schema.label(column)
+    name = field_label(column)
     values = _numeric(df, column).dropna().to_numpy()
     counts, edges = np.histogram(values, bins=bins)
     stats = _box_stats(values)
@@ -277,7 +282,7 @@ def outcome_rate_by_category(df: pd.DataFrame, column: str, y: np.ndarray) -> go
     grouped = frame.groupby("value", sort=False)["bad"].agg(["mean", "size"])
     order = [v for v in _counts(df[column], column).index if v in grouped.index]
     grouped = grouped.reindex(order)
-    name = schema.label(column)
+    name = field_label(column)
     fig = go.Figure(go.Bar(
         x=[plain_label(v) for v in grouped.index], y=grouped["mean"].to_numpy(),
         text=[f"{m:.0%} of {n:,}" for m, n in zip(grouped["mean"], grouped["size"])], textposition="outside",
@@ -332,7 +337,7 @@ def _xy_sample(df: pd.DataFrame, x: str, y: str, extra: Sequence[str], max_point
 def _grouped_scatter(shown: pd.DataFrame, x: str, y: str, group: str | None,
                      order_column: str | None = None, order: list[str] | None = None) -> list[go.Scatter]:
     """One marker trace per group value (or one trace), hover showing both labelled values."""
-    hover = (f"{schema.label(x)}: %{{x:,.0f}}<br>{schema.label(y)}: %{{y:,.0f}}"
+    hover = (f"{field_label(x)}: %{{x:,.0f}}<br>{field_label(y)}: %{{y:,.0f}}"
              "<extra>%{fullData.name}</extra>")
     if group is None:
         return [go.Scatter(x=shown[x].to_numpy(), y=shown[y].to_numpy(), mode="markers",
@@ -360,8 +365,8 @@ def _scatter(df: pd.DataFrame, x: str, y: str, title: str, max_points: int,
     shown, subtitle = _xy_sample(df, x, y, [group] if group else [], max_points)
     fig = go.Figure(_grouped_scatter(shown, x, y, group, order_column, order))
     if group:
-        fig.update_layout(legend_title_text=plain_label(legend_title or schema.label(group)))
-    return layout(fig, title, subtitle=subtitle, xaxis=schema.label(x), yaxis=schema.label(y))
+        fig.update_layout(legend_title_text=plain_label(legend_title) if legend_title else field_label(group))
+    return layout(fig, title, subtitle=subtitle, xaxis=field_label(x), yaxis=field_label(y))
 
 
 def loan_vs_income(df: pd.DataFrame, max_points: int = DEFAULT_MAX_POINTS) -> go.Figure:
@@ -386,10 +391,10 @@ def payment_history_vs_recovery(df: pd.DataFrame) -> go.Figure:
                hovertemplate="%{x}<br>%{fullData.name}: %{y:,}<extra></extra>")
         for s in statuses
     ])
-    fig.update_layout(barmode="group", legend_title_text=schema.label(schema.OUTCOME))
+    fig.update_layout(barmode="group", legend_title_text=field_label(schema.OUTCOME))
     fig.update_xaxes(type="category")
     return layout(fig, "Recovery status by payment history",
-                   xaxis=schema.label("Payment_History"), yaxis="Borrowers")
+                   xaxis=field_label("Payment_History"), yaxis="Borrowers")
 
 
 def missed_payments_by_recovery(df: pd.DataFrame) -> go.Figure:
@@ -410,7 +415,7 @@ def missed_payments_by_recovery(df: pd.DataFrame) -> go.Figure:
         ))
     fig.update_xaxes(type="category")
     return layout(fig, "Missed payments by recovery status",
-                   xaxis=schema.label(schema.OUTCOME), yaxis=schema.label("Num_Missed_Payments"))
+                   xaxis=field_label(schema.OUTCOME), yaxis=field_label("Num_Missed_Payments"))
 
 
 def income_vs_loan_by_recovery(df: pd.DataFrame,
@@ -428,7 +433,7 @@ def segment_scatter(df: pd.DataFrame, segment_column: str = "Segment_Name",
     x, y = "Monthly_Income", "Loan_Amount"
     if not {x, y} <= set(df.columns) and len(fields) >= 2:
         x, y = fields[0], fields[1]
-    title = f"Borrower segments by {schema.label(x).lower()} and {schema.label(y).lower()}"
+    title = f"Borrower segments by {field_label(x).lower()} and {field_label(y).lower()}"
     _require_columns(df, title, [x, y, segment_column])
     # colours follow the segment number, as in the segment-size chart: one colour per segment everywhere
     order = None

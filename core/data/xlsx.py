@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -31,6 +31,11 @@ from core.errors import RecoveryError
 
 # Formulas without saved values are looked for in this many first data rows.
 _FORMULA_PROBE = 200
+# Rows a sheet may hold beyond max_rows before it is refused unread: the header, titles and blank rows.
+_ROW_SLACK = 1_000
+# How a row element starts in a sheet's XML, with or without a namespace prefix (not <rowBreaks>).
+_ROW_TAGS = (b"<row ", b"<row>", b"<row/", b":row ", b":row>", b":row/")
+_XML_BLOCK = 1 << 20
 
 
 def sheet_names(data: bytes) -> tuple[str, ...]:
@@ -77,6 +82,7 @@ def read_xlsx(data: bytes, name: str, sheet: str | None, limits: Limits,
         raise RecoveryError(f"{name} could not be opened as an Excel workbook; it may be "
                             f"damaged or password-protected. {SAVE_AS}") from None
     try:
+        _check_rows_held(archive, book, name, sheet, limits)
         table = _read_sheet(book, name, sheet, limits, header_row)
         notes = _formula_notes(data, table, _recalculates(archive))
     except RecoveryError:
@@ -91,6 +97,72 @@ def read_xlsx(data: bytes, name: str, sheet: str | None, limits: Limits,
     return RawTable(table.frame, replace(table.info, notes=table.info.notes + notes))
 
 
+def _rows_held(archive: zipfile.ZipFile, member: str) -> int:
+    """The row elements a sheet's XML holds, counted in the unpacked bytes, without parsing a cell."""
+    count, carry = 0, b""
+    with archive.open(member) as source:
+        while block := source.read(_XML_BLOCK):
+            text = carry + block
+            cut = text.rfind(b"<")  # a tag cut by the block's end is counted with the next block
+            cut = len(text) if cut < 0 else cut
+            count += sum(text.count(tag, 0, cut) for tag in _ROW_TAGS)  # C speed: no parsing
+            carry = text[cut:]
+    return count + sum(carry.count(tag) for tag in _ROW_TAGS)
+
+
+def _check_rows_held(archive: zipfile.ZipFile, book: Any, name: str, sheet: str | None, limits: Limits) -> None:
+    """Refuse a sheet holding more rows than the limit before any cell is walked (seconds, not minutes)."""
+    worksheets = {ws.title: ws for ws in book.worksheets}
+    chosen = worksheets.get(sheet) if sheet is not None else next(iter(worksheets.values()), None)
+    member = getattr(chosen, "_worksheet_path", None)  # openpyxl's read-only sheet knows its part
+    if member is None or member.lstrip("/") not in archive.namelist():
+        return  # no such sheet: _read_sheet says which sheets there are
+    held = _rows_held(archive, member.lstrip("/"))
+    if held > limits.max_rows + _ROW_SLACK:
+        raise RecoveryError(f"{name} (sheet '{chosen.title}') holds {held:,} rows, over the limit of "
+                            f"{limits.max_rows:,} (max_rows). Split the file into smaller parts.")
+
+
+def _sheet(book: Any, title: str) -> Any:
+    """A read-only worksheet that costs the cells it holds, not the size it declares.
+
+    The declared size (``<dimension ref="A1:XFD1048576">``) would make openpyxl pad every row,
+    present or missing, to 16,384 cells, and stop at a declared last row smaller than the real one.
+    """
+    worksheet = book[title]
+    worksheet.reset_dimensions()
+    return worksheet
+
+
+def _present_rows(worksheet: Any, min_row: int = 1) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    """The rows a sheet's XML holds, numbered, as values: a row that is not there costs nothing.
+
+    openpyxl's ``iter_rows`` yields a filler for every missing row (a million for a sheet whose
+    one row sits at the bottom); its own sheet parser, used here, yields only the rows present.
+    """
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    book = worksheet.parent
+    with worksheet._get_source() as source:
+        parser = WorkSheetParser(source, worksheet._shared_strings, data_only=book.data_only, epoch=book.epoch,
+                                 date_formats=book._date_formats, timedelta_formats=book._timedelta_formats)
+        for number, cells in parser.parse():
+            if number >= min_row and cells:
+                yield number, worksheet._get_row(cells, 1, None, values_only=True)
+
+
+def _including(rows: Iterator[tuple[int, tuple[Any, ...]]], chosen: int | None
+               ) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    """The rows, with the chosen row as an empty one where the sheet skips it (not past its last row)."""
+    for number, cells in rows:
+        if chosen is not None and number > chosen:
+            yield chosen, ()
+            chosen = None
+        if number == chosen:
+            chosen = None
+        yield number, cells
+
+
 def _read_sheet(book: Any, name: str, sheet: str | None, limits: Limits,
                 header_row: int | None = None) -> RawTable:
     """Read one worksheet of an open workbook into a text table."""
@@ -103,13 +175,13 @@ def _read_sheet(book: Any, name: str, sheet: str | None, limits: Limits,
         raise RecoveryError(f"{name} has no sheet called '{sheet}'. Its sheets are: "
                             f"{', '.join(repr(s) for s in sheets)}. Choose one of them.")
     where = f"{name} (sheet '{sheet}')"
-    header_at, notes = _sheet_header(book[sheet], where, f" of sheet '{sheet}'", header_row)
+    worksheet = _sheet(book, sheet)
+    header_at, notes = _sheet_header(worksheet, where, f" of sheet '{sheet}'", header_row)
     header: list[Any] | None = None
     rows: list[list[str | None]] = []
     numbers: list[int] = []
     start = header_at or 1
-    for row_number, cells in enumerate(book[sheet].iter_rows(min_row=start, values_only=True),
-                                       start=start):
+    for row_number, cells in _present_rows(worksheet, start):
         if all(is_blank(v) for v in cells):
             continue
         if header is None:
@@ -142,14 +214,13 @@ def _read_sheet(book: Any, name: str, sheet: str | None, limits: Limits,
 def _sheet_header(worksheet: Any, where: str, place: str, chosen: int | None
                   ) -> tuple[int | None, tuple[str, ...]]:
     """The row of a worksheet that holds the header (None: the sheet is empty), and a note."""
-    cells = worksheet.iter_rows(values_only=True)
+    cells = _present_rows(worksheet)
     try:
-        numbered = enumerate(cells, start=1)
         if chosen is None:
-            return found_header(first_filled(numbered), place)
-        return chosen_header(numbered, chosen, where, place)
+            return found_header(first_filled(cells), place)
+        return chosen_header(_including(cells, chosen), chosen, where, place)
     finally:
-        cells.close()  # stops openpyxl parsing the rest of the sheet
+        cells.close()  # stops parsing the rest of the sheet
 
 
 def _recalculates(archive: zipfile.ZipFile) -> bool:
@@ -179,7 +250,7 @@ def _formula_notes(data: bytes, table: RawTable, recalculates: bool) -> tuple[st
 
     book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     try:
-        formulas = _formula_rows(book[table.info.sheet], table.info.header_row, suspects)
+        formulas = _formula_rows(_sheet(book, table.info.sheet), table.info.header_row, suspects)
     finally:
         book.close()
     notes = []

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import RecoveryError
+from core.report.files import atomic_file
 
 # OWASP's list of characters that make a spreadsheet read a cell as a formula.
 DANGEROUS_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
@@ -128,9 +129,9 @@ def _arrow_csv(df: pd.DataFrame, sink=None) -> bytes | None:
 
 
 def write_csv(df: pd.DataFrame, path) -> None:
-    """Write ``df`` as to_csv_bytes would, streaming into the file instead of building it in memory."""
+    """Write ``df`` as to_csv_bytes would, streaming into the file (whole at ``path``, or not at all)."""
     safe = neutralise(whole_numbers_as_integers(df))
-    with open(path, "wb") as sink:
+    with atomic_file(path) as sink:
         if _columnar(safe):
             _arrow_csv(safe, sink)
         else:

@@ -20,7 +20,7 @@ import pandas as pd
 from core.data import load_portfolio
 from core.errors import RecoveryError
 from core.pipeline import analysable_rows
-from core.report import to_csv_bytes
+from core.report import atomic_file, to_csv_bytes
 from core.serve.bundle import Bundle, score_rows
 from core.serve.drift import DriftCounts
 
@@ -141,71 +141,68 @@ def stream_score(
 ) -> StreamSummary:
     """Score ``path`` chunk by chunk into ``output`` (CSV); invalid rows stop it unless dropped.
 
-    The output is written to ``output`` as it goes; on a user error it is removed, so a
-    half-scored file is never left behind as if it were complete.
+    The output streams into a temporary file beside ``output`` that takes its name only when
+    every chunk is written: an error, a kill or a full disk never leaves a half-scored file
+    there as if it were complete, and an earlier file at that path stays as it was.
     """
     header, chunks = read_chunks(path, chunk_bytes)
     summary, seen = StreamSummary(), _SeenLoans()
     expected_header: bytes | None = None
     encoding = separator = None
-    try:
-        with open(output, "wb") as sink, ExitStack() as side:
-            invalid_sink = None  # opened on the first invalid row, closed with the output, also on an error
-            for chunk in chunks:
-                if not _has_values(chunk.data):
-                    continue
-                portfolio = load_portfolio(header + chunk.data, path.name)
-                info = portfolio.info
-                if encoding is None:
-                    encoding, separator = info.encoding, info.separator
-                    if encoding not in _UTF8:
-                        raise RecoveryError(f"{path.name} is {encoding} text; scoring in chunks reads UTF-8: save "
-                                            "it as 'CSV UTF-8' and run again.")
-                elif (info.encoding, info.separator) != (encoding, separator):
-                    raise RecoveryError(f"{path.name} reads differently from row {chunk.first_record} on "
-                                        f"(separator {info.separator!r}, not {separator!r}): check the file there.")
-                offset = chunk.first_record - 2
-                if not portfolio.report.ok and not drop_invalid:
-                    raise RecoveryError("\n".join(_shift_problems(portfolio, offset)) +
-                                        f"\n{len(portfolio.report.invalid_rows)} invalid row(s) from row "
-                                        f"{chunk.first_record} on (the file was read in parts; there may be "
-                                        "more further on): fix them, or rerun with --drop-invalid to exclude them.")
-                rows = analysable_rows(portfolio, drop_invalid)
-                seen.check(portfolio.frame, offset)
-                if not portfolio.report.ok:
-                    invalid = portfolio.invalid_rows()
-                    invalid.index = invalid.index + offset
-                    if invalid_sink is None:
-                        invalid_sink = side.enter_context(open(invalid_output, "wb"))
-                        invalid_sink.write(to_csv_bytes(invalid.reset_index()))
-                    else:
-                        invalid_sink.write(_without_header(to_csv_bytes(invalid.reset_index()),
-                                                           invalid.reset_index().head(0)))
-                    summary.excluded += len(invalid)
-                if len(rows):
-                    result = score_rows(bundle, rows, path.name)
-                    table = result.table
-                    table["File_Row"] = table["File_Row"] + offset
-                    data = to_csv_bytes(table)
-                    if expected_header is None:
-                        expected_header = to_csv_bytes(table.head(0))
-                        sink.write(data)
-                    else:
-                        sink.write(_without_header(data, table.head(0), expected_header))
-                    if drift is not None:
-                        drift.add(result.features, result.scores)
-                    for name, n in table["Recovery_Strategy"].value_counts(sort=False).items():
-                        summary.strategies[name] = summary.strategies.get(name, 0) + int(n)
-                    summary.scored += len(table)
-                summary.chunks += 1
-                if progress is not None:
-                    progress(summary.scored)
-    except BaseException:
-        output.unlink(missing_ok=True)
-        raise
-    if summary.scored == 0 and summary.excluded == 0:
-        output.unlink(missing_ok=True)
-        raise RecoveryError(f"{path.name} has a header but no rows. Add one row per loan below the header.")
+    with atomic_file(output) as sink, ExitStack() as side:
+        invalid_sink = None  # opened on the first invalid row, closed with the output, also on an error
+        for chunk in chunks:
+            if not _has_values(chunk.data):
+                continue
+            portfolio = load_portfolio(header + chunk.data, path.name)
+            info = portfolio.info
+            if encoding is None:
+                encoding, separator = info.encoding, info.separator
+                if encoding not in _UTF8:
+                    raise RecoveryError(f"{path.name} is {encoding} text; scoring in chunks reads UTF-8: save "
+                                        "it as 'CSV UTF-8' and run again.")
+            elif (info.encoding, info.separator) != (encoding, separator):
+                raise RecoveryError(f"{path.name} reads differently from row {chunk.first_record} on "
+                                    f"(separator {info.separator!r}, not {separator!r}): check the file there.")
+            offset = chunk.first_record - 2
+            if not portfolio.report.ok and not drop_invalid:
+                raise RecoveryError("\n".join(_shift_problems(portfolio, offset)) +
+                                    f"\n{len(portfolio.report.invalid_rows)} invalid row(s) from row "
+                                    f"{chunk.first_record} on (the file was read in parts; there may be "
+                                    "more further on): fix them, or rerun with --drop-invalid to exclude them.")
+            rows = analysable_rows(portfolio, drop_invalid)
+            seen.check(portfolio.frame, offset)
+            if not portfolio.report.ok:
+                invalid = portfolio.invalid_rows()
+                invalid.index = invalid.index + offset
+                if invalid_sink is None:
+                    invalid_sink = side.enter_context(atomic_file(invalid_output))
+                    invalid_sink.write(to_csv_bytes(invalid.reset_index()))
+                else:
+                    invalid_sink.write(_without_header(to_csv_bytes(invalid.reset_index()),
+                                                       invalid.reset_index().head(0)))
+                summary.excluded += len(invalid)
+            if len(rows):
+                result = score_rows(bundle, rows, path.name)
+                table = result.table
+                table["File_Row"] = table["File_Row"] + offset
+                data = to_csv_bytes(table)
+                if expected_header is None:
+                    expected_header = to_csv_bytes(table.head(0))
+                    sink.write(data)
+                else:
+                    sink.write(_without_header(data, table.head(0), expected_header))
+                if drift is not None:
+                    drift.add(result.features, result.scores)
+                for name, n in table["Recovery_Strategy"].value_counts(sort=False).items():
+                    summary.strategies[name] = summary.strategies.get(name, 0) + int(n)
+                summary.scored += len(table)
+            summary.chunks += 1
+            if progress is not None:
+                progress(summary.scored)
+        if summary.scored == 0 and summary.excluded == 0:  # raised inside: nothing is renamed into place
+            raise RecoveryError(f"{path.name} has a header but no rows. Add one row per loan below the "
+                                "header.")
     return summary
 
 

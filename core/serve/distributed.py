@@ -13,8 +13,10 @@ is its workers.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +25,7 @@ from threadpoolctl import threadpool_limits
 
 from core.data import load_portfolio
 from core.errors import RecoveryError
-from core.report import to_csv_bytes
+from core.report import TEMP_PREFIX, atomic_file, to_csv_bytes, write_problem
 from core.serve.bundle import Bundle, score_rows
 
 # One partition is read, checked and scored at once on a worker: about 50,000 borrowers.
@@ -114,15 +116,33 @@ def score_partition(frame: pd.DataFrame, bundle: Bundle, offset: int, part: int,
 
 
 def _write_part(table: pd.DataFrame, output: str, part: int, parquet_out: bool) -> None:
-    """One output part: Parquet as scored, or CSV as the single-machine download writes it."""
+    """One output part (Parquet as scored, or CSV as the single-machine download writes it), whole or not at all."""
     import fsspec
+    from fsspec.implementations.local import LocalFileSystem
 
     path = f"{output.rstrip('/')}/part-{part:05d}.{'parquet' if parquet_out else 'csv'}"
-    with fsspec.open(path, "wb") as sink:
+    fs, where = fsspec.core.url_to_fs(path)
+
+    def fill(sink) -> None:
         if parquet_out:
             table.to_parquet(sink, index=False)
         else:
             sink.write(to_csv_bytes(table))
+
+    if isinstance(fs, LocalFileSystem):
+        with atomic_file(where) as sink:
+            fill(sink)
+        return
+    # shared storage: the same temporary-name-then-rename, with the file system's own move
+    temporary = f"{where.rsplit('/', 1)[0]}/{TEMP_PREFIX}{uuid.uuid4().hex}-{where.rsplit('/', 1)[-1]}"
+    try:
+        with fs.open(temporary, "wb") as sink:
+            fill(sink)
+        fs.mv(temporary, where)
+    except BaseException:
+        with contextlib.suppress(Exception):
+            fs.rm(temporary)
+        raise
 
 
 def _client(scheduler: str | None, n_workers: int):
@@ -154,7 +174,10 @@ def score_on_dask(bundle: Bundle, source: str, output: str, scheduler: str | Non
     parquet = _is_parquet(files)
     parquet_out = output.rstrip("/").lower().endswith(".parquet")
     fs, root = fsspec.core.url_to_fs(output)
-    fs.makedirs(root, exist_ok=True)
+    try:
+        fs.makedirs(root, exist_ok=True)
+    except OSError as error:  # a read-only place or a full disk: one line, before the cluster starts
+        raise write_problem(output, error) from None
     client, cluster = _client(scheduler, n_workers)
     try:
         frame = _read(files, parquet, block_bytes)
