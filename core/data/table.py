@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
+import zipfile
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -150,3 +152,14 @@ def detect_format(data: bytes, name: str) -> str:
     if western and western[0].chaos <= best_chaos + 0.1:
         return "cp1252"
     return results[0].encoding
+
+
+def open_zip(data: bytes) -> tuple[zipfile.ZipFile, int, int]:
+    """A zip archive with the bytes and member count its directory declares, read before anything is unpacked.
+
+    The one zip-bomb guard of the product: a workbook and a saved model each compare these with their own
+    caps. Raises zipfile.BadZipFile (or OSError, ValueError, EOFError) for a damaged archive.
+    """
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    members = archive.infolist()
+    return archive, sum(m.file_size for m in members), len(members)

@@ -26,6 +26,7 @@ from core.data.table import (
     column_letter,
     file_size,
     is_blank,
+    open_zip,
 )
 from core.errors import RecoveryError
 
@@ -63,15 +64,13 @@ def read_xlsx(data: bytes, name: str, sheet: str | None, limits: Limits,
     import openpyxl  # imported late: CSV-only users never pay for it
 
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        members = archive.infolist()
+        archive, unpacked, _ = open_zip(data)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         raise RecoveryError(f"{name} looks like a zip or Excel file but is damaged. "
                             f"{SAVE_AS}") from None
-    if "xl/workbook.xml" not in {m.filename for m in members}:
+    if "xl/workbook.xml" not in set(archive.namelist()):
         raise RecoveryError(f"{name} is a zip archive, not an Excel .xlsx workbook. "
                             "Upload the .xlsx or CSV file itself.")
-    unpacked = sum(m.file_size for m in members)
     if unpacked > 20 * limits.max_bytes:  # guards against zip bombs
         raise RecoveryError(
             f"{name} unpacks to {file_size(unpacked)}, over 20 x the limit of "

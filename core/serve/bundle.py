@@ -41,6 +41,7 @@ from core import pipeline
 from core.config import RecoveryConfig
 from core.data import NO_OUTCOME, Portfolio, Roles, load_portfolio
 from core.data.schema import BY_NAME, label
+from core.data.table import open_zip
 from core.decide import actions_frame, actions_from_frame, strategy_summary
 from core.errors import RecoveryError
 from core.model import Calibration, assign_segments, explain, risk
@@ -332,14 +333,12 @@ def _refuse_other_formats(data: bytes, name: str) -> None:
 def _open_zip(data: bytes, name: str, what: str) -> zipfile.ZipFile:
     """A zip archive whose declared sizes are within the caps (checked before anything is unpacked)."""
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        members = archive.infolist()
+        archive, unpacked, members = open_zip(data)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         raise RecoveryError(f"{name} is damaged or truncated ({what} cannot be opened as a zip "
                             "archive): save the model again.") from None
-    unpacked = sum(m.file_size for m in members)
-    if len(members) > MAX_MEMBERS or unpacked > MAX_UNPACKED_BYTES:
-        raise RecoveryError(f"{name} would unpack to {unpacked / 2**20:,.0f} MB in {len(members):,} "
+    if members > MAX_MEMBERS or unpacked > MAX_UNPACKED_BYTES:
+        raise RecoveryError(f"{name} would unpack to {unpacked / 2**20:,.0f} MB in {members:,} "
                             f"parts ({what}), over the {MAX_UNPACKED_BYTES / 2**20:.0f} MB limit: it is "
                             "not a bundle this app wrote, and is not unpacked.")
     return archive
