@@ -9,6 +9,7 @@ import pandas as pd
 
 from core.config import DEFAULT_HAIRCUT, RecoveryConfig
 from core.decide.actions import Action, expected_values
+from core.decide.exposure import has_exposure, planning_refused
 from core.decide.optimise import solve
 from core.decide.policies import by_thresholds, champion_group, compare, frontier, plan
 from core.decide.strategy import assign_strategy
@@ -57,6 +58,7 @@ class RecoveryPlan:
     policy: str = "thresholds"
     method: str = "thresholds"
     gap: float = 0.0
+    note: str = ""  # why the action table was not applied ("" when it was, or when none was given)
 
     def assignment(self) -> dict:
         """How the plan was made, for the metrics JSON."""
@@ -94,6 +96,9 @@ def make_plan(df: pd.DataFrame, scores: np.ndarray, config: RecoveryConfig,
     """
     if config.actions is None:
         return RecoveryPlan(assign_strategy(scores, config), config.strategy_labels)
+    if values is None and not has_exposure(df):
+        # no money to weigh: the notebook's bands, said in one note, rather than figures made up
+        return RecoveryPlan(assign_strategy(scores, config), config.strategy_labels, note=planning_refused())
     actions = config.actions
     if values is None:
         outstanding = df["Outstanding_Loan_Amount"].to_numpy(dtype="float64", na_value=np.nan)

@@ -411,6 +411,10 @@ def segment(prepared: Prepared, config: RecoveryConfig, progress: Progress = no_
     progress("Forming segments", 0.0)
     segments = fit_segments(df, present, config.n_segments, config.random_state, config.segment_naming)
     outcome = prepared.roles.outcome
+    if outcome is not None and not outcome.canonical:
+        # one outcome everywhere: the tutorial's status rates describe another reading of the file
+        segments = replace(segments, profile=segments.profile.drop(
+            columns=["Not fully recovered rate", "Written off rate"], errors="ignore"))
     if outcome is not None and not outcome.canonical and outcome.bad:
         profile = segments.profile.copy()
         profile["Bad-outcome rate"] = pd.Series(outcome.y).groupby(segments.ids).mean().reindex(

@@ -6,9 +6,11 @@ from core.decide import RecoveryResult
 from core.model import Trust
 
 
-def segment_score_sentence(chosen: bool) -> str:
+def segment_score_sentence(chosen: bool, has_outcome: bool = False) -> str:
     """Why the score predicts a high-risk segment, not recovery: the notebook's method, or no outcome to learn."""
     why = ("The notebook's method scores" if chosen else
+           "This file's outcome gives every borrower the same class, so there is nothing to learn and the score "
+           "predicts" if has_outcome else
            "This file has no recorded outcome to learn from, so the score predicts")
     return f"{why} membership of a high-risk segment, not recovery: it cannot be checked against what happened."
 
@@ -30,7 +32,8 @@ def summary_sentences(result: RecoveryResult, found: Trust | None) -> list[str]:
         lines.append(f"The plan is expected to bring {scored['Expected_Net_Recovery'].sum():,.0f} net of "
                      "the actions' costs.")
     if result.risk.target == "segment":
-        lines.append(segment_score_sentence(result.config.target == "segment"))
+        lines.append(segment_score_sentence(result.config.target == "segment",
+                                            result.roles is not None and result.roles.outcome is not None))
     elif found is not None:
         lines.append(found.sentence())
     return lines
