@@ -24,6 +24,8 @@ POLICIES = {
     "days_past_due": "Most overdue first",
     "escalate_all": "Escalate everyone",
 }
+# Not a policy to choose: the plan each borrower got, its champion group kept on the thresholds.
+ASSIGNED = "The plan as assigned (optimised; champion group on the notebook's thresholds)"
 
 
 def _ladder(actions: tuple[Action, ...]) -> list[int]:
@@ -113,7 +115,7 @@ def compare(plans: list[Plan], actions: tuple[Action, ...]) -> pd.DataFrame:
     rows = []
     for p in plans:
         counts = np.bincount(p.choice, minlength=len(actions))
-        rows.append({"Policy": POLICIES[p.policy], "Expected net recovery": p.net_recovery,
+        rows.append({"Policy": POLICIES.get(p.policy, ASSIGNED), "Expected net recovery": p.net_recovery,
                      "Cost": p.cost, **{a.name: int(c) for a, c in zip(actions, counts)}})
     return pd.DataFrame(rows)
 
