@@ -23,9 +23,10 @@ POLICIES = {
     "thresholds": "Notebook thresholds",
     "days_past_due": "Most overdue first",
     "escalate_all": "Escalate everyone",
+    # not a policy to choose: the plan each borrower got, its champion group kept on the thresholds
+    "assigned": "The plan as assigned (optimised; champion group on the notebook's thresholds)",
 }
-# Not a policy to choose: the plan each borrower got, its champion group kept on the thresholds.
-ASSIGNED = "The plan as assigned (optimised; champion group on the notebook's thresholds)"
+ASSIGNED = POLICIES["assigned"]
 
 
 def _ladder(actions: tuple[Action, ...]) -> list[int]:
@@ -105,7 +106,8 @@ def plan(policy: str, values: np.ndarray, actions: tuple[Action, ...], scores: n
     elif policy == "escalate_all":
         choice = fill_in_order(np.argsort(-scores, kind="stable"), _ladder(actions), actions, n)
     else:
-        raise RecoveryError(f"Unknown policy '{policy}': choose one of {', '.join(POLICIES)}.")
+        raise RecoveryError(f"Unknown policy '{policy}': choose one of "
+                            f"{', '.join(p for p in POLICIES if p != 'assigned')}.")
     costs = np.array([a.cost for a in actions])
     return Plan(policy, choice, total(values, choice), float(costs[choice].sum()), gap)
 
@@ -115,7 +117,7 @@ def compare(plans: list[Plan], actions: tuple[Action, ...]) -> pd.DataFrame:
     rows = []
     for p in plans:
         counts = np.bincount(p.choice, minlength=len(actions))
-        rows.append({"Policy": POLICIES.get(p.policy, ASSIGNED), "Expected net recovery": p.net_recovery,
+        rows.append({"Policy": POLICIES[p.policy], "Expected net recovery": p.net_recovery,
                      "Cost": p.cost, **{a.name: int(c) for a, c in zip(actions, counts)}})
     return pd.DataFrame(rows)
 

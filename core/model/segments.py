@@ -191,12 +191,13 @@ def _segment_z(df: pd.DataFrame, ids: np.ndarray, k: int, fields: list[str]) -> 
 
 
 ON_TIME_DAYS = 30  # a segment averaging more days past due than one billing cycle is not "paying on time"
+ON_TIME_MISSED = 1.5  # without days past due: more missed payments than this on average is not "on time"
 
 
 def _on_time(df: pd.DataFrame, ids: np.ndarray, k: int) -> list[bool]:
-    """Per segment: its own arrears are low (days past due within a cycle, under one missed payment on average)."""
-    checks = [(f, limit) for f, limit in (("Days_Past_Due", ON_TIME_DAYS), ("Num_Missed_Payments", 1.0))
-              if f in df.columns and pd.api.types.is_numeric_dtype(df[f])]
+    """Per segment: its own arrears are low (days past due within a cycle; else at most one missed payment or so)."""
+    checks = [(f, limit) for f, limit in (("Days_Past_Due", ON_TIME_DAYS), ("Num_Missed_Payments", ON_TIME_MISSED))
+              if f in df.columns and pd.api.types.is_numeric_dtype(df[f])][:1]  # days past due says it best
     means = {f: df[f].groupby(ids).mean().reindex(range(k)) for f, _ in checks}
     return [all(pd.isna(means[f][seg]) or means[f][seg] <= limit for f, limit in checks) for seg in range(k)]
 
