@@ -117,7 +117,7 @@ else:
         st.caption(f"Borrowers scoring above {result.config.flag_threshold:.2f} (the settlement threshold on the "
                    "Strategy page) are flagged high-risk. Bottom-left: bad outcomes the flag missed "
                    "(losses no one chased); top-right: good borrowers flagged (effort spent for nothing).")
-st.plotly_chart(report_charts.importance(result), width="stretch")
+    right.plotly_chart(report_charts.importance(result), width="stretch")
 
 if not risk.fairness.empty:
     st.subheader("By protected attribute")
