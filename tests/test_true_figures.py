@@ -129,7 +129,7 @@ def duplicates():
 # each file's bad outcome, computed here from its own cells (as the analysis names its columns)
 OWN_BAD = {
     "good_bad_spellings.csv": lambda t: t["loan_result"] == "Charged-Off",
-    "recovered_none_full.csv": lambda t: t["recovery_amount"] / t["Outstanding_Loan_Amount"] < 0.5,
+    "recovered_none_full.csv": lambda t: pd.to_numeric(t["recovery_amount"]) / t["Outstanding_Loan_Amount"] < 0.5,
     "no_exposure.csv": lambda t: t["defaulted"] == "yes",
     "german_credit.csv": lambda t: t["creditability"] == "bad",
 }
