@@ -20,7 +20,7 @@ import pytest
 
 from core import pipeline
 from core.config import SEED_STRATEGIES, RecoveryConfig
-from core.data import load_portfolio
+from core.data import NO_OUTCOME, Roles, load_portfolio
 from core.decide import ASSIGNED, DEFAULT_ACTIONS, POLICIES
 from core.report import ReportSource, stakeholder_report
 
@@ -98,6 +98,16 @@ def test_a_segment_flag_score_outside_the_seed_preset_shows_no_performance(tmp_p
     assert "measure the segments against themselves" in figures["performance_note"]
     assert figures["out_of_fold"] == {} and figures["confusion_matrix"] is None
     assert figures["model_comparison"] == [] and figures["trust"] is None
+
+
+def test_the_report_shows_no_performance_for_a_segment_flag_score():
+    result, report = _analyse("no_exposure.csv", FAST.with_(roles=Roles(outcome=NO_OUTCOME)))
+    assert result.performance_note is not None
+    text = _text(report)
+    assert "No performance figures are shown" in text
+    for heading in ("Out-of-fold performance", "Gains by score decile", "Models compared", "A coin toss"):
+        assert heading not in text, heading
+    assert "what to expect on new borrowers" not in text
 
 
 def test_nobody_fully_recovered_defaults_to_bad_below_half_recovered_and_says_so(tmp_path):

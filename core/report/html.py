@@ -220,7 +220,8 @@ def _risk(result: RecoveryResult) -> str:
     intro = (f"What the score means: {risk.target_description}. Model: {risk.model_label}"
              + (", probabilities calibrated" if risk.calibrated else "")
              + f". Every borrower's score comes from a model that did not learn from them ({risk.n_folds}-fold "
-             "cross-validation), so these figures are what to expect on new borrowers.")
+             "cross-validation)" + (", so these figures are what to expect on new borrowers." if
+                                    result.performance_note is None else "."))
     parts = [_p(intro), _p("Learns from: " + ", ".join(label(f) for f in risk.numeric_features
                                                      + risk.categorical_features) + ".", "note")]
     if result.performance_note:  # a circular score: no metric, curve or table presented as performance
