@@ -297,3 +297,15 @@ def test_the_risk_page_shows_no_performance_for_a_segment_flag_score():
     assert not figure_tables
     _visit(at, "app_pages/home.py")
     assert not any(word in " ".join(_texts(at.markdown) + _texts(at.success)) for word in PERFORMANCE_WORDS)
+
+
+def test_the_seed_preset_keeps_the_notebooks_evaluation_of_its_segment_flag(seed_result):
+    figures = seed_result.metrics_dict()
+    assert figures["target"] == "segment" and figures["preset"] == "seed"
+    assert figures["performance_shown"] is True and figures["performance_note"] is None
+    assert figures["out_of_fold"]["roc_auc"]["value"] > 0.5 and figures["seed_split"]
+    rates = {row["Recovery strategy"]: row["Actual not-fully-recovered rate"] for row in figures["strategies"]}
+    scored = seed_result.scored
+    for name, rate in _rates(scored, (scored["Recovery_Status"] != "Fully Recovered").astype(float),
+                             "Recovery_Strategy").items():
+        assert rates[name] == pytest.approx(rate)
