@@ -3,6 +3,7 @@
 import streamlit as st
 
 from core.data import kpis
+from core.errors import RecoveryError
 from core.report import summary_sentences
 from ui import state
 from ui.render import plain, run_or_stop, show_kpis, show_trust_warning
@@ -27,9 +28,19 @@ which reproduces the original tutorial exactly for comparison.
 )
 
 portfolio = run_or_stop(state.portfolio)
-figures = kpis(portfolio.frame)
+try:  # the analysed rows and their one outcome; the rows in view while invalid rows wait for a decision
+    prepared = state.prepared()
+    rows, outcome = prepared.rows, prepared.roles.outcome
+except RecoveryError:
+    rows, outcome = run_or_stop(state.frame_in_view), None
+figures = kpis(rows, outcome)
 st.subheader("The loaded portfolio")
-show_kpis(figures, ("Borrowers", "Total outstanding", "Fully recovered", "Written off"))
+show_kpis(figures, ("Borrowers", "Total outstanding", "Fully recovered", "Written off")
+          if figures["share_fully_recovered"] is not None else ("Borrowers", "Total outstanding", "Bad outcome"))
+excluded = state.excluded_rows()
+if excluded:
+    st.caption(f"{len(rows):,} borrowers analysed: {excluded:,} invalid row(s) of the file's "
+               f"{len(portfolio.frame):,} are excluded (listed on the Data page).")
 
 st.subheader("What the analysis found")
 result = run_or_stop(state.result)

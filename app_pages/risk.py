@@ -53,67 +53,71 @@ if any(f in risk.excluded_features for f in COLLECTION_FIELDS):
                "are recorded during recovery, after the borrower is delinquent, so they leak the "
                "outcome and are unknown for a new case. Gender is never a model input.")
 
-if risk.seed_split:
-    split = risk.seed_split
-    st.subheader("The notebook's evaluation (80/20 split)")
-    c = st.columns(4)
-    c[0].metric("Accuracy", f"{split['accuracy']:.3f}", help=MEANING["accuracy"])
-    c[1].metric("Precision", f"{split['precision']:.3f}", help=MEANING["precision"])
-    c[2].metric("ROC-AUC", f"{split['roc_auc']:.3f}", help=MEANING["roc_auc"])
-    c[3].metric("Test rows", split["test_rows"])
-    m = split["confusion"]
-    st.text(f"Confusion matrix on the test split: [[{m['tn']} {m['fp']}] [{m['fn']} {m['tp']}]]")
-    st.caption("The notebook's target is membership of a high-risk segment, which the model re-learns "
-               "from the same fields used to form the segments: high figures here do not mean the "
-               "model predicts actual recovery.")
+performance = result.performance_note is None
+if not performance:  # a circular score: its metrics would measure the segments against themselves
+    st.error(plain(result.performance_note), icon=":material/block:")
+else:
+    if risk.seed_split:
+        split = risk.seed_split
+        st.subheader("The notebook's evaluation (80/20 split)")
+        c = st.columns(4)
+        c[0].metric("Accuracy", f"{split['accuracy']:.3f}", help=MEANING["accuracy"])
+        c[1].metric("Precision", f"{split['precision']:.3f}", help=MEANING["precision"])
+        c[2].metric("ROC-AUC", f"{split['roc_auc']:.3f}", help=MEANING["roc_auc"])
+        c[3].metric("Test rows", split["test_rows"])
+        m = split["confusion"]
+        st.text(f"Confusion matrix on the test split: [[{m['tn']} {m['fp']}] [{m['fn']} {m['tp']}]]")
+        st.caption("The notebook's target is membership of a high-risk segment, which the model re-learns "
+                   "from the same fields used to form the segments: high figures here do not mean the "
+                   "model predicts actual recovery.")
 
-st.subheader("Out-of-fold performance")
-st.caption(f"Precision, recall, F1 and accuracy count a borrower as flagged when the score is above "
-           f"{result.config.flag_threshold:.2f}.")
-st.dataframe(
-    readable_metrics(risk.metrics), hide_index=True, width="stretch",
-    column_config={c: st.column_config.NumberColumn(format="%.3f")
-                   for c in ("All borrowers", "Mean over folds", "Spread (std) over folds")},
-)
-st.subheader("Model comparison (same folds)")
-comparison = risk.comparison
-if comparison.empty and not seed:
-    st.caption("The additive model is the default: each field adds its own effect to the score, so "
-               "every reason is exact and scoring stays fast at any size. Compare it with the "
-               "notebook's Random Forest and a logistic regression on this file:")
-    if state.model_comparison_ready() or st.button("Compare the three models", icon=":material/compare_arrows:"):
-        comparison = run_or_stop(state.model_comparison)
-if not comparison.empty:
-    st.dataframe(comparison[["label", "roc_auc_fold_mean", "roc_auc_fold_std"]].rename(columns={
-        "label": "Model", "roc_auc_fold_mean": "ROC-AUC (mean over folds)",
-        "roc_auc_fold_std": "Spread (std)"}), hide_index=True, width="stretch",
+    st.subheader("Out-of-fold performance")
+    st.caption(f"Precision, recall, F1 and accuracy count a borrower as flagged when the score is above "
+               f"{result.config.flag_threshold:.2f}.")
+    st.dataframe(
+        readable_metrics(risk.metrics), hide_index=True, width="stretch",
         column_config={c: st.column_config.NumberColumn(format="%.3f")
-                       for c in ("ROC-AUC (mean over folds)", "Spread (std)")})
-    if "borrowers_compared" in comparison and comparison["borrowers_compared"].iloc[0] < result.risk.scored_with_outcome:
-        st.caption(f"Compared on a random sample of {comparison['borrowers_compared'].iloc[0]:,} borrowers.")
-elif seed:
-    st.caption("The notebook's method uses its Random Forest; no comparison is made.")
+                       for c in ("All borrowers", "Mean over folds", "Spread (std) over folds")},
+    )
+    st.subheader("Model comparison (same folds)")
+    comparison = risk.comparison
+    if comparison.empty and not seed:
+        st.caption("The additive model is the default: each field adds its own effect to the score, so "
+                   "every reason is exact and scoring stays fast at any size. Compare it with the "
+                   "notebook's Random Forest and a logistic regression on this file:")
+        if state.model_comparison_ready() or st.button("Compare the three models", icon=":material/compare_arrows:"):
+            comparison = run_or_stop(state.model_comparison)
+    if not comparison.empty:
+        st.dataframe(comparison[["label", "roc_auc_fold_mean", "roc_auc_fold_std"]].rename(columns={
+            "label": "Model", "roc_auc_fold_mean": "ROC-AUC (mean over folds)",
+            "roc_auc_fold_std": "Spread (std)"}), hide_index=True, width="stretch",
+            column_config={c: st.column_config.NumberColumn(format="%.3f")
+                           for c in ("ROC-AUC (mean over folds)", "Spread (std)")})
+        if "borrowers_compared" in comparison and comparison["borrowers_compared"].iloc[0] < result.risk.scored_with_outcome:
+            st.caption(f"Compared on a random sample of {comparison['borrowers_compared'].iloc[0]:,} borrowers.")
+    elif seed:
+        st.caption("The notebook's method uses its Random Forest; no comparison is made.")
 
-left, right = st.columns(2)
-left.plotly_chart(report_charts.roc_curve(result), width="stretch")
-right.plotly_chart(report_charts.precision_recall(result), width="stretch")
-left.plotly_chart(report_charts.calibration(result), width="stretch")
-right.plotly_chart(report_charts.gains(result), width="stretch")
-with st.expander("Gains and lift by score decile"):
-    st.dataframe(risk.gains.rename(columns=GAINS_HEADERS), hide_index=True, width="stretch", column_config={
-        **{c: st.column_config.NumberColumn(format="percent") for c in (
-            "Bad-outcome rate", "Cumulative share of bad outcomes", "Cumulative share of their outstanding")},
-        "Borrowers": st.column_config.NumberColumn(format="%,d"),
-        "Bad outcomes": st.column_config.NumberColumn(format="%,d"),
-        "Mean score": st.column_config.NumberColumn(format="%.2f"),
-        "Lift": st.column_config.NumberColumn(format="%.2f×"),
-        "Outstanding of bad outcomes": st.column_config.NumberColumn(format="%,.0f")})
-with left:
-    st.plotly_chart(report_charts.confusion(result), width="stretch")
-    st.caption(f"Borrowers scoring above {result.config.flag_threshold:.2f} (the settlement threshold on the "
-               "Strategy page) are flagged high-risk. Bottom-left: bad outcomes the flag missed "
-               "(losses no one chased); top-right: good borrowers flagged (effort spent for nothing).")
-right.plotly_chart(report_charts.importance(result), width="stretch")
+    left, right = st.columns(2)
+    left.plotly_chart(report_charts.roc_curve(result), width="stretch")
+    right.plotly_chart(report_charts.precision_recall(result), width="stretch")
+    left.plotly_chart(report_charts.calibration(result), width="stretch")
+    right.plotly_chart(report_charts.gains(result), width="stretch")
+    with st.expander("Gains and lift by score decile"):
+        st.dataframe(risk.gains.rename(columns=GAINS_HEADERS), hide_index=True, width="stretch", column_config={
+            **{c: st.column_config.NumberColumn(format="percent") for c in (
+                "Bad-outcome rate", "Cumulative share of bad outcomes", "Cumulative share of their outstanding")},
+            "Borrowers": st.column_config.NumberColumn(format="%,d"),
+            "Bad outcomes": st.column_config.NumberColumn(format="%,d"),
+            "Mean score": st.column_config.NumberColumn(format="%.2f"),
+            "Lift": st.column_config.NumberColumn(format="%.2f×"),
+            "Outstanding of bad outcomes": st.column_config.NumberColumn(format="%,.0f")})
+    with left:
+        st.plotly_chart(report_charts.confusion(result), width="stretch")
+        st.caption(f"Borrowers scoring above {result.config.flag_threshold:.2f} (the settlement threshold on the "
+                   "Strategy page) are flagged high-risk. Bottom-left: bad outcomes the flag missed "
+                   "(losses no one chased); top-right: good borrowers flagged (effort spent for nothing).")
+    right.plotly_chart(report_charts.importance(result), width="stretch")
 
 if not risk.fairness.empty:
     st.subheader("By protected attribute")

@@ -14,6 +14,7 @@ from core.decide import (
     haircuts_from_table,
     header,
     method_history,
+    planning_refused,
     select_borrowers,
     why_chosen,
     worklist_view,
@@ -21,7 +22,7 @@ from core.decide import (
 from core.display import money
 from core.report import plan_workbook_sheets, stakeholder_report, to_csv_bytes, to_excel_bytes, to_excel_workbook
 from ui import state
-from ui.render import run_or_stop, show_notes, show_trust_warning
+from ui.render import plain, run_or_stop, show_notes, show_trust_warning
 
 st.title("Recovery strategies")
 config = state.config()
@@ -92,6 +93,11 @@ with st.expander("Plan with costs and team capacity", expanded=config.actions is
     if wanted != config:
         config = wanted
         state.set_config(config)
+result = run_or_stop(state.result)
+asked_to_plan = config.actions is not None
+config = result.config  # what the analysis used: without an exposure, the action table is not applied
+if asked_to_plan and config.actions is None:
+    st.warning(plain(planning_refused()), icon=":material/payments:")
 description.markdown(
     "Each borrower gets the action with the most expected net recovery that the teams' capacity allows "
     "(see the plan below). Scores are out-of-fold: no borrower was scored by a model trained on them."
@@ -102,9 +108,8 @@ description.markdown(
     "automated reminders. Scores are out-of-fold: no borrower was scored by a model trained on them."
 )
 
-result = run_or_stop(state.result)
 show_trust_warning(result.trust)
-show_notes(result.notes, state.excluded_rows())
+show_notes(tuple(n for n in result.notes if n != planning_refused()), state.excluded_rows())
 summary = result.strategies
 cols = st.columns(len(summary))
 for col, row in zip(cols, summary.to_dict(orient="records")):
@@ -118,6 +123,7 @@ st.dataframe(summary, hide_index=True, width="stretch", column_config={
        for c in ("Outstanding", "Outstanding at risk", "Expected net recovery")},
     "Share of borrowers": st.column_config.NumberColumn("Share", format="percent"),
     "Actual not-fully-recovered rate": st.column_config.NumberColumn("Not fully recovered (actual)", format="percent"),
+    "Actual bad-outcome rate": st.column_config.NumberColumn("Bad outcome (actual)", format="percent"),
     "Mean risk score": st.column_config.NumberColumn(format="%.2f")})
 
 history = method_history(result.scored, result.scored["Risk_Score"].to_numpy(),

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from core.config import RecoveryConfig
 from core.data import NO_OUTCOME, REPEATED_ID, Portfolio, Roles, load_portfolio
-from core.decide import read_actions
+from core.decide import NEEDS_EXPOSURE, has_exposure, read_actions
 from core.errors import RecoveryError
 from core.model import MODEL_LABELS
 from core.pipeline import RecoveryResult, analysable_rows, analyse_portfolio, prepare_portfolio
@@ -217,6 +217,12 @@ def _load(args: argparse.Namespace) -> tuple[bytes, Portfolio]:
             + (" (the first row with each Loan_ID stays), or with --keep-repeated-ids to analyse every row as "
                "its own case" if repeated else "") + "."
         )
+    if getattr(args, "actions", None) and not has_exposure(portfolio.frame):
+        raise RecoveryError(
+            f"--actions plans by expected net recovery (outstanding × recovery share − cost), which needs each "
+            f"borrower's outstanding amount, and {args.input.name} has none: {', '.join(NEEDS_EXPOSURE)} cannot "
+            "be computed. Name the outstanding column with --exposure COL, or leave out --actions to give each "
+            "borrower the notebook's strategy for their risk score.")
     return data, portfolio
 
 
@@ -234,6 +240,10 @@ def _config(args: argparse.Namespace) -> RecoveryConfig:
 def _said(result: RecoveryResult) -> None:
     """The roles the run used, and a warning when the score should not be acted on, on stderr."""
     print(_roles_line(result), file=sys.stderr)
+    if result.roles is not None and result.roles.outcome is not None and result.roles.outcome.note:
+        print(f"note: {result.roles.outcome.note}", file=sys.stderr)
+    if result.performance_note:
+        print(f"warning: {result.performance_note}", file=sys.stderr)
     if result.trust is not None and not result.trust.act_on_score:
         print(f"warning: {result.trust.sentence()} {result.trust.verdict()}", file=sys.stderr)
 

@@ -46,13 +46,15 @@ def decide(
     report = risk_report(prepared, scored, config.flag_threshold)
     table, recovery = annotate(prepared, segments.segments.ids, segments.segments.name_of_each(),
                                scored.scores, scored.picks, config)
+    if recovery.note:  # the action table could not be applied: the result says what was used
+        config = config.with_(actions=None)
     return RecoveryResult(
         scored=table,
         segments=segments.segments,
         risk=report,
-        strategies=strategy_summary(table, recovery.names),
+        strategies=strategy_summary(table, recovery.names, prepared.roles.outcome),
         config=config,
-        notes=prepared.notes + segments.notes + scored.notes,
+        notes=prepared.notes + segments.notes + scored.notes + ((recovery.note,) if recovery.note else ()),
         policies=recovery.policies,
         trust=scored.trust,
         assignment=recovery.assignment(),

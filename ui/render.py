@@ -51,6 +51,11 @@ def show_kpis(figures: dict, shown: tuple[str, ...]) -> None:
                                                           "counts as bad (the outcome chosen on the Data page)"),
         "Avg days past due": ("—" if dpd is None else f"{dpd:.0f}", None),
     }
+    # a figure the file cannot give (no exposure, not the tutorial's statuses) is left out, not shown as 0
+    absent = {"Total outstanding": outstanding, "Fully recovered": figures["share_fully_recovered"],
+              "Partially recovered": figures["share_partially_recovered"],
+              "Written off": figures["share_written_off"], "Bad outcome": figures.get("share_bad")}
+    shown = tuple(n for n in shown if n not in absent or absent[n] is not None)
     for col, name in zip(st.columns(len(shown)), shown):
         value, help_text = metrics[name]
         col.metric(name, value, help=help_text)

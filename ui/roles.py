@@ -23,7 +23,8 @@ def _outcome_editor(rows, current: Roles, used) -> Roles:
         column = st.selectbox("Amount recovered", amounts,
                               index=amounts.index(outcome.column) if is_amount and outcome.column in amounts else 0)
         share = st.slider("Bad when less than this share of the outstanding amount is recovered", 0.05, 1.0,
-                          float(current.bad_below), 0.05, format="%.2f")
+                          float(outcome.bad_below if is_amount and outcome.bad_below else current.bad_below), 0.05,
+                          format="%.2f")
         return Roles(recovered=column, bad_below=share, exclude=current.exclude, include=current.include)
     options = [NO_OUTCOME, *outcome_columns(rows)]
     chosen = outcome.column if outcome is not None and outcome.column in options else NO_OUTCOME

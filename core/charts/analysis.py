@@ -30,13 +30,15 @@ def segment_sizes(result: RecoveryResult) -> go.Figure:
     fig = go.Figure(go.Bar(x=names, y=profile["Borrowers"], text=profile["Borrowers"], texttemplate="%{text:,}",
                            textposition="outside", marker_color=PALETTE[: len(names)], name="Borrowers"))
     fig.update_yaxes(tickformat=",")
-    if "Not fully recovered rate" in profile:
-        fig.add_trace(go.Scatter(x=names, y=profile["Not fully recovered rate"], yaxis="y2",
+    # the file's one outcome: the tutorial's status rate, else the bad-outcome rate of its own outcome
+    rate = next((r for r in ("Not fully recovered rate", "Bad-outcome rate") if r in profile), None)
+    if rate is not None:
+        fig.add_trace(go.Scatter(x=names, y=profile[rate], yaxis="y2",
                                  mode="markers", marker={"size": 12, "color": "black", "symbol": "diamond"},
-                                 name="Not fully recovered rate"))
+                                 name=rate))
         fig.update_layout(yaxis2={"overlaying": "y", "side": "right", "tickformat": ".0%",
                                   "range": [0, 1.05], "dtick": 0.25, "showgrid": False,
-                                  "title": {"text": "Not fully recovered rate"}},
+                                  "title": {"text": rate}},
                           legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0})
     return layout(fig, "Segment sizes", xaxis="Segment", yaxis="Borrowers")
 

@@ -105,6 +105,8 @@ class Outcome:
     values: tuple[tuple[str, int], ...] = ()  # every value found with its count, for the user to choose
     canonical: bool = False  # the tutorial's Recovery_Status, read with the target setting
     amount: bool = False  # an amount recovered compared with the exposure, not a status
+    bad_below: float | None = None  # for an amount: the recovered share below which a loan counted as bad
+    note: str = ""  # what was chosen for the user, and how to change it
 
 
 @dataclass(frozen=True)
@@ -313,11 +315,35 @@ def recovered_outcome(frame: pd.DataFrame, column: str, exposure: str | None, ba
     share = pd.Series(np.nan, index=frame.index)
     outstanding = pd.to_numeric(frame[exposure], errors="coerce")
     share.loc[amounts.index] = amounts / outstanding.loc[amounts.index].where(lambda s: s > 0)
-    # a relative tolerance: 99.9999% recovered after rounding counts as fully recovered
-    y = (share < bad_below - 1e-9).astype("float64").where(share.notna()).to_numpy(dtype="float64", na_value=np.nan)
+    y = _bad_below(share, bad_below)
+    note = ""
+    if bad_below >= 1.0 and _one_class(y) and not _one_class(_bad_below(share, FALLBACK_BAD_BELOW)):
+        # 'not fully recovered' makes every loan bad here: nothing to learn; half recovered separates them
+        bad_below, y = FALLBACK_BAD_BELOW, _bad_below(share, FALLBACK_BAD_BELOW)
+        known = y[~np.isnan(y)]
+        note = (f"Nobody in this file is recovered in full ({column} is below {label(exposure)} on every loan), so "
+                f"'not fully recovered' would make every loan bad and leave nothing to learn. Bad here means less "
+                f"than {FALLBACK_BAD_BELOW:.0%} of the outstanding recovered ({int(known.sum()):,} of "
+                f"{len(known):,} loans). Change the share on the Data page, or with --bad-below SHARE.")
     words = "not fully recovered" if bad_below >= 1.0 else f"less than {bad_below:.0%} recovered"
     return Outcome(column, y, f"Probability the loan is {words} ({column} against {label(exposure)})",
-                   bad=(f"recovered share below {bad_below:.0%}",), amount=True)
+                   bad=(f"recovered share below {bad_below:.0%}",), amount=True, bad_below=bad_below, note=note)
+
+
+FALLBACK_BAD_BELOW = 0.5
+
+
+def _bad_below(share: pd.Series, bad_below: float) -> np.ndarray:
+    """1 where the recovered share is below ``bad_below``, 0 above, NaN unknown."""
+    # a relative tolerance: 99.9999% recovered after rounding counts as fully recovered
+    return (share < bad_below - 1e-9).astype("float64").where(share.notna()).to_numpy(dtype="float64",
+                                                                                       na_value=np.nan)
+
+
+def _one_class(y: np.ndarray) -> bool:
+    """True when every known outcome counts the same way (nothing to learn)."""
+    known = y[~np.isnan(y)]
+    return len(known) > 0 and (known.min() == known.max())
 
 
 # ------------------------------------------------------------------------------ assigning
@@ -457,6 +483,8 @@ def _outcome_notes(rows: pd.DataFrame, outcome: Outcome | None) -> list[str]:
     notes = []
     if not any(c in rows.columns for c in ("Loan_ID", "Borrower_ID")):
         notes.append("No identifier column: each borrower is identified by their row in the file (File_Row).")
+    if outcome is not None and outcome.note:
+        notes.append(outcome.note)
     if outcome is not None and not outcome.canonical and not outcome.bad:
         found = ", ".join(f"'{v}' ({n:,})" for v, n in outcome.values[:OUTCOME_MAX_VALUES])
         notes.append(f"No value of the outcome column '{outcome.column}' is chosen as bad; its values are "

@@ -64,7 +64,11 @@ def kpis(df: pd.DataFrame, outcome: Outcome | None = None) -> dict[str, float | 
         float(numeric_values(df, "Outstanding_Loan_Amount").sum())
         if "Outstanding_Loan_Amount" in df.columns else None
     )
-    known = df[schema.OUTCOME].dropna() if schema.OUTCOME in df.columns else None
+    # the tutorial's three statuses only where the file's outcome is that status (one outcome everywhere)
+    known = df[schema.OUTCOME].dropna() if schema.OUTCOME in df.columns and (
+        outcome is None or outcome.canonical) else None
+    if known is not None and not known.isin(list(KPI_STATUSES.values())).any():
+        known = None
     for key, status in KPI_STATUSES.items():
         out[key] = float((known == status).mean()) if known is not None and len(known) else None
     if "Days_Past_Due" in df.columns:

@@ -10,6 +10,7 @@ from core.decide.actions import (
     read_actions,
 )
 from core.decide.annotate import annotate
+from core.decide.exposure import NEEDS_EXPOSURE, has_exposure, planning_refused
 from core.decide.history import method_history, wilson
 from core.decide.learned import LearnedValues, borrower_values, learned_values
 from core.decide.measure import Measurement, borrowers_needed, measure_plan, measurement_table
@@ -24,8 +25,8 @@ from core.decide.plan import (
     make_plan,
     why_chosen,
 )
-from core.decide.policies import POLICIES, by_thresholds, champion_group, compare, frontier
+from core.decide.policies import ASSIGNED, POLICIES, by_thresholds, champion_group, compare, frontier
 from core.decide.result import RecoveryResult
 from core.decide.strategy import assign_strategy, header, select_borrowers, strategy_summary, worklist, worklist_view
 
-__all__ = ["Action", "DEFAULT_ACTIONS", "LearnedValues", "Measurement", "NO_ACTION", "POLICIES", "RecoveryPlan", "RecoveryResult", "actions_frame", "actions_from_frame", "annotate", "assign", "assign_strategy", "borrower_actions", "borrower_values", "borrowers_needed", "by_thresholds", "capacity_frontier", "champion_group", "compare", "expected_loss", "expected_values", "frontier", "haircut_table", "haircuts_from_table", "header", "learned_values", "make_plan", "measure_plan", "measurement_table", "method_history", "read_actions", "select_borrowers", "solve", "strategy_summary", "total", "why_chosen", "wilson", "worklist", "worklist_view"]
+__all__ = ["ASSIGNED", "Action", "DEFAULT_ACTIONS", "LearnedValues", "Measurement", "NEEDS_EXPOSURE", "NO_ACTION", "POLICIES", "RecoveryPlan", "RecoveryResult", "actions_frame", "actions_from_frame", "annotate", "assign", "assign_strategy", "borrower_actions", "borrower_values", "borrowers_needed", "by_thresholds", "capacity_frontier", "champion_group", "compare", "expected_loss", "expected_values", "frontier", "haircut_table", "haircuts_from_table", "has_exposure", "header", "learned_values", "make_plan", "measure_plan", "measurement_table", "method_history", "planning_refused", "read_actions", "select_borrowers", "solve", "strategy_summary", "total", "why_chosen", "wilson", "worklist", "worklist_view"]

@@ -9,8 +9,9 @@ import pandas as pd
 
 from core.config import DEFAULT_HAIRCUT, RecoveryConfig
 from core.decide.actions import Action, expected_values
-from core.decide.optimise import solve
-from core.decide.policies import by_thresholds, champion_group, compare, frontier, plan
+from core.decide.exposure import has_exposure, planning_refused
+from core.decide.optimise import solve, total
+from core.decide.policies import Plan, by_thresholds, champion_group, compare, frontier, plan
 from core.decide.strategy import assign_strategy
 
 CHAMPION, CHALLENGER = "champion", "challenger"
@@ -57,6 +58,7 @@ class RecoveryPlan:
     policy: str = "thresholds"
     method: str = "thresholds"
     gap: float = 0.0
+    note: str = ""  # why the action table was not applied ("" when it was, or when none was given)
 
     def assignment(self) -> dict:
         """How the plan was made, for the metrics JSON."""
@@ -94,6 +96,9 @@ def make_plan(df: pd.DataFrame, scores: np.ndarray, config: RecoveryConfig,
     """
     if config.actions is None:
         return RecoveryPlan(assign_strategy(scores, config), config.strategy_labels)
+    if values is None and not has_exposure(df):
+        # no money to weigh: the notebook's bands, said in one note, rather than figures made up
+        return RecoveryPlan(assign_strategy(scores, config), config.strategy_labels, note=planning_refused())
     actions = config.actions
     if values is None:
         outstanding = df["Outstanding_Loan_Amount"].to_numpy(dtype="float64", na_value=np.nan)
@@ -116,6 +121,10 @@ def make_plan(df: pd.DataFrame, scores: np.ndarray, config: RecoveryConfig,
         choice[held] = by_thresholds(scores[held], bands, labels, champion_actions)
         choice[~held] = solve(values[~held], [a.capacity for a in challenger_actions]).choice
         test_group = np.where(held, CHAMPION, CHALLENGER).astype(object)
+    compared = list(plans.values())
+    if test_group is not None:  # the plan as assigned, valued like the others: one source for its worth
+        costs = np.array([a.cost for a in actions])
+        compared.append(Plan("assigned", choice, total(values, choice), float(costs[choice].sum())))
     action_names = np.array([a.name for a in actions], dtype=object)
     return RecoveryPlan(
         strategy=action_names[choice],
@@ -123,7 +132,7 @@ def make_plan(df: pd.DataFrame, scores: np.ndarray, config: RecoveryConfig,
         expected_net_recovery=values[np.arange(len(choice)), choice],
         expected_loss=expected_loss(df, scores, config),
         test_group=test_group,
-        policies=compare(list(plans.values()), actions),
+        policies=compare(compared, actions),
         policy=config.policy,
         method="exact" if chosen.gap == 0 else "prices",
         gap=chosen.gap,

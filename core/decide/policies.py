@@ -23,7 +23,10 @@ POLICIES = {
     "thresholds": "Notebook thresholds",
     "days_past_due": "Most overdue first",
     "escalate_all": "Escalate everyone",
+    # not a policy to choose: the plan each borrower got, its champion group kept on the thresholds
+    "assigned": "The plan as assigned (optimised; champion group on the notebook's thresholds)",
 }
+ASSIGNED = POLICIES["assigned"]
 
 
 def _ladder(actions: tuple[Action, ...]) -> list[int]:
@@ -103,7 +106,8 @@ def plan(policy: str, values: np.ndarray, actions: tuple[Action, ...], scores: n
     elif policy == "escalate_all":
         choice = fill_in_order(np.argsort(-scores, kind="stable"), _ladder(actions), actions, n)
     else:
-        raise RecoveryError(f"Unknown policy '{policy}': choose one of {', '.join(POLICIES)}.")
+        raise RecoveryError(f"Unknown policy '{policy}': choose one of "
+                            f"{', '.join(p for p in POLICIES if p != 'assigned')}.")
     costs = np.array([a.cost for a in actions])
     return Plan(policy, choice, total(values, choice), float(costs[choice].sum()), gap)
 

@@ -8,6 +8,7 @@ import pandas as pd
 
 from core.config import RecoveryConfig
 from core.data.roles import ColumnRoles
+from core.model.honesty import performance_note
 from core.model.quality import RiskReport
 from core.model.segments import Segments
 from core.model.trust import Trust
@@ -41,11 +42,19 @@ class RecoveryResult:
             scored = scored.assign(**{c: self.written[c].reindex(scored.index) for c in own})
         return scored.rename_axis("File_Row").reset_index()
 
+    @property
+    def performance_note(self) -> str | None:
+        """Why the score's metrics are not a performance measure (None when they are one)."""
+        return performance_note(self.risk.target, self.config.preset)
+
     def metrics_dict(self) -> dict:
-        """The Risk page's figures as plain JSON-ready values."""
+        """The Risk page's figures as plain JSON-ready values (no performance figures for a circular score)."""
         r = self.risk
+        shown = self.performance_note is None
         return {
             "preset": self.config.preset,
+            "performance_shown": shown,
+            "performance_note": self.performance_note,
             "target": r.target,
             "target_description": r.target_description,
             "model": r.model,
@@ -57,10 +66,10 @@ class RecoveryResult:
             "out_of_fold": {
                 row.metric: {"value": row.value, "fold_mean": row.fold_mean, "fold_std": row.fold_std}
                 for row in r.metrics.itertuples()
-            },
-            "confusion_matrix": r.confusion,
+            } if shown else {},
+            "confusion_matrix": r.confusion if shown else None,
             "flag_threshold": self.config.flag_threshold,
-            "model_comparison": r.comparison.to_dict(orient="records"),
+            "model_comparison": r.comparison.to_dict(orient="records") if shown else [],
             "seed_split": r.seed_split,
             "segments": {int(k): v for k, v in self.segments.names.items()},
             "strategies": self.strategies.astype(object)

@@ -6,7 +6,12 @@ import numpy as np
 import pandas as pd
 
 from core.config import RecoveryConfig
-from core.data.schema import FULLY_RECOVERED, OUTCOME, label
+from core.data.roles import Outcome
+from core.data.schema import label
+
+# The tutorial's status reads "not fully recovered"; any other outcome is the file's own "bad outcome".
+NOT_FULLY_RECOVERED_RATE = "Actual not-fully-recovered rate"
+BAD_OUTCOME_RATE = "Actual bad-outcome rate"
 
 
 def assign_strategy(scores: np.ndarray, config: RecoveryConfig) -> np.ndarray:
@@ -16,14 +21,20 @@ def assign_strategy(scores: np.ndarray, config: RecoveryConfig) -> np.ndarray:
     return np.asarray(config.strategy_labels, dtype=object)[tier]
 
 
-def strategy_summary(scored: pd.DataFrame, names: tuple[str, ...]) -> pd.DataFrame:
-    """Borrowers, outstanding and outstanding at risk per strategy (in the order of ``names``)."""
+def strategy_summary(scored: pd.DataFrame, names: tuple[str, ...], outcome: Outcome | None = None) -> pd.DataFrame:
+    """Borrowers, outstanding and outstanding at risk per strategy (in the order of ``names``).
+
+    The actual outcome rate reads ``outcome`` (the file's one outcome, row for row with ``scored``):
+    the same "bad" as the KPIs, the segments and the score.
+    """
     rows = []
     has_money = "Outstanding_Loan_Amount" in scored.columns
-    has_outcome = OUTCOME in scored.columns and scored[OUTCOME].notna().any()
+    bad = None if outcome is None else pd.Series(outcome.y, index=scored.index, dtype="float64")
+    has_outcome = bad is not None and bool(bad.notna().any())
+    rate_name = NOT_FULLY_RECOVERED_RATE if outcome is not None and outcome.canonical else BAD_OUTCOME_RATE
     wanted = ["Recovery_Strategy", "Risk_Score"] + [c for c in (
-        "Outstanding_Loan_Amount", "Outstanding_At_Risk", "Expected_Net_Recovery", OUTCOME) if c in scored.columns]
-    columns = scored[wanted]  # a few columns, not the whole table, are split per strategy
+        "Outstanding_Loan_Amount", "Outstanding_At_Risk", "Expected_Net_Recovery") if c in scored.columns]
+    columns = scored[wanted].assign(_bad=bad) if has_outcome else scored[wanted]  # a few columns are split
     for strategy in names:
         group = columns[columns["Recovery_Strategy"] == strategy]
         row = {
@@ -38,10 +49,8 @@ def strategy_summary(scored: pd.DataFrame, names: tuple[str, ...]) -> pd.DataFra
         if "Expected_Net_Recovery" in group.columns:
             row["Expected net recovery"] = group["Expected_Net_Recovery"].sum()
         if has_outcome:
-            known = group[OUTCOME].dropna()
-            row["Actual not-fully-recovered rate"] = (
-                (known != FULLY_RECOVERED).mean() if len(known) else np.nan
-            )
+            known = group["_bad"].dropna()
+            row[rate_name] = float(known.mean()) if len(known) else np.nan
         rows.append(row)
     return pd.DataFrame(rows)
 

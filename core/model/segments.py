@@ -190,8 +190,24 @@ def _segment_z(df: pd.DataFrame, ids: np.ndarray, k: int, fields: list[str]) -> 
     return (means - values.mean()) / std
 
 
+ON_TIME_DAYS = 30  # a segment averaging more days past due than one billing cycle is not "paying on time"
+ON_TIME_MISSED = 1.5  # without days past due: more missed payments than this on average is not "on time"
+
+
+def _on_time(df: pd.DataFrame, ids: np.ndarray, k: int) -> list[bool]:
+    """Per segment: its own arrears are low (days past due within a cycle; else at most one missed payment or so)."""
+    checks = [(f, limit) for f, limit in (("Days_Past_Due", ON_TIME_DAYS), ("Num_Missed_Payments", ON_TIME_MISSED))
+              if f in df.columns and pd.api.types.is_numeric_dtype(df[f])][:1]  # days past due says it best
+    means = {f: df[f].groupby(ids).mean().reindex(range(k)) for f, _ in checks}
+    return [all(pd.isna(means[f][seg]) or means[f][seg] <= limit for f, limit in checks) for seg in range(k)]
+
+
 def segment_advice(df: pd.DataFrame, ids: np.ndarray, k: int) -> dict[int, str]:
-    """One line per segment on what it means for collections, from how it differs from the portfolio."""
+    """One line per segment on what it means for collections, from its own profile against the portfolio's.
+
+    Words about collateral appear only where the file has collateral, and "on time" only where the
+    segment's own days past due are low, so the advice never contradicts the segment's figures.
+    """
     frame = add_ratios(df, keep_present=True)
     if not any(f in frame.columns for f in DELINQUENCY_FIELDS):
         # without arrears fields a segment's profile cannot say how to collect: its outcome rate can
@@ -201,19 +217,26 @@ def segment_advice(df: pd.DataFrame, ids: np.ndarray, k: int) -> dict[int, str]:
     cover_field = "Collateral_Coverage" if "Collateral_Coverage" in frame else "Collateral_Value"
     cover = _segment_z(frame, ids, k, [cover_field])
     burden = _segment_z(frame, ids, k, ["EMI_To_Income"])
+    on_time = _on_time(frame, ids, k)
     advice = {}
     for seg in range(k):
         late = float(delinquency[seg])
-        secured = float(cover.iloc[seg, 0]) if cover.shape[1] and pd.notna(cover.iloc[seg, 0]) else 0.0
+        secured = float(cover.iloc[seg, 0]) if cover.shape[1] and pd.notna(cover.iloc[seg, 0]) else None
         stretched = float(burden.iloc[seg, 0]) if burden.shape[1] and pd.notna(burden.iloc[seg, 0]) else 0.0
-        if late > 0.5 and secured < 0:
-            advice[seg] = "Long overdue, little collateral: prioritise early settlement before the debt ages further."
+        if late > 0.5 and secured is None:
+            advice[seg] = "Long overdue: prioritise early settlement before the debt ages further; escalate the largest balances."
+        elif late > 0.5 and secured <= 0:
+            advice[seg] = ("Long overdue, collateral covers less than elsewhere in the book: prioritise early "
+                           "settlement before the debt ages further.")
         elif late > 0.5:
             advice[seg] = "Long overdue but secured: legal recovery is backed by collateral; escalate the largest balances."
         elif late > 0 and stretched > NOTABLE_Z:
             advice[seg] = "Slipping under heavy repayments: offer restructured repayment plans before arrears grow."
         elif late > 0:
             advice[seg] = "Starting to slip: early calls and reminders keep them from rolling into arrears."
+        elif not on_time[seg]:
+            advice[seg] = ("Less overdue than the rest of the book, but still behind: early calls and reminders "
+                           "before the arrears age further.")
         elif stretched > NOTABLE_Z:
             advice[seg] = "Current but heavily burdened: watch closely and remind before each due date."
         else:
@@ -229,6 +252,7 @@ def _descriptor(name: str) -> tuple[str, str, str]:
 def profile_names(df: pd.DataFrame, ids: np.ndarray, k: int, features: tuple[str, ...] = ()) -> dict[int, str]:
     """Name each segment by the two fields on which it differs most from the portfolio."""
     z = _segment_z(add_ratios(df, keep_present=True), ids, k, list(DESCRIPTORS) + [f for f in features if f not in DESCRIPTORS])
+    on_time = _on_time(df, ids, k)
     names: dict[int, str] = {}
     for seg in range(k):
         ranked = z.loc[seg].dropna().abs().sort_values(ascending=False, kind="stable")
@@ -237,7 +261,9 @@ def profile_names(df: pd.DataFrame, ids: np.ndarray, k: int, features: tuple[str
             high, low, theme = _descriptor(f)
             if theme not in themes:
                 themes.add(theme)
-                phrases.append(high if z.loc[seg, f] > 0 else low)
+                # below the book's arrears is not "current" when the segment's own days past due are high
+                phrases.append(high if z.loc[seg, f] > 0 else "less overdue" if f == "Days_Past_Due"
+                               and not on_time[seg] else low)
         names[seg] = _unique_name(phrases, set(names.values()))
     return names
 
@@ -411,6 +437,10 @@ def segment(prepared: Prepared, config: RecoveryConfig, progress: Progress = no_
     progress("Forming segments", 0.0)
     segments = fit_segments(df, present, config.n_segments, config.random_state, config.segment_naming)
     outcome = prepared.roles.outcome
+    if outcome is not None and not outcome.canonical:
+        # one outcome everywhere: the tutorial's status rates describe another reading of the file
+        segments = replace(segments, profile=segments.profile.drop(
+            columns=["Not fully recovered rate", "Written off rate"], errors="ignore"))
     if outcome is not None and not outcome.canonical and outcome.bad:
         profile = segments.profile.copy()
         profile["Bad-outcome rate"] = pd.Series(outcome.y).groupby(segments.ids).mean().reindex(

@@ -220,9 +220,15 @@ def _risk(result: RecoveryResult) -> str:
     intro = (f"What the score means: {risk.target_description}. Model: {risk.model_label}"
              + (", probabilities calibrated" if risk.calibrated else "")
              + f". Every borrower's score comes from a model that did not learn from them ({risk.n_folds}-fold "
-             "cross-validation), so these figures are what to expect on new borrowers.")
+             "cross-validation)" + (", so these figures are what to expect on new borrowers." if
+                                    result.performance_note is None else "."))
     parts = [_p(intro), _p("Learns from: " + ", ".join(label(f) for f in risk.numeric_features
                                                      + risk.categorical_features) + ".", "note")]
+    if result.performance_note:  # a circular score: no metric, curve or table presented as performance
+        parts.append(_p(segment_score_sentence(result.config.target == "segment", result.roles is not None
+                                               and result.roles.outcome is not None), "callout warn"))
+        parts.append(_p(result.performance_note, "callout warn"))
+        return _section("risk", "How far to trust the risk score", *parts)
     if risk.target == "segment":
         parts.append(_p(segment_score_sentence(result.config.target == "segment") + " The figures below measure "
                         "how well it finds the high-risk segments.", "callout warn"))
@@ -302,7 +308,7 @@ def _plan(result: RecoveryResult) -> str:
     chart = svg.bars("Borrowers and money per action", list(strategies["Recovery strategy"]), panels, colours)
     parts = [_p(rule), _figure(chart), _table(strategies, _formats(
         strategies.columns, money=("Outstanding", "Outstanding at risk", "Expected net recovery"),
-        shares=("Share of borrowers", "Actual not-fully-recovered rate"), decimals={"Mean risk score": 2}), "keep")]
+        shares=("Share of borrowers", "Actual not-fully-recovered rate", "Actual bad-outcome rate"), decimals={"Mean risk score": 2}), "keep")]
     if not result.policies.empty:
         gap = result.assignment.get("gap_to_lp_bound", 0.0)
         parts += ["<h3>Policies compared at the same capacities</h3>",

@@ -39,9 +39,8 @@ from threadpoolctl import threadpool_limits
 
 from core import pipeline
 from core.config import RecoveryConfig
-from core.data import NO_OUTCOME, Portfolio, Roles, load_portfolio
+from core.data import NO_OUTCOME, Portfolio, Roles, canonical_outcome, load_portfolio, open_zip
 from core.data.schema import BY_NAME, label
-from core.data.table import open_zip
 from core.decide import actions_frame, actions_from_frame, strategy_summary
 from core.errors import RecoveryError
 from core.model import Calibration, assign_segments, explain, risk
@@ -520,13 +519,13 @@ def score_rows(bundle: Bundle, rows: pd.DataFrame, name: str = "The file",
     picks = explain.pick_reasons(effects, groups)
     reference = {k: np.asarray(v) for k, v in ex["reference"].items()}
     table, recovery = pipeline.annotate(prepared, ids, names, scores, picks, config, reference)
-    notes = list(prepared.notes)
+    notes = list(prepared.notes) + ([recovery.note] if recovery.note else [])
     unknown_codes = [c for c in columns if c in df.columns and df[c].isna().all()]
     if unknown_codes:
         notes.append(f"{', '.join(label(c) for c in unknown_codes)} is empty in this file: the model "
                      "scores as if unknown.")
     return ScoredWithModel(table=table.rename_axis("File_Row").reset_index(),
-                           strategies=strategy_summary(table, recovery.names),
+                           strategies=strategy_summary(table, recovery.names, canonical_outcome(table)),
                            features=df, scores=scores, notes=tuple(notes))
 
 
