@@ -130,10 +130,16 @@ def make_plan(df: pd.DataFrame, scores: np.ndarray, config: RecoveryConfig,
     )
 
 
-def capacity_frontier(df: pd.DataFrame, scores: np.ndarray, config: RecoveryConfig) -> pd.DataFrame:
-    """Optimised expected net recovery as the scarcest action's capacity grows (needs an action table)."""
-    outstanding = df["Outstanding_Loan_Amount"].to_numpy(dtype="float64", na_value=np.nan)
-    return frontier(expected_values(outstanding, scores, config.actions), config.actions)
+def capacity_frontier(df: pd.DataFrame, scores: np.ndarray, config: RecoveryConfig,
+                      values: np.ndarray | None = None) -> pd.DataFrame:
+    """Optimised expected net recovery as the scarcest action's capacity grows (needs an action table).
+
+    ``values``: the plan's own per-borrower values when they were learned from history.
+    """
+    if values is None:
+        outstanding = df["Outstanding_Loan_Amount"].to_numpy(dtype="float64", na_value=np.nan)
+        values = expected_values(outstanding, scores, config.actions)
+    return frontier(values, config.actions)
 
 
 def borrower_actions(outstanding: float, score: float, chosen: str, actions: tuple[Action, ...]) -> pd.DataFrame:

@@ -138,12 +138,18 @@ class OverlapGap:
     share: float
     who: str  # e.g. "borrowers with Days past due under 90"
 
-    def message(self, fallback: bool) -> str:
-        """The plain-words notice for the page and the command line."""
+    def message(self, fallback: bool, override: bool = False) -> str:
+        """The plain-words notice for the page and the command line.
+
+        ``override``: typed figures, once given, replace the learned values for every borrower.
+        """
         said = (f"{self.method} was never used for {self.who} ({self.borrowers:,} in this file): its effect "
                 "there cannot be learned")
         if fallback:
             return said + "; your own figures are used for them."
+        if override:
+            return said + ("; it is not planned for them. Typing its recovery figures in the action table "
+                           "plans it for them too, but on your figures for every borrower.")
         return said + ("; it is not planned for them: type its recovery figures in the action table to "
                        "plan it there on your own figures.")
 
