@@ -18,8 +18,16 @@ import pandas as pd
 
 from core.config import RecoveryConfig
 from core.data import ADDED_COLUMNS, Portfolio, Prepared, analysable_rows, prepare, prepare_portfolio
-from core.decide import RecoveryResult, annotate, strategy_summary
-from core.decide.history_effects import HistoryEffects, learn_effects, plan_values, wants_learned
+from core.decide import (
+    HistoryEffects,
+    RecoveryResult,
+    annotate,
+    learn_effects,
+    plan_values,
+    strategy_summary,
+    unvalued_notes,
+    wants_learned,
+)
 from core.model import (
     Scored,
     SegmentRun,
@@ -68,6 +76,8 @@ def decide(
     table, recovery = annotate(prepared, segments.segments.ids, segments.segments.name_of_each(),
                                scored.scores, scored.picks, config,
                                values=None if learned is None else learned.values.values)
+    if learned is not None:
+        notes += unvalued_notes(recovery)
     return RecoveryResult(
         scored=table,
         segments=segments.segments,

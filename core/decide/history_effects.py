@@ -24,6 +24,7 @@ from core.data.prepare import Prepared
 from core.data.schema import OUTCOME, label
 from core.decide.actions import Action
 from core.decide.learned import CLOSED, LEARNED, TYPED, LearnedValues, learned_values
+from core.decide.plan import RecoveryPlan
 from core.errors import RecoveryError
 from core.model.effects import MIN_ROWS, STATUS_SHARE, LearnedEffects, fit_effects, key
 
@@ -212,3 +213,20 @@ def plan_values(df: pd.DataFrame, scores: np.ndarray, actions: tuple[Action, ...
     values = LearnedValues(values.values, values.shares, values.spread, values.source,
                            values.messages + typed_notes(actions))
     return LearnedPlan(history, values, actions)
+
+
+def unvalued_notes(plan: RecoveryPlan) -> tuple[str, ...]:
+    """Where a rule (the champion group's, or a compared policy) gives an action the history cannot value."""
+    notes = []
+    value = plan.expected_net_recovery
+    if value is not None and plan.test_group is not None:
+        held = int(np.sum(np.isnan(value) & (plan.test_group == "champion")))
+        if held:
+            notes.append(f"{held:,} champion-group borrowers get, on the notebook's rule, an action the history "
+                         "cannot value for them: their Expected_Net_Recovery is left empty.")
+    if not plan.policies.empty:
+        unvalued = plan.policies.loc[plan.policies["Expected net recovery"].isna(), "Policy"].tolist()
+        if unvalued:
+            notes.append(f"{', '.join(unvalued)} would give some borrowers an action the history cannot value "
+                         "for them, so their expected net recovery is left empty in the comparison.")
+    return tuple(notes)

@@ -9,6 +9,7 @@ import pandas as pd
 
 from core.config import DEFAULT_HAIRCUT, RecoveryConfig
 from core.decide.actions import Action, expected_values
+from core.decide.learned import NOT_OFFERED
 from core.decide.optimise import solve
 from core.decide.policies import by_thresholds, champion_group, compare, frontier, plan
 from core.decide.strategy import assign_strategy
@@ -108,6 +109,10 @@ def make_plan(df: pd.DataFrame, scores: np.ndarray, config: RecoveryConfig,
     if dpd is None:
         policies.remove("days_past_due")
     plans = {p: plan(p, values, actions, scores, dpd, bands, labels) for p in policies}
+    # learned values close an action where the history cannot speak: a rule giving it there has no value
+    closed = values <= NOT_OFFERED / 2
+    plans = {p: replace(q, net_recovery=np.nan) if closed[np.arange(len(q.choice)), q.choice].any() else q
+             for p, q in plans.items()}
     chosen = plans[config.policy]
     choice, test_group = chosen.choice.copy(), None
     if config.policy == "optimised" and config.holdout > 0 and set(labels) <= names:
@@ -120,7 +125,8 @@ def make_plan(df: pd.DataFrame, scores: np.ndarray, config: RecoveryConfig,
     return RecoveryPlan(
         strategy=action_names[choice],
         names=tuple(action_names),
-        expected_net_recovery=values[np.arange(len(choice)), choice],
+        expected_net_recovery=np.where(closed[np.arange(len(choice)), choice], np.nan,
+                                       values[np.arange(len(choice)), choice]),
         expected_loss=expected_loss(df, scores, config),
         test_group=test_group,
         policies=compare(list(plans.values()), actions),

@@ -323,8 +323,7 @@ def _describe(frame: pd.DataFrame, numeric: list[str], mask: np.ndarray) -> str:
         if best is None or agreement > best[0]:
             best = (agreement, name, threshold, below, x[ok])
     if best is None or best[0] < 0.97:
-        share = mask.mean()
-        return f"{mask.sum():,} borrowers ({share:.0%}) unlike any it was used for"
+        return "borrowers unlike any it was used for"  # the message adds how many
     _, name, threshold, below, x = best
     if below:  # the first value on the learnable side is where the action starts
         return f"borrowers with {label(name)} under {x[x > threshold].min():,.4g}"
