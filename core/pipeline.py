@@ -22,6 +22,7 @@ from core.decide import (
     HistoryEffects,
     RecoveryResult,
     annotate,
+    check_history,
     learn_effects,
     plan_values,
     strategy_summary,
@@ -99,6 +100,7 @@ def decide(
 
 def stages(prepared: Prepared, config: RecoveryConfig, progress: Progress = no_progress) -> RecoveryResult:
     """The stages after prepare in turn: segment, score every borrower out-of-fold, explain, decide."""
+    check_history(prepared, config)  # a plan that cannot be made is said before minutes of fitting
     segments = segment(prepared, config, progress)
     scored = score(prepared, config, segments, progress)
     return decide(prepared, segments, scored, config)

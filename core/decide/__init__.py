@@ -14,6 +14,10 @@ from core.decide.history import method_history, wilson
 from core.decide.history_effects import (
     HistoryEffects,
     LearnedPlan,
+    action_choices,
+    action_values,
+    check_history,
+    history_actions,
     learn_effects,
     plan_values,
     suggest_action_column,
@@ -38,4 +42,4 @@ from core.decide.policies import POLICIES, by_thresholds, champion_group, compar
 from core.decide.result import RecoveryResult
 from core.decide.strategy import assign_strategy, header, select_borrowers, strategy_summary, worklist, worklist_view
 
-__all__ = ["Action", "DEFAULT_ACTIONS", "HistoryEffects", "LearnedPlan", "LearnedValues", "Measurement", "NO_ACTION", "POLICIES", "RecoveryPlan", "RecoveryResult", "actions_frame", "actions_from_frame", "annotate", "assign", "assign_strategy", "borrower_actions", "borrower_values", "borrowers_needed", "by_thresholds", "capacity_frontier", "champion_group", "compare", "expected_loss", "expected_values", "frontier", "haircut_table", "haircuts_from_table", "header", "learn_effects", "learned_values", "make_plan", "measure_download", "measure_file", "measure_plan", "measurement_lines", "measurement_table", "method_history", "outcome_choices", "plan_values", "read_actions", "read_download", "select_borrowers", "solve", "strategy_summary", "suggest_action_column", "total", "unvalued_notes", "wants_learned", "why_chosen", "wilson", "worklist", "worklist_view"]
+__all__ = ["Action", "DEFAULT_ACTIONS", "HistoryEffects", "LearnedPlan", "LearnedValues", "Measurement", "NO_ACTION", "POLICIES", "RecoveryPlan", "RecoveryResult", "action_choices", "action_values", "actions_frame", "actions_from_frame", "annotate", "assign", "assign_strategy", "borrower_actions", "borrower_values", "borrowers_needed", "by_thresholds", "capacity_frontier", "champion_group", "check_history", "compare", "expected_loss", "expected_values", "frontier", "haircut_table", "haircuts_from_table", "header", "history_actions", "learn_effects", "learned_values", "make_plan", "measure_download", "measure_file", "measure_plan", "measurement_lines", "measurement_table", "method_history", "outcome_choices", "plan_values", "read_actions", "read_download", "select_borrowers", "solve", "strategy_summary", "suggest_action_column", "total", "unvalued_notes", "wants_learned", "why_chosen", "wilson", "worklist", "worklist_view"]

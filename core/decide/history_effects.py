@@ -60,6 +60,39 @@ def suggest_action_column(frame: pd.DataFrame, outcome: str | None = None) -> st
     return None
 
 
+def action_choices(frame: pd.DataFrame) -> list[str]:
+    """Columns that may say which action each borrower received: text with 2 to MAX_ACTIONS values."""
+    return [str(c) for c in frame.columns if _few_valued(frame[c])]
+
+
+def action_values(frame: pd.DataFrame, column: str | None) -> list[str]:
+    """The actions a history's column holds, as written (what an action table's method may name)."""
+    if column is None or column not in frame.columns:
+        return []
+    cells = frame[column].dropna().astype("str").str.strip()
+    return sorted(set(cells[cells != ""]))
+
+
+# Which of the default actions stands for which history method, by a word of the method's name.
+_STANDS_FOR = {"legal": ("legal", "court", "lawyer"), "settlement": ("settle", "offer", "plan"),
+               "reminders": ("call", "remind", "sms", "text", "email", "letter")}
+
+
+def history_actions(methods: list[str], defaults: tuple[Action, ...]) -> tuple[Action, ...]:
+    """The default action table linked to the history's methods: a default whose name shares a word with a
+    method takes it and leaves its recovery figures to be learned; the others keep their typed figures."""
+    linked, used = [], set()
+    for action in defaults:
+        words = next((w for k, w in _STANDS_FOR.items() if k in action.name.casefold()), ())
+        method = next((m for m in methods if m not in used and any(w in m.casefold() for w in words)), None)
+        if method is None:
+            linked.append(action)
+            continue
+        used.add(method)
+        linked.append(Action(action.name, action.cost, action.capacity, None, None, method))
+    return tuple(linked)
+
+
 def risk_band(scores: np.ndarray) -> np.ndarray:
     """Risk scores in fixed bands of 0.2 (the same bands whatever the strategy thresholds)."""
     edges = np.asarray(RISK_EDGES)
@@ -115,6 +148,21 @@ class HistoryEffects:
 def wants_learned(config: RecoveryConfig) -> bool:
     """True when the action table links a row to the history's methods."""
     return config.actions is not None and any(a.method for a in config.actions)
+
+
+def check_history(prepared: Prepared, config: RecoveryConfig) -> None:
+    """Before any fitting: a RecoveryError when the action column is not in the file, or when the action
+    table leaves figures to learn from a file without actions received and their outcomes."""
+    df = prepared.features
+    if config.action_column is not None and config.action_column not in df.columns:
+        raise RecoveryError(f"The action column '{config.action_column}' is not in the file: choose the column "
+                            "saying which action each borrower received, or leave it to be suggested.")
+    if not wants_learned(config) or all(a.typed for a in config.actions):
+        return
+    _, outcome, _ = outcome_for_effects(prepared)
+    if (config.action_column or suggest_action_column(df, outcome)) is None or outcome is None:
+        plan_values(df, np.zeros(len(df)), config.actions, learn_effects(prepared, np.zeros(len(df)),
+                                                                          config.action_column))
 
 
 def learn_effects(prepared: Prepared, scores: np.ndarray, action_column: str | None,

@@ -102,8 +102,12 @@ def learned_values(df: pd.DataFrame, scores: np.ndarray, actions: tuple[Action, 
     return LearnedValues(values, shares, spread, source, tuple(messages))
 
 
-def borrower_values(learned: LearnedValues, row: int, outstanding: float, actions: tuple[Action, ...]) -> pd.DataFrame:
-    """Why each action scores what it does for one borrower: share, its source and spread, cost, net."""
+def borrower_values(learned: LearnedValues, row: int, outstanding: float, actions: tuple[Action, ...],
+                    chosen: str | None = None) -> pd.DataFrame:
+    """Why each action scores what it does for one borrower: share, its source and spread, cost, net.
+
+    ``chosen``: the action the plan gave them, marked in a Chosen column.
+    """
     table = pd.DataFrame({
         "Action": [a.name for a in actions],
         "Expected share recovered": learned.shares[row],
@@ -113,5 +117,7 @@ def borrower_values(learned: LearnedValues, row: int, outstanding: float, action
         "Cost": [a.cost for a in actions],
         "Expected net recovery": np.where(learned.source[row] == CLOSED, np.nan, learned.values[row]),
     })
+    if chosen is not None:
+        table["Chosen"] = table["Action"] == chosen
     return table.sort_values("Expected net recovery", ascending=False, kind="stable", na_position="last"
                              ).reset_index(drop=True)
