@@ -13,11 +13,12 @@ import numpy as np
 import pandas as pd
 
 from core.data import ADDED_COLUMNS, parse_column, read_table
+from core.data.schema import BY_NAME
 from core.decide.actions import Action
 from core.decide.measure import ACTION, EXPECTED, EXPOSURE, GROUP, Measurement, measure_plan
 from core.errors import RecoveryError
 
-OUTCOME_WORDS = ("recover", "repaid", "paid", "collected", "outcome", "amount")
+OUTCOME_WORDS = ("recover", "repaid", "paid", "collected", "outcome")
 PLAN_COLUMNS = (*ADDED_COLUMNS, "File_Row")
 
 
@@ -42,8 +43,13 @@ def outcome_choices(frame: pd.DataFrame) -> list[str]:
         if len(cells) == 0 or parse_column(cells, None).values.notna().mean() < 0.9:
             continue
         choices.append(name)
-    words = lambda n: re.split(r"[^0-9a-z]+", n.casefold())  # noqa: E731
-    return sorted(choices, key=lambda n: not any(w.startswith(o) for w in words(n) for o in OUTCOME_WORDS))
+    def rank(name: str) -> tuple[bool, bool, bool]:
+        """The file's own loan fields last; a name saying repaid or recovered first, then 'amount'."""
+        words = re.split(r"[^0-9a-z]+", name.casefold())
+        said = lambda stems: any(w.startswith(o) for w in words for o in stems)  # noqa: E731
+        return name in BY_NAME, not said(OUTCOME_WORDS), not said(("amount", "amt", "value"))
+
+    return sorted(choices, key=rank)
 
 
 def _numbers(frame: pd.DataFrame, column: str, strict: bool) -> pd.Series:
