@@ -190,6 +190,7 @@ if learned is not None:
     st.dataframe(learned.sources(), hide_index=True, width="stretch", column_config={
         c: st.column_config.NumberColumn(format="%,d")
         for c in ("Learned from history", "Your typed figures", "Not offered")})
+    st.plotly_chart(report_charts.learned_effects(learned.support()), width="stretch")
     st.dataframe(learned.support(), hide_index=True, width="stretch", column_config={
         **{c: st.column_config.NumberColumn(format="percent") for c in (
             "Share learnable", "Learned share", "Doubly robust share", "95% interval from", "95% interval to")},

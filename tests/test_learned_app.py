@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -74,6 +75,13 @@ def test_strategy_page_plans_on_what_the_history_says_each_action_achieves(learn
     shown = support.dropna(subset=["95% interval from"])
     assert ((shown["Learned share"] >= 0) & (shown["Learned share"] <= 1)).all()
     assert (shown["95% interval from"] <= shown["95% interval to"]).all()
+
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    learned = next(c for c in charts if c["layout"]["title"]["text"].startswith("What each action recovers"))
+    names = [t["name"].replace("<br>", " ").replace("&amp;", "&") for t in learned["data"]]
+    assert sorted(names) == sorted([LEGAL, SETTLEMENT, REMINDERS])
+    assert learned["layout"]["yaxis"]["title"]["text"] == "Share of the outstanding recovered"
+    assert all(t["error_y"]["type"] == "data" for t in learned["data"])  # each point shows its interval
 
     summary = _table(at, "Recovery strategy")
     assert summary["Borrowers"].sum() == 1200
