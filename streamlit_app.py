@@ -28,7 +28,7 @@ with st.sidebar:
         loaded = state.portfolio()
         st.text(f"{loaded.info.rows:,} rows × {loaded.info.columns} columns")
         if not loaded.report.ok:
-            excluded = st.session_state.get("exclude_invalid", False)
+            excluded = state.choices().exclude_invalid
             verb = "excluded" if excluded else "need attention on the Data page"
             st.warning(f"{len(loaded.report.invalid_rows):,} invalid rows {verb}.")
     except RecoveryError as error:  # a bad upload must not break navigation

@@ -15,7 +15,7 @@ NOT_IN_FILE = "(not in file)"
 
 def _reset_mapping() -> None:
     """Back to the mapping detected from the headers, forgetting the selectboxes' choices too."""
-    st.session_state["mapping"] = None
+    state.choose(mapping=None)
     for key in [k for k in st.session_state if str(k).startswith("map-")]:
         del st.session_state[key]
 
@@ -38,12 +38,10 @@ if not state.source().is_sample and st.button("Use the demo portfolio instead"):
 
 sheets = state.sheets()
 if len(sheets) > 1:
-    current = st.session_state.get("sheet") or sheets[0]
+    current = state.choices().sheet or sheets[0]
     sheet = st.selectbox("Sheet", sheets, index=sheets.index(current) if current in sheets else 0)
     if sheet != current:
-        st.session_state["sheet"] = sheet
-        st.session_state["mapping"] = None
-        st.session_state["header_row"] = None
+        state.choose(sheet=sheet)
         st.rerun()
 
 try:
@@ -51,10 +49,10 @@ try:
 except RecoveryError as error:
     st.error(plain(error), icon=":material/warning:")
     # a mapping the user chose can be what fails; without this they could never get back
-    if st.session_state.get("mapping") is not None:
+    if state.choices().mapping is not None:
         st.button("Reset to the detected mapping", on_click=_reset_mapping)
-    if st.session_state.get("header_row") is not None:
-        st.button("Back to the detected header row", on_click=lambda: st.session_state.update(header_row=None))
+    if state.choices().header_row is not None:
+        st.button("Back to the detected header row", on_click=lambda: state.choose(header_row=None))
     st.stop()
 info = portfolio.info
 st.text(f"{info.name}: {info.rows:,} rows × {info.columns} columns, read as {info.format.upper()}"
@@ -66,8 +64,7 @@ for note in info.notes:  # how the file was read: a header below a title, formul
 header_row = st.number_input("Row that holds the column names", min_value=1, value=info.header_row, step=1,
                              help="Found below any title lines; change it if the file's header is elsewhere.")
 if header_row != info.header_row:
-    st.session_state["header_row"] = int(header_row)
-    st.session_state["mapping"] = None
+    state.choose(header_row=int(header_row))
     st.rerun()
 
 with st.expander("Column mapping", expanded=bool(portfolio.report.missing_fields)):
@@ -83,9 +80,9 @@ with st.expander("Column mapping", expanded=bool(portfolio.report.missing_fields
         if pick != NOT_IN_FILE:
             chosen[spec.name] = pick
     if chosen != portfolio.mapping:
-        st.session_state["mapping"] = chosen
+        state.choose(mapping=chosen)
         st.rerun()
-    if st.session_state.get("mapping") is not None:
+    if state.choices().mapping is not None:
         st.button("Reset to the detected mapping", on_click=_reset_mapping)
     if suggest_mapping(headers) == portfolio.mapping:
         st.caption("Using the mapping detected from your headers.")
@@ -96,11 +93,11 @@ repeated = [p for p in report.problems if p.problem in (REPEATED_ID, REPEATED_ID
 if repeated:
     keep = st.radio(
         f"{repeated[0].count:,} row(s) repeat a Loan_ID", [False, True],
-        index=int(st.session_state.get("keep_repeated_ids", False)), horizontal=True,
+        index=int(state.choices().keep_repeated_ids), horizontal=True,
         format_func=lambda k: ("Keep every row: each row is its own case (IDs are not unique)" if k else
                                "Treat the repeats as invalid rows (the first row with each ID stays)"))
-    if keep != st.session_state.get("keep_repeated_ids", False):
-        st.session_state["keep_repeated_ids"] = keep
+    if keep != state.choices().keep_repeated_ids:
+        state.choose(keep_repeated_ids=keep)
         st.rerun()
 if report.missing_fields:
     st.info("Not in this file (the analysis skips what needs them): "
@@ -114,9 +111,11 @@ if not report.ok:
     st.warning(f"{invalid:,} row(s) have errors and cannot be analysed as they are. Fix them in "
                "the file and upload it again, or exclude them.")
     # a plain variable, not the widget's key: widget state is dropped on pages that don't draw it
-    st.session_state["exclude_invalid"] = st.checkbox(
-        f"Exclude the {invalid:,} invalid row(s) from the analysis",
-        value=st.session_state.get("exclude_invalid", False))
+    exclude = st.checkbox(f"Exclude the {invalid:,} invalid row(s) from the analysis",
+                          value=state.choices().exclude_invalid)
+    if exclude != state.choices().exclude_invalid:
+        state.choose(exclude_invalid=exclude)
+        st.rerun()  # the sidebar above already said "needs attention": draw it again with the rows excluded
     st.download_button("Download the invalid rows (CSV)",
                        lambda: to_csv_bytes(portfolio.invalid_rows().reset_index()),
                        file_name="invalid_rows.csv", mime="text/csv")

@@ -39,6 +39,11 @@ if model is None:
     st.info("Choose a saved model to start.", icon=":material/info:")
     st.stop()
 st.success(f"Scoring with {plain(st.session_state['scoring_model'].name)}.", icon=":material/verified:")
+if model.signed:
+    st.caption(":material/verified_user: Signed: its signature matches this app's signing key.")
+else:
+    st.caption(":material/gpp_maybe: Unsigned: no signing key is set here, so who made this file is not checked "
+               "(its hash still shows it is unchanged since it was saved).")
 with st.expander("What this model is (its manifest)", expanded=True):
     st.dataframe(manifest_summary(model.manifest), hide_index=True, width="stretch")
 

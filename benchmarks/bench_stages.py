@@ -134,6 +134,8 @@ def command(side: str, source: Path, target: Path, preset: str | None) -> list[s
     if side == "product":
         argv = [sys.executable, "-m", "core", "score", str(source), "-o", str(target)]
         return argv + (["--preset", preset] if preset else [])
+    if side == "floor":
+        return [sys.executable, "-m", "benchmarks.floor", str(source), str(target)]
     return [sys.executable, "-m", "benchmarks.notebook_reference", str(source), str(target)]
 
 
@@ -199,11 +201,12 @@ def run_once(side: str, argv: list[str], workdir: Path, output: Path, timeout: f
                exit_code=exit_code, timed_out=timed_out.is_set(), failure=failure)
 
 
-def bench_input(item: Input, repeats: int, timeout: float, preset: str | None) -> list[Run]:
-    """Product and reference on one file, interleaved, repeats times each; outputs are deleted after each run."""
+def bench_input(item: Input, repeats: int, timeout: float, preset: str | None,
+                floor: bool = False) -> list[Run]:
+    """Product and reference (and the floor) on one file, interleaved, repeats times each; outputs are deleted."""
     runs = []
     for i in range(repeats):
-        for side in ("product", "reference"):
+        for side in ("product", "reference", "floor") if floor else ("product", "reference"):
             with tempfile.TemporaryDirectory(prefix="bench-stages-") as tmp:
                 workdir = Path(tmp)
                 output = workdir / "out.csv"
@@ -246,6 +249,14 @@ def summary_table(results: list[tuple[Input, list[Run]]]) -> str:
         r_wall, r_cpu, r_rss, r_w, r_c = _summary([r for r in runs if r.side == "reference"])
         lines.append(f"| {item.label} | {item.rows:,} | {p_wall} | {r_wall} | {_ratio(r_w, p_w)} | {p_cpu}"
                      f" | {r_cpu} | {_ratio(r_c, p_c)} | {p_rss} | {r_rss} |")
+    if any(r.side == "floor" for _, runs in results for r in runs):
+        lines += ["", "| input | rows | floor wall s | floor CPU s | floor peak RSS MB | product / floor wall |"
+                  " product / floor CPU |", "|---|---:|---:|---:|---:|---:|---:|"]
+        for item, runs in results:
+            f_wall, f_cpu, f_rss, f_w, f_c = _summary([r for r in runs if r.side == "floor"])
+            _, _, _, p_w, p_c = _summary([r for r in runs if r.side == "product"])
+            lines.append(f"| {item.label} | {item.rows:,} | {f_wall} | {f_cpu} | {f_rss} | {_ratio(p_w, f_w)}"
+                         f" | {_ratio(p_c, f_c)} |")
     return "\n".join(lines)
 
 
@@ -296,6 +307,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--preset", choices=("recommended", "seed"),
                         help="pass --preset to the product (default: the CLI's own default)")
     parser.add_argument("--no-notebook-file", action="store_true", help=f"skip {NOTEBOOK_FILE}")
+    parser.add_argument("--floor", action="store_true",
+                        help="also run the floor of the same job (python -m benchmarks.floor): read, type, five fits, "
+                             "predict, K-Means, write, and nothing else")
     return parser
 
 
@@ -309,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     for item in inputs(args.sizes, not args.no_notebook_file):
         print(f"{item.label}: {item.path}", file=sys.stderr, flush=True)
-        results.append((item, bench_input(item, args.repeats, args.timeout, args.preset)))
+        results.append((item, bench_input(item, args.repeats, args.timeout, args.preset, args.floor)))
     load_end = load_average()
     product = " ".join(["python -m core score FILE -o OUT.csv"] + (["--preset", args.preset] if args.preset else []))
     print("# Whole-process speed: product CLI vs the notebook's pipeline\n")

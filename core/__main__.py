@@ -339,7 +339,7 @@ def score_with_saved_model(args: argparse.Namespace, path: Path) -> str:
     if args.preset:
         raise RecoveryError("--preset chooses how a model is trained; a saved model brings its own "
                             "settings: leave --preset out when --model is a .slr file.")
-    model = bundles.loads(_read(path), path.name)
+    model = bundles.loads(_read(path), path.name, isolated=True)  # a crash in the check cannot end this run
     m = model.manifest
     if args.engine == "dask":
         return score_on_cluster(args, path, model)
@@ -425,8 +425,8 @@ def train(args: argparse.Namespace) -> str:
     model, result = bundles.train(prepared, config, args.input.name, hashlib.sha256(data).hexdigest(),
                                   progress=_progress())
     _said(result)
-    saved = bundles.dumps(model)
-    _write(args.output, saved)
+    saved = bundles.dumps(model)  # signed when LOAN_RECOVERY_SIGNING_KEY is set
+    bundles.save(args.output, saved)
     if args.metrics:
         _write(args.metrics, json.dumps(result.metrics_dict(), indent=2, default=float, allow_nan=False).encode())
     auc = result.metrics_dict()["out_of_fold"].get("roc_auc", {}).get("value")

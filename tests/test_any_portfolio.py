@@ -16,8 +16,8 @@ from core.data import NO_OUTCOME, Roles, load_portfolio
 from core.errors import RecoveryError
 from core.model import metrics
 from sample_data.other_shapes import collections_export, loan_book
+from tests.helpers import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 GERMAN = ROOT / "sample_data" / "german_credit" / "german_credit.csv"
 FAST = RecoveryConfig().with_(n_folds=3)
 
@@ -243,12 +243,14 @@ def test_unknown_columns_in_the_roles_are_refused_by_name(book_file):
 
 @pytest.fixture(scope="module")
 def german_app():
-    from tests.test_app import _uploaded
+    from tests.helpers import uploaded as _uploaded
     return _uploaded("german_credit.csv", GERMAN.read_bytes())
 
 
 def test_the_data_page_says_what_each_column_is_used_for(german_app):
-    from tests.test_app import _table, _texts, _visit
+    from tests.helpers import table as _table
+    from tests.helpers import texts as _texts
+    from tests.helpers import visit as _visit
     at = _visit(german_app, "app_pages/data.py")
     roles = _table(at, "Used as").set_index("Column")
     assert roles.loc["creditability", "Used as"] == "outcome"
@@ -260,7 +262,9 @@ def test_the_data_page_says_what_each_column_is_used_for(german_app):
 
 
 def test_every_page_works_on_the_german_credit_data(german_app):
-    from tests.test_app import PAGES, _table, _visit
+    from tests.helpers import PAGES
+    from tests.helpers import table as _table
+    from tests.helpers import visit as _visit
     for page in PAGES:
         at = _visit(german_app, page)
         assert not at.error, [e.value for e in at.error]
@@ -273,7 +277,7 @@ def test_every_page_works_on_the_german_credit_data(german_app):
 
 
 def test_the_user_changes_the_bad_values_on_the_data_page(german_app):
-    from tests.test_app import _visit
+    from tests.helpers import visit as _visit
     at = _visit(german_app, "app_pages/data.py")
     bad = next(m for m in at.multiselect if m.label.startswith("Values of creditability"))
     assert bad.value == ["bad"]
@@ -307,7 +311,9 @@ def test_roles_given_on_the_command_line_override_the_suggestion(export_file, tm
 
 
 def test_repeated_ids_can_be_kept_on_the_data_page(book_file):
-    from tests.test_app import _texts, _uploaded, _visit
+    from tests.helpers import texts as _texts
+    from tests.helpers import uploaded as _uploaded
+    from tests.helpers import visit as _visit
     path, _ = book_file
     at = _uploaded("loan_book.csv", path.read_bytes())
     choice = next(r for r in at.radio if r.label == "40 row(s) repeat a Loan_ID")

@@ -15,9 +15,9 @@ import pytest
 
 from core.config import SEED_STRATEGIES
 from sample_data.generate import generate_portfolio
+from tests.helpers import CORPUS, ROOT
 from tests.notebook import NOTEBOOK_NAMES
 
-ROOT = Path(__file__).resolve().parent.parent
 ADDED = ["Borrower_Segment", "Segment_Name", "Risk_Score", "Predicted_High_Risk", "Recovery_Strategy",
          "Risk_Reasons"]
 
@@ -284,7 +284,7 @@ def test_notes_on_how_the_file_was_read_go_to_stderr(tmp_path):
 
 
 def test_the_header_row_can_be_given(tmp_path):
-    source = Path(__file__).resolve().parent / "corpus" / "title_above_header.csv"
+    source = CORPUS / "title_above_header.csv"
     chosen = _cli("score", source, "-o", tmp_path / "o.csv", "--header-row", "3")
     assert chosen.stderr.splitlines()[0] == "note: The header is on row 3, as chosen; rows 1–2 above it were skipped."
     beyond = _cli("score", source, "-o", tmp_path / "o.csv", "--header-row", "40")

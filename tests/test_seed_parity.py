@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from core.config import RecoveryConfig
+from tests.helpers import ROOT
 from tests.notebook import NOTEBOOK_NAMES
 
-NOTEBOOK_CSV = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "loan-recovery.csv"
+NOTEBOOK_CSV = ROOT / ".." / "shared" / "data" / "loan-recovery.csv"
 
 pytestmark = pytest.mark.skipif(
     not NOTEBOOK_CSV.exists(), reason="the notebook's loan-recovery.csv is not beside this clone"

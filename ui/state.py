@@ -13,7 +13,7 @@ import hashlib
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -50,6 +50,54 @@ class Source:
         object.__setattr__(self, "digest", hashlib.sha256(self.data).hexdigest())
 
 
+@dataclass(frozen=True)
+class FileChoices:
+    """How the user asked the loaded file to be read: every choice that depends on the file, in one place.
+
+    A new file starts from ``FileChoices()``; a new sheet or header row forgets the column mapping
+    chosen for the old one (``FileChoices.choose`` holds those rules), and the cache keys derive from here.
+    """
+
+    mapping: tuple[tuple[str, str], ...] | None = None  # None: the mapping detected from the headers
+    sheet: str | None = None
+    keep_repeated_ids: bool = False
+    header_row: int | None = None
+    exclude_invalid: bool = False
+
+    def choose(self, **changes) -> FileChoices:
+        """These choices with some changed; a new sheet or header row reads the headers afresh."""
+        if "mapping" in changes and changes["mapping"] is not None:
+            changes["mapping"] = tuple(sorted(dict(changes["mapping"]).items()))
+        if "sheet" in changes and changes["sheet"] != self.sheet:
+            changes.setdefault("header_row", None)
+            changes.setdefault("mapping", None)
+        if "header_row" in changes and changes["header_row"] != self.header_row:
+            changes.setdefault("mapping", None)
+        return replace(self, **changes)
+
+    @property
+    def mapping_dict(self) -> dict[str, str] | None:
+        """The chosen mapping as load_portfolio takes it."""
+        return None if self.mapping is None else dict(self.mapping)
+
+    def file_key(self) -> tuple:
+        """What, beside the bytes, identifies the loaded portfolio."""
+        return (self.mapping, self.sheet, self.keep_repeated_ids, self.header_row)
+
+
+CHOICES = "file_choices"
+
+
+def choices() -> FileChoices:
+    """How the loaded file is read, as the user chose."""
+    return st.session_state.setdefault(CHOICES, FileChoices())
+
+
+def choose(**changes) -> None:
+    """Change how the file is read (pages never write these session keys themselves)."""
+    st.session_state[CHOICES] = choices().choose(**changes)
+
+
 def init() -> None:
     """Start every new session with the bundled sample and the recommended method."""
     if "source" not in st.session_state:
@@ -65,11 +113,7 @@ def use_sample() -> None:
 def set_source(source: Source) -> None:
     """Switch to a new file, forgetting choices and results of the previous one."""
     st.session_state["source"] = source
-    st.session_state["mapping"] = None
-    st.session_state["sheet"] = None
-    st.session_state["exclude_invalid"] = False
-    st.session_state["keep_repeated_ids"] = False
-    st.session_state["header_row"] = None
+    st.session_state[CHOICES] = FileChoices()
     st.session_state["stages"] = {}
     # roles name this file's columns: a new file starts from the suggestion
     if "config" in st.session_state:
@@ -136,21 +180,14 @@ def _with_progress(title: str, work: Callable[[Progress], T]) -> T:
     return value
 
 
-def _mapping_key() -> tuple | None:
-    """The user's column mapping as a hashable cache key (None = suggested)."""
-    mapping = st.session_state.get("mapping")
-    return None if mapping is None else tuple(sorted(mapping.items()))
-
-
 def _file_key() -> tuple:
     """What identifies the loaded portfolio: the upload's digest, mapping, sheet and repeated-ID choice."""
-    return (source().digest, _mapping_key(), st.session_state.get("sheet"),
-            st.session_state.get("keep_repeated_ids", False), st.session_state.get("header_row"))
+    return (source().digest, *choices().file_key())
 
 
 def _rows_key() -> tuple:
     """What identifies the rows the analysis takes."""
-    return (*_file_key(), st.session_state.get("exclude_invalid", False))
+    return (*_file_key(), choices().exclude_invalid)
 
 
 def sheets() -> tuple[str, ...]:
@@ -161,13 +198,12 @@ def sheets() -> tuple[str, ...]:
 
 def portfolio() -> Portfolio:
     """The loaded, mapped and validated portfolio (raises RecoveryError for a bad file)."""
-    s, mapping = source(), st.session_state.get("mapping")
+    s, chosen = source(), choices()
 
     def load() -> Portfolio:
         with st.spinner("Reading the file…"):
-            return load_portfolio(s.data, s.name, mapping, st.session_state.get("sheet"),
-                                  keep_repeated_ids=st.session_state.get("keep_repeated_ids", False),
-                                  header_row=st.session_state.get("header_row"))
+            return load_portfolio(s.data, s.name, chosen.mapping_dict, chosen.sheet,
+                                  keep_repeated_ids=chosen.keep_repeated_ids, header_row=chosen.header_row)
 
     return _cached("load", _file_key(), load)
 
@@ -183,7 +219,7 @@ def _prepare_key() -> tuple:
 
 def prepared() -> Prepared:
     """The rows to analyse, checked, typed and given their roles (raises RecoveryError)."""
-    exclude, loaded, roles = st.session_state.get("exclude_invalid", False), portfolio(), config().roles
+    exclude, loaded, roles = choices().exclude_invalid, portfolio(), config().roles
     return _cached("prepare", _prepare_key(), lambda: pipeline.prepare_portfolio(loaded, roles, exclude))
 
 
@@ -270,7 +306,7 @@ def model_comparison_ready() -> bool:
 
 def frame_in_view() -> pd.DataFrame:
     """The loaded rows the Explore page shows (raises RecoveryError for a bad file)."""
-    return rows_in_view(portfolio(), st.session_state.get("exclude_invalid", False))
+    return rows_in_view(portfolio(), choices().exclude_invalid)
 
 
 def features_in_view() -> pd.DataFrame:
@@ -283,14 +319,14 @@ def features_in_view() -> pd.DataFrame:
 
 def excluded_table() -> pd.DataFrame | None:
     """The invalid rows the analysis leaves out, as the file had them (None when none are)."""
-    if not st.session_state.get("exclude_invalid", False):
+    if not choices().exclude_invalid:
         return None
     return portfolio().invalid_rows()
 
 
 def excluded_rows() -> int:
     """How many invalid rows the analysis leaves out."""
-    if not st.session_state.get("exclude_invalid", False):
+    if not choices().exclude_invalid:
         return 0
     return len(portfolio().report.invalid_rows)
 
@@ -328,6 +364,16 @@ def _saved_model_key() -> tuple:
     return _score_key(), _segment_key(), config().stage_key("decide")
 
 
+def signing_key() -> bytes | None:
+    """The signing key from the app's secrets (LOAN_RECOVERY_SIGNING_KEY), None to use the environment's."""
+    from core.serve.signing import ENV
+
+    if not st.secrets.load_if_toml_exists():  # no secrets file: no error, the environment decides
+        return None
+    value = st.secrets.get(ENV)
+    return value.encode("utf-8") if isinstance(value, str) and value else None
+
+
 def saved_model() -> bytes:
     """The analysed model as a .slr bundle: fitted once more on every borrower with an outcome."""
     from core.serve import bundle as bundles
@@ -336,7 +382,7 @@ def saved_model() -> bytes:
         report("Fitting the model on every borrower with an outcome", 0.1)
         manifest, segmenter, model = bundles.fit_bundle(
             prepared(), segments(), scored(), result(), source().name, source().digest)
-        return bundles.dumps(bundles.Bundle(manifest, segmenter, model))
+        return bundles.dumps(bundles.Bundle(manifest, segmenter, model), key=signing_key())
 
     return _cached("saved-model", _saved_model_key(), lambda: _with_progress("Saving this model", work))
 
@@ -358,7 +404,19 @@ def scoring_model():
     chosen = st.session_state.get("scoring_model")
     if chosen is None:
         return None
-    return _cached("load-model", (chosen.digest,), lambda: bundles.loads(chosen.data, chosen.name))
+
+    def load():
+        # checked in a child process first: a crafted file cannot take the server down; a refusal
+        # is remembered like a model, so the page does not start a new check on every click
+        try:
+            return bundles.loads(chosen.data, chosen.name, key=signing_key(), isolated=True)
+        except RecoveryError as error:
+            return error
+
+    loaded = _cached("load-model", (chosen.digest,), load)
+    if isinstance(loaded, RecoveryError):
+        raise RecoveryError(str(loaded))
+    return loaded
 
 
 def use_new_file(name: str | None, data: bytes | None) -> None:

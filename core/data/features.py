@@ -28,10 +28,18 @@ def safe_ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
     return (numerator / denominator).astype("float64")
 
 
-def add_ratios(df: pd.DataFrame) -> pd.DataFrame:
-    """Return a copy with each ratio whose two fields are present."""
+def add_ratios(df: pd.DataFrame, keep_present: bool = False) -> pd.DataFrame:
+    """Return a copy with each ratio whose two fields are present.
+
+    ``keep_present`` leaves a ratio the frame already holds: prepared features have them all, so
+    the later stages do not divide again.
+    """
+    missing = [name for name in RATIOS if not (keep_present and name in df.columns)]
+    if not missing:
+        return df
     out = df.copy(deep=False)  # copy-on-write: the new columns never reach df
-    for name, (top, bottom) in RATIOS.items():
+    for name in missing:
+        top, bottom = RATIOS[name]
         if top in out.columns and bottom in out.columns:
             out[name] = safe_ratio(out[top], out[bottom])
     return out

@@ -21,12 +21,15 @@ from core.model.metrics import (
 )
 from core.model.quality import RiskReport, risk_report
 from core.model.risk import (
+    MAX_CATEGORIES,
     MODEL_LABELS,
     AdditiveBoostingClassifier,
     Calibration,
+    FieldCodes,
     OutOfFold,
     decision,
     fit_platt,
+    run_in_workers,
     sigmoid,
 )
 from core.model.scoring import Scored, compare, score
@@ -50,4 +53,4 @@ from core.model.target import ModelInputs, Target, model_inputs, score_needs_seg
 from core.model.trust import Trust, auc_interval, trust
 from core.model.wording import MONEY_FIELDS
 
-__all__ = ["ADVICE", "AdditiveBoostingClassifier", "CURVE_POINTS", "Calibration", "ESTIMATORS", "GAINS_HEADERS", "LearnedEffects", "METRIC_MEANINGS", "MODEL_LABELS", "MONEY_FIELDS", "ModelInputs", "OUTCOME_RATES", "OutOfFold", "RiskReport", "SEED_SEGMENT_NAMES", "Scored", "SegmentRun", "Segments", "TYPICAL", "Target", "Trust", "assign_segments", "auc_interval", "calibration_table", "choose_k", "compare", "confusion", "decision", "dpd_band", "fairness_table", "field_means", "fit_effects", "fit_platt", "fit_segments", "gains_table", "high_risk_segments", "ks_statistic", "metrics_table", "model_inputs", "pr_points", "profile_summary", "ranking_metrics", "readable_metrics", "risk_report", "roc_auc", "roc_points", "score", "score_metrics", "score_needs_segments", "segment", "segment_fields", "segment_options", "sigmoid", "trust", "typical_row"]
+__all__ = ["ADVICE", "AdditiveBoostingClassifier", "CURVE_POINTS", "Calibration", "ESTIMATORS", "FieldCodes", "GAINS_HEADERS", "LearnedEffects", "MAX_CATEGORIES", "METRIC_MEANINGS", "MODEL_LABELS", "MONEY_FIELDS", "ModelInputs", "OUTCOME_RATES", "OutOfFold", "RiskReport", "SEED_SEGMENT_NAMES", "Scored", "SegmentRun", "Segments", "TYPICAL", "Target", "Trust", "assign_segments", "auc_interval", "calibration_table", "choose_k", "compare", "confusion", "decision", "dpd_band", "fairness_table", "field_means", "fit_effects", "fit_platt", "fit_segments", "gains_table", "high_risk_segments", "ks_statistic", "metrics_table", "model_inputs", "pr_points", "profile_summary", "ranking_metrics", "readable_metrics", "risk_report", "roc_auc", "roc_points", "run_in_workers", "score", "score_metrics", "score_needs_segments", "segment", "segment_fields", "segment_options", "sigmoid", "trust", "typical_row"]

@@ -165,7 +165,7 @@ def assign_segments(model: Pipeline, relabel: np.ndarray, df: pd.DataFrame, feat
 
 def _delinquency_index(df: pd.DataFrame, ids: np.ndarray, k: int) -> np.ndarray:
     """Mean z-score of each segment on the delinquency fields present (0 when none are)."""
-    z = _segment_z(add_ratios(df), ids, k, list(DELINQUENCY_FIELDS))
+    z = _segment_z(add_ratios(df, keep_present=True), ids, k, list(DELINQUENCY_FIELDS))
     return z.mean(axis=1).fillna(0).to_numpy() if z.shape[1] else np.zeros(k)
 
 
@@ -192,7 +192,7 @@ def _segment_z(df: pd.DataFrame, ids: np.ndarray, k: int, fields: list[str]) -> 
 
 def segment_advice(df: pd.DataFrame, ids: np.ndarray, k: int) -> dict[int, str]:
     """One line per segment on what it means for collections, from how it differs from the portfolio."""
-    frame = add_ratios(df)
+    frame = add_ratios(df, keep_present=True)
     if not any(f in frame.columns for f in DELINQUENCY_FIELDS):
         # without arrears fields a segment's profile cannot say how to collect: its outcome rate can
         return {seg: "Compare its outcome rate with the other segments' before choosing how to collect."
@@ -228,7 +228,7 @@ def _descriptor(name: str) -> tuple[str, str, str]:
 
 def profile_names(df: pd.DataFrame, ids: np.ndarray, k: int, features: tuple[str, ...] = ()) -> dict[int, str]:
     """Name each segment by the two fields on which it differs most from the portfolio."""
-    z = _segment_z(add_ratios(df), ids, k, list(DESCRIPTORS) + [f for f in features if f not in DESCRIPTORS])
+    z = _segment_z(add_ratios(df, keep_present=True), ids, k, list(DESCRIPTORS) + [f for f in features if f not in DESCRIPTORS])
     names: dict[int, str] = {}
     for seg in range(k):
         ranked = z.loc[seg].dropna().abs().sort_values(ascending=False, kind="stable")

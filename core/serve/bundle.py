@@ -3,13 +3,21 @@
 A bundle (.slr) is a zip of two members:
 
     manifest.json   config, training columns and roles, training profile, out-of-fold metrics,
-                    library versions, SHA-256 of the training file and of the model payload;
-                    with an action history, the learned action effects' methods, fields and support
+                    library versions, SHA-256 of the training file and of the model payload, and
+                    the content SHA-256 of the manifest and the payload together; with an action
+                    history, the learned action effects' methods, fields and support
     model.skops     the fitted segmenter and risk model (and the action effects' models), written by skops
 
+and, when a signing key is set, an HMAC-SHA256 of the whole file in the zip's comment (signing).
+
 Loading never executes code from the file: skops rebuilds only the types on TRUSTED_TYPES (the
-ones this product writes), and anything else, a tampered or truncated file, a pickle, a zip bomb,
-or a bundle from other library versions, is refused with one RecoveryError line.
+ones this product writes). Before anything is used, the manifest is checked against a strict
+schema (manifest), the content hash covers every number that decides a score, each fitted object
+is checked to be the kind this app writes with indices, widths and numbers in range (fitted), and
+a few made-up borrowers are scored; a file a user hands in goes through all of that first in a
+child process (isolation), so even a crash in compiled code cannot take the app down. Anything
+else, a tampered or truncated file, a pickle, a zip bomb, or a bundle from other library versions,
+is refused with one RecoveryError line.
 """
 
 from __future__ import annotations
@@ -19,9 +27,12 @@ import datetime as dt
 import hashlib
 import io
 import json
+import os
+import secrets
 import typing
 import zipfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -31,15 +42,26 @@ from core import pipeline
 from core.config import RecoveryConfig
 from core.data import NO_OUTCOME, Portfolio, Roles, load_portfolio
 from core.data.schema import BY_NAME, label
-from core.decide import HistoryEffects, plan_values, strategy_summary, unvalued_notes, wants_learned
+from core.decide import (
+    HistoryEffects,
+    actions_frame,
+    actions_from_frame,
+    plan_values,
+    strategy_summary,
+    unvalued_notes,
+    wants_learned,
+)
 from core.errors import RecoveryError
 from core.model import Calibration, LearnedEffects, assign_segments, explain, risk
 from core.pipeline import Prepared, RecoveryResult, Scored, SegmentRun
 from core.progress import Progress, no_progress
-from core.serve import drift
+from core.serve import drift, fitted, signing
+from core.serve import manifest as manifests
 from core.versions import installed
 
-FORMAT = "smart-loan-recovery-bundle/1"
+FORMAT = "smart-loan-recovery-bundle/2"
+# Bundles of these formats do not cover their manifest by the hash: read, they could be edited.
+EARLIER_FORMATS = ("smart-loan-recovery-bundle/1",)
 SUFFIX = ".slr"
 MANIFEST, PAYLOAD = "manifest.json", "model.skops"
 # A bundle is a few MB; these caps refuse a zip bomb before anything is unpacked.
@@ -72,6 +94,7 @@ class Bundle:
     manifest: dict
     segmenter: object
     model: object
+    signed: bool = False  # its signature was checked against this app's signing key
     effects: LearnedEffects | None = None  # what each action achieved, learned from the history's actions
 
     @property
@@ -251,7 +274,7 @@ def train(
     manifest, segmenter, model = fit_bundle(prepared, segments, scored, result, training_name, training_sha256)
     if history.effects is not None:
         manifest["effects"] = effects_manifest(history)
-    return Bundle(manifest, segmenter, model, history.effects), result
+    return Bundle(manifest, segmenter, model, effects=history.effects), result
 
 
 # ------------------------------------------------------------------------------ learned action effects
@@ -287,20 +310,52 @@ def _effects(manifest: dict, models: dict | None) -> LearnedEffects | None:
 # ------------------------------------------------------------------------------ the .slr file
 
 
-def dumps(bundle: Bundle) -> bytes:
-    """The bundle as .slr bytes: the skops payload and a manifest holding its SHA-256."""
+def dumps(bundle: Bundle, key: bytes | None = None) -> bytes:
+    """The bundle as .slr bytes: the skops payload, a manifest holding its hashes, signed when a key is set.
+
+    ``key`` signs the file (HMAC-SHA256); without one, LOAN_RECOVERY_SIGNING_KEY does when set.
+    """
     import skops.io as sio
 
     objects = {"segmenter": bundle.segmenter, "model": bundle.model}
     if bundle.effects is not None:
         objects["effects"] = _effects_models(bundle.effects)
     payload = sio.dumps(objects)
-    manifest = {**bundle.manifest, "model_sha256": hashlib.sha256(payload).hexdigest()}
+    # as JSON will read it back (numpy numbers as Python ones, tuples as lists), so the hash matches
+    manifest = json.loads(json.dumps({**bundle.manifest, "format": FORMAT, manifests.PAYLOAD_HASH:
+                                      hashlib.sha256(payload).hexdigest()}, default=_json_value))
+    manifest[manifests.CONTENT_HASH] = manifests.content_digest(manifest, payload)
+    _read_settings(manifest, "The model to save")  # never write a bundle this app would refuse
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(MANIFEST, json.dumps(manifest, indent=1, default=_json_value))
+        archive.writestr(MANIFEST, json.dumps(manifest, indent=1))
         archive.writestr(PAYLOAD, payload)
-    return buffer.getvalue()
+    key = signing.signing_key(key)
+    return buffer.getvalue() if key is None else signing.sign(buffer.getvalue(), key)
+
+
+def save(path: Path, data: bytes) -> None:
+    """Write .slr bytes under a temporary name beside ``path``, then rename: never a half-written model.
+
+    An error (a full disk, a missing folder) leaves an existing file at ``path`` as it was, and
+    raises a RecoveryError naming the path.
+    """
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.part")
+    try:
+        # O_EXCL: never write through a file or link someone else put there; 0o666 lets umask decide
+        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(temporary, path)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+    except OSError as error:
+        raise RecoveryError(f"Cannot write {path}: {error.strerror or error}.") from None
 
 
 def _refuse_other_formats(data: bytes, name: str) -> None:
@@ -336,8 +391,12 @@ def _open_zip(data: bytes, name: str, what: str) -> zipfile.ZipFile:
     return archive
 
 
-def _member(archive: zipfile.ZipFile, member: str, name: str) -> bytes:
+def _member(archive: zipfile.ZipFile, member: str, name: str, limit: int | None = None) -> bytes:
     """One member's bytes; a CRC mismatch or a short read means the file was damaged."""
+    declared = next((m.file_size for m in archive.infolist() if m.filename == member), 0)
+    if limit is not None and declared > limit:
+        raise RecoveryError(f"{name} has a {member} of {manifests.size(declared)}, over the {manifests.size(limit)} "
+                            "a bundle's may be: it is not a bundle this app wrote, and it is not unpacked.")
     try:
         return archive.read(member)
     except KeyError:
@@ -359,23 +418,51 @@ def _check_versions(manifest: dict, name: str) -> None:
                             "history file with this version, or score with the version that saved it.")
 
 
-def loads(data: bytes, name: str = "the model file") -> Bundle:
-    """A Bundle from .slr bytes, or a RecoveryError saying in one line why it is refused."""
+_CONFIG_SPEC = manifests.dataclass_spec(RecoveryConfig, unknown="is a setting this version does not know "
+                                                               "(score with the version that trained it, or retrain)")
+
+
+def _read_settings(manifest: object, name: str) -> RecoveryConfig:
+    """Check a parsed manifest against the schema; its settings, refused in one line if out of range."""
+    found = manifest.get("format") if isinstance(manifest, dict) else None
+    if found in EARLIER_FORMATS:
+        raise RecoveryError(f"{name} was saved by an earlier version of this app, whose bundles do not cover "
+                            "their calibration and settings by the hash: train the model again with this version.")
+    if found != FORMAT:
+        raise RecoveryError(f"{name} is not a model bundle of this app (format {str(found)[:60]!r}).")
+    manifests.check(manifest, name, _CONFIG_SPEC)
+    try:
+        config = config_from_dict(manifest["config"])
+        if config.actions:
+            actions_from_frame(actions_frame(config.actions))
+    except RecoveryError as error:
+        raise RecoveryError(f"{name} holds settings this app refuses: {error}") from None
+    except (TypeError, ValueError):  # the schema lets through only what these take; a last net
+        raise RecoveryError(f"{name} holds settings that cannot be read: save the model again.") from None
+    model = manifest["model"]
+    if config.model not in ("auto", model["kind"]) or config.calibrate != model["calibrated"]:
+        raise RecoveryError(f"{name} has a manifest whose model ({str(model['kind'])[:40]}) is not the one its "
+                            "settings train: it is not loaded. Use the file as saved, or train again.")
+    return config
+
+
+def read_manifest(raw: bytes, name: str = "the model file") -> dict:
+    """The manifest from its bytes, bounded, parsed and checked against the schema, or one RecoveryError line."""
+    manifest = manifests.parse(raw, name)
+    _read_settings(manifest, name)
+    return manifest
+
+
+def _unpack(data: bytes, name: str) -> Bundle:
+    """The bundle in these bytes, every part checked before use; its signature is not looked at."""
     import skops.io as sio
 
     _refuse_other_formats(data, name)
     archive = _open_zip(data, name, "the bundle")
-    manifest_bytes = _member(archive, MANIFEST, name)
-    try:
-        manifest = json.loads(manifest_bytes)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise RecoveryError(f"{name} has a damaged manifest: save the model again.") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise RecoveryError(f"{name} is not a model bundle of this app (format "
-                            f"{manifest.get('format') if isinstance(manifest, dict) else 'unknown'!r}).")
+    manifest = read_manifest(_member(archive, MANIFEST, name, manifests.MAX_MANIFEST_BYTES), name)
     _check_versions(manifest, name)
     payload = _member(archive, PAYLOAD, name)
-    if hashlib.sha256(payload).hexdigest() != manifest.get("model_sha256"):
+    if hashlib.sha256(payload).hexdigest() != manifest[manifests.PAYLOAD_HASH]:
         raise RecoveryError(f"{name} has been changed since it was saved: the model's SHA-256 does not "
                             "match its manifest. Use the file as saved, or train again.")
     _open_zip(payload, name, "the model inside it")
@@ -387,15 +474,43 @@ def loads(data: bytes, name: str = "the model file") -> Bundle:
     if foreign:
         raise RecoveryError(f"{name} holds types this app never writes ({', '.join(foreign[:5])}"
                             f"{' …' if len(foreign) > 5 else ''}), so it is not loaded.")
+    if manifests.content_digest(manifest, payload) != manifest[manifests.CONTENT_HASH]:
+        raise RecoveryError(f"{name} has been changed since it was saved: its manifest (settings, calibration, "
+                            "segments) or model no longer match the content SHA-256. Use the file as saved, "
+                            "or train again.")
     try:
         objects = sio.loads(payload, trusted=[t for t in untrusted if t in TRUSTED_TYPES])
-        bundle = Bundle(manifest, objects["segmenter"], objects["model"], _effects(manifest, objects.get("effects")))
-        _ = bundle.config  # a manifest whose settings cannot be read is refused here, not later
-    except RecoveryError:
-        raise
     except Exception:
         raise RecoveryError(f"{name} holds a model that cannot be read: save the model again.") from None
+    segmenter, model = fitted.check(objects, manifest, name)
+    bundle = Bundle(manifest, segmenter, model, effects=_effects(manifest, objects.get("effects")))
+    fitted.probe(bundle, name)
     return bundle
+
+
+def check_bytes(data: bytes, name: str = "the model file") -> None:
+    """Load, check and test-score a bundle, signature aside: what the isolated child process runs."""
+    _unpack(data, name)
+
+
+def loads(data: bytes, name: str = "the model file", *, key: bytes | None = None,
+          isolated: bool = False) -> Bundle:
+    """A Bundle from .slr bytes, or a RecoveryError saying in one line why it is refused.
+
+    With a signing key (``key``, else LOAN_RECOVERY_SIGNING_KEY) only a bundle signed with it
+    loads, and ``signed`` is True; without one a bundle loads unsigned, as it always did.
+    ``isolated`` first loads, checks and test-scores the file in a child process, so a crash there
+    cannot take this one down: use it for every file a user hands in (the app, the command line).
+    """
+    _refuse_other_formats(data, name)
+    key = signing.signing_key(key)
+    if key is not None:
+        signing.verify(data, key, name)
+    if isolated:
+        from core.serve.isolation import check_in_child
+
+        check_in_child(data, name)
+    return dataclasses.replace(_unpack(data, name), signed=key is not None)
 
 
 # ------------------------------------------------------------------------------ scoring with it

@@ -6,15 +6,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from pathlib import Path
 
 import openpyxl
 import pytest
 
 from core.data import delimited, load_portfolio, read_table, table, xlsx
 from core.errors import RecoveryError
-
-CORPUS = Path(__file__).parent / "corpus"
+from tests.helpers import CORPUS
 
 
 def _xlsx(rows: list[list[object]], title: str = "Loans") -> bytes:

@@ -9,7 +9,6 @@ import pickle
 import subprocess
 import sys
 import zipfile
-from pathlib import Path
 
 import joblib
 import numpy as np
@@ -25,8 +24,8 @@ from core.pipeline import prepare
 from core.report import to_csv_bytes
 from core.serve import bundle as bundles
 from sample_data.generate import generate_portfolio
+from tests.helpers import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 ADDED = ["Borrower_Segment", "Segment_Name", "Risk_Score", "Predicted_High_Risk", "Recovery_Strategy",
          "Risk_Reasons", "Outstanding_At_Risk"]
 
@@ -172,7 +171,7 @@ def test_untrusted_types_are_refused(saved):
     manifest = json.loads(zipfile.ZipFile(io.BytesIO(saved)).read(bundles.MANIFEST))
     manifest["model_sha256"] = __import__("hashlib").sha256(payload).hexdigest()
     message = _refusal(_rezip(saved, manifest=manifest, payload=payload))
-    assert "tests.test_bundle.Intruder" in message
+    assert "tests.serve.test_bundle.Intruder" in message
 
 
 def test_not_a_bundle_is_refused():

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,6 +15,7 @@ from core.decide import DEFAULT_ACTIONS, POLICIES
 from core.model import ADVICE
 from core.pipeline import analyse_portfolio
 from core.report import ReportSource, settings_table, stakeholder_report, summary_sentences, to_csv_bytes
+from tests.helpers import ROOT
 
 SECTIONS = ("Executive summary", "The portfolio", "Segments", "How far to trust the risk score",
             "The recovery plan", "Data quality", "How these figures were made")
@@ -169,7 +169,7 @@ def test_the_notebook_method_says_what_its_score_predicts(seed_result):
 
 
 def test_a_lenders_own_file_reports_its_own_outcome():
-    path = Path(__file__).resolve().parent.parent / "sample_data" / "german_credit" / "german_credit.csv"
+    path = ROOT / "sample_data" / "german_credit" / "german_credit.csv"
     portfolio = load_portfolio(path.read_bytes(), path.name)
     result = analyse_portfolio(portfolio, RecoveryConfig().with_(n_folds=3))
     html = stakeholder_report(result, ReportSource.of(path.read_bytes(), portfolio, excluded=False))

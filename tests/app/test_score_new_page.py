@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pickle
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,8 +14,9 @@ from core.data import load_portfolio
 from core.pipeline import prepare
 from core.serve import bundle as bundles
 from sample_data.generate import generate_portfolio
+from tests.helpers import APP as APP_PATH
 
-APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
+APP = APP_PATH
 PAGE = "app_pages/score_new.py"
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,8 +12,8 @@ import pytest
 from core.config import RecoveryConfig
 from core.model import auc_interval
 from core.report import summary_sentences
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers import APP as APP_PATH
+from tests.helpers import ROOT
 
 
 def test_hanley_mcneil_interval_on_a_hand_computed_case():
@@ -64,7 +63,7 @@ def test_the_cli_warns_on_stderr_and_in_the_metrics(coin_toss_frame, tmp_path):
 def test_overview_says_what_was_found_and_whether_to_trust_it():
     from streamlit.testing.v1 import AppTest
 
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=300)
+    at = AppTest.from_file(APP_PATH, default_timeout=300)
     at.run()
     assert not at.exception
     text = " ".join(m.value.replace("\\", "") for m in at.markdown)

@@ -16,8 +16,7 @@ from core.report import to_csv_bytes
 from core.serve import batch
 from core.serve import bundle as bundles
 from sample_data.generate import generate_portfolio
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers import ROOT
 
 
 @pytest.fixture(scope="module")

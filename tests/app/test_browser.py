@@ -25,10 +25,11 @@ import pytest
 
 from core.config import SEED_STRATEGIES
 from sample_data.generate import generate_portfolio
+from tests.helpers import ROOT
 
 pytestmark = pytest.mark.browser
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = ROOT
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from core.data import Limits, load_portfolio, read_table, suggest_mapping
 from core.errors import RecoveryError
-
-CORPUS = Path(__file__).parent / "corpus"
+from tests.helpers import CORPUS
 
 
 @dataclass(frozen=True)

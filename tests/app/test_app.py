@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -11,47 +10,17 @@ from streamlit.testing.v1 import AppTest
 
 from core.config import SEED_STRATEGIES
 from sample_data.generate import generate_portfolio
+from tests.helpers import PAGES
+from tests.helpers import app as _app
+from tests.helpers import table as _table
+from tests.helpers import texts as _texts
+from tests.helpers import uploaded as _uploaded
+from tests.helpers import visit as _visit
 from tests.notebook import NOTEBOOK_NAMES
-
-APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
-TIMEOUT = 300
-PAGES = ("app_pages/data.py", "app_pages/explore.py", "app_pages/segments.py", "app_pages/risk.py", "app_pages/strategy.py")
-
-
-def _app() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.run()
-    return at
-
-
-def _visit(at: AppTest, page: str) -> AppTest:
-    at.switch_page(page)
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def _texts(elements) -> list[str]:
-    """Element texts as the user reads them (Markdown escapes removed)."""
-    return [e.value.replace("\\", "") for e in elements]
-
-
-def _table(at: AppTest, column: str) -> pd.DataFrame:
-    """The first table on the page that has ``column`` (tables move as pages grow)."""
-    return next(d.value for d in at.dataframe if column in d.value.columns)
 
 
 def _csv(df: pd.DataFrame, **kwargs) -> bytes:
     return df.to_csv(index=False, **kwargs).encode()
-
-
-def _uploaded(name: str, data: bytes, mime: str = "text/csv") -> AppTest:
-    """A new app session after uploading a file on the Data page."""
-    at = _app()
-    _visit(at, "app_pages/data.py")
-    at.file_uploader[0].upload(name, data, mime)
-    at.run()
-    return at
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -14,8 +13,7 @@ from core.pipeline import prepare
 from core.serve import bundle as bundles
 from core.serve import drift
 from sample_data.generate import generate_portfolio
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers import ROOT
 
 
 @pytest.fixture(scope="module")

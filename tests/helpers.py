@@ -1,0 +1,48 @@
+"""What several test folders share: where things are, and how a test drives the app like a user."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "tests" / "corpus"
+APP = str(ROOT / "streamlit_app.py")
+TIMEOUT = 300
+PAGES = ("app_pages/data.py", "app_pages/explore.py", "app_pages/segments.py", "app_pages/risk.py", "app_pages/strategy.py")
+
+
+def app() -> AppTest:
+    """A new app session, run once."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    return at
+
+
+def visit(at: AppTest, page: str) -> AppTest:
+    """Switch to a page and run it; no page may raise."""
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def texts(elements) -> list[str]:
+    """Element texts as the user reads them (Markdown escapes removed)."""
+    return [e.value.replace("\\", "") for e in elements]
+
+
+def table(at: AppTest, column: str) -> pd.DataFrame:
+    """The first table on the page that has ``column`` (tables move as pages grow)."""
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def uploaded(name: str, data: bytes, mime: str = "text/csv") -> AppTest:
+    """A new app session after uploading a file on the Data page."""
+    at = app()
+    visit(at, "app_pages/data.py")
+    at.file_uploader[0].upload(name, data, mime)
+    at.run()
+    return at
