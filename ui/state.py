@@ -382,7 +382,12 @@ def saved_model() -> bytes:
         report("Fitting the model on every borrower with an outcome", 0.1)
         manifest, segmenter, model = bundles.fit_bundle(
             prepared(), segments(), scored(), result(), source().name, source().digest)
-        return bundles.dumps(bundles.Bundle(manifest, segmenter, model), key=signing_key())
+        learned = result().learned  # a plan on the history's effects: they are saved with the model
+        if learned is not None:
+            manifest["effects"] = bundles.effects_manifest(learned.history)
+        return bundles.dumps(bundles.Bundle(manifest, segmenter, model,
+                                            effects=None if learned is None else learned.history.effects),
+                             key=signing_key())
 
     return _cached("saved-model", _saved_model_key(), lambda: _with_progress("Saving this model", work))
 
