@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,26 +12,10 @@ from streamlit.testing.v1 import AppTest
 from core.config import SEED_STRATEGIES
 from core.decide import champion_group, measure_download, measurement_table, read_download
 from sample_data.action_history import METHODS, generate_history, new_month, realised
+from tests.helpers import app, table, visit
 
-APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 LEGAL, SETTLEMENT, REMINDERS = SEED_STRATEGIES
-
-
-def _app() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=300)
-    at.run()
-    return at
-
-
-def _visit(at: AppTest, page: str) -> AppTest:
-    at.switch_page(page)
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def _table(at: AppTest, column: str) -> pd.DataFrame:
-    return next(d.value for d in at.dataframe if column in d.value.columns)
+_app, _visit, _table = app, visit, table
 
 
 @pytest.fixture(scope="module")
