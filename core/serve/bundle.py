@@ -289,7 +289,7 @@ def effects_manifest(history: HistoryEffects) -> dict:
             "support": json.loads(e.support.to_json(orient="split"))}
 
 
-def _effects_models(effects: LearnedEffects) -> dict:
+def effects_parts(effects: LearnedEffects) -> dict:
     """The learned effects' fitted parts, for model.skops."""
     return {"codes": effects.codes, "propensity": effects.propensity, "outcome": effects.outcome,
             "final": effects.final}
@@ -319,7 +319,7 @@ def dumps(bundle: Bundle, key: bytes | None = None) -> bytes:
 
     objects = {"segmenter": bundle.segmenter, "model": bundle.model}
     if bundle.effects is not None:
-        objects["effects"] = _effects_models(bundle.effects)
+        objects["effects"] = effects_parts(bundle.effects)
     payload = sio.dumps(objects)
     # as JSON will read it back (numpy numbers as Python ones, tuples as lists), so the hash matches
     manifest = json.loads(json.dumps({**bundle.manifest, "format": FORMAT, manifests.PAYLOAD_HASH:
