@@ -17,6 +17,7 @@ PAGES = [
     st.Page("app_pages/risk.py", title="Risk", icon=":material/target:"),
     st.Page("app_pages/strategy.py", title="Strategy", icon=":material/checklist:"),
     st.Page("app_pages/score_new.py", title="Score new borrowers", icon=":material/upload_file:"),
+    st.Page("app_pages/measure.py", title="Measure a plan", icon=":material/query_stats:"),
 ]
 
 with st.sidebar:

@@ -7,15 +7,20 @@ from core.config import MIN_HAIRCUT
 from core.decide import (
     DEFAULT_ACTIONS,
     POLICIES,
+    action_choices,
+    action_values,
     actions_frame,
     actions_from_frame,
     borrower_actions,
+    borrower_values,
     haircut_table,
     haircuts_from_table,
     header,
+    history_actions,
     method_history,
     planning_refused,
     select_borrowers,
+    suggest_action_column,
     why_chosen,
     worklist_view,
 )
@@ -57,6 +62,29 @@ with st.expander("Plan with costs and team capacity", expanded=config.actions is
                "expected net recovery (outstanding × recovery − cost) that capacity allows. The defaults "
                "are illustrative: replace them with your team's figures.")
     planning = st.toggle("Plan actions by expected net recovery", key=f"{state.PLAN_KEY}on")
+    loaded = run_or_stop(state.frame_in_view)
+    suggested = suggest_action_column(loaded)
+    action_column = config.action_column
+    if planning and (suggested or action_choices(loaded)):
+        st.session_state.setdefault(f"{state.PLAN_KEY}action-column", config.action_column)
+        action_column = st.selectbox(
+            "The history's action column (which action each borrower received)", [None, *action_choices(loaded)],
+            format_func=lambda c: (f"Suggested: {suggested}" if suggested else "None found") if c is None else c,
+            key=f"{state.PLAN_KEY}action-column",
+            help="An action whose row names one of this column's values as its method, with its recovery "
+                 "figures left empty, takes what the history says that action achieves for each borrower.")
+    methods = action_values(loaded, action_column or suggested)
+    if methods:
+        st.caption(f"This file records what was done ({', '.join(methods)}) and what came back: leave an "
+                   "action's recovery figures empty and name its method to learn them from the history, "
+                   "adjusted for who received each action. Figures you type override the history.")
+        if st.button("Link the actions to the history's methods", disabled=not planning,
+                     icon=":material/link:"):
+            st.session_state[f"{state.PLAN_KEY}base"] = actions_frame(history_actions(methods, DEFAULT_ACTIONS))
+            st.session_state.pop(f"{state.PLAN_KEY}table", None)
+            st.rerun()
+        if "method" not in st.session_state[f"{state.PLAN_KEY}base"].columns:
+            st.session_state[f"{state.PLAN_KEY}base"] = st.session_state[f"{state.PLAN_KEY}base"].assign(method="")
     edited = st.data_editor(
         st.session_state[f"{state.PLAN_KEY}base"], num_rows="dynamic", hide_index=True,
         key=f"{state.PLAN_KEY}table", width="stretch", disabled=not planning, column_config={
@@ -67,6 +95,7 @@ with st.expander("Plan with costs and team capacity", expanded=config.actions is
                 "Recovers at risk 0", min_value=0.0, max_value=1.0, format="percent"),
             "recovery_at_high_risk": st.column_config.NumberColumn(
                 "Recovers at risk 1", min_value=0.0, max_value=1.0, format="percent"),
+            "method": st.column_config.SelectboxColumn("Learned from the history's", options=["", *methods]),
         })
     left, right = st.columns(2)
     policy = left.radio("Policy", ["optimised", "thresholds"], format_func=POLICIES.get, horizontal=True,
@@ -89,7 +118,7 @@ with st.expander("Plan with costs and team capacity", expanded=config.actions is
         cuts = haircuts_from_table(edited_cuts)
     wanted = run_or_stop(lambda: config.with_(
         actions=actions_from_frame(edited) if planning else None, policy=policy, holdout=holdout / 100,
-        holdout_salt=salt, haircuts=cuts))
+        holdout_salt=salt, haircuts=cuts, action_column=action_column))
     if wanted != config:
         config = wanted
         state.set_config(config)
@@ -108,8 +137,11 @@ description.markdown(
     "automated reminders. Scores are out-of-fold: no borrower was scored by a model trained on them."
 )
 
+learned = result.learned  # the plan's values learned from the file's history (None: typed figures only)
 show_trust_warning(result.trust)
-show_notes(tuple(n for n in result.notes if n != planning_refused()), state.excluded_rows())
+# where the history cannot speak is said beside what it says, below; a refused plan is said above
+show_notes(tuple(n for n in result.notes if n != planning_refused() and (learned is None or n not in learned.messages)),
+           state.excluded_rows())
 summary = result.strategies
 cols = st.columns(len(summary))
 for col, row in zip(cols, summary.to_dict(orient="records")):
@@ -153,6 +185,28 @@ if not result.policies.empty:
     if state.frontier_ready() or st.button("Show what more capacity would bring", icon=":material/trending_up:"):
         st.plotly_chart(report_charts.capacity_frontier(run_or_stop(state.frontier)), width="stretch")
 
+if learned is not None:
+    st.subheader("What the history says each action achieves")
+    st.caption(f"Learned from the file's resolved borrowers: what came back ({learned.history.outcome}) under "
+               f"each value of '{learned.history.action_column}', comparing like with like (each action's "
+               "outcome model learns from the borrowers who received it; a second model reads who was likely "
+               "to receive what under the old rule). The effect of an action is the share of the outstanding "
+               "it is expected to recover from a borrower; the plan weighs it against the action's cost.")
+    for message in learned.messages:
+        st.warning(plain(message), icon=":material/help:")
+    st.dataframe(learned.sources(), hide_index=True, width="stretch", column_config={
+        c: st.column_config.NumberColumn(format="%,d")
+        for c in ("Learned from history", "Your typed figures", "Not offered")})
+    st.plotly_chart(report_charts.learned_effects(learned.support()), width="stretch")
+    st.dataframe(learned.support(), hide_index=True, width="stretch", column_config={
+        **{c: st.column_config.NumberColumn(format="percent") for c in (
+            "Share learnable", "Learned share", "Doubly robust share", "95% interval from", "95% interval to")},
+        **{c: st.column_config.NumberColumn(format="%,d")
+           for c in ("Borrowers in the history", "History rows with this action")}})
+    st.caption("Per action and risk band: the learned share recovered, a doubly robust estimate with its 95% "
+               "interval, how many history rows received the action, and the share of the band the history "
+               "gave it a real chance (trust a band with few rows or a low learnable share less).")
+
 st.subheader("Worklist")
 st.caption("Action by action; within each, the most expected net recovery first." if config.actions is not None
            else "Most urgent strategy first, then the most outstanding at risk (risk score × outstanding).")
@@ -182,11 +236,21 @@ if config.actions is not None and len(listed):
                                                                   if "Loan_ID" in result.scored else ""))
         one = result.scored.loc[pick]
         st.text(f"Risk score {one['Risk_Score']:.2f} · segment {one['Segment_Name']} · {one['Risk_Reasons']}")
-        options = borrower_actions(float(one["Outstanding_Loan_Amount"]), float(one["Risk_Score"]),
-                                   one["Recovery_Strategy"], config.actions)
-        st.dataframe(options, hide_index=True, width="stretch",
-                     column_config={c: st.column_config.NumberColumn(format="%,.0f")
-                                    for c in ("Expected recovery", "Cost", "Expected net recovery")})
+        if learned is None:
+            options = borrower_actions(float(one["Outstanding_Loan_Amount"]), float(one["Risk_Score"]),
+                                       one["Recovery_Strategy"], config.actions)
+        else:
+            options = borrower_values(learned.values, result.scored.index.get_loc(pick),
+                                      float(one["Outstanding_Loan_Amount"]), config.actions, one["Recovery_Strategy"])
+        st.dataframe(options, hide_index=True, width="stretch", column_config={
+            **{c: st.column_config.NumberColumn(format="%,.0f")
+               for c in ("Expected recovery", "Cost", "Expected net recovery")},
+            **{c: st.column_config.NumberColumn(format="percent")
+               for c in ("Expected share recovered", "Spread between fold models")}})
+        if learned is not None:
+            st.caption("Expected share recovered: learned from the history for this borrower's fields (the spread "
+                       "between the models learned on two halves of the history says how sure), or your typed "
+                       "figures; an action the history never gave to borrowers like this one is not offered.")
         st.caption(why_chosen(options, one.get("Test_Group") == "champion"))
 excluded = state.excluded_rows()
 st.text(f"The download holds all {len(result.scored):,} analysed borrowers with their segment, risk score, "

@@ -69,7 +69,7 @@ def compare(n: int = 20_000) -> None:
                 effects = fit_effects(history, "Collection_Method", AMOUNT, ids=history["Loan_ID"],
                                       estimator=estimator)
             seconds = time.perf_counter() - start
-            learned = learned_values(month, np.zeros(n), actions, effects)
+            learned = learned_values(month, np.zeros(n), actions, effects, typed="fallback")
             order = [effects.methods.index(m) for m in METHODS]
             rmse = np.sqrt(np.mean((effects.predict(month)[:, order] - truth[list(METHODS)].to_numpy()) ** 2))
             got = capture(learned.values, true_values, [a.capacity for a in actions])

@@ -4,6 +4,7 @@
     python -m core report INPUT -o REPORT.html [the same options]
     python -m core train HISTORY -o MODEL.slr [--preset seed] [--model KIND] [roles …]
     python -m core score NEW -o OUTPUT --model MODEL.slr [--drift FILE] [--engine dask]   (no retraining)
+    python -m core measure PLAN_WITH_OUTCOMES.csv --outcome COL [--actions ACTIONS.csv] [-o TABLE.csv]
 """
 
 from __future__ import annotations
@@ -19,7 +20,14 @@ from pathlib import Path
 
 from core.config import RecoveryConfig
 from core.data import NO_OUTCOME, REPEATED_ID, Portfolio, Roles, load_portfolio
-from core.decide import NEEDS_EXPOSURE, has_exposure, read_actions
+from core.decide import (
+    NEEDS_EXPOSURE,
+    has_exposure,
+    measure_file,
+    measurement_lines,
+    measurement_table,
+    read_actions,
+)
 from core.errors import RecoveryError
 from core.model import MODEL_LABELS
 from core.pipeline import RecoveryResult, analysable_rows, analyse_portfolio, prepare_portfolio
@@ -60,6 +68,10 @@ def _reading_options() -> argparse.ArgumentParser:
     roles.add_argument("--include", metavar="COL[,COL…]",
                        help="columns to learn from although switched off (protected, post-delinquency, "
                             "or flagged by the leakage screen)")
+    roles.add_argument("--action-column", metavar="COL",
+                       help="the history's column saying which action each borrower received, to learn what "
+                            "each action achieves (default: Collection_Method or a column named like a "
+                            "channel, method or action)")
     return options
 
 
@@ -68,7 +80,9 @@ def _plan_options() -> argparse.ArgumentParser:
     options = argparse.ArgumentParser(add_help=False)
     options.add_argument("--actions", type=Path,
                          help="action table CSV (action, cost, capacity, recovery_at_low_risk, "
-                              "recovery_at_high_risk): plan actions by expected net recovery")
+                              "recovery_at_high_risk, and optionally method): plan actions by expected net "
+                              "recovery; a row naming the history's method with its recovery figures empty "
+                              "takes what the history says that method achieves")
     options.add_argument("--policy", choices=("optimised", "thresholds"), default="optimised",
                          help="with --actions: maximise expected net recovery within capacities (default), "
                               "or the notebook's thresholds with capacities applied highest scores first")
@@ -116,6 +130,14 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("-o", "--output", type=Path, required=True, help="the saved model (.slr)")
     train.add_argument("--model", choices=MODEL_KINDS, help="risk model kind, as for score")
     train.add_argument("--metrics", type=Path, help="write the out-of-fold metrics as JSON here")
+    measure = commands.add_parser("measure", help="measure a planned month once its outcomes are back: the "
+                                                  "optimised group against the champion group")
+    measure.add_argument("input", type=Path, help="the plan's download (.csv or .xlsx) with the outcomes added")
+    measure.add_argument("--outcome", metavar="COL", required=True,
+                         help="the column holding the amount each borrower repaid")
+    measure.add_argument("--actions", type=Path,
+                         help="the action table the plan was made with: money is then net of each action's cost")
+    measure.add_argument("-o", "--output", type=Path, help="write the measurement table here (.csv or .xlsx)")
     return parser
 
 
@@ -228,7 +250,8 @@ def _load(args: argparse.Namespace) -> tuple[bytes, Portfolio]:
 
 def _config(args: argparse.Namespace) -> RecoveryConfig:
     """The preset's settings with the model kind, the roles and the plan options given."""
-    config = RecoveryConfig.named(args.preset or "recommended").with_(roles=_roles(args))
+    config = RecoveryConfig.named(args.preset or "recommended").with_(roles=_roles(args),
+                                                                        action_column=args.action_column)
     if args.model:
         config = config.with_(model=args.model)
     if getattr(args, "actions", None):
@@ -253,6 +276,9 @@ def _analyse(args: argparse.Namespace) -> Analysis:
     data, portfolio = _load(args)
     result = analyse_portfolio(portfolio, _config(args), args.drop_invalid, progress=_progress())
     _said(result)
+    if result.learned is not None:
+        for note in result.learned.history.notes + result.learned.messages:
+            print(f"note: {note}", file=sys.stderr)
     return Analysis(data, portfolio, result)
 
 
@@ -295,6 +321,8 @@ def score(args: argparse.Namespace) -> str:
         gap = result.assignment["gap_to_lp_bound"]
         summary += (f"; {args.policy} plan worth {net:,.0f} expected net recovery"
                     + (f" (within {gap:.4%} of the LP bound)" if gap else ""))
+        if result.learned is not None:
+            summary += f" on what the history's '{result.learned.history.action_column}' says each action achieves"
     summary += _write_excluded(args, run.portfolio)
     _write_table(args.output, result.table(as_written=args.output.suffix.lower() != ".xlsx"))
     if args.metrics:
@@ -345,6 +373,8 @@ def score_with_saved_model(args: argparse.Namespace, path: Path) -> str:
             actions=read_actions(_read(args.actions), args.actions.name), policy=args.policy,
             holdout=args.holdout, holdout_salt=args.holdout_salt)
         result = bundles.score_rows(model, analysable_rows(portfolio, args.drop_invalid), args.input.name, config)
+        for note in result.learned_notes:
+            print(f"note: {note}", file=sys.stderr)
         _write_table(args.output, result.table)
         if not portfolio.report.ok:
             _write(_side_path(args), to_csv_bytes(portfolio.invalid_rows().reset_index()))
@@ -419,11 +449,30 @@ def train(args: argparse.Namespace) -> str:
     summary = (f"Trained {m['model']['label']} on {m['training_file']['rows']} borrowers "
                f"({m['training_file']['rows_with_outcome']} with an outcome)"
                + (f", out-of-fold ROC-AUC {auc:.3f}" if auc is not None else ""))
+    if model.effects is not None:
+        e = model.manifest["effects"]
+        summary += (f"; learned what each of {len(e['methods'])} actions in '{e['action_column']}' achieves from "
+                    f"{sum(e['rows'].values()):,} resolved borrowers")
     summary += _write_excluded(args, portfolio)
     return summary + f"; saved {args.output} ({len(saved) / 1024:,.0f} KB)."
 
 
-COMMANDS = {"score": score, "report": report, "train": train}
+def measure(args: argparse.Namespace) -> str:
+    """Measure a planned month from its download with outcomes; print each scope's figures, return the verdict."""
+    if args.output is not None and not args.output.parent.is_dir():
+        raise RecoveryError(f"Cannot write {args.output}: the folder {args.output.parent} does not exist.")
+    actions = read_actions(_read(args.actions), args.actions.name) if args.actions else None
+    m = measure_file(_read(args.input), args.input.name, args.outcome, actions)
+    lines = measurement_lines(m)
+    for line in lines[:-1]:
+        print(line)
+    if args.output is not None:
+        _write_table(args.output, measurement_table(m))
+        return lines[-1] + f" Wrote {args.output}."
+    return lines[-1]
+
+
+COMMANDS = {"score": score, "report": report, "train": train, "measure": measure}
 
 
 def _input_files(args: argparse.Namespace) -> list[Path]:

@@ -29,7 +29,7 @@ SEGMENT_SETTINGS = ("preset", "segment_features", "n_segments", "segment_naming"
 SCORE_SETTINGS = ("preset", "target", "model", "model_features", "use_collection_fields",
                   "calibrate", "n_folds", "random_state")
 DECIDE_SETTINGS = ("flag_threshold", "legal_threshold", "settlement_threshold", "strategy_labels",
-                   "actions", "policy", "holdout", "holdout_salt", "haircuts")
+                   "actions", "policy", "holdout", "holdout_salt", "haircuts", "action_column")
 # Share of a collateral's value lost when it is sold, per loan type when not set otherwise,
 # and the least a user may set (collateral is never worth its full book value in recovery).
 DEFAULT_HAIRCUT = 0.30
@@ -91,6 +91,9 @@ class RecoveryConfig:
     holdout: float = 0.10  # share kept on the notebook's rule to measure the plan's uplift later
     holdout_salt: str = "holdout"
     haircuts: tuple[tuple[str, float], ...] = ()  # (loan type, haircut); others take DEFAULT_HAIRCUT
+    # the history's column saying which action each borrower received; None = suggested
+    # (Collection_Method, or a few-valued column named like a channel, method or action)
+    action_column: str | None = None
     random_state: int = 42
 
     def stage_key(self, stage: Literal["prepare", "segment", "score", "decide"]) -> tuple:

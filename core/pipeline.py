@@ -3,7 +3,8 @@
     prepare(rows, roles)                            -> Prepared   checked rows, ratios, column roles
     segment(Prepared, segment settings)             -> SegmentRun segments and their notes
     score(Prepared, SegmentRun?, score settings)    -> Scored     out-of-fold scores, reasons
-    decide(Prepared, SegmentRun, Scored, decide settings) -> RecoveryResult
+    effects(Prepared, Scored, action column, seed)  -> HistoryEffects  what each action achieved, learned
+    decide(Prepared, SegmentRun, Scored, decide settings, HistoryEffects?) -> RecoveryResult
 
 Each stage is a pure function of exactly its inputs (``RecoveryConfig.stage_key`` names the
 settings of each), so a caller caches each on those and a setting recomputes only its own stage
@@ -17,7 +18,17 @@ import pandas as pd
 
 from core.config import RecoveryConfig
 from core.data import ADDED_COLUMNS, Portfolio, Prepared, analysable_rows, prepare, prepare_portfolio
-from core.decide import RecoveryResult, annotate, strategy_summary
+from core.decide import (
+    HistoryEffects,
+    RecoveryResult,
+    annotate,
+    check_history,
+    learn_effects,
+    plan_values,
+    strategy_summary,
+    unvalued_notes,
+    wants_learned,
+)
 from core.model import (
     Scored,
     SegmentRun,
@@ -34,32 +45,55 @@ from core.progress import Progress, no_progress
 
 __all__ = [
     "ADDED_COLUMNS", "Prepared", "RecoveryResult", "Scored", "SegmentRun", "analysable_rows", "analyse",
-    "analyse_portfolio", "annotate", "compare", "decide", "model_inputs", "prepare", "prepare_portfolio", "score",
+    "analyse_portfolio", "annotate", "compare", "decide", "effects", "model_inputs", "prepare", "prepare_portfolio", "score",
     "score_needs_segments", "segment", "segment_fields", "segment_options", "stages",
 ]
 
 
+def effects(prepared: Prepared, scored: Scored, config: RecoveryConfig) -> HistoryEffects:
+    """What each action achieved for each borrower, learned from the file's resolved borrowers.
+
+    Depends only on the prepared file, the scores (for the support table's risk bands), the
+    action column and the seed: a caller caches it on those, so moving a threshold never refits it.
+    """
+    return learn_effects(prepared, scored.scores, config.action_column, config.random_state)
+
+
 def decide(
-    prepared: Prepared, segments: SegmentRun, scored: Scored, config: RecoveryConfig
+    prepared: Prepared, segments: SegmentRun, scored: Scored, config: RecoveryConfig,
+    history: HistoryEffects | None = None,
 ) -> RecoveryResult:
-    """Flag, strategy and reasons per borrower at the configured thresholds (decide stage: no fitting)."""
+    """Flag, strategy and reasons per borrower at the configured thresholds.
+
+    When the action table names the history's methods, the plan is made on the values learned from
+    the file's own history (``history``, learned here when not given).
+    """
     report = risk_report(prepared, scored, config.flag_threshold)
+    learned, notes = None, ()
+    if wants_learned(config):
+        history = history if history is not None else effects(prepared, scored, config)
+        learned = plan_values(prepared.features, scored.scores, config.actions, history)
+        notes = history.notes + (learned.messages if learned is not None else ())
     table, recovery = annotate(prepared, segments.segments.ids, segments.segments.name_of_each(),
-                               scored.scores, scored.picks, config)
+                               scored.scores, scored.picks, config,
+                               values=None if learned is None else learned.values.values)
     if recovery.note:  # the action table could not be applied: the result says what was used
         config = config.with_(actions=None)
+    if learned is not None:
+        notes += unvalued_notes(recovery)
     return RecoveryResult(
         scored=table,
         segments=segments.segments,
         risk=report,
         strategies=strategy_summary(table, recovery.names, prepared.roles.outcome),
         config=config,
-        notes=prepared.notes + segments.notes + scored.notes + ((recovery.note,) if recovery.note else ()),
+        notes=prepared.notes + segments.notes + scored.notes + ((recovery.note,) if recovery.note else ()) + notes,
         policies=recovery.policies,
         trust=scored.trust,
         assignment=recovery.assignment(),
         roles=prepared.roles,
         written=prepared.written,
+        learned=learned,
     )
 
 
@@ -68,6 +102,7 @@ def decide(
 
 def stages(prepared: Prepared, config: RecoveryConfig, progress: Progress = no_progress) -> RecoveryResult:
     """The stages after prepare in turn: segment, score every borrower out-of-fold, explain, decide."""
+    check_history(prepared, config)  # a plan that cannot be made is said before minutes of fitting
     segments = segment(prepared, config, progress)
     scored = score(prepared, config, segments, progress)
     return decide(prepared, segments, scored, config)

@@ -23,7 +23,7 @@ import streamlit as st
 from core import pipeline
 from core.config import RecoveryConfig
 from core.data import Portfolio, Roles, load_portfolio, sheet_names
-from core.decide import capacity_frontier
+from core.decide import HistoryEffects, capacity_frontier, wants_learned
 from core.errors import RecoveryError
 from core.model import choose_k
 from core.pipeline import Prepared, RecoveryResult, Scored, SegmentRun
@@ -262,20 +262,32 @@ def scored() -> Scored:
     return _cached("score", _score_key(), lambda: _with_progress("Scoring every borrower", work))
 
 
+def effects() -> HistoryEffects:
+    """What each action achieved, learned from the file's history: kept apart from the decide stage, so
+    moving a threshold or a capacity never refits it."""
+    c = config()
+    key = (_score_key(), c.action_column, c.random_state)
+    return _cached("effects", key, lambda: _with_progress(
+        "Learning what each action achieves from the file's history", lambda report: pipeline.effects(
+            prepared(), scored(), c)))
+
+
 def result() -> RecoveryResult:
     """The analysis with the current settings: only the stages whose settings changed rerun."""
     c = config()
     key = (_score_key(), _segment_key(), c.stage_key("decide"))
-    return _cached("decide", key, lambda: pipeline.decide(prepared(), segments(), scored(), c))
+    return _cached("decide", key, lambda: pipeline.decide(
+        prepared(), segments(), scored(), c, effects() if wants_learned(c) else None))
 
 
 def frontier() -> pd.DataFrame:
     """Expected net recovery as the scarcest action's capacity grows (run when the user asks)."""
     c = config()
     key = (_score_key(), c.stage_key("decide"))
+    learned = result().learned
     return _cached("frontier", key, lambda: _with_progress(
         "Planning at other capacities", lambda report: capacity_frontier(
-            prepared().features, scored().scores, c)))
+            prepared().features, scored().scores, c, None if learned is None else learned.values.values)))
 
 
 def frontier_ready() -> bool:
@@ -376,7 +388,12 @@ def saved_model() -> bytes:
         report("Fitting the model on every borrower with an outcome", 0.1)
         manifest, segmenter, model = bundles.fit_bundle(
             prepared(), segments(), scored(), result(), source().name, source().digest)
-        return bundles.dumps(bundles.Bundle(manifest, segmenter, model), key=signing_key())
+        learned = result().learned  # a plan on the history's effects: they are saved with the model
+        if learned is not None:
+            manifest["effects"] = bundles.effects_manifest(learned.history)
+        return bundles.dumps(bundles.Bundle(manifest, segmenter, model,
+                                            effects=None if learned is None else learned.history.effects),
+                             key=signing_key())
 
     return _cached("saved-model", _saved_model_key(), lambda: _with_progress("Saving this model", work))
 

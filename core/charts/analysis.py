@@ -152,3 +152,21 @@ def capacity_frontier(curve: pd.DataFrame) -> go.Figure:
                                name="Optimised plan"))
     return layout(fig, f"What more '{_wrap(action, 40)}' cases would bring",
                   xaxis="Cases the team can take", yaxis="Expected net recovery")
+
+
+def learned_effects(support: pd.DataFrame) -> go.Figure:
+    """Each action's learned share recovered by risk band, with the 95% interval of its doubly robust estimate."""
+    fig = go.Figure()
+    for i, (action, rows) in enumerate(support.groupby("Action", sort=False)):
+        rows = rows.sort_values("Risk band")
+        low = (rows["Doubly robust share"] - rows["95% interval from"]).clip(lower=0)
+        high = (rows["95% interval to"] - rows["Doubly robust share"]).clip(lower=0)
+        fig.add_trace(go.Scatter(
+            x=rows["Risk band"], y=rows["Doubly robust share"], mode="lines+markers", name=_wrap(str(action), 40),
+            error_y={"type": "data", "symmetric": False, "array": high, "arrayminus": low},
+            customdata=rows[["History rows with this action"]],
+            hovertemplate="%{y:.0%} recovered · %{customdata[0]:,} history rows with this action",
+            line={"color": STRATEGY_COLOURS[i % len(STRATEGY_COLOURS)]}))
+    fig.update_yaxes(tickformat=".0%", rangemode="tozero")
+    return layout(fig, "What each action recovers, by risk band (learned from history, 95% intervals)",
+                  xaxis="Risk score band", yaxis="Share of the outstanding recovered")

@@ -15,8 +15,12 @@ from core.model import explain
 def annotate(
     prepared: Prepared, segment_ids: np.ndarray, segment_names: np.ndarray, scores: np.ndarray,
     picks: explain.ReasonPicks, config: RecoveryConfig, reference: dict[str, np.ndarray] | None = None,
+    values: np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, RecoveryPlan]:
-    """The user's rows with segment, score, flag, strategy and reasons added, and the plan behind them."""
+    """The user's rows with segment, score, flag, strategy and reasons added, and the plan behind them.
+
+    ``values`` (borrowers × actions expected net recovery, learned from history) replaces the typed lines.
+    """
     df = prepared.features
     flagged = scores > config.flag_threshold
     table = prepared.rows.copy(deep=False)  # copy-on-write: the user's rows stay as they are
@@ -24,7 +28,7 @@ def annotate(
     table["Segment_Name"] = segment_names
     table["Risk_Score"] = scores
     table["Predicted_High_Risk"] = flagged.astype(int)
-    recovery = make_plan(df, scores, config)
+    recovery = make_plan(df, scores, config, values)
     table["Recovery_Strategy"] = recovery.strategy
     table["Risk_Reasons"] = explain.reasons(df, picks, flagged, reference)
     owed = outstanding(df)

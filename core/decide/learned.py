@@ -2,10 +2,12 @@
 
 An action row that names a ``method`` (the history's value it stands for, matched ignoring case
 and spaces) takes its recovery share per borrower from the learned effects; a row without one
-keeps the team's typed straight line by risk score. Where the history gave a method no chance
-for a borrower, the learned value cannot be trusted: the row's typed figures are used there
-(``typed="fallback"``, the default), or, with none typed, the action is not offered to them.
-With ``typed="override"`` typed figures on a method row win for every borrower.
+keeps the team's typed straight line by risk score. Typed figures on a method row override what
+the history says, for every borrower (``typed="override"``, the default: the team's own figures
+are a decision, not a guess to be corrected). A method row left without figures takes the learned
+values; where the history gave its method no chance for a borrower the learned value cannot be
+trusted, and the action is not offered to them. With ``typed="fallback"`` the typed figures on a
+method row are used only where the history cannot speak.
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ def match_methods(actions: tuple[Action, ...], effects: LearnedEffects) -> dict[
 
 
 def learned_values(df: pd.DataFrame, scores: np.ndarray, actions: tuple[Action, ...], effects: LearnedEffects,
-                   typed: str = "fallback", workers: int = 1) -> LearnedValues:
+                   typed: str = "override", workers: int = 1) -> LearnedValues:
     """Every borrower's expected net recovery under every action, learned where the history can say it."""
     if typed not in ("fallback", "override"):
         raise RecoveryError(f"Unknown use of typed figures '{typed}': choose fallback or override.")
@@ -95,12 +97,17 @@ def learned_values(df: pd.DataFrame, scores: np.ndarray, actions: tuple[Action, 
         for i, j in matched.items():
             gap = by_method.get(effects.methods[j])
             if gap is not None and not (actions[i].typed and typed == "override"):
-                messages.append(f"'{actions[i].name}': " + gap.message(fallback=actions[i].typed))
+                messages.append(f"'{actions[i].name}': " + gap.message(fallback=actions[i].typed,
+                                                                       override=typed == "override"))
     return LearnedValues(values, shares, spread, source, tuple(messages))
 
 
-def borrower_values(learned: LearnedValues, row: int, outstanding: float, actions: tuple[Action, ...]) -> pd.DataFrame:
-    """Why each action scores what it does for one borrower: share, its source and spread, cost, net."""
+def borrower_values(learned: LearnedValues, row: int, outstanding: float, actions: tuple[Action, ...],
+                    chosen: str | None = None) -> pd.DataFrame:
+    """Why each action scores what it does for one borrower: share, its source and spread, cost, net.
+
+    ``chosen``: the action the plan gave them, marked in a Chosen column.
+    """
     table = pd.DataFrame({
         "Action": [a.name for a in actions],
         "Expected share recovered": learned.shares[row],
@@ -110,5 +117,7 @@ def borrower_values(learned: LearnedValues, row: int, outstanding: float, action
         "Cost": [a.cost for a in actions],
         "Expected net recovery": np.where(learned.source[row] == CLOSED, np.nan, learned.values[row]),
     })
+    if chosen is not None:
+        table["Chosen"] = table["Action"] == chosen
     return table.sort_values("Expected net recovery", ascending=False, kind="stable", na_position="last"
                              ).reset_index(drop=True)

@@ -10,6 +10,7 @@ import pandas as pd
 from core.config import DEFAULT_HAIRCUT, RecoveryConfig
 from core.decide.actions import Action, expected_values
 from core.decide.exposure import has_exposure, planning_refused
+from core.decide.learned import NOT_OFFERED
 from core.decide.optimise import solve, total
 from core.decide.policies import Plan, by_thresholds, champion_group, compare, frontier, plan
 from core.decide.strategy import assign_strategy
@@ -113,6 +114,10 @@ def make_plan(df: pd.DataFrame, scores: np.ndarray, config: RecoveryConfig,
     if dpd is None:
         policies.remove("days_past_due")
     plans = {p: plan(p, values, actions, scores, dpd, bands, labels) for p in policies}
+    # learned values close an action where the history cannot speak: a rule giving it there has no value
+    closed = values <= NOT_OFFERED / 2
+    plans = {p: replace(q, net_recovery=np.nan) if closed[np.arange(len(q.choice)), q.choice].any() else q
+             for p, q in plans.items()}
     chosen = plans[config.policy]
     choice, test_group = chosen.choice.copy(), None
     if config.policy == "optimised" and config.holdout > 0 and set(labels) <= names:
@@ -129,7 +134,8 @@ def make_plan(df: pd.DataFrame, scores: np.ndarray, config: RecoveryConfig,
     return RecoveryPlan(
         strategy=action_names[choice],
         names=tuple(action_names),
-        expected_net_recovery=values[np.arange(len(choice)), choice],
+        expected_net_recovery=np.where(closed[np.arange(len(choice)), choice], np.nan,
+                                       values[np.arange(len(choice)), choice]),
         expected_loss=expected_loss(df, scores, config),
         test_group=test_group,
         policies=compare(compared, actions),
@@ -139,10 +145,16 @@ def make_plan(df: pd.DataFrame, scores: np.ndarray, config: RecoveryConfig,
     )
 
 
-def capacity_frontier(df: pd.DataFrame, scores: np.ndarray, config: RecoveryConfig) -> pd.DataFrame:
-    """Optimised expected net recovery as the scarcest action's capacity grows (needs an action table)."""
-    outstanding = df["Outstanding_Loan_Amount"].to_numpy(dtype="float64", na_value=np.nan)
-    return frontier(expected_values(outstanding, scores, config.actions), config.actions)
+def capacity_frontier(df: pd.DataFrame, scores: np.ndarray, config: RecoveryConfig,
+                      values: np.ndarray | None = None) -> pd.DataFrame:
+    """Optimised expected net recovery as the scarcest action's capacity grows (needs an action table).
+
+    ``values``: the plan's own per-borrower values when they were learned from history.
+    """
+    if values is None:
+        outstanding = df["Outstanding_Loan_Amount"].to_numpy(dtype="float64", na_value=np.nan)
+        values = expected_values(outstanding, scores, config.actions)
+    return frontier(values, config.actions)
 
 
 def borrower_actions(outstanding: float, score: float, chosen: str, actions: tuple[Action, ...]) -> pd.DataFrame:

@@ -8,6 +8,7 @@ import pandas as pd
 
 from core.config import RecoveryConfig
 from core.data.roles import ColumnRoles
+from core.decide.history_effects import LearnedPlan
 from core.model.honesty import performance_note
 from core.model.quality import RiskReport
 from core.model.segments import Segments
@@ -29,6 +30,7 @@ class RecoveryResult:
     trust: Trust | None = None  # None for the segment flag, which has no outcome to check against
     roles: ColumnRoles | None = None  # what each column of the file was used for, and why
     written: pd.DataFrame | None = None  # the file's own cells as text, exactly as the file wrote them
+    learned: LearnedPlan | None = None  # the plan's values learned from the file's history, when they were
 
     def table(self, as_written: bool = False) -> pd.DataFrame:
         """The download: every analysed borrower, their file row first, then the added columns.
@@ -80,4 +82,11 @@ class RecoveryResult:
             "policies": self.policies.to_dict(orient="records"),
             "notes": list(self.notes),
             "column_roles": [] if self.roles is None else self.roles.table.to_dict(orient="records"),
+            "learned_effects": None if self.learned is None else {
+                "action_column": self.learned.history.action_column,
+                "outcome": self.learned.history.outcome,
+                "messages": list(self.learned.messages),
+                "support": self.learned.support().astype(object).where(self.learned.support().notna(), None)
+                .to_dict(orient="records"),
+            },
         }

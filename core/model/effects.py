@@ -138,12 +138,18 @@ class OverlapGap:
     share: float
     who: str  # e.g. "borrowers with Days past due under 90"
 
-    def message(self, fallback: bool) -> str:
-        """The plain-words notice for the page and the command line."""
+    def message(self, fallback: bool, override: bool = False) -> str:
+        """The plain-words notice for the page and the command line.
+
+        ``override``: typed figures, once given, replace the learned values for every borrower.
+        """
         said = (f"{self.method} was never used for {self.who} ({self.borrowers:,} in this file): its effect "
                 "there cannot be learned")
         if fallback:
             return said + "; your own figures are used for them."
+        if override:
+            return said + ("; it is not planned for them. Typing its recovery figures in the action table "
+                           "plans it for them too, but on your figures for every borrower.")
         return said + ("; it is not planned for them: type its recovery figures in the action table to "
                        "plan it there on your own figures.")
 
@@ -317,8 +323,7 @@ def _describe(frame: pd.DataFrame, numeric: list[str], mask: np.ndarray) -> str:
         if best is None or agreement > best[0]:
             best = (agreement, name, threshold, below, x[ok])
     if best is None or best[0] < 0.97:
-        share = mask.mean()
-        return f"{mask.sum():,} borrowers ({share:.0%}) unlike any it was used for"
+        return "borrowers unlike any it was used for"  # the message adds how many
     _, name, threshold, below, x = best
     if below:  # the first value on the learnable side is where the action starts
         return f"borrowers with {label(name)} under {x[x > threshold].min():,.4g}"

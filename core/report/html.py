@@ -324,7 +324,8 @@ def _plan(result: RecoveryResult) -> str:
                             "to measure what the plan adds.", "note"))
         actions = actions_frame(config.actions).rename(columns={
             "action": "Action", "cost": "Cost per case", "capacity": "Capacity (cases)",
-            "recovery_at_low_risk": "Recovers at risk 0", "recovery_at_high_risk": "Recovers at risk 1"})
+            "recovery_at_low_risk": "Recovers at risk 0", "recovery_at_high_risk": "Recovers at risk 1",
+            "method": "Learned from the history's"})
         formats = _formats(actions.columns, money=("Cost per case",), shares=("Recovers at risk 0", "Recovers at risk 1"))
         formats["Capacity (cases)"] = lambda v: "unlimited" if display.absent(v) or v is pd.NA else display.count(v)
         parts += ["<h3>The action table</h3>", _table(actions, formats, "keep")]

@@ -4,8 +4,9 @@ A bundle (.slr) is a zip of two members:
 
     manifest.json   config, training columns and roles, training profile, out-of-fold metrics,
                     library versions, SHA-256 of the training file and of the model payload, and
-                    the content SHA-256 of the manifest and the payload together
-    model.skops     the fitted segmenter and risk model, written by skops
+                    the content SHA-256 of the manifest and the payload together; with an action
+                    history, the learned action effects' methods, fields and support
+    model.skops     the fitted segmenter and risk model (and the action effects' models), written by skops
 
 and, when a signing key is set, an HMAC-SHA256 of the whole file in the zip's comment (signing).
 
@@ -41,9 +42,17 @@ from core import pipeline
 from core.config import RecoveryConfig
 from core.data import NO_OUTCOME, Portfolio, Roles, canonical_outcome, load_portfolio, open_zip
 from core.data.schema import BY_NAME, label
-from core.decide import actions_frame, actions_from_frame, strategy_summary
+from core.decide import (
+    HistoryEffects,
+    actions_frame,
+    actions_from_frame,
+    plan_values,
+    strategy_summary,
+    unvalued_notes,
+    wants_learned,
+)
 from core.errors import RecoveryError
-from core.model import Calibration, assign_segments, explain, risk
+from core.model import Calibration, LearnedEffects, assign_segments, explain, risk
 from core.pipeline import Prepared, RecoveryResult, Scored, SegmentRun
 from core.progress import Progress, no_progress
 from core.serve import drift, fitted, signing
@@ -86,6 +95,7 @@ class Bundle:
     segmenter: object
     model: object
     signed: bool = False  # its signature was checked against this app's signing key
+    effects: LearnedEffects | None = None  # what each action achieved, learned from the history's actions
 
     @property
     def config(self) -> RecoveryConfig:
@@ -258,10 +268,43 @@ def train(
     segments = pipeline.segment(prepared, config, progress)
     needs = pipeline.score_needs_segments(prepared, config)
     scored = pipeline.score(prepared, config, segments if needs else None, progress)
-    result = pipeline.decide(prepared, segments, scored, config)
+    history = pipeline.effects(prepared, scored, config)
+    result = pipeline.decide(prepared, segments, scored, config, history)
     progress("Fitting the model to save on every borrower with an outcome", 0.95)
     manifest, segmenter, model = fit_bundle(prepared, segments, scored, result, training_name, training_sha256)
-    return Bundle(manifest, segmenter, model), result
+    if history.effects is not None:
+        manifest["effects"] = effects_manifest(history)
+    return Bundle(manifest, segmenter, model, effects=history.effects), result
+
+
+# ------------------------------------------------------------------------------ learned action effects
+
+
+def effects_manifest(history: HistoryEffects) -> dict:
+    """The learned effects' plain parts (their models go into model.skops)."""
+    e = history.effects
+    return {"action_column": history.action_column, "outcome": history.outcome, "methods": list(e.methods),
+            "numeric": list(e.numeric), "categorical": list(e.categorical), "estimator": e.estimator,
+            "rows": dict(e.rows), "naive": json.loads(e.naive.to_json(orient="split")),
+            "support": json.loads(e.support.to_json(orient="split"))}
+
+
+def effects_parts(effects: LearnedEffects) -> dict:
+    """The learned effects' fitted parts, for model.skops."""
+    return {"codes": effects.codes, "propensity": effects.propensity, "outcome": effects.outcome,
+            "final": effects.final}
+
+
+def _effects(manifest: dict, models: dict | None) -> LearnedEffects | None:
+    """The learned effects back from the manifest and the payload (None when the bundle has none)."""
+    plain = manifest.get("effects")
+    if plain is None or models is None:
+        return None
+    frame = lambda split: pd.DataFrame(split["data"], index=split["index"], columns=split["columns"])  # noqa: E731
+    return LearnedEffects(tuple(plain["methods"]), list(plain["numeric"]), list(plain["categorical"]),
+                          models["codes"], tuple(models["propensity"]), tuple(tuple(m) for m in models["outcome"]),
+                          frame(plain["naive"]), plain["estimator"], dict(plain["rows"]),
+                          frame(plain["support"]), tuple(models["final"]))
 
 
 # ------------------------------------------------------------------------------ the .slr file
@@ -274,7 +317,10 @@ def dumps(bundle: Bundle, key: bytes | None = None) -> bytes:
     """
     import skops.io as sio
 
-    payload = sio.dumps({"segmenter": bundle.segmenter, "model": bundle.model})
+    objects = {"segmenter": bundle.segmenter, "model": bundle.model}
+    if bundle.effects is not None:
+        objects["effects"] = effects_parts(bundle.effects)
+    payload = sio.dumps(objects)
     # as JSON will read it back (numpy numbers as Python ones, tuples as lists), so the hash matches
     manifest = json.loads(json.dumps({**bundle.manifest, "format": FORMAT, manifests.PAYLOAD_HASH:
                                       hashlib.sha256(payload).hexdigest()}, default=_json_value))
@@ -435,7 +481,7 @@ def _unpack(data: bytes, name: str) -> Bundle:
     except Exception:
         raise RecoveryError(f"{name} holds a model that cannot be read: save the model again.") from None
     segmenter, model = fitted.check(objects, manifest, name)
-    bundle = Bundle(manifest, segmenter, model)
+    bundle = Bundle(manifest, segmenter, model, effects=_effects(manifest, objects.get("effects")))
     fitted.probe(bundle, name)
     return bundle
 
@@ -477,6 +523,7 @@ class ScoredWithModel:
     features: pd.DataFrame
     scores: np.ndarray
     notes: tuple[str, ...]
+    learned_notes: tuple[str, ...] = ()  # where the saved action effects cannot speak, and typed overrides
 
 
 def _require_columns(bundle: Bundle, df: pd.DataFrame, name: str) -> None:
@@ -518,15 +565,24 @@ def score_rows(bundle: Bundle, rows: pd.DataFrame, name: str = "The file",
     effects = calibration(base)[:, None] - calibration(base[:, None] - drops)
     picks = explain.pick_reasons(effects, groups)
     reference = {k: np.asarray(v) for k, v in ex["reference"].items()}
-    table, recovery = pipeline.annotate(prepared, ids, names, scores, picks, config, reference)
-    notes = list(prepared.notes) + ([recovery.note] if recovery.note else [])
+    learned = None
+    if wants_learned(config):  # the action table names the history's methods: plan on the saved effects
+        history = HistoryEffects(bundle.effects, (bundle.manifest.get("effects") or {}).get("action_column"), "", (
+            "The saved model was trained on a history without a column saying which action each borrower "
+            "received, so it holds no action effects.",))
+        learned = plan_values(df, scores, config.actions, history)
+    table, recovery = pipeline.annotate(prepared, ids, names, scores, picks, config, reference,
+                                        values=None if learned is None else learned.values.values)
+    notes = (list(prepared.notes) + ([recovery.note] if recovery.note else [])
+             + list(learned.messages if learned is not None else ()))
     unknown_codes = [c for c in columns if c in df.columns and df[c].isna().all()]
     if unknown_codes:
         notes.append(f"{', '.join(label(c) for c in unknown_codes)} is empty in this file: the model "
                      "scores as if unknown.")
     return ScoredWithModel(table=table.rename_axis("File_Row").reset_index(),
                            strategies=strategy_summary(table, recovery.names, canonical_outcome(table)),
-                           features=df, scores=scores, notes=tuple(notes))
+                           features=df, scores=scores, notes=tuple(notes),
+                           learned_notes=(learned.messages + unvalued_notes(recovery)) if learned is not None else ())
 
 
 _SHOWN_METRICS = {"roc_auc": "ROC-AUC", "gini": "Gini", "ks": "KS", "brier": "Brier score"}

@@ -16,7 +16,7 @@ import typing
 import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor, RandomForestClassifier
 from sklearn.ensemble._hist_gradient_boosting.common import PREDICTOR_RECORD_DTYPE
 from sklearn.ensemble._hist_gradient_boosting.predictor import TreePredictor
 from sklearn.impute import SimpleImputer
@@ -343,14 +343,61 @@ def check_predictor(predictor: object, width: int, what: str) -> None:
             raise Inconsistent(f"{what} points at a category set it does not have")
 
 
+def _hgb(booster: object, kind: type, width: int, per_iteration: int, what: str) -> None:
+    """A HistGradientBoosting model of the action effects: this kind and width, every tree in range."""
+    _kind(booster, kind, what)
+    _equal(getattr(booster, "n_features_in_", None), width, f"{what}'s input width")
+    predictors = getattr(booster, "_predictors", None)
+    if not isinstance(predictors, list) or not all(isinstance(p, list) and len(p) == per_iteration
+                                                   for p in predictors):
+        raise Inconsistent(f"{what} does not hold {per_iteration} tree(s) per iteration")
+    for i, trees in enumerate(predictors):
+        for predictor in trees:
+            check_predictor(predictor, width, f"{what}, tree {i + 1}")
+
+
+def check_effects(effects: object, plain: dict) -> None:
+    """The learned action effects' models: the propensity classifiers and the outcome regressors per fold."""
+    if not isinstance(effects, dict) or sorted(effects) != ["codes", "final", "outcome", "propensity"]:
+        raise Inconsistent("the action effects are not the parts this app writes")
+    _kind(effects["codes"], FieldCodes, "the action effects' field codes")
+    width, k = len(plain["numeric"]) + len(plain["categorical"]), len(plain["methods"])
+    folds = effects["propensity"]
+    if not isinstance(folds, (tuple, list)) or not folds or len(effects["outcome"]) != len(folds):
+        raise Inconsistent("the action effects do not hold one propensity and one outcome model set per fold")
+    for f, model in enumerate(folds):
+        classes = np.asarray(getattr(model, "classes_", []))
+        if classes.dtype.kind not in "iu" or not len(classes) or classes.min() < 0 or classes.max() >= k:
+            raise Inconsistent(f"the action effects' propensity model {f + 1} names actions outside the {k}")
+        _hgb(model, HistGradientBoostingClassifier, width, 1 if len(classes) == 2 else len(classes),
+             f"the action effects' propensity model {f + 1}")
+    s_learner = plain["estimator"] == "s_learner"
+    for f, models in enumerate(effects["outcome"]):
+        if not isinstance(models, (tuple, list)) or len(models) != (1 if s_learner else k):
+            raise Inconsistent(f"the action effects' outcome models of fold {f + 1} are not one per action")
+        for a, model in enumerate(models):
+            if model is not None:
+                _hgb(model, HistGradientBoostingRegressor, width + s_learner, 1,
+                     f"the action effects' outcome model {a + 1} of fold {f + 1}")
+    final = effects["final"]
+    if not isinstance(final, (tuple, list)) or len(final) not in (0, k):
+        raise Inconsistent("the action effects' final models are not one per action")
+    for a, model in enumerate(final):
+        _hgb(model, HistGradientBoostingRegressor, width, 1, f"the action effects' final model {a + 1}")
+
+
 # ------------------------------------------------------------------------------ both, as a bundle
 
 
 def check(objects: object, manifest: dict, name: str) -> tuple[object, object]:
     """The segmenter and the model, refused in one line unless each is consistent with the manifest."""
     try:
-        if not isinstance(objects, dict) or sorted(objects) != ["model", "segmenter"]:
+        if not isinstance(objects, dict) or sorted(set(objects) - {"effects"}) != ["model", "segmenter"]:
             raise Inconsistent("the model file does not hold exactly a segmenter and a model")
+        if ("effects" in objects) != ("effects" in manifest):
+            raise Inconsistent("the model file and its manifest disagree on holding learned action effects")
+        if "effects" in objects:
+            check_effects(objects["effects"], manifest["effects"])
         model, segments = manifest["model"], manifest["segments"]
         if model["kind"] not in MODEL_LABELS:
             raise Inconsistent(f"the manifest names a model kind this app never trains ({model['kind'][:40]!r})")

@@ -299,6 +299,23 @@ def _schema(config_spec: Spec) -> Spec:
         "versions": mapping(text(100), 100),
         PAYLOAD_HASH: text(pattern=_HEX64),
         CONTENT_HASH: text(pattern=_HEX64),
+    }, {"effects": _effects()})
+
+
+MAX_ACTIONS = 100  # actions in a history's action column (core.decide.history_effects keeps 12)
+
+
+def _effects() -> Spec:
+    """The learned action effects' plain parts (their models are in the payload, checked by fitted)."""
+    cell = any_of(maybe(any_number), text())
+    frame = table({"columns": list_of(cell, MAX_ITEMS), "index": list_of(cell, MAX_ITEMS),
+                   "data": list_of(list_of(cell, MAX_ITEMS), MAX_ITEMS)})
+    names = list_of(text(), MAX_FIELDS, unique=True)
+    return table({
+        "action_column": text(), "outcome": text(MAX_TEXT),
+        "methods": list_of(text(), MAX_ACTIONS, min_items=2, unique=True), "numeric": names, "categorical": names,
+        "estimator": text(choices=("t_learner", "s_learner", "doubly_robust", "naive")),
+        "rows": mapping(number(integer=True, lo=0), MAX_ACTIONS), "naive": frame, "support": frame,
     })
 
 
@@ -330,6 +347,9 @@ def _consistent(m: dict) -> None:
     rows = m["training_file"]
     if rows["rows_with_outcome"] > rows["rows"]:
         raise Bad("training_file.rows_with_outcome", "is more than the rows")
+    effects = m.get("effects")
+    if effects is not None and sorted(effects["rows"]) != sorted(effects["methods"]):
+        raise Bad("effects.rows", "does not give one count per method")
 
 
 def _consistent_groups(groups: list[dict], columns: list[str], categorical: set[str], typical: dict) -> None:

@@ -99,7 +99,7 @@ def test_without_overlap_the_message_names_legal_notice_and_the_borrowers_and_ty
     below = frame["Days_Past_Due"].to_numpy() < 90
     typed = tuple(Action(a.name, a.cost, a.capacity, 0.4, 0.2, a.method) if a.name == "Legal" else a
                   for a in read_actions(TABLE, "actions.csv"))
-    values = learned_values(frame, np.full(len(frame), 0.5), typed, no_overlap)
+    values = learned_values(frame, np.full(len(frame), 0.5), typed, no_overlap, typed="fallback")
     assert values.messages == (
         f"'Legal': Legal Notice was never used for borrowers with Days past due under 90 ({below.sum():,} in this "
         "file): its effect there cannot be learned; your own figures are used for them.",)
@@ -107,9 +107,13 @@ def test_without_overlap_the_message_names_legal_notice_and_the_borrowers_and_ty
     assert (values.source[below, legal] == TYPED).all() and (values.source[~below, legal] == LEARNED).all()
     assert np.allclose(values.shares[below, legal], 0.3)  # the typed line at risk 0.5
 
+    overridden = learned_values(frame, np.full(len(frame), 0.5), typed, no_overlap)  # the default
+    assert overridden.messages == () and (overridden.source[:, legal] == TYPED).all()
+
     untyped = read_actions(TABLE, "actions.csv")
     closed = learned_values(frame, np.zeros(len(frame)), untyped, no_overlap)
-    assert "it is not planned for them: type its recovery figures" in closed.messages[0]
+    assert closed.messages[0].endswith("it is not planned for them. Typing its recovery figures in the action "
+                                       "table plans it for them too, but on your figures for every borrower.")
     assert (closed.source[below, legal] == CLOSED).all()
     choice = solve(closed.values, [a.capacity for a in untyped]).choice
     assert not np.any(choice[below] == legal)

@@ -119,7 +119,9 @@ def _refusal(data: bytes, **options) -> str:
 
 
 def _objects(bundle: bundles.Bundle) -> dict:
-    return {"segmenter": copy.deepcopy(bundle.segmenter), "model": copy.deepcopy(bundle.model)}
+    # a history with an action column saves the learned action effects beside the model
+    effects = {} if bundle.effects is None else {"effects": bundles.effects_parts(bundle.effects)}
+    return {"segmenter": copy.deepcopy(bundle.segmenter), "model": copy.deepcopy(bundle.model), **effects}
 
 
 # ------------------------------------------------------------------------------ 1. the manifest's schema
