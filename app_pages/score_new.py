@@ -5,7 +5,8 @@ import streamlit as st
 from core.charts import drift as charts
 from core.report import to_csv_bytes
 from core.serve import drift
-from core.serve.bundle import SUFFIX, manifest_summary
+from core.serve.bundle import SUFFIX
+from core.serve.score import manifest_summary
 from ui import state
 from ui.render import plain, run_or_stop, show_notes
 

@@ -350,6 +350,7 @@ def score_with_saved_model(args: argparse.Namespace, path: Path) -> str:
     """
     from core.serve import batch, drift
     from core.serve import bundle as bundles
+    from core.serve import score as scoring
 
     if args.preset:
         raise RecoveryError("--preset chooses how a model is trained; a saved model brings its own "
@@ -372,7 +373,7 @@ def score_with_saved_model(args: argparse.Namespace, path: Path) -> str:
         config = model.config if not args.actions else model.config.with_(
             actions=read_actions(_read(args.actions), args.actions.name), policy=args.policy,
             holdout=args.holdout, holdout_salt=args.holdout_salt)
-        result = bundles.score_rows(model, analysable_rows(portfolio, args.drop_invalid), args.input.name, config)
+        result = scoring.score_rows(model, analysable_rows(portfolio, args.drop_invalid), args.input.name, config)
         for note in result.learned_notes:
             print(f"note: {note}", file=sys.stderr)
         _write_table(args.output, result.table)

@@ -445,8 +445,8 @@ def new_file() -> Source | None:
 
 def scored_new_file(exclude_invalid: bool):
     """The new file read, checked and scored with the chosen model (no fitting)."""
-    from core.serve import bundle as bundles
+    from core.serve import score as scoring  # imported on the Score page only, as the saved-model code is
 
     chosen, new = st.session_state["scoring_model"], new_file()
-    return _cached("score-new", (chosen.digest, new.digest, exclude_invalid), lambda: bundles.score_file(
+    return _cached("score-new", (chosen.digest, new.digest, exclude_invalid), lambda: scoring.score_file(
         scoring_model(), new.data, new.name, exclude_invalid))

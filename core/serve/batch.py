@@ -21,8 +21,9 @@ from core.data import load_portfolio
 from core.errors import RecoveryError
 from core.pipeline import analysable_rows
 from core.report import atomic_file, to_csv_bytes
-from core.serve.bundle import Bundle, score_rows
+from core.serve.bundle import Bundle
 from core.serve.drift import DriftCounts
+from core.serve.score import score_rows
 
 # About 50,000 borrowers of a 21-column file: large enough that per-chunk costs vanish, small
 # enough that a chunk's text, typed rows and reasons stay well under the memory target.

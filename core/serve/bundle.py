@@ -40,19 +40,15 @@ from threadpoolctl import threadpool_limits
 
 from core import pipeline
 from core.config import RecoveryConfig
-from core.data import NO_OUTCOME, Portfolio, Roles, canonical_outcome, load_portfolio, open_zip
-from core.data.schema import BY_NAME, label
+from core.data import open_zip
+from core.data.schema import BY_NAME
 from core.decide import (
     HistoryEffects,
     actions_frame,
     actions_from_frame,
-    plan_values,
-    strategy_summary,
-    unvalued_notes,
-    wants_learned,
 )
 from core.errors import RecoveryError
-from core.model import Calibration, LearnedEffects, assign_segments, explain, risk
+from core.model import Calibration, LearnedEffects, explain, risk
 from core.pipeline import Prepared, RecoveryResult, Scored, SegmentRun
 from core.progress import Progress, no_progress
 from core.serve import drift, fitted, signing
@@ -514,114 +510,3 @@ def loads(data: bytes, name: str = "the model file", *, key: bytes | None = None
 # ------------------------------------------------------------------------------ scoring with it
 
 
-@dataclass(frozen=True)
-class ScoredWithModel:
-    """New borrowers annotated by a saved model: the download, the strategies, the notes."""
-
-    table: pd.DataFrame
-    strategies: pd.DataFrame
-    features: pd.DataFrame
-    scores: np.ndarray
-    notes: tuple[str, ...]
-    learned_notes: tuple[str, ...] = ()  # where the saved action effects cannot speak, and typed overrides
-
-
-def _require_columns(bundle: Bundle, df: pd.DataFrame, name: str) -> None:
-    """Refuse a file without the fields the model or the segments need, naming them."""
-    needed = list(dict.fromkeys(bundle.columns + bundle.manifest["segments"]["features"]))
-    absent = [c for c in needed if c not in df.columns]
-    if absent:
-        raise RecoveryError(f"{name} has no {', '.join(f'{label(c)} ({c})' for c in absent)}, which the "
-                            "saved model needs: map a column to each, or add them to the file.")
-    numeric = bundle.manifest["model"]["numeric"] + bundle.manifest["segments"]["features"]
-    text = [c for c in dict.fromkeys(numeric) if not pd.api.types.is_numeric_dtype(df[c])]
-    if text:
-        raise RecoveryError(f"{name}: {', '.join(label(c) for c in text)} must hold numbers for the saved "
-                            "model, but this file has text there: check the column mapping.")
-
-
-def score_rows(bundle: Bundle, rows: pd.DataFrame, name: str = "The file",
-               config: RecoveryConfig | None = None) -> ScoredWithModel:
-    """Segment, score, explain and decide for new borrowers with a saved model: no fitting.
-
-    Every step is per borrower against the training file (its segments, typical values and
-    value ranges), so a file scored in pieces gives the same rows as scored whole.
-    """
-    config = (config or bundle.config).checked()
-    # the model's inputs are fixed by the bundle: no outcome to suggest, nothing to screen for leakage
-    prepared = pipeline.prepare(rows, Roles(outcome=NO_OUTCOME))
-    df = prepared.features
-    _require_columns(bundle, df, name)
-    m, seg, ex = bundle.manifest["model"], bundle.manifest["segments"], bundle.manifest["explain"]
-    ids = assign_segments(bundle.segmenter, np.array(seg["relabel"]), df, tuple(seg["features"]))
-    names = np.array([seg["names"][str(i)] for i in range(len(seg["names"]))], dtype=object)[ids]
-    columns = bundle.columns
-    groups = [explain.FieldGroup(g["field"], tuple(g["columns"]), tuple(g["ratios"])) for g in ex["groups"]]
-    typical = [np.nan if ex["typical"][g.field] is None else ex["typical"][g.field] for g in groups]
-    with threadpool_limits(limits=1):
-        scores = risk.probability(bundle.model, bundle.calibration, df[columns], m["calibrated"])
-        base, drops = explain.Explainer(bundle.model, columns).changes(df, groups, typical)
-    calibration = bundle.calibration
-    effects = calibration(base)[:, None] - calibration(base[:, None] - drops)
-    picks = explain.pick_reasons(effects, groups)
-    reference = {k: np.asarray(v) for k, v in ex["reference"].items()}
-    learned = None
-    if wants_learned(config):  # the action table names the history's methods: plan on the saved effects
-        history = HistoryEffects(bundle.effects, (bundle.manifest.get("effects") or {}).get("action_column"), "", (
-            "The saved model was trained on a history without a column saying which action each borrower "
-            "received, so it holds no action effects.",))
-        learned = plan_values(df, scores, config.actions, history)
-    table, recovery = pipeline.annotate(prepared, ids, names, scores, picks, config, reference,
-                                        values=None if learned is None else learned.values.values)
-    notes = (list(prepared.notes) + ([recovery.note] if recovery.note else [])
-             + list(learned.messages if learned is not None else ()))
-    unknown_codes = [c for c in columns if c in df.columns and df[c].isna().all()]
-    if unknown_codes:
-        notes.append(f"{', '.join(label(c) for c in unknown_codes)} is empty in this file: the model "
-                     "scores as if unknown.")
-    return ScoredWithModel(table=table.rename_axis("File_Row").reset_index(),
-                           strategies=strategy_summary(table, recovery.names, canonical_outcome(table)),
-                           features=df, scores=scores, notes=tuple(notes),
-                           learned_notes=(learned.messages + unvalued_notes(recovery)) if learned is not None else ())
-
-
-_SHOWN_METRICS = {"roc_auc": "ROC-AUC", "gini": "Gini", "ks": "KS", "brier": "Brier score"}
-
-
-@dataclass(frozen=True)
-class ScoredFile:
-    """A new file scored with a saved model, with how it was read and what was left out."""
-
-    portfolio: Portfolio
-    scored: ScoredWithModel | None  # None while invalid rows are neither fixed nor excluded
-    drift: pd.DataFrame
-
-
-def score_file(bundle: Bundle, data: bytes, name: str, exclude_invalid: bool) -> ScoredFile:
-    """Read, check and score a new file with a saved model; invalid rows wait for the user's choice."""
-    portfolio = load_portfolio(data, name)
-    if not portfolio.report.ok and not exclude_invalid:
-        return ScoredFile(portfolio, None, pd.DataFrame())
-    scored = score_rows(bundle, pipeline.analysable_rows(portfolio, exclude_invalid), name)
-    return ScoredFile(portfolio, scored, drift.drift_table(bundle.manifest["profile"], scored.features,
-                                                           scored.scores))
-
-
-def manifest_summary(manifest: dict) -> pd.DataFrame:
-    """What a user checks before trusting a saved model: when, on what, how good, with which versions."""
-    t, m = manifest["training_file"], manifest["model"]
-    oof = manifest.get("metrics", {}).get("out_of_fold", {})
-    rows = [
-        ("Trained", manifest["created"]),
-        ("Training file", t["name"]),
-        ("Training file SHA-256", t["sha256"]),
-        ("Borrowers in training (with outcome)", f"{t['rows']:,} ({t['rows_with_outcome']:,})"),
-        ("Model", m["label"]),
-        ("Predicts", m["target_description"]),
-        ("Learns from", ", ".join(label(c) for c in m["numeric"] + m["categorical"])),
-        *[(f"Out-of-fold {name}", "—" if oof[key].get("value") is None else f"{oof[key]['value']:.3f}")
-          for key, name in _SHOWN_METRICS.items() if key in oof],
-        ("Library versions", ", ".join(f"{k} {v}" for k, v in manifest["versions"].items())),
-        ("Model SHA-256", manifest.get("model_sha256", "")),
-    ]
-    return pd.DataFrame(rows, columns=["Item", "Value"])

@@ -26,7 +26,8 @@ from threadpoolctl import threadpool_limits
 from core.data import load_portfolio
 from core.errors import RecoveryError
 from core.report import TEMP_PREFIX, atomic_file, to_csv_bytes, write_problem
-from core.serve.bundle import Bundle, score_rows
+from core.serve.bundle import Bundle
+from core.serve.score import score_rows
 
 # One partition is read, checked and scored at once on a worker: about 50,000 borrowers.
 BLOCK_BYTES = 8 * 1024 * 1024

@@ -13,6 +13,7 @@ from core.config import RecoveryConfig
 from core.data import load_portfolio
 from core.pipeline import prepare
 from core.serve import bundle as bundles
+from core.serve import score as scoring
 from sample_data.generate import generate_portfolio
 from tests.helpers import APP as APP_PATH
 
@@ -61,7 +62,7 @@ def test_uploaded_model_scores_the_new_file_as_the_engine_does(model_bytes, new_
     assert manifest["Borrowers in training (with outcome)"] == "600 (600)"
     _upload(at, "new_upload", "june.csv", new_csv)
     shown = _table(at, "Risk_Score")
-    expected = bundles.score_rows(bundles.loads(model_bytes), load_portfolio(new_csv, "june.csv").frame).table
+    expected = scoring.score_rows(bundles.loads(model_bytes), load_portfolio(new_csv, "june.csv").frame).table
     assert len(shown) == 200
     np.testing.assert_allclose(shown["Risk_Score"], expected["Risk_Score"])
     assert shown["Recovery_Strategy"].tolist() == expected["Recovery_Strategy"].tolist()

@@ -23,6 +23,7 @@ from core.errors import RecoveryError
 from core.pipeline import prepare
 from core.report import to_csv_bytes
 from core.serve import bundle as bundles
+from core.serve import score as scoring
 from sample_data.generate import generate_portfolio
 from tests.helpers import ROOT
 
@@ -70,8 +71,8 @@ def _refusal(data: bytes) -> str:
 
 def test_saved_model_scores_new_borrowers_as_before_saving(trained, saved, new_month):
     loaded = bundles.loads(saved, "model.slr")
-    before = bundles.score_rows(trained, new_month)
-    after = bundles.score_rows(loaded, new_month)
+    before = scoring.score_rows(trained, new_month)
+    after = scoring.score_rows(loaded, new_month)
     pd.testing.assert_frame_equal(before.table, after.table)
     table = after.table
     assert len(table) == 200
@@ -94,7 +95,7 @@ def test_manifest_says_what_was_trained_on_what(saved, demo_frame):
     assert manifest["model"]["calibrated"] is True
     assert 0.6 < manifest["metrics"]["out_of_fold"]["roc_auc"]["value"] < 1
     assert set(manifest["profile"]["fields"]) >= {"Days_Past_Due", "Loan_Type", "Monthly_Income"}
-    summary = bundles.manifest_summary(manifest).set_index("Item")["Value"]
+    summary = scoring.manifest_summary(manifest).set_index("Item")["Value"]
     assert summary["Training file"] == "history.csv"
     assert summary["Borrowers in training (with outcome)"] == "600 (600)"
 
@@ -182,7 +183,7 @@ def test_not_a_bundle_is_refused():
 def test_seed_model_saves_and_scores(demo_frame, new_month):
     model, _ = bundles.train(prepare(demo_frame), RecoveryConfig.seed(), "history.csv", "0" * 64)
     loaded = bundles.loads(bundles.dumps(model), "seed.slr")
-    table = bundles.score_rows(loaded, new_month).table
+    table = scoring.score_rows(loaded, new_month).table
     assert set(table["Segment_Name"]) <= {"Moderate Income, High Loan Burden", "High Income, Low Default Risk",
                                           "Moderate Income, Medium Risk", "High Loan, Higher Default Risk"}
     assert table["Risk_Score"].between(0, 1).all()
@@ -190,7 +191,7 @@ def test_seed_model_saves_and_scores(demo_frame, new_month):
 
 def test_missing_field_the_model_needs_is_named(trained, new_month):
     with pytest.raises(RecoveryError, match=r"Days past due \(Days_Past_Due\)"):
-        bundles.score_rows(trained, new_month.drop(columns=["Days_Past_Due"]), "june.csv")
+        scoring.score_rows(trained, new_month.drop(columns=["Days_Past_Due"]), "june.csv")
 
 
 def _cli(*args) -> subprocess.CompletedProcess:
@@ -213,7 +214,7 @@ def test_cli_trains_then_scores_without_retraining(tmp_path, new_month):
     # the file the CLI wrote is, byte for byte, what the engine gives in process with the same model
     loaded = bundles.loads(model_path.read_bytes(), "model.slr")
     rows = load_portfolio(new_csv.read_bytes(), "june.csv").frame
-    assert out.read_bytes() == to_csv_bytes(bundles.score_rows(loaded, rows).table)
+    assert out.read_bytes() == to_csv_bytes(scoring.score_rows(loaded, rows).table)
     manifest = loaded.manifest
     assert manifest["training_file"]["sha256"] == __import__("hashlib").sha256(history_csv.read_bytes()).hexdigest()
 

@@ -28,6 +28,7 @@ from core.pipeline import prepare
 from core.serve import bundle as bundles
 from core.serve import isolation, signing
 from core.serve import manifest as manifests
+from core.serve import score as scoring
 from sample_data.generate import generate_portfolio
 
 KEY, OTHER_KEY = b"collections-team-key-2024-0001", b"another-teams-key-2024-0002"
@@ -307,9 +308,9 @@ def test_editing_what_decides_a_score_is_refused(saved, path, value):
 
 
 def test_the_saved_file_still_scores_as_before_saving(additive, saved, new_rows):
-    before = bundles.score_rows(additive, new_rows).table
+    before = scoring.score_rows(additive, new_rows).table
     loaded = bundles.loads(saved, "model.slr")
-    pd.testing.assert_frame_equal(bundles.score_rows(loaded, new_rows).table, before)
+    pd.testing.assert_frame_equal(scoring.score_rows(loaded, new_rows).table, before)
     assert loaded.signed is False
     assert loaded.manifest[manifests.CONTENT_HASH] == manifests.content_digest(loaded.manifest, _parts(saved)[1])
 
@@ -485,8 +486,8 @@ def test_signed_bundle_loads_with_its_key_and_scores_the_same(signed, saved, new
     loaded = bundles.loads(signed, "model.slr", key=KEY)
     assert loaded.signed is True
     unsigned = bundles.loads(saved, "model.slr")
-    pd.testing.assert_frame_equal(bundles.score_rows(loaded, new_rows).table,
-                                  bundles.score_rows(unsigned, new_rows).table)
+    pd.testing.assert_frame_equal(scoring.score_rows(loaded, new_rows).table,
+                                  scoring.score_rows(unsigned, new_rows).table)
 
 
 def test_with_a_key_an_unsigned_bundle_is_refused(saved):

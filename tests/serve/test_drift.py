@@ -12,6 +12,7 @@ from core.config import RecoveryConfig
 from core.pipeline import prepare
 from core.serve import bundle as bundles
 from core.serve import drift
+from core.serve import score as scoring
 from sample_data.generate import generate_portfolio
 from tests.helpers import ROOT
 
@@ -31,7 +32,7 @@ def _shifted() -> pd.DataFrame:
 
 
 def _drift(model: bundles.Bundle, frame: pd.DataFrame) -> pd.DataFrame:
-    scored = bundles.score_rows(model, frame)
+    scored = scoring.score_rows(model, frame)
     return drift.drift_table(model.manifest["profile"], scored.features, scored.scores).set_index("field")
 
 
