@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import glob
 import hashlib
 import json
@@ -32,7 +33,15 @@ from core.errors import RecoveryError
 from core.model import MODEL_LABELS
 from core.pipeline import RecoveryResult, analysable_rows, analyse_portfolio, prepare_portfolio
 from core.progress import no_progress
-from core.report import refuse_overwriting, same_file, to_csv_bytes, to_excel_bytes, write_atomic, write_csv
+from core.report import (
+    refuse_overwriting,
+    same_file,
+    to_csv_bytes,
+    to_excel_bytes,
+    write_atomic,
+    write_csv,
+    write_problem,
+)
 
 EXIT_USER_ERROR = 2
 MODEL_KINDS = (*MODEL_LABELS, "auto")
@@ -485,7 +494,7 @@ def _input_files(args: argparse.Namespace) -> list[Path]:
 
 
 def check_outputs(args: argparse.Namespace) -> None:
-    """Refuse, before any work, an output path that would overwrite a file being read."""
+    """Refuse, before any work, an output that would overwrite a file being read, or whose folder is missing."""
     model = getattr(args, "model", None)
     saved = Path(model) if model and model not in MODEL_KINDS and Path(model).is_file() else None
     inputs = [("the input file", path) for path in _input_files(args)]
@@ -494,7 +503,11 @@ def check_outputs(args: argparse.Namespace) -> None:
                "--drift": getattr(args, "drift", None),
                "--invalid-output": _side_path(args) if args.drop_invalid else None}
     refuse_overwriting(outputs, inputs)
-    if getattr(args, "engine", "local") == "dask" and args.output.is_dir():
+    dask = getattr(args, "engine", "local") == "dask"
+    for flag, path in outputs.items():  # said now, not after the model's check or minutes of analysis
+        if path is not None and not (dask and flag == "-o") and not path.parent.is_dir():
+            raise write_problem(path, FileNotFoundError(errno.ENOENT, "No such folder"))
+    if dask and args.output.is_dir():
         # parts are written as OUTPUT/part-NNNNN.*: an input there with such a name would be replaced
         for path in _input_files(args):
             if path.name.startswith("part-") and same_file(path.parent, args.output):

@@ -94,6 +94,11 @@ def test_a_failure_mid_write_leaves_the_old_file_and_no_temporary(tmp_path):
     write_atomic(target, [b"a,b\r\n", b"1,2\r\n"])
     assert target.read_bytes() == b"a,b\r\n1,2\r\n"
     assert _leftovers(tmp_path) == []
+    nowhere = tmp_path / "missing" / "scored.csv"
+    with pytest.raises(RecoveryError) as refused:
+        write_atomic(nowhere, b"a,b\r\n")
+    assert str(refused.value) == (f"Cannot write {nowhere}: the folder {nowhere.parent} does not exist. Create "
+                                  "it, or choose another output path.")
 
 
 def test_a_full_disk_is_one_line_and_the_old_csv_stays(tmp_path, monkeypatch):
@@ -198,7 +203,9 @@ def test_streamed_scoring_that_fails_after_some_chunks_leaves_no_partial_file(po
 
 KILLED_MID_RUN = """
 import os, signal, sys
+from pathlib import Path
 from core.serve import batch
+from core.serve import bundle as bundles
 real, calls = batch.score_rows, []
 def score_then_die(*args, **kwargs):
     calls.append(1)
@@ -206,17 +213,16 @@ def score_then_die(*args, **kwargs):
         os.kill(os.getpid(), signal.SIGKILL)
     return real(*args, **kwargs)
 batch.score_rows = score_then_die
-from core.__main__ import main
-sys.exit(main(sys.argv[1:]))
+source, output, model = map(Path, sys.argv[1:])
+batch.stream_score(bundles.loads(model.read_bytes(), model.name), source, output, chunk_bytes=4000)
 """
 
 
 def test_a_run_killed_mid_write_leaves_nothing_half_written_at_the_output(portfolio_csv, saved_model, tmp_path):
     out = tmp_path / "scored.csv"
     out.write_bytes(OLD)
-    run = subprocess.run([sys.executable, "-c", KILLED_MID_RUN, "score", str(portfolio_csv), "-o", str(out),
-                          "--model", str(saved_model), "--chunk-bytes", "4000"], cwd=ROOT, capture_output=True,
-                         timeout=120)
+    run = subprocess.run([sys.executable, "-c", KILLED_MID_RUN, str(portfolio_csv), str(out), str(saved_model)],
+                         cwd=ROOT, capture_output=True, timeout=120)
     assert run.returncode == -9, run.stderr
     assert out.read_bytes() == OLD  # the old result, whole; the new one never appeared half-written
     left = _leftovers(tmp_path)  # a killed process cannot tidy up: its partial file has a hidden temporary name
