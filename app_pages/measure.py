@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core.decide import measure_download, measurement_table, outcome_choices, read_download
-from core.report import to_csv_bytes
+from core.report import measurement_report, to_csv_bytes
 from ui import state
 from ui.render import plain, run_or_stop
 
@@ -55,3 +55,8 @@ st.caption("One row for all borrowers, then one per action: both groups' borrowe
            "learn from next time.")
 st.download_button("Download the measurement (CSV)", lambda: to_csv_bytes(table), file_name="plan_measurement.csv",
                    mime="text/csv")
+st.download_button("Download the measurement report (HTML)",
+                   lambda: measurement_report(measured, upload.name, upload.getvalue()).encode("utf-8"),
+                   file_name="plan_measurement.html", mime="text/html",
+                   help="A self-contained page with the verdict, both groups and the uplift per action, for the "
+                        "people who approved the plan.")

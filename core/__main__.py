@@ -4,7 +4,7 @@
     python -m core report INPUT -o REPORT.html [the same options]
     python -m core train HISTORY -o MODEL.slr [--preset seed] [--model KIND] [roles …]
     python -m core score NEW -o OUTPUT --model MODEL.slr [--drift FILE] [--engine dask]   (no retraining)
-    python -m core measure PLAN_WITH_OUTCOMES.csv --outcome COL [--actions ACTIONS.csv] [-o TABLE.csv]
+    python -m core measure PLAN_WITH_OUTCOMES.csv --outcome COL [--actions ACTIONS.csv] [-o TABLE.csv] [--report M.html]
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from core.model import MODEL_LABELS
 from core.pipeline import RecoveryResult, analysable_rows, analyse_portfolio, prepare_portfolio
 from core.progress import no_progress
 from core.report import (
+    measurement_report,
     refuse_overwriting,
     same_file,
     to_csv_bytes,
@@ -147,6 +148,8 @@ def _parser() -> argparse.ArgumentParser:
     measure.add_argument("--actions", type=Path,
                          help="the action table the plan was made with: money is then net of each action's cost")
     measure.add_argument("-o", "--output", type=Path, help="write the measurement table here (.csv or .xlsx)")
+    measure.add_argument("--report", type=Path, metavar="REPORT.html",
+                         help="also write the measurement as a self-contained HTML page for the plan's approvers")
     return parser
 
 
@@ -469,17 +472,20 @@ def train(args: argparse.Namespace) -> str:
 
 def measure(args: argparse.Namespace) -> str:
     """Measure a planned month from its download with outcomes; print each scope's figures, return the verdict."""
-    if args.output is not None and not args.output.parent.is_dir():
-        raise RecoveryError(f"Cannot write {args.output}: the folder {args.output.parent} does not exist.")
     actions = read_actions(_read(args.actions), args.actions.name) if args.actions else None
-    m = measure_file(_read(args.input), args.input.name, args.outcome, actions)
+    data = _read(args.input)
+    m = measure_file(data, args.input.name, args.outcome, actions)
     lines = measurement_lines(m)
     for line in lines[:-1]:
         print(line)
+    wrote = []
     if args.output is not None:
         _write_table(args.output, measurement_table(m))
-        return lines[-1] + f" Wrote {args.output}."
-    return lines[-1]
+        wrote.append(str(args.output))
+    if args.report is not None:
+        write_atomic(args.report, measurement_report(m, args.input.name, data).encode("utf-8"))
+        wrote.append(str(args.report))
+    return lines[-1] + (f" Wrote {' and '.join(wrote)}." if wrote else "")
 
 
 COMMANDS = {"score": score, "report": report, "train": train, "measure": measure}
@@ -500,8 +506,8 @@ def check_outputs(args: argparse.Namespace) -> None:
     inputs = [("the input file", path) for path in _input_files(args)]
     inputs += [("the saved model being read", saved), ("the action table", getattr(args, "actions", None))]
     outputs = {"-o": args.output, "--metrics": getattr(args, "metrics", None),
-               "--drift": getattr(args, "drift", None),
-               "--invalid-output": _side_path(args) if args.drop_invalid else None}
+               "--drift": getattr(args, "drift", None), "--report": getattr(args, "report", None),
+               "--invalid-output": _side_path(args) if getattr(args, "drop_invalid", False) else None}
     refuse_overwriting(outputs, inputs)
     dask = getattr(args, "engine", "local") == "dask"
     for flag, path in outputs.items():  # said now, not after the model's check or minutes of analysis

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import os
 import subprocess
 import sys
@@ -174,3 +175,29 @@ def test_learning_needs_an_action_column_and_says_so(files, tmp_path, capsys):
     assert named.stderr.strip().endswith(
         "error: The action column 'Channel' is not in the file: choose the column saying which action each "
         "borrower received, or leave it to be suggested.")
+
+
+def test_measure_writes_a_report_whose_figures_are_the_measurement(files, month_plan, tmp_path, capsys):
+    _, out = month_plan
+    plan = pd.read_csv(out)
+    frame, truth = new_month(800, seed=22)
+    amount, _ = realised(np.random.default_rng(3), frame, plan["Recovery_Strategy"].map(METHOD_OF).to_numpy(), truth)
+    with_outcomes = tmp_path / "outcomes.csv"
+    plan.assign(Amount_Repaid=amount).to_csv(with_outcomes, index=False)
+    report = tmp_path / "measured.html"
+    run = _main(capsys, "measure", with_outcomes, "--outcome", "Amount_Repaid", "--actions", files["actions"],
+                "--report", report)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip().endswith(f"Wrote {report}.")
+    actions = read_actions(files["actions"].read_bytes(), "actions.csv")
+    m = measure_file(with_outcomes.read_bytes(), with_outcomes.name, "Amount_Repaid", actions)
+    page = html.unescape(report.read_text(encoding="utf-8"))
+    assert m.verdict() in page
+    optimised, champion = m.groups[1], m.groups[0]
+    assert f"{optimised.share:.1%}" in page and f"{champion.share:.1%}" in page
+    assert f"{m.overall.money:,.0f}" in page and f"{optimised.borrowers:,} borrowers" in page
+    for scope in measurement_table(m)["Scope"]:
+        assert f"<td>{scope}</td>" in page
+    assert "<script" not in page and "http" not in page.split("</head>")[1]
+    again = _main(capsys, "measure", with_outcomes, "--outcome", "Amount_Repaid", "--report", with_outcomes)
+    assert again.returncode == 2 and "would destroy it" in again.stderr

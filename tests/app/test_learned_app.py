@@ -117,6 +117,8 @@ def test_measure_page_shows_the_measurement_and_its_verdict(download):
     pd.testing.assert_frame_equal(table.reset_index(drop=True), measurement_table(expected), check_dtype=False)
     assert table["Scope"].tolist()[0] == "All borrowers"
     assert table[["Champion borrowers", "Optimised borrowers"]].iloc[0].sum() == 3000
+    labels = [b.label for b in at.get("download_button")]
+    assert labels == ["Download the measurement (CSV)", "Download the measurement report (HTML)"]
 
 
 def test_measure_page_names_a_file_that_is_not_a_plan():
