@@ -11,8 +11,6 @@ training width) and every index, count, width and number in it must be in range 
 
 from __future__ import annotations
 
-import typing
-
 import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.compose import ColumnTransformer
@@ -28,9 +26,7 @@ from sklearn.tree._tree import Tree
 
 from core.errors import RecoveryError
 from core.model import MAX_CATEGORIES, MODEL_LABELS, AdditiveBoostingClassifier, FieldCodes
-
-if typing.TYPE_CHECKING:
-    from core.serve.bundle import Bundle
+from core.serve.saved import Bundle
 
 _TREE_LEAF = -1  # sklearn.tree._tree.TREE_LEAF
 _BINARY = (0, 1)

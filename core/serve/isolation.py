@@ -27,7 +27,7 @@ MEMORY_BYTES = 4 * 1024**3  # address space the child may map: a bundle needs we
 _THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
                      "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
 _ROOT = Path(__file__).resolve().parents[2]  # the folder holding the core package
-_ENTRY = "core.serve.isolation"
+_ENTRY = "core.serve.isolated_check"  # the child: loads and checks, then exits
 _MAX_REPLY = 4096
 
 
@@ -102,30 +102,3 @@ def read_request() -> tuple[str, bytes]:
     header, _, data = raw.partition(b"\n")
     name = json.loads(header).get("name")
     return (name if isinstance(name, str) else "the model file"), data
-
-
-def main() -> int:
-    """The child: check one bundle and say so in one JSON line (exit 0), or why not (exit 2)."""
-    limit_memory()
-    name, data = read_request()
-    # skops lists the types it trusts by importing every sklearn package, which imports dask when it
-    # is installed (0.8 s here); no part of a bundle is dask, so the child never loads it
-    sys.modules.setdefault("dask", None)
-    from core.serve.bundle import check_bytes
-
-    try:
-        check_bytes(data, name)
-    except RecoveryError as error:
-        print(json.dumps({"error": str(error)}))
-        return 2
-    except MemoryError:
-        print(json.dumps({"error": f"{name} needs more memory to load than a model bundle may: it is not loaded."}))
-        return 2
-    print(json.dumps({"ok": True}))
-    return 0
-
-
-if __name__ == "__main__":
-    code = main()
-    sys.stdout.flush()
-    os._exit(code)  # the verdict is out: skip tearing down sklearn and pandas (a few tenths of a second)
