@@ -17,7 +17,7 @@ import pandas as pd
 
 from core.config import RecoveryConfig
 from core.data import ADDED_COLUMNS, Portfolio, Prepared, analysable_rows, prepare, prepare_portfolio
-from core.decide import RecoveryResult, annotate, strategy_summary
+from core.decide import RecoveryResult, annotate, crowded_note, strategy_summary, with_bands
 from core.model import (
     Scored,
     SegmentRun,
@@ -43,6 +43,7 @@ def decide(
     prepared: Prepared, segments: SegmentRun, scored: Scored, config: RecoveryConfig
 ) -> RecoveryResult:
     """Flag, strategy and reasons per borrower at the configured thresholds (decide stage: no fitting)."""
+    config = with_bands(config, scored.scores)  # bands by share of the book become this book's cut-offs
     report = risk_report(prepared, scored, config.flag_threshold)
     table, recovery = annotate(prepared, segments.segments.ids, segments.segments.name_of_each(),
                                scored.scores, scored.picks, config)
@@ -54,7 +55,8 @@ def decide(
         risk=report,
         strategies=strategy_summary(table, recovery.names, prepared.roles.outcome),
         config=config,
-        notes=prepared.notes + segments.notes + scored.notes + ((recovery.note,) if recovery.note else ()),
+        notes=prepared.notes + segments.notes + scored.notes + ((recovery.note,) if recovery.note else ())
+        + tuple(n for n in (crowded_note(recovery.strategy, scored.scores),) if n),
         policies=recovery.policies,
         trust=scored.trust,
         assignment=recovery.assignment(),

@@ -10,6 +10,7 @@ from core.decide.actions import (
     read_actions,
 )
 from core.decide.annotate import annotate
+from core.decide.bands import bands_in_words, crowded_note, share_thresholds, with_bands
 from core.decide.exposure import NEEDS_EXPOSURE, has_exposure, planning_refused
 from core.decide.history import method_history, wilson
 from core.decide.learned import LearnedValues, borrower_values, learned_values
@@ -29,4 +30,4 @@ from core.decide.policies import ASSIGNED, POLICIES, by_thresholds, champion_gro
 from core.decide.result import RecoveryResult
 from core.decide.strategy import assign_strategy, header, select_borrowers, strategy_summary, worklist, worklist_view
 
-__all__ = ["ASSIGNED", "Action", "DEFAULT_ACTIONS", "LearnedValues", "Measurement", "NEEDS_EXPOSURE", "NO_ACTION", "POLICIES", "RecoveryPlan", "RecoveryResult", "actions_frame", "actions_from_frame", "annotate", "assign", "assign_strategy", "borrower_actions", "borrower_values", "borrowers_needed", "by_thresholds", "capacity_frontier", "champion_group", "compare", "expected_loss", "expected_values", "frontier", "haircut_table", "haircuts_from_table", "has_exposure", "header", "learned_values", "make_plan", "measure_plan", "measurement_table", "method_history", "planning_refused", "read_actions", "select_borrowers", "solve", "strategy_summary", "total", "why_chosen", "wilson", "worklist", "worklist_view"]
+__all__ = ["ASSIGNED", "Action", "DEFAULT_ACTIONS", "LearnedValues", "Measurement", "NEEDS_EXPOSURE", "NO_ACTION", "POLICIES", "RecoveryPlan", "RecoveryResult", "actions_frame", "bands_in_words", "crowded_note", "share_thresholds", "with_bands", "actions_from_frame", "annotate", "assign", "assign_strategy", "borrower_actions", "borrower_values", "borrowers_needed", "by_thresholds", "capacity_frontier", "champion_group", "compare", "expected_loss", "expected_values", "frontier", "haircut_table", "haircuts_from_table", "has_exposure", "header", "learned_values", "make_plan", "measure_plan", "measurement_table", "method_history", "planning_refused", "read_actions", "select_borrowers", "solve", "strategy_summary", "total", "why_chosen", "wilson", "worklist", "worklist_view"]
