@@ -195,6 +195,11 @@ def spelling(value: str) -> str:
     return " ".join(value.split()).casefold()
 
 
+def _uses_tutorial_spellings(unknown_rows: np.ndarray) -> bool:
+    """True when most filled cells of a field use the tutorial's spellings, so the rest are worth a flag."""
+    return len(unknown_rows) > 0 and float(np.mean(unknown_rows)) < 0.5
+
+
 def _check_category(spec: schema.Field, raw: pd.Series, found: _Collector) -> pd.Series:
     """Read a category field, reading case/space variants as the allowed spelling."""
     allowed = {spelling(a): a for a in spec.allowed}
@@ -205,7 +210,8 @@ def _check_category(spec: schema.Field, raw: pd.Series, found: _Collector) -> pd
     read_as[:] = [allowed.get(spelling(cell)) for cell in cells]
     unknown = np.array([r is None for r in read_as], dtype=bool)
     variant = ~unknown & (read_as != np.asarray(cells, dtype=object))
-    found.add(spec.name, UNKNOWN, WARNING, raw.index[at[unknown[codes]]], raw)
+    if _uses_tutorial_spellings(unknown[codes]):  # else the file has its own categories: not a problem
+        found.add(spec.name, UNKNOWN, WARNING, raw.index[at[unknown[codes]]], raw)
     for written in sorted(set(read_as[variant])):
         rows = raw.index[at[(variant & (read_as == written))[codes]]]
         found.add(spec.name, f"written differently, read as '{written}'", WARNING, rows, raw)
