@@ -62,7 +62,7 @@ with st.expander("Adjust the bands and strategy names"):
             flag_threshold=settlement if shares is None else config.flag_threshold))
         state.set_config(config)
 st.session_state.setdefault(f"{state.PLAN_KEY}on", config.actions is not None)
-st.session_state.setdefault(f"{state.PLAN_KEY}base", actions_frame(config.actions or DEFAULT_ACTIONS))
+state.seed_action_table(actions_frame(config.actions or DEFAULT_ACTIONS))
 st.session_state.setdefault(f"{state.PLAN_KEY}policy", config.policy)
 st.session_state.setdefault(f"{state.PLAN_KEY}holdout", round(config.holdout * 100))
 with st.expander("Plan with costs and team capacity", expanded=config.actions is not None):

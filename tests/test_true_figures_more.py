@@ -171,3 +171,50 @@ def test_the_compared_models_row_for_the_score_shown_is_the_metrics_tables_roc_a
     assert view.loc[shown, "Spread (std) over folds"] == pytest.approx(auc["fold_std"], abs=1e-12)
     compared = report[report.index("Models compared on the same folds"):]
     assert f"{shown} {auc['value']:.3f} {auc['fold_mean']:.3f}" in compared
+
+
+# --- 4. state follows the file ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small_model() -> tuple[bytes, bytes]:
+    from core.data import prepare
+    from core.serve import bundle as bundles
+    from sample_data.generate import generate_portfolio
+    frame, _ = generate_portfolio(n=300, seed=5)
+    model, _ = bundles.train(prepare(frame), FAST, "history.csv", "0" * 64)
+    return bundles.dumps(model), frame.to_csv(index=False).encode()
+
+
+def test_a_new_upload_forgets_the_previous_files_scored_borrowers_and_says_what_it_kept(small_model):
+    from tests.helpers import app, texts, visit
+    at = visit(app(), "app_pages/score_new.py")
+    model, new = small_model
+    at.file_uploader(key="model_upload").upload("history.slr", model, "application/zip").run()
+    at.file_uploader(key="new_upload").upload("june.csv", new, "text/csv").run()
+    assert not at.exception
+    assert any("Risk_Score" in d.value.columns for d in at.dataframe)
+    visit(at, "app_pages/data.py")
+    at.file_uploader[0].upload("no_exposure.csv", (CORPUS / "no_exposure.csv").read_bytes(), "text/csv").run()
+    said = " ".join(texts(at.info))
+    assert "New file no_exposure.csv: reset" in said and "the new borrowers scored on the Score page" in said
+    assert "kept the method, bands and action table (capacities included)" in said
+    assert "the uploaded saved model history.slr" in said
+    visit(at, "app_pages/score_new.py")
+    assert not any("Risk_Score" in d.value.columns for d in at.dataframe)  # not the previous file's scores
+    assert "Upload the file of borrowers to score: outcomes are not needed." in texts(at.info)
+
+
+def test_an_edited_capacity_survives_another_page_and_a_preset_switch_says_it_resets():
+    from core.decide import DEFAULT_ACTIONS
+    from tests.helpers import app, texts, visit
+    at = visit(app(), "app_pages/strategy.py")
+    next(t for t in at.toggle if t.label == "Plan actions by expected net recovery").set_value(True).run()
+    edited = tuple(a if i else type(a)(**{**a.__dict__, "capacity": 7}) for i, a in enumerate(DEFAULT_ACTIONS))
+    at.session_state["config"] = at.session_state["config"].with_(actions=edited)  # as an edit in the table
+    at.session_state["plan-base"] = __import__("core.decide", fromlist=["actions_frame"]).actions_frame(edited)
+    visit(at, "app_pages/home.py")
+    visit(at, "app_pages/strategy.py")
+    assert at.session_state["config"].actions[0].capacity == 7  # not back to the default without a word
+    at.radio(key="preset_choice").set_value("seed").run()
+    assert any("back to the preset's defaults, and planning is off" in i for i in texts(at.info))
