@@ -218,3 +218,34 @@ def test_an_edited_capacity_survives_another_page_and_a_preset_switch_says_it_re
     assert at.session_state["config"].actions[0].capacity == 7  # not back to the default without a word
     at.radio(key="preset_choice").set_value("seed").run()
     assert any("back to the preset's defaults, and planning is off" in i for i in texts(at.info))
+
+
+# --- 5. exact duplicate rows named apart from conflicting repeats of an ID --------------------------
+
+
+def test_exact_duplicates_are_named_apart_from_conflicting_repeats_with_the_same_choices():
+    from core.data import EXACT_DUPLICATE, EXACT_DUPLICATE_KEPT, REPEATED_ID, REPEATED_ID_KEPT
+    file = pd.read_csv(CORPUS / "exact_duplicates.csv")
+    conflict = file.iloc[[0]].assign(Loan_Amount=file["Loan_Amount"].iloc[0] + 1)  # same ID, another value
+    data = pd.concat([file, conflict]).to_csv(index=False).encode()
+    copies = int(file.duplicated().sum())
+    assert copies > 0
+    report = load_portfolio(data, "dups.csv").report
+    counts = {p.problem: p.count for p in report.problems}
+    assert counts[EXACT_DUPLICATE] == copies and counts[REPEATED_ID] == 1
+    assert len(report.invalid_rows) == copies + 1  # both are invalid until the user keeps them
+    kept = load_portfolio(data, "dups.csv", keep_repeated_ids=True).report
+    counts = {p.problem: p.count for p in kept.problems}
+    assert kept.ok and counts[EXACT_DUPLICATE_KEPT] == copies and counts[REPEATED_ID_KEPT] == 2
+
+
+def test_the_data_page_names_exact_duplicates_and_offers_the_choice():
+    from tests.helpers import texts, uploaded, visit
+    file = pd.read_csv(CORPUS / "exact_duplicates.csv")
+    at = visit(uploaded("exact_duplicates.csv", (CORPUS / "exact_duplicates.csv").read_bytes()), "app_pages/data.py")
+    radio = next(r for r in at.radio if "exact duplicates" in r.label)
+    assert radio.label == f"{int(file.duplicated().sum()):,} row(s) are exact duplicates of an earlier row (every cell equal)"
+    problems = next(d.value for d in at.dataframe if "Problem" in d.value.columns)
+    assert "exact duplicate of an earlier row (every cell equal)" in set(problems["Problem"])
+    assert "repeated Loan_ID (an earlier row has it)" not in set(problems["Problem"])
+    assert texts(at.error) == [] or all("Traceback" not in e for e in texts(at.error))

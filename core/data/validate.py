@@ -223,19 +223,36 @@ def _check_category(spec: schema.Field, raw: pd.Series, found: _Collector) -> pd
     return values.astype("str")
 
 
+EXACT_DUPLICATE = "exact duplicate of an earlier row (every cell equal)"
+EXACT_DUPLICATE_KEPT = "exact duplicate of an earlier row (every cell equal), kept: analysed as its own case"
+EVERY_COLUMN = "(every column)"
 REPEATED_ID = "repeated Loan_ID (an earlier row has it)"
 REPEATED_ID_KEPT = "repeated Loan_ID, kept: each row is analysed as its own case (IDs are not unique)"
 
 
-def _check_id(spec: schema.Field, raw: pd.Series, found: _Collector, keep_repeats: bool) -> pd.Series:
-    """Keep IDs exactly as written; a repeated Loan_ID is an error on the later rows unless repeats are kept."""
+def _check_id(spec: schema.Field, raw: pd.Series, found: _Collector, keep_repeats: bool,
+              exact: pd.Series | None = None) -> pd.Series:
+    """Keep IDs exactly as written; a repeated Loan_ID is an error on the later rows unless repeats are kept.
+
+    Rows that are exact copies of an earlier row are named as such (``exact``), not as conflicting repeats.
+    """
     found.add(spec.name, MISSING, WARNING, raw.index[raw.isna()])
     if spec.name == "Loan_ID":
+        copy = exact if exact is not None else pd.Series(False, index=raw.index)
         if keep_repeats:
-            found.add(spec.name, REPEATED_ID_KEPT, WARNING, raw.index[raw.notna() & raw.duplicated(keep=False)], raw)
+            repeats = raw.notna() & ~copy & raw.where(~copy).duplicated(keep=False)
+            found.add(spec.name, REPEATED_ID_KEPT, WARNING, raw.index[repeats], raw)
         else:
-            found.add(spec.name, REPEATED_ID, ERROR, raw.index[raw.notna() & raw.duplicated(keep="first")], raw)
+            found.add(spec.name, REPEATED_ID, ERROR, raw.index[raw.notna() & raw.duplicated(keep="first") & ~copy], raw)
     return raw.astype("str")
+
+
+def _exact_duplicates(mapped: pd.DataFrame, found: _Collector, keep: bool) -> pd.Series:
+    """Rows equal in every cell to an earlier row: an error unless repeats are kept (then a warning)."""
+    exact = mapped.duplicated(keep="first")
+    found.add(EVERY_COLUMN, EXACT_DUPLICATE_KEPT if keep else EXACT_DUPLICATE, WARNING if keep else ERROR,
+              mapped.index[exact.to_numpy()])
+    return exact
 
 
 def check(mapped: pd.DataFrame, fields: Iterable[str], separator: str | None,
@@ -244,6 +261,7 @@ def check(mapped: pd.DataFrame, fields: Iterable[str], separator: str | None,
     found = _Collector()
     typed = mapped.copy(deep=False)
     fields = [name for name in fields if name in mapped.columns]
+    exact = _exact_duplicates(mapped, found, keep_repeated_ids)
     for name in fields:
         spec = schema.BY_NAME[name]
         if spec.kind == "numeric":
@@ -251,7 +269,7 @@ def check(mapped: pd.DataFrame, fields: Iterable[str], separator: str | None,
         elif spec.kind == "category":
             typed[name] = _check_category(spec, mapped[name], found)
         else:
-            typed[name] = _check_id(spec, mapped[name], found, keep_repeated_ids)
+            typed[name] = _check_id(spec, mapped[name], found, keep_repeated_ids, exact)
     notes = found.row_notes()
     missing = tuple(f.name for f in schema.FIELDS if f.name not in fields)
     report = ValidationReport(found.problems(), tuple(notes), missing)
