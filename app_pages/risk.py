@@ -90,7 +90,7 @@ else:
     if not comparison.empty:
         compared = comparison_view(comparison, risk.model)
         st.dataframe(compared, hide_index=True, width="stretch", column_config={
-            c: st.column_config.NumberColumn(format="%.3f") for c in compared.columns[1:]})
+            c: st.column_config.NumberColumn(format="%.3f") for c in compared.columns[1:4]})
         st.caption("Each model is measured exactly as the score is: the same folds, the same calibration, "
                    "ROC-AUC over all borrowers' out-of-fold scores with the mean and spread over folds beside it.")
         if "borrowers_compared" in comparison and comparison["borrowers_compared"].iloc[0] < result.risk.scored_with_outcome:

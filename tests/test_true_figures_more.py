@@ -165,12 +165,14 @@ def test_the_compared_models_row_for_the_score_shown_is_the_metrics_tables_roc_a
     risk = result.risk
     auc = risk.metrics.set_index("metric").loc["roc_auc"]
     view = comparison_view(risk.comparison, risk.model).set_index("Model")
-    shown = next(label for label in view.index if label.endswith("(the score shown)"))
-    assert view.loc[shown, "ROC-AUC: all borrowers"] == pytest.approx(auc["value"], abs=1e-12)
-    assert view.loc[shown, "Mean over folds"] == pytest.approx(auc["fold_mean"], abs=1e-12)
-    assert view.loc[shown, "Spread (std) over folds"] == pytest.approx(auc["fold_std"], abs=1e-12)
+    shown = view.index[view["The score shown"] == "yes"]
+    assert len(shown) == 1
+    row = view.loc[shown[0]]
+    assert row["ROC-AUC (all borrowers)"] == pytest.approx(auc["value"], abs=1e-12)
+    assert row["ROC-AUC (mean over folds)"] == pytest.approx(auc["fold_mean"], abs=1e-12)
+    assert row["Spread (std)"] == pytest.approx(auc["fold_std"], abs=1e-12)
     compared = report[report.index("Models compared on the same folds"):]
-    assert f"{shown} {auc['value']:.3f} {auc['fold_mean']:.3f}" in compared
+    assert f"{shown[0]} {auc['value']:.3f} {auc['fold_mean']:.3f} {auc['fold_std']:.3f} yes" in compared
 
 
 # --- 4. state follows the file ---------------------------------------------------------------------

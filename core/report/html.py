@@ -261,7 +261,7 @@ def _risk(result: RecoveryResult) -> str:
     if not risk.comparison.empty:
         compared = comparison_view(risk.comparison, risk.model)
         parts += ["<h3>Models compared on the same folds</h3>", _table(compared, _formats(
-            compared.columns, decimals={c: 3 for c in compared.columns[1:]}), "keep")]
+            compared.columns, decimals={c: 3 for c in compared.columns[1:4]}), "keep")]
     gains = risk.gains.rename(columns=GAINS_HEADERS)
     gain_formats = _formats(gains.columns, money=("Outstanding of bad outcomes",), shares=(
         "Bad-outcome rate", "Cumulative share of bad outcomes", "Cumulative share of their outstanding"),
