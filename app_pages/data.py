@@ -104,7 +104,7 @@ if repeated:
     conflicts = repeated.get(REPEATED_ID, repeated.get(REPEATED_ID_KEPT, 0))
     keep = st.radio(
         " and ".join(([f"{copies:,} row(s) are exact duplicates of an earlier row (every cell equal)"]
-                      if copies else []) + ([f"{conflicts:,} row(s) repeat a Loan_ID with other values"]
+                      if copies else []) + ([f"{conflicts:,} row(s) repeat a Loan_ID"]
                                             if conflicts else [])), [False, True],
         index=int(state.choices().keep_repeated_ids), horizontal=True,
         format_func=lambda k: ("Keep every row: each row is its own case (IDs are not unique)" if k else
