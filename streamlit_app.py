@@ -39,4 +39,7 @@ with st.sidebar:
              index=list(presets).index(state.config().preset), key="preset_choice",
              on_change=lambda: state.switch_preset(st.session_state["preset_choice"]))
 
+said = state.notice()
+if said:
+    st.info(plain(said), icon=":material/restart_alt:")
 st.navigation(PAGES).run()

@@ -2,7 +2,15 @@
 
 import streamlit as st
 
-from core.data import REPEATED_ID, REPEATED_ID_KEPT, describe, quality, suggest_mapping
+from core.data import (
+    EXACT_DUPLICATE,
+    EXACT_DUPLICATE_KEPT,
+    REPEATED_ID,
+    REPEATED_ID_KEPT,
+    describe,
+    quality,
+    suggest_mapping,
+)
 from core.data.schema import FIELDS
 from core.errors import RecoveryError
 from core.report import to_csv_bytes
@@ -89,10 +97,15 @@ with st.expander("Column mapping", expanded=bool(portfolio.report.missing_fields
 
 report = portfolio.report
 st.subheader("Validation")
-repeated = [p for p in report.problems if p.problem in (REPEATED_ID, REPEATED_ID_KEPT)]
+repeated = {p.problem: p.count for p in report.problems
+            if p.problem in (REPEATED_ID, REPEATED_ID_KEPT, EXACT_DUPLICATE, EXACT_DUPLICATE_KEPT)}
 if repeated:
+    copies = repeated.get(EXACT_DUPLICATE, repeated.get(EXACT_DUPLICATE_KEPT, 0))
+    conflicts = repeated.get(REPEATED_ID, repeated.get(REPEATED_ID_KEPT, 0))
     keep = st.radio(
-        f"{repeated[0].count:,} row(s) repeat a Loan_ID", [False, True],
+        " and ".join(([f"{copies:,} row(s) are exact duplicates of an earlier row (every cell equal)"]
+                      if copies else []) + ([f"{conflicts:,} row(s) repeat a Loan_ID"]
+                                            if conflicts else [])), [False, True],
         index=int(state.choices().keep_repeated_ids), horizontal=True,
         format_func=lambda k: ("Keep every row: each row is its own case (IDs are not unique)" if k else
                                "Treat the repeats as invalid rows (the first row with each ID stays)"))

@@ -5,7 +5,7 @@ import streamlit as st
 from core.charts import analysis as report_charts
 from core.config import TARGET_LABELS
 from core.data.schema import COLLECTION_FIELDS, label
-from core.model import GAINS_HEADERS, MODEL_LABELS, readable_metrics
+from core.model import GAINS_HEADERS, MODEL_LABELS, comparison_view, readable_metrics
 from core.model import METRIC_MEANINGS as MEANING
 from ui import state
 from ui.render import plain, run_or_stop, show_notes, show_trust_warning
@@ -88,11 +88,11 @@ else:
         if state.model_comparison_ready() or st.button("Compare the three models", icon=":material/compare_arrows:"):
             comparison = run_or_stop(state.model_comparison)
     if not comparison.empty:
-        st.dataframe(comparison[["label", "roc_auc_fold_mean", "roc_auc_fold_std"]].rename(columns={
-            "label": "Model", "roc_auc_fold_mean": "ROC-AUC (mean over folds)",
-            "roc_auc_fold_std": "Spread (std)"}), hide_index=True, width="stretch",
-            column_config={c: st.column_config.NumberColumn(format="%.3f")
-                           for c in ("ROC-AUC (mean over folds)", "Spread (std)")})
+        compared = comparison_view(comparison, risk.model)
+        st.dataframe(compared, hide_index=True, width="stretch", column_config={
+            c: st.column_config.NumberColumn(format="%.3f") for c in compared.columns[1:4]})
+        st.caption("Each model is measured exactly as the score is: the same folds, the same calibration, "
+                   "ROC-AUC over all borrowers' out-of-fold scores with the mean and spread over folds beside it.")
         if "borrowers_compared" in comparison and comparison["borrowers_compared"].iloc[0] < result.risk.scored_with_outcome:
             st.caption(f"Compared on a random sample of {comparison['borrowers_compared'].iloc[0]:,} borrowers.")
     elif seed:

@@ -34,7 +34,7 @@ left.file_uploader(f"Upload a saved model ({SUFFIX})", type=[SUFFIX.lstrip(".")]
 right.caption(f"Or use the model analysed in this session on {plain(state.source().name)} "
               "(the settings of the Risk and Strategy pages).")
 if right.button("Use the model trained in this session", icon=":material/model_training:"):
-    state.use_model(f"{state.source().name} (this session)", run_or_stop(state.saved_model))
+    run_or_stop(state.use_session_model)
 model = run_or_stop(state.scoring_model)
 if model is None:
     st.info("Choose a saved model to start.", icon=":material/info:")

@@ -11,6 +11,7 @@ from core.decide import (
     action_values,
     actions_frame,
     actions_from_frame,
+    bands_in_words,
     borrower_actions,
     borrower_values,
     haircut_table,
@@ -37,22 +38,36 @@ description = st.empty()  # filled once the settings below are read, so it never
 st.session_state.setdefault(state.THRESHOLDS_KEY, (config.settlement_threshold, config.legal_threshold))
 for i, value in enumerate(config.strategy_labels):
     st.session_state.setdefault(f"{state.LABEL_KEY}{i}", value)
-with st.expander("Adjust thresholds and strategy names"):
-    settlement, legal = st.slider("Settlement from / legal above", 0.0, 1.0, step=0.01,
-                                  key=state.THRESHOLDS_KEY)
+BY_SHARE, BY_CUTOFF = "By share of the book", "By risk-score cut-offs"
+legal_share, settle_share = config.band_shares or (0.10, 0.20)
+st.session_state.setdefault(f"{state.THRESHOLDS_KEY}-rule", BY_SHARE if config.band_shares else BY_CUTOFF)
+st.session_state.setdefault(f"{state.THRESHOLDS_KEY}-shares",
+                            (round(legal_share * 100), round((legal_share + settle_share) * 100)))
+with st.expander("Adjust the bands and strategy names"):
+    rule = st.radio("Put borrowers in the three strategies", (BY_SHARE, BY_CUTOFF), horizontal=True,
+                    key=f"{state.THRESHOLDS_KEY}-rule")
+    shares = None
+    if rule == BY_SHARE:
+        legal_pct, settle_pct = st.slider("Legal notices / settlement offers: % of borrowers, riskiest first",
+                                          0, 100, format="%d%%", key=f"{state.THRESHOLDS_KEY}-shares")
+        shares = (legal_pct / 100, max(0, settle_pct - legal_pct) / 100)
+        settlement, legal = config.settlement_threshold, config.legal_threshold
+    else:
+        settlement, legal = st.slider("Settlement from / legal above", 0.0, 1.0, step=0.01,
+                                      key=state.THRESHOLDS_KEY)
     tiers = ("Above the legal threshold", "Between the thresholds", "Below the settlement threshold")
     labels = tuple(st.text_input(tier, key=f"{state.LABEL_KEY}{i}") for i, tier in enumerate(tiers))
-    chosen = (settlement, legal, labels)
-    if chosen != (config.settlement_threshold, config.legal_threshold, config.strategy_labels):
-        # the high-risk flag (and the Risk page's precision, recall, confusion matrix) follows the
-        # point from which a borrower gets more than reminders; no st.rerun(): the rest of this
-        # run already uses the new settings
+    chosen = (settlement, legal, shares, labels)
+    if chosen != (config.settlement_threshold, config.legal_threshold, config.band_shares, config.strategy_labels):
+        # with cut-offs, the high-risk flag (and the Risk page's precision, recall, confusion matrix)
+        # follows the point from which a borrower gets more than reminders; no st.rerun(): the rest
+        # of this run already uses the new settings
         config = run_or_stop(lambda: config.with_(
-            settlement_threshold=settlement, legal_threshold=legal, strategy_labels=labels,
-            flag_threshold=settlement))
+            settlement_threshold=settlement, legal_threshold=legal, band_shares=shares, strategy_labels=labels,
+            flag_threshold=settlement if shares is None else config.flag_threshold))
         state.set_config(config)
 st.session_state.setdefault(f"{state.PLAN_KEY}on", config.actions is not None)
-st.session_state.setdefault(f"{state.PLAN_KEY}base", actions_frame(config.actions or DEFAULT_ACTIONS))
+state.seed_action_table(actions_frame(config.actions or DEFAULT_ACTIONS))
 st.session_state.setdefault(f"{state.PLAN_KEY}policy", config.policy)
 st.session_state.setdefault(f"{state.PLAN_KEY}holdout", round(config.holdout * 100))
 with st.expander("Plan with costs and team capacity", expanded=config.actions is not None):
@@ -135,6 +150,8 @@ description.markdown(
     f"**above {config.legal_threshold:.2f}** → legal notices, **{config.settlement_threshold:.2f} to "
     f"{config.legal_threshold:.2f}** → settlement offers, **below {config.settlement_threshold:.2f}** → "
     "automated reminders. Scores are out-of-fold: no borrower was scored by a model trained on them."
+    if config.band_shares is None else
+    plain(bands_in_words(config)) + " Scores are out-of-fold: no borrower was scored by a model trained on them."
 )
 
 learned = result.learned  # the plan's values learned from the file's history (None: typed figures only)

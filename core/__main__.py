@@ -23,6 +23,7 @@ from core.config import RecoveryConfig
 from core.data import NO_OUTCOME, REPEATED_ID, Portfolio, Roles, load_portfolio
 from core.decide import (
     NEEDS_EXPOSURE,
+    crowded_note,
     has_exposure,
     measure_file,
     measurement_lines,
@@ -281,6 +282,9 @@ def _said(result: RecoveryResult) -> None:
         print(f"warning: {result.performance_note}", file=sys.stderr)
     if result.trust is not None and not result.trust.act_on_score:
         print(f"warning: {result.trust.sentence()} {result.trust.verdict()}", file=sys.stderr)
+    crowded = crowded_note(result.scored["Recovery_Strategy"].to_numpy(), result.scored["Risk_Score"].to_numpy())
+    if crowded:
+        print(f"warning: {crowded}", file=sys.stderr)
 
 
 def _analyse(args: argparse.Namespace) -> Analysis:

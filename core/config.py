@@ -28,7 +28,7 @@ PREPARE_SETTINGS = ("roles",)
 SEGMENT_SETTINGS = ("preset", "segment_features", "n_segments", "segment_naming", "random_state")
 SCORE_SETTINGS = ("preset", "target", "model", "model_features", "use_collection_fields",
                   "calibrate", "n_folds", "random_state")
-DECIDE_SETTINGS = ("flag_threshold", "legal_threshold", "settlement_threshold", "strategy_labels",
+DECIDE_SETTINGS = ("flag_threshold", "legal_threshold", "settlement_threshold", "band_shares", "strategy_labels",
                    "actions", "policy", "holdout", "holdout_salt", "haircuts", "action_column")
 # Share of a collateral's value lost when it is sold, per loan type when not set otherwise,
 # and the least a user may set (collateral is never worth its full book value in recovery).
@@ -84,6 +84,9 @@ class RecoveryConfig:
     flag_threshold: float = 0.5
     legal_threshold: float = 0.75
     settlement_threshold: float = 0.50
+    # (legal, settlement) shares of the book by risk rank, which set the two cut-offs above from the
+    # scores (core.decide.bands); None keeps the cut-offs as given (the notebook's, in the seed preset)
+    band_shares: tuple[float, float] | None = (0.10, 0.20)
     strategy_labels: tuple[str, str, str] = SEED_STRATEGIES
     # None: the notebook's bands only; an action table adds costs, capacities and expected values
     actions: tuple[Action, ...] | None = None
@@ -111,6 +114,7 @@ class RecoveryConfig:
             model="random_forest",
             model_features=SEED_FEATURES,
             calibrate=False,
+            band_shares=None,  # the notebook's absolute cut-offs exactly
             policy="thresholds",  # the notebook's rule, also when a plan is switched on
             holdout=0.0,
         )
@@ -145,6 +149,10 @@ class RecoveryConfig:
                 f"Strategy thresholds must satisfy 0 ≤ settlement ({self.settlement_threshold}) "
                 f"≤ legal ({self.legal_threshold}) ≤ 1: adjust them."
             )
+        if self.band_shares is not None and not (
+                all(0.0 <= s <= 1.0 for s in self.band_shares) and sum(self.band_shares) <= 1.0):
+            raise RecoveryError(f"Band shares {self.band_shares[0]:.0%} (legal) and {self.band_shares[1]:.0%} "
+                                "(settlement) must each be between 0% and 100% and add up to 100% at most.")
         if not 0.0 <= self.flag_threshold <= 1.0:
             raise RecoveryError(f"High-risk threshold {self.flag_threshold} must be between 0 and 1.")
         if len(self.strategy_labels) != 3 or not all(s.strip() for s in self.strategy_labels):

@@ -23,11 +23,13 @@ from core.decide import (
     RecoveryResult,
     annotate,
     check_history,
+    crowded_note,
     learn_effects,
     plan_values,
     strategy_summary,
     unvalued_notes,
     wants_learned,
+    with_bands,
 )
 from core.model import (
     Scored,
@@ -68,6 +70,7 @@ def decide(
     When the action table names the history's methods, the plan is made on the values learned from
     the file's own history (``history``, learned here when not given).
     """
+    config = with_bands(config, scored.scores)  # bands by share of the book become this book's cut-offs
     report = risk_report(prepared, scored, config.flag_threshold)
     learned, notes = None, ()
     if wants_learned(config):
@@ -87,7 +90,8 @@ def decide(
         risk=report,
         strategies=strategy_summary(table, recovery.names, prepared.roles.outcome),
         config=config,
-        notes=prepared.notes + segments.notes + scored.notes + ((recovery.note,) if recovery.note else ()) + notes,
+        notes=prepared.notes + segments.notes + scored.notes + ((recovery.note,) if recovery.note else ()) + notes
+        + tuple(n for n in (crowded_note(recovery.strategy, scored.scores),) if n),
         policies=recovery.policies,
         trust=scored.trust,
         assignment=recovery.assignment(),

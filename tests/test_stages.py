@@ -33,7 +33,7 @@ def test_a_decision_setting_changes_strategies_without_fitting_anything(demo_fra
     fitted = dict(fits)
     assert fitted["HistGradientBoostingClassifier"] == 3 and fitted["KMeans"] == 1
 
-    moved = config.with_(settlement_threshold=0.3, legal_threshold=0.6, flag_threshold=0.3,
+    moved = config.with_(band_shares=None, settlement_threshold=0.3, legal_threshold=0.6, flag_threshold=0.3,
                          strategy_labels=("Legal", "Settle", "Remind"))
     assert moved.stage_key("score") == config.stage_key("score")
     assert moved.stage_key("segment") == config.stage_key("segment")

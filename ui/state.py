@@ -110,14 +110,39 @@ def use_sample() -> None:
     set_source(Source(SAMPLE_NAME, SAMPLE_PATH.read_bytes(), True))
 
 
+NOTICE = "state-notice"  # what a change of file or preset reset, said once on the next page
+
+
 def set_source(source: Source) -> None:
-    """Switch to a new file, forgetting choices and results of the previous one."""
+    """Switch to a new file, forgetting choices and results of the previous one (and saying which)."""
+    previous = st.session_state.get("source")
     st.session_state["source"] = source
     st.session_state[CHOICES] = FileChoices()
     st.session_state["stages"] = {}
     # roles name this file's columns: a new file starts from the suggestion
     if "config" in st.session_state:
         st.session_state["config"] = st.session_state["config"].with_(roles=Roles())
+    if previous is None or previous.digest == source.digest:
+        return
+    reset = ["the column mapping and roles", "the choices about invalid rows"]
+    # the new borrowers' scores belong to the model and file chosen before: never shown for this one
+    if st.session_state.pop("new_file", None) is not None:
+        reset.append("the new borrowers scored on the Score page")
+    st.session_state.pop("new_upload", None)
+    st.session_state.pop("new_exclude_invalid", None)
+    chosen = st.session_state.get("scoring_model")
+    if chosen is not None and chosen.name.endswith(SESSION_MODEL):
+        del st.session_state["scoring_model"]
+        reset.append(f"the model trained on {previous.name}")
+    kept = ["the method, bands and action table (capacities included)"]
+    if "scoring_model" in st.session_state:
+        kept.append(f"the uploaded saved model {st.session_state['scoring_model'].name}")
+    st.session_state[NOTICE] = (f"New file {source.name}: reset {', '.join(reset)}; kept {', '.join(kept)}.")
+
+
+def notice() -> str | None:
+    """What the last change of file or preset reset and kept, once (None when nothing to say)."""
+    return st.session_state.pop(NOTICE, None)
 
 
 def source() -> Source:
@@ -140,8 +165,21 @@ LABEL_KEY = "strategy-label-"
 PLAN_KEY = "plan-"
 
 
+def seed_action_table(settings: pd.DataFrame) -> None:
+    """Start the action editor from the settings in use whenever its own state is gone.
+
+    Streamlit forgets a widget's edits while another page is shown; starting it again from the
+    defaults would put an edited capacity back without a word, so it starts from the settings.
+    """
+    if f"{PLAN_KEY}table" not in st.session_state:
+        st.session_state[f"{PLAN_KEY}base"] = settings
+
+
 def switch_preset(name: str) -> None:
-    """Start over from a preset's settings, forgetting the Strategy page's widgets."""
+    """Start over from a preset's settings, forgetting the Strategy page's widgets (and saying so)."""
+    if config().actions is not None:
+        st.session_state[NOTICE] = ("Method switched: the Strategy page's bands, strategy names and action table "
+                                    "(costs and capacities) are back to the preset's defaults, and planning is off.")
     set_config(RecoveryConfig.named(name))
     for key in [k for k in st.session_state if str(k).startswith((THRESHOLDS_KEY, LABEL_KEY, PLAN_KEY))]:
         del st.session_state[key]
@@ -401,6 +439,14 @@ def saved_model() -> bytes:
 def saved_model_ready() -> bool:
     """True when the model file for the current settings has been made already."""
     return _saved_model_key() in st.session_state.get("stages", {}).get("saved-model", {})
+
+
+SESSION_MODEL = " (this session)"  # the name's end for a model trained on the loaded file
+
+
+def use_session_model() -> None:
+    """Score new files with the model trained in this session on the loaded file."""
+    use_model(f"{source().name}{SESSION_MODEL}", saved_model())
 
 
 def use_model(name: str, data: bytes) -> None:

@@ -195,6 +195,11 @@ def spelling(value: str) -> str:
     return " ".join(value.split()).casefold()
 
 
+def _uses_tutorial_spellings(unknown_rows: np.ndarray) -> bool:
+    """True when most filled cells of a field use the tutorial's spellings, so the rest are worth a flag."""
+    return len(unknown_rows) > 0 and float(np.mean(unknown_rows)) < 0.5
+
+
 def _check_category(spec: schema.Field, raw: pd.Series, found: _Collector) -> pd.Series:
     """Read a category field, reading case/space variants as the allowed spelling."""
     allowed = {spelling(a): a for a in spec.allowed}
@@ -205,7 +210,8 @@ def _check_category(spec: schema.Field, raw: pd.Series, found: _Collector) -> pd
     read_as[:] = [allowed.get(spelling(cell)) for cell in cells]
     unknown = np.array([r is None for r in read_as], dtype=bool)
     variant = ~unknown & (read_as != np.asarray(cells, dtype=object))
-    found.add(spec.name, UNKNOWN, WARNING, raw.index[at[unknown[codes]]], raw)
+    if _uses_tutorial_spellings(unknown[codes]):  # else the file has its own categories: not a problem
+        found.add(spec.name, UNKNOWN, WARNING, raw.index[at[unknown[codes]]], raw)
     for written in sorted(set(read_as[variant])):
         rows = raw.index[at[(variant & (read_as == written))[codes]]]
         found.add(spec.name, f"written differently, read as '{written}'", WARNING, rows, raw)
@@ -217,19 +223,36 @@ def _check_category(spec: schema.Field, raw: pd.Series, found: _Collector) -> pd
     return values.astype("str")
 
 
+EXACT_DUPLICATE = "exact duplicate of an earlier row (every cell equal)"
+EXACT_DUPLICATE_KEPT = "exact duplicate of an earlier row (every cell equal), kept: analysed as its own case"
+EVERY_COLUMN = "(every column)"
 REPEATED_ID = "repeated Loan_ID (an earlier row has it)"
 REPEATED_ID_KEPT = "repeated Loan_ID, kept: each row is analysed as its own case (IDs are not unique)"
 
 
-def _check_id(spec: schema.Field, raw: pd.Series, found: _Collector, keep_repeats: bool) -> pd.Series:
-    """Keep IDs exactly as written; a repeated Loan_ID is an error on the later rows unless repeats are kept."""
+def _check_id(spec: schema.Field, raw: pd.Series, found: _Collector, keep_repeats: bool,
+              exact: pd.Series | None = None) -> pd.Series:
+    """Keep IDs exactly as written; a repeated Loan_ID is an error on the later rows unless repeats are kept.
+
+    Rows that are exact copies of an earlier row are named as such (``exact``), not as conflicting repeats.
+    """
     found.add(spec.name, MISSING, WARNING, raw.index[raw.isna()])
     if spec.name == "Loan_ID":
+        copy = exact if exact is not None else pd.Series(False, index=raw.index)
         if keep_repeats:
-            found.add(spec.name, REPEATED_ID_KEPT, WARNING, raw.index[raw.notna() & raw.duplicated(keep=False)], raw)
+            repeats = raw.notna() & ~copy & raw.where(~copy).duplicated(keep=False)
+            found.add(spec.name, REPEATED_ID_KEPT, WARNING, raw.index[repeats], raw)
         else:
-            found.add(spec.name, REPEATED_ID, ERROR, raw.index[raw.notna() & raw.duplicated(keep="first")], raw)
+            found.add(spec.name, REPEATED_ID, ERROR, raw.index[raw.notna() & raw.duplicated(keep="first") & ~copy], raw)
     return raw.astype("str")
+
+
+def _exact_duplicates(mapped: pd.DataFrame, found: _Collector, keep: bool) -> pd.Series:
+    """Rows equal in every cell to an earlier row: an error unless repeats are kept (then a warning)."""
+    exact = mapped.duplicated(keep="first")
+    found.add(EVERY_COLUMN, EXACT_DUPLICATE_KEPT if keep else EXACT_DUPLICATE, WARNING if keep else ERROR,
+              mapped.index[exact.to_numpy()])
+    return exact
 
 
 def check(mapped: pd.DataFrame, fields: Iterable[str], separator: str | None,
@@ -238,6 +261,7 @@ def check(mapped: pd.DataFrame, fields: Iterable[str], separator: str | None,
     found = _Collector()
     typed = mapped.copy(deep=False)
     fields = [name for name in fields if name in mapped.columns]
+    exact = _exact_duplicates(mapped, found, keep_repeated_ids)
     for name in fields:
         spec = schema.BY_NAME[name]
         if spec.kind == "numeric":
@@ -245,7 +269,7 @@ def check(mapped: pd.DataFrame, fields: Iterable[str], separator: str | None,
         elif spec.kind == "category":
             typed[name] = _check_category(spec, mapped[name], found)
         else:
-            typed[name] = _check_id(spec, mapped[name], found, keep_repeated_ids)
+            typed[name] = _check_id(spec, mapped[name], found, keep_repeated_ids, exact)
     notes = found.row_notes()
     missing = tuple(f.name for f in schema.FIELDS if f.name not in fields)
     report = ValidationReport(found.problems(), tuple(notes), missing)

@@ -10,6 +10,7 @@ from core.decide.actions import (
     read_actions,
 )
 from core.decide.annotate import annotate
+from core.decide.bands import bands_in_words, crowded_note, share_thresholds, with_bands
 from core.decide.exposure import NEEDS_EXPOSURE, has_exposure, planning_refused
 from core.decide.history import method_history, wilson
 from core.decide.history_effects import (
@@ -43,4 +44,4 @@ from core.decide.policies import ASSIGNED, POLICIES, by_thresholds, champion_gro
 from core.decide.result import RecoveryResult
 from core.decide.strategy import assign_strategy, header, select_borrowers, strategy_summary, worklist, worklist_view
 
-__all__ = ["ASSIGNED", "Action", "DEFAULT_ACTIONS", "HistoryEffects", "LearnedPlan", "LearnedValues", "Measurement", "NEEDS_EXPOSURE", "NO_ACTION", "POLICIES", "RecoveryPlan", "RecoveryResult", "action_choices", "action_values", "actions_frame", "actions_from_frame", "annotate", "assign", "assign_strategy", "borrower_actions", "borrower_values", "borrowers_needed", "by_thresholds", "capacity_frontier", "champion_group", "check_history", "compare", "expected_loss", "expected_values", "frontier", "haircut_table", "haircuts_from_table", "has_exposure", "header", "history_actions", "learn_effects", "learned_values", "make_plan", "measure_download", "measure_file", "measure_plan", "measurement_lines", "measurement_table", "method_history", "outcome_choices", "plan_values", "planning_refused", "read_actions", "read_download", "select_borrowers", "solve", "strategy_summary", "suggest_action_column", "total", "unvalued_notes", "wants_learned", "why_chosen", "wilson", "worklist", "worklist_view"]
+__all__ = ["ASSIGNED", "Action", "DEFAULT_ACTIONS", "HistoryEffects", "LearnedPlan", "LearnedValues", "Measurement", "NEEDS_EXPOSURE", "NO_ACTION", "POLICIES", "RecoveryPlan", "RecoveryResult", "action_choices", "action_values", "actions_frame", "actions_from_frame", "annotate", "assign", "assign_strategy", "bands_in_words", "borrower_actions", "borrower_values", "borrowers_needed", "by_thresholds", "capacity_frontier", "champion_group", "check_history", "compare", "crowded_note", "expected_loss", "expected_values", "frontier", "haircut_table", "haircuts_from_table", "has_exposure", "header", "history_actions", "learn_effects", "learned_values", "make_plan", "measure_download", "measure_file", "measure_plan", "measurement_lines", "measurement_table", "method_history", "outcome_choices", "plan_values", "planning_refused", "read_actions", "read_download", "select_borrowers", "share_thresholds", "solve", "strategy_summary", "suggest_action_column", "total", "unvalued_notes", "wants_learned", "why_chosen", "wilson", "with_bands", "worklist", "worklist_view"]

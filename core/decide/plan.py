@@ -9,11 +9,11 @@ import pandas as pd
 
 from core.config import DEFAULT_HAIRCUT, RecoveryConfig
 from core.decide.actions import Action, expected_values
+from core.decide.bands import by_share
 from core.decide.exposure import has_exposure, planning_refused
 from core.decide.learned import NOT_OFFERED
 from core.decide.optimise import solve, total
 from core.decide.policies import Plan, by_thresholds, champion_group, compare, frontier, plan
-from core.decide.strategy import assign_strategy
 
 CHAMPION, CHALLENGER = "champion", "challenger"
 
@@ -88,6 +88,16 @@ def _shared(actions: tuple[Action, ...], share: float) -> tuple[tuple[Action, ..
     return tuple(held), tuple(rest)
 
 
+def _priority(df: pd.DataFrame, scores: np.ndarray, config: RecoveryConfig) -> np.ndarray | None:
+    """Expected loss where the file has the money for it, else the outstanding at risk (None: neither)."""
+    loss = expected_loss(df, scores, config)
+    if loss is not None:
+        return loss
+    if "Outstanding_Loan_Amount" in df.columns:
+        return scores * df["Outstanding_Loan_Amount"].to_numpy(dtype="float64", na_value=np.nan)
+    return None
+
+
 def make_plan(df: pd.DataFrame, scores: np.ndarray, config: RecoveryConfig,
               values: np.ndarray | None = None) -> RecoveryPlan:
     """The notebook's bands when there is no action table; otherwise the configured policy.
@@ -96,10 +106,11 @@ def make_plan(df: pd.DataFrame, scores: np.ndarray, config: RecoveryConfig,
     straight lines when given.
     """
     if config.actions is None:
-        return RecoveryPlan(assign_strategy(scores, config), config.strategy_labels)
+        return RecoveryPlan(by_share(scores, config, _priority(df, scores, config)), config.strategy_labels)
     if values is None and not has_exposure(df):
-        # no money to weigh: the notebook's bands, said in one note, rather than figures made up
-        return RecoveryPlan(assign_strategy(scores, config), config.strategy_labels, note=planning_refused())
+        # no money to weigh: the bands, said in one note, rather than figures made up
+        return RecoveryPlan(by_share(scores, config, _priority(df, scores, config)), config.strategy_labels,
+                            note=planning_refused())
     actions = config.actions
     if values is None:
         outstanding = df["Outstanding_Loan_Amount"].to_numpy(dtype="float64", na_value=np.nan)

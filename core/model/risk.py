@@ -374,15 +374,21 @@ def compare_models(
     n_folds: int,
     random_state: int,
     progress: Progress = no_progress,
+    calibrate: bool = False,
 ) -> tuple[pd.DataFrame, dict[str, OutOfFold]]:
-    """Cross-validated ROC-AUC of each candidate on the same folds, best first."""
+    """Cross-validated ROC-AUC of each candidate on the same folds, best first.
+
+    ``calibrate`` as the score stage does: a cross-fitted calibration can reorder the scores (its
+    slope turns negative when a model ranks worse than chance out-of-fold), so the candidates are
+    measured on exactly the scores the score stage would give them.
+    """
     rows, runs = [], {}
     known = ~np.isnan(y)
     for i, kind in enumerate(MODEL_LABELS):
         progress(f"Comparing models: {MODEL_LABELS[kind]}", i / len(MODEL_LABELS))
         run = out_of_fold(
             lambda kind=kind: make_model(kind, numeric, categorical, random_state),
-            X, y, n_folds, random_state, calibrate=False,
+            X, y, n_folds, random_state, calibrate=calibrate,
         )
         per_fold = [roc_auc_score(y[rows_], run.scores[rows_]) for rows_ in run.test_rows]
         runs[kind] = run

@@ -76,7 +76,7 @@ def _compared(prepared: Prepared, config: RecoveryConfig, inputs: ModelInputs, p
     y = inputs.target.y[inputs.order]
     rows = _comparison_rows(y, config.random_state)
     table, _ = risk.compare_models(ordered.iloc[rows], y[rows], inputs.numeric, inputs.categorical,
-                                   config.n_folds, config.random_state, progress)
+                                   config.n_folds, config.random_state, progress, config.calibrate)
     table["borrowers_compared"] = len(rows)
     return table
 

@@ -21,10 +21,18 @@ import pandas as pd
 from core import display
 from core.config import DEFAULT_HAIRCUT, RecoveryConfig
 from core.data import FileInfo, Portfolio, ValidationReport, kpis
-from core.data.schema import label
-from core.decide import POLICIES, actions_frame
+from core.data.schema import FIELDS, label
+from core.decide import POLICIES, actions_frame, bands_in_words
 from core.display import PALETTE, STRATEGY_COLOURS
-from core.model import ADVICE, GAINS_HEADERS, OUTCOME_RATES, field_means, profile_summary, readable_metrics
+from core.model import (
+    ADVICE,
+    GAINS_HEADERS,
+    OUTCOME_RATES,
+    comparison_view,
+    field_means,
+    profile_summary,
+    readable_metrics,
+)
 from core.pipeline import RecoveryResult
 from core.report import svg
 from core.report.briefing import segment_score_sentence, summary_sentences
@@ -37,7 +45,9 @@ MODEL_COLOUR, SECOND_COLOUR, REFERENCE_COLOUR = "#1f77b4", "#ff7f0e", "#9e9e9e"
 SETTING_LABELS = {"roles": "Column roles", "n_segments": "Number of segments", "n_folds": "Cross-validation folds",
                   "flag_threshold": "High-risk flag above score", "calibrate": "Calibrate probabilities",
                   "use_collection_fields": "Learn from collection-stage fields",
-                  "haircuts": "Collateral haircuts", "random_state": "Random seed"}
+                  "haircuts": "Collateral haircuts", "random_state": "Random seed",
+                  "segment_features": "Segmentation fields used", "model_features": "Model fields used",
+                  "band_shares": "Risk bands by share of the book"}
 PRESETS = {"recommended": "Recommended (learns real outcomes)", "seed": "Notebook (seed) method"}
 
 
@@ -249,10 +259,9 @@ def _risk(result: RecoveryResult) -> str:
               _table(metrics, _formats(metrics.columns, decimals={
                   "All borrowers": 3, "Mean over folds": 3, "Spread (std) over folds": 3}), "keep")]
     if not risk.comparison.empty:
-        compared = risk.comparison[["label", "roc_auc_fold_mean", "roc_auc_fold_std"]].rename(columns={
-            "label": "Model", "roc_auc_fold_mean": "ROC-AUC (mean over folds)", "roc_auc_fold_std": "Spread (std)"})
+        compared = comparison_view(risk.comparison, risk.model)
         parts += ["<h3>Models compared on the same folds</h3>", _table(compared, _formats(
-            compared.columns, decimals={"ROC-AUC (mean over folds)": 3, "Spread (std)": 3}), "keep")]
+            compared.columns, decimals={c: 3 for c in compared.columns[1:4]}), "keep")]
     gains = risk.gains.rename(columns=GAINS_HEADERS)
     gain_formats = _formats(gains.columns, money=("Outstanding of bad outcomes",), shares=(
         "Bad-outcome rate", "Cumulative share of bad outcomes", "Cumulative share of their outstanding"),
@@ -296,7 +305,8 @@ def _plan(result: RecoveryResult) -> str:
         labels = config.strategy_labels
         rule = (f"Each borrower gets the notebook's strategy for their risk score: above "
                 f"{config.legal_threshold:.2f} → {labels[0]}; {config.settlement_threshold:.2f} to "
-                f"{config.legal_threshold:.2f} → {labels[1]}; below {config.settlement_threshold:.2f} → {labels[2]}.")
+                f"{config.legal_threshold:.2f} → {labels[1]}; below {config.settlement_threshold:.2f} → {labels[2]}."
+                if config.band_shares is None else bands_in_words(config))
     else:
         rule = (f"Each borrower gets the action with the most expected net recovery (outstanding × recovery at "
                 f"their score − cost) that the teams' capacity allows; policy: {POLICIES[config.policy]}.")
@@ -349,8 +359,7 @@ def _data_quality(result: RecoveryResult, source: ReportSource) -> str:
         "callout warn" if source.excluded_rows else ""))
     report = source.report
     if report is not None and report.missing_fields:
-        parts.append(_p("Not in this file (the analysis skips what needs them): "
-                        + ", ".join(report.missing_fields) + "."))
+        parts.append(_p(_missing_fields(report.missing_fields)))
     if report is not None and report.problems:
         problems = report.to_frame()
         parts += ["<h3>Problems found in the file</h3>", _table(problems, css="any")]
@@ -361,25 +370,52 @@ def _data_quality(result: RecoveryResult, source: ReportSource) -> str:
     return _section("data-quality", "Data quality", *parts)
 
 
+def _missing_fields(missing: tuple[str, ...]) -> str:
+    """Tutorial fields the file lacks: a list when it is the tutorial's shape, else once, what it maps to."""
+    tutorial = [f.name for f in FIELDS]
+    mapped = [name for name in tutorial if name not in missing]
+    if len(mapped) * 2 >= len(tutorial):  # the tutorial's shape with a few fields left out: name them
+        return "Not in this file (the analysis skips what needs them): " + ", ".join(missing) + "."
+    maps = (f"it maps to none of the tutorial's {len(tutorial)} fields" if not mapped else
+            f"it maps to {len(mapped)} of the tutorial's {len(tutorial)} fields ("
+            + ", ".join(label(name) for name in mapped) + ")")
+    return (f"This file has its own columns, not the tutorial's: {maps}, and the analysis uses the file's own "
+            "columns for the rest. This is not a problem with the file.")
+
+
 def _traceability(result: RecoveryResult, source: ReportSource) -> str:
     """The file's fingerprint, every setting and the library versions, so the figures can be traced."""
     versions = [f"Python {platform.python_version()}"] + [f"{n} {v}" for n, v in installed(LIBRARIES).items()]
     return (
         '<footer id="traceability"><h2>How these figures were made</h2>'
         f"<p>Data file: {escape(source.name)}<br>SHA-256: <code>{escape(source.sha256)}</code></p>"
-        "<h3>Settings</h3>" + _table(settings_table(result.config), css="keep settings any")
+        "<h3>Settings</h3>" + _table(settings_table(result.config, {
+            "segment_features": result.segments.features,
+            "model_features": result.risk.numeric_features + result.risk.categorical_features}),
+            css="keep settings any")
         + _p("Libraries: " + " · ".join(versions) + ".", "note")
         + _p("The same file with the same settings gives the same figures: every random step is seeded.", "note")
         + "</footer>"
     )
 
 
-def settings_table(config: RecoveryConfig) -> pd.DataFrame:
-    """Every setting of the analysis in words (the action table is shown with the plan)."""
+def settings_table(config: RecoveryConfig, used: dict[str, tuple[str, ...]] | None = None) -> pd.DataFrame:
+    """Every setting of the analysis in words (the action table is shown with the plan).
+
+    ``used`` gives the fields the run really used (segment_features, model_features): a file without
+    the tutorial's fields is segmented and scored on its own, and the report names those.
+    """
     rows = []
+    used = used or {}
     for spec in dataclasses.fields(config):
         if spec.name == "actions":
             value = "none (the notebook's thresholds)" if config.actions is None else "see the action table"
+        elif spec.name in used:
+            value = ", ".join(label(f) for f in used[spec.name]) or "none"
+        elif spec.name == "band_shares":
+            value = ("none: fixed risk-score cut-offs" if config.band_shares is None else
+                     f"{config.band_shares[0]:.0%} legal notices, {config.band_shares[1]:.0%} settlement offers, "
+                     "riskiest first")
         else:
             value = _setting_text(spec.name, getattr(config, spec.name))
         rows.append((SETTING_LABELS.get(spec.name, spec.name.replace("_", " ").capitalize()), value))

@@ -58,7 +58,9 @@ def score_rows(bundle: Bundle, rows: pd.DataFrame, name: str = "The file",
     Every step is per borrower against the training file (its segments, typical values and
     value ranges), so a file scored in pieces gives the same rows as scored whole.
     """
-    config = (config or bundle.config).checked()
+    # new borrowers take the training book's cut-offs, never shares of their own batch (a file scored
+    # in pieces must give the same rows as scored whole)
+    config = (config or bundle.config).with_(band_shares=None)
     # the model's inputs are fixed by the bundle: no outcome to suggest, nothing to screen for leakage
     prepared = pipeline.prepare(rows, Roles(outcome=NO_OUTCOME))
     df = prepared.features

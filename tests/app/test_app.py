@@ -310,6 +310,7 @@ def test_strategy_thresholds_and_names_can_be_changed_without_refitting(fits):
     assert any(s.label.startswith("Scoring every borrower: done in") for s in at.status)
     fitted = dict(fits)
     assert fitted["HistGradientBoostingClassifier"] - before == 5  # one model per fold
+    at.radio(key="strategy-thresholds-rule").set_value("By risk-score cut-offs").run()  # the notebook's kind
     before = _table(at, "Recovery strategy").set_index("Recovery strategy")["Borrowers"]
     at.text_input[0].set_value("Field visit").run()
     at.slider[0].set_value((0.3, 0.9)).run()
