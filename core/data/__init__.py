@@ -22,6 +22,8 @@ from core.data.roles import (
 from core.data.summary import describe, kpis, numeric_values, quality
 from core.data.table import PROBLEMS, ROW, FileInfo, Limits, RawTable, open_zip
 from core.data.validate import (
+    EXACT_DUPLICATE,
+    EXACT_DUPLICATE_KEPT,
     MISSING_TOKENS,
     MISSING_WRITTEN,
     REPEATED_ID,
@@ -33,4 +35,4 @@ from core.data.validate import (
 )
 from core.data.xlsx import sheet_names
 
-__all__ = ["ADDED_COLUMNS", "ColumnRoles", "FileInfo", "LEAK_AUC", "Limits", "MISSING_TOKENS", "MISSING_WRITTEN", "NO_OUTCOME", "Outcome", "PROBLEMS", "Portfolio", "Prepared", "Problem", "RATIOS", "REPEATED_ID", "REPEATED_ID_KEPT", "ROW", "RawTable", "Roles", "ValidationReport", "add_ratios", "analysable_rows", "assign", "canonical_outcome", "check", "describe", "field_aucs", "is_protected", "kpis", "leakage_screen", "load_portfolio", "model_features", "numeric_values", "open_zip", "outcome_columns", "outcome_values", "outstanding", "parse_column", "prepare", "prepare_portfolio", "quality", "read_table", "requested_fields", "safe_ratio", "sheet_names", "single_field_auc", "spelling", "suggest_mapping", "switchable", "value_order"]
+__all__ = ["ADDED_COLUMNS", "ColumnRoles", "EXACT_DUPLICATE", "EXACT_DUPLICATE_KEPT", "FileInfo", "LEAK_AUC", "Limits", "MISSING_TOKENS", "MISSING_WRITTEN", "NO_OUTCOME", "Outcome", "PROBLEMS", "Portfolio", "Prepared", "Problem", "RATIOS", "REPEATED_ID", "REPEATED_ID_KEPT", "ROW", "RawTable", "Roles", "ValidationReport", "add_ratios", "analysable_rows", "assign", "canonical_outcome", "check", "describe", "field_aucs", "is_protected", "kpis", "leakage_screen", "load_portfolio", "model_features", "numeric_values", "open_zip", "outcome_columns", "outcome_values", "outstanding", "parse_column", "prepare", "prepare_portfolio", "quality", "read_table", "requested_fields", "safe_ratio", "sheet_names", "single_field_auc", "spelling", "suggest_mapping", "switchable", "value_order"]
