@@ -95,7 +95,10 @@ with st.expander("Plan with costs and team capacity", expanded=config.actions is
                    "adjusted for who received each action. Figures you type override the history.")
         if st.button("Link the actions to the history's methods", disabled=not planning,
                      icon=":material/link:"):
-            st.session_state[f"{state.PLAN_KEY}base"] = actions_frame(history_actions(methods, DEFAULT_ACTIONS))
+            linked = history_actions(methods, DEFAULT_ACTIONS)
+            # the editor restarts from the settings in use, so the linked table becomes the settings
+            state.set_config(config.with_(actions=linked))
+            st.session_state[f"{state.PLAN_KEY}base"] = actions_frame(linked)
             st.session_state.pop(f"{state.PLAN_KEY}table", None)
             st.rerun()
         if "method" not in st.session_state[f"{state.PLAN_KEY}base"].columns:

@@ -350,7 +350,8 @@ def reference_check_category(spec, raw, found):
     canonical = {c: allowed.get(validate.spelling(c)) for c in present.unique()}
     read_as = present.map(canonical)
     unknown = read_as.isna()
-    found.add(spec.name, validate.UNKNOWN, validate.WARNING, present.index[unknown], raw)
+    if validate._uses_tutorial_spellings(unknown.to_numpy()):  # the rule the product follows: a file with its
+        found.add(spec.name, validate.UNKNOWN, validate.WARNING, present.index[unknown], raw)  # own categories
     variant = ~unknown & (read_as != present)
     for spelling in sorted(set(read_as[variant])):
         rows = present.index[variant & (read_as == spelling)]
