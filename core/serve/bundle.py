@@ -27,8 +27,6 @@ import datetime as dt
 import hashlib
 import io
 import json
-import os
-import secrets
 import zipfile
 from pathlib import Path
 
@@ -49,6 +47,7 @@ from core.errors import RecoveryError
 from core.model import Calibration, LearnedEffects, explain, risk
 from core.pipeline import Prepared, RecoveryResult, Scored, SegmentRun
 from core.progress import Progress, no_progress
+from core.report import write_atomic
 from core.serve import drift, fitted, signing
 from core.serve import manifest as manifests
 from core.serve.saved import Bundle, config_from_dict, config_to_dict
@@ -259,27 +258,8 @@ def dumps(bundle: Bundle, key: bytes | None = None) -> bytes:
 
 
 def save(path: Path, data: bytes) -> None:
-    """Write .slr bytes under a temporary name beside ``path``, then rename: never a half-written model.
-
-    An error (a full disk, a missing folder) leaves an existing file at ``path`` as it was, and
-    raises a RecoveryError naming the path.
-    """
-    path = Path(path)
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.part")
-    try:
-        # O_EXCL: never write through a file or link someone else put there; 0o666 lets umask decide
-        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temporary, path)
-        except BaseException:
-            temporary.unlink(missing_ok=True)
-            raise
-    except OSError as error:
-        raise RecoveryError(f"Cannot write {path}: {error.strerror or error}.") from None
+    """Write .slr bytes whole at ``path`` or not at all (a failure leaves an existing model as it was)."""
+    write_atomic(path, data)
 
 
 def _refuse_other_formats(data: bytes, name: str) -> None:

@@ -578,7 +578,7 @@ def test_a_failed_write_leaves_the_existing_model_untouched(saved, tmp_path, mon
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     monkeypatch.setattr(os, "fsync", full_disk)
-    with pytest.raises(RecoveryError, match=r"^Cannot write .*model\.slr: No space left on device\.$"):
+    with pytest.raises(RecoveryError, match=r"^Cannot write .*model\.slr: the disk is full\. Free some space"):
         bundles.save(target, saved)
     assert target.read_bytes() == b"the model saved last month"
     assert os.listdir(tmp_path) == ["model.slr"]
@@ -598,5 +598,5 @@ def test_an_interrupted_rename_leaves_no_temporary_behind(saved, tmp_path, monke
 
 
 def test_saving_into_a_missing_folder_is_one_line(saved, tmp_path):
-    with pytest.raises(RecoveryError, match=r"^Cannot write .*nowhere/model\.slr: No such file or directory\.$"):
+    with pytest.raises(RecoveryError, match=r"^Cannot write .*nowhere/model\.slr: the folder .*nowhere does not exist\. Create it"):
         bundles.save(tmp_path / "nowhere" / "model.slr", saved)
