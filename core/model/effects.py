@@ -299,6 +299,15 @@ def _fit_propensity(X: np.ndarray, a: np.ndarray, categorical: np.ndarray, rando
     ).fit(X, a)
 
 
+def _row_means(values: np.ndarray) -> np.ndarray:
+    """Each row's mean over its known values (NaN where a row has none), as a column."""
+    known = ~np.isnan(values)
+    counts = known.sum(axis=1, keepdims=True)
+    sums = np.where(known, values, 0.0).sum(axis=1, keepdims=True)
+    # a row no fold model could value stays unknown; nanmean would say so with a warning per run
+    return np.divide(sums, counts, out=np.full(counts.shape, np.nan), where=counts > 0)
+
+
 def _sample(rows: np.ndarray, cap: int, seed: int) -> np.ndarray:
     """At most ``cap`` of ``rows`` (already in stable order), a seeded sample, in order."""
     if len(rows) <= cap:
@@ -463,7 +472,7 @@ def fit_effects(
         rows_f = fs == f
         e[rows_f] = _propensity((prop,), Xs[rows_f], k)
         mu[rows_f] = _outcomes(models, Xs[rows_f], k, "s_learner" if estimator == "s_learner" else "t_learner")
-    mu = np.where(np.isnan(mu), np.nanmean(mu, axis=1, keepdims=True), mu)
+    mu = np.where(np.isnan(mu), _row_means(mu), mu)
     learnable = e >= PROPENSITY_FLOOR
     received = np.zeros_like(e, dtype=bool)
     received[np.arange(len(sub)), As] = True
