@@ -120,13 +120,19 @@ def test_train_saves_the_learned_effects_and_a_new_month_plans_on_them(files, tr
     assert (plan["Test_Group"] == "champion").sum() > 0
 
 
-def test_measure_prints_the_figures_measure_plan_gives(files, month_plan, tmp_path, capsys):
+@pytest.fixture(scope="module")
+def with_outcomes(month_plan, tmp_path_factory) -> Path:
+    """The month's plan with the amount each borrower repaid added, as the team would upload it."""
     _, out = month_plan
     plan = pd.read_csv(out)
     frame, truth = new_month(800, seed=22)
     amount, _ = realised(np.random.default_rng(3), frame, plan["Recovery_Strategy"].map(METHOD_OF).to_numpy(), truth)
-    with_outcomes = tmp_path / "outcomes.csv"
-    plan.assign(Amount_Repaid=amount).to_csv(with_outcomes, index=False)
+    path = tmp_path_factory.mktemp("measured") / "outcomes.csv"
+    plan.assign(Amount_Repaid=amount).to_csv(path, index=False)
+    return path
+
+
+def test_measure_prints_the_figures_measure_plan_gives(files, with_outcomes, tmp_path, capsys):
     table = tmp_path / "measured.csv"
     run = _main(capsys, "measure", with_outcomes, "--outcome", "Amount_Repaid", "--actions", files["actions"],
                 "-o", table)
@@ -177,13 +183,7 @@ def test_learning_needs_an_action_column_and_says_so(files, tmp_path, capsys):
         "borrower received, or leave it to be suggested.")
 
 
-def test_measure_writes_a_report_whose_figures_are_the_measurement(files, month_plan, tmp_path, capsys):
-    _, out = month_plan
-    plan = pd.read_csv(out)
-    frame, truth = new_month(800, seed=22)
-    amount, _ = realised(np.random.default_rng(3), frame, plan["Recovery_Strategy"].map(METHOD_OF).to_numpy(), truth)
-    with_outcomes = tmp_path / "outcomes.csv"
-    plan.assign(Amount_Repaid=amount).to_csv(with_outcomes, index=False)
+def test_measure_writes_a_report_whose_figures_are_the_measurement(files, with_outcomes, tmp_path, capsys):
     report = tmp_path / "measured.html"
     run = _main(capsys, "measure", with_outcomes, "--outcome", "Amount_Repaid", "--actions", files["actions"],
                 "--report", report)
