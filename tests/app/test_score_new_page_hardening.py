@@ -12,7 +12,7 @@ from core.serve import bundle as bundles
 from core.serve import signing
 from sample_data.generate import generate_portfolio
 from tests.helpers import APP
-from tests.serve.test_bundle_hardening import KEY, _forge, _objects
+from tests.serve.crafted import KEY, forge, objects_of
 
 PAGE = "app_pages/score_new.py"
 
@@ -28,13 +28,13 @@ def forest() -> bundles.Bundle:
 
 
 def _crafted(forest: bundles.Bundle) -> bytes:
-    objects = _objects(forest)
+    objects = objects_of(forest)
     tree = objects["model"][-1].estimators_[0].tree_
     state = tree.__getstate__()
     nodes = state["nodes"].copy()
     nodes["left_child"][0] = nodes["right_child"][0] = 10**9
     tree.__setstate__({**state, "nodes": nodes})
-    return _forge(bundles.dumps(forest, key=None), objects=objects)
+    return forge(bundles.dumps(forest, key=None), objects=objects)
 
 
 def _upload(at: AppTest, name: str, data: bytes) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import copy
 import errno
-import hashlib
 import io
 import json
 import os
@@ -15,7 +14,6 @@ import zipfile
 import numpy as np
 import pandas as pd
 import pytest
-import skops.io as sio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.cluster import KMeans
@@ -30,8 +28,7 @@ from core.serve import isolation, signing
 from core.serve import manifest as manifests
 from core.serve import score as scoring
 from sample_data.generate import generate_portfolio
-
-KEY, OTHER_KEY = b"collections-team-key-2024-0001", b"another-teams-key-2024-0002"
+from tests.serve.crafted import KEY, OTHER_KEY, forge, objects_of, parts, zipped
 
 
 @pytest.fixture(autouse=True)
@@ -87,42 +84,12 @@ def new_rows() -> pd.DataFrame:
     return frame
 
 
-def _parts(data: bytes) -> tuple[dict, bytes]:
-    archive = zipfile.ZipFile(io.BytesIO(data))
-    return json.loads(archive.read(bundles.MANIFEST)), archive.read(bundles.PAYLOAD)
-
-
-def _zip(manifest_bytes: bytes, payload: bytes) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as archive:
-        archive.writestr(bundles.MANIFEST, manifest_bytes)
-        archive.writestr(bundles.PAYLOAD, payload)
-    return out.getvalue()
-
-
-def _forge(data: bytes, manifest: dict | None = None, objects: dict | None = None) -> bytes:
-    """What an attacker can build from a real unsigned bundle: edited parts, every hash recomputed."""
-    original, payload = _parts(data)
-    manifest = copy.deepcopy(manifest or original)
-    if objects is not None:
-        payload = sio.dumps(objects)
-    manifest[manifests.PAYLOAD_HASH] = hashlib.sha256(payload).hexdigest()
-    manifest[manifests.CONTENT_HASH] = manifests.content_digest(manifest, payload)
-    return _zip(json.dumps(manifest).encode(), payload)
-
-
 def _refusal(data: bytes, **options) -> str:
     with pytest.raises(RecoveryError) as caught:
         bundles.loads(data, "model.slr", **options)
     message = str(caught.value)
     assert "\n" not in message and "Traceback" not in message
     return message
-
-
-def _objects(bundle: bundles.Bundle) -> dict:
-    # a history with an action column saves the learned action effects beside the model
-    effects = {} if bundle.effects is None else {"effects": bundles.effects_parts(bundle.effects)}
-    return {"segmenter": copy.deepcopy(bundle.segmenter), "model": copy.deepcopy(bundle.model), **effects}
 
 
 # ------------------------------------------------------------------------------ 1. the manifest's schema
@@ -170,8 +137,8 @@ VARIANTS = {
 @pytest.mark.parametrize("variant", list(VARIANTS), ids=list(VARIANTS))
 def test_manifest_that_breaks_the_schema_is_refused_in_one_line(saved, variant):
     path, value, words = VARIANTS[variant]
-    manifest, payload = _parts(saved)
-    message = _refusal(_zip(json.dumps(_set(manifest, path, value)).encode(), payload))
+    manifest, payload = parts(saved)
+    message = _refusal(zipped(json.dumps(_set(manifest, path, value)).encode(), payload))
     assert "has a manifest this app never writes" in message
     assert words in message
 
@@ -190,8 +157,8 @@ def test_manifest_that_breaks_the_schema_is_refused_in_one_line(saved, variant):
 ], ids=["100k brackets", "100k nested tables", "a list", "a number", "text", "null", "not utf-8", "repeated key",
         "5000-digit number", "unclosed"])
 def test_malformed_manifest_is_refused_without_parsing_it_deeply(saved, raw, words):
-    _, payload = _parts(saved)
-    assert words in _refusal(_zip(raw, payload))
+    _, payload = parts(saved)
+    assert words in _refusal(zipped(raw, payload))
 
 
 def test_brackets_inside_text_do_not_count_as_nesting():
@@ -199,10 +166,10 @@ def test_brackets_inside_text_do_not_count_as_nesting():
 
 
 def test_non_finite_calibration_is_refused(saved):
-    manifest, payload = _parts(saved)
+    manifest, payload = parts(saved)
     text = json.dumps(manifest).replace(f'"slope": {json.dumps(manifest["model"]["calibration"]["slope"])}',
                                         '"slope": 1e400')
-    assert "model.calibration.slope: is inf, not a finite number" in _refusal(_zip(text.encode(), payload))
+    assert "model.calibration.slope: is inf, not a finite number" in _refusal(zipped(text.encode(), payload))
 
 
 def test_manifest_over_the_size_limit_is_refused_before_it_is_read(saved, monkeypatch):
@@ -256,7 +223,7 @@ def test_fuzzed_bytes_never_escape_the_manifest_reader(raw):
 @pytest.fixture(scope="module")
 def real_manifest(saved) -> dict:
     """The saved manifest with its long quantile lists cut to 5 points (a tenth of the bytes to fuzz)."""
-    manifest = _parts(saved)[0]
+    manifest = parts(saved)[0]
     manifest["explain"]["reference"] = {k: v[::250] for k, v in manifest["explain"]["reference"].items()}
     bundles.read_manifest(json.dumps(manifest).encode())  # still a manifest the reader takes
     return manifest
@@ -301,9 +268,9 @@ def _zip_manifest(data: bytes) -> bytes:
     ("explain.typical.Age", 99.0),
 ], ids=["slope", "intercept", "legal threshold", "strategy labels", "segment name", "typical value"])
 def test_editing_what_decides_a_score_is_refused(saved, path, value):
-    manifest, payload = _parts(saved)
+    manifest, payload = parts(saved)
     edited = _set(manifest, path, value)
-    message = _refusal(_zip(json.dumps(edited, indent=1).encode(), payload))
+    message = _refusal(zipped(json.dumps(edited, indent=1).encode(), payload))
     assert "has been changed since it was saved" in message and "content SHA-256" in message
 
 
@@ -312,13 +279,13 @@ def test_the_saved_file_still_scores_as_before_saving(additive, saved, new_rows)
     loaded = bundles.loads(saved, "model.slr")
     pd.testing.assert_frame_equal(scoring.score_rows(loaded, new_rows).table, before)
     assert loaded.signed is False
-    assert loaded.manifest[manifests.CONTENT_HASH] == manifests.content_digest(loaded.manifest, _parts(saved)[1])
+    assert loaded.manifest[manifests.CONTENT_HASH] == manifests.content_digest(loaded.manifest, parts(saved)[1])
 
 
 def test_a_bundle_of_the_earlier_format_is_refused(saved):
-    manifest, payload = _parts(saved)
+    manifest, payload = parts(saved)
     manifest["format"] = "smart-loan-recovery-bundle/1"
-    assert "saved by an earlier version of this app" in _refusal(_zip(json.dumps(manifest).encode(), payload))
+    assert "saved by an earlier version of this app" in _refusal(zipped(json.dumps(manifest).encode(), payload))
 
 
 # ------------------------------------------------------------------------------ 3. fitted objects and roles
@@ -332,13 +299,13 @@ def forest_saved(forest) -> bytes:
 @pytest.fixture(scope="module")
 def crafted(forest, forest_saved) -> bytes:
     """The forest's first tree with children pointing far outside its node array (segfaults sklearn)."""
-    objects = _objects(forest)
+    objects = objects_of(forest)
     tree = objects["model"][-1].estimators_[0].tree_
     state = tree.__getstate__()
     nodes = state["nodes"].copy()
     nodes["left_child"][0] = nodes["right_child"][0] = 10**9
     tree.__setstate__({**state, "nodes": nodes})
-    return _forge(forest_saved, objects=objects)
+    return forge(forest_saved, objects=objects)
 
 
 def test_tree_children_outside_the_node_array_are_refused_before_any_prediction(crafted):
@@ -361,7 +328,7 @@ def test_a_child_that_hangs_is_stopped_and_refused(saved):
 
 
 def _tree_edit(forest, **fields):
-    objects = _objects(forest)
+    objects = objects_of(forest)
     tree = objects["model"][-1].estimators_[2].tree_
     state = tree.__getstate__()
     nodes = state["nodes"].copy()
@@ -372,7 +339,7 @@ def _tree_edit(forest, **fields):
 
 
 def _edit(bundle, change):
-    objects = _objects(bundle)
+    objects = objects_of(bundle)
     change(objects)
     return objects
 
@@ -425,7 +392,7 @@ def test_additive_bundle_with_a_wrong_or_broken_part_is_refused(additive, saved,
         "extra object": lambda o: o.update(extra=o["segmenter"]),
     }
     assert len(segment_fields) == 10
-    message = _refusal(_forge(saved, objects=_edit(additive, changes[case])))
+    message = _refusal(forge(saved, objects=_edit(additive, changes[case])))
     assert words in message and "It is not loaded" in message
 
 
@@ -448,7 +415,7 @@ def test_forest_bundle_with_a_broken_part_is_refused(forest, forest_saved, logis
         "class count": lambda: _edit(forest, lambda o: setattr(o["model"][-1], "n_classes_", 10**12)),
         "logistic in the forest's place": lambda: _edit(forest, lambda o: o.update(model=copy.deepcopy(logistic.model))),
     }
-    assert words in _refusal(_forge(forest_saved, objects=changes[case]()))
+    assert words in _refusal(forge(forest_saved, objects=changes[case]()))
 
 
 @pytest.mark.parametrize("case, words", [
@@ -465,13 +432,13 @@ def test_logistic_bundle_with_a_broken_part_is_refused(logistic, logistic_saved,
         "coefficients too wide": wide,
         "scale zero": lambda o: o["model"][0].transformers_[0][1][-1].scale_.__setitem__(0, 0.0),
     }
-    assert words in _refusal(_forge(logistic_saved, objects=_edit(logistic, changes[case])))
+    assert words in _refusal(forge(logistic_saved, objects=_edit(logistic, changes[case])))
 
 
 def test_manifest_naming_another_model_kind_than_its_settings_is_refused(saved):
-    manifest, _ = _parts(saved)
+    manifest, _ = parts(saved)
     manifest["model"]["kind"] = "random_forest"
-    assert "is not the one its settings train" in _refusal(_forge(saved, manifest=manifest))
+    assert "is not the one its settings train" in _refusal(forge(saved, manifest=manifest))
 
 
 # ------------------------------------------------------------------------------ 5. signed bundles

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import copy
-import hashlib
 import io
 import json
 import zipfile
 
 import numpy as np
 import pytest
-import skops.io as sio
 
 from core.config import RecoveryConfig
 from core.errors import RecoveryError
 from core.pipeline import prepare
 from core.serve import bundle as bundles
-from core.serve import manifest as manifests
 from sample_data.action_history import generate_history, new_month
+from tests.serve.crafted import forge, objects_of
 
 
 @pytest.fixture(scope="module")
@@ -25,26 +22,6 @@ def trained() -> tuple[bundles.Bundle, bytes]:
     history, _ = generate_history(800, seed=3)
     model, _ = bundles.train(prepare(history), RecoveryConfig(model="logistic", n_folds=2), "history.csv", "0" * 64)
     return model, bundles.dumps(model)
-
-
-def _forged(saved: bytes, manifest: dict | None = None, objects: dict | None = None) -> bytes:
-    """The saved file with edited parts and every hash recomputed (what an attacker can build)."""
-    archive = zipfile.ZipFile(io.BytesIO(saved))
-    original, payload = json.loads(archive.read(bundles.MANIFEST)), archive.read(bundles.PAYLOAD)
-    manifest = copy.deepcopy(manifest or original)
-    if objects is not None:
-        payload = sio.dumps(objects)
-    manifest[manifests.PAYLOAD_HASH] = hashlib.sha256(payload).hexdigest()
-    manifest[manifests.CONTENT_HASH] = manifests.content_digest(manifest, payload)
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as forged:
-        forged.writestr(bundles.MANIFEST, json.dumps(manifest))
-        forged.writestr(bundles.PAYLOAD, payload)
-    return out.getvalue()
-
-
-def _objects(model: bundles.Bundle) -> dict:
-    return {"segmenter": model.segmenter, "model": model.model, "effects": copy.deepcopy(bundles.effects_parts(model.effects))}
 
 
 def test_saved_effects_predict_as_before_saving(trained):
@@ -59,13 +36,13 @@ def test_saved_effects_predict_as_before_saving(trained):
 
 def test_an_effects_tree_pointing_outside_its_nodes_is_refused(trained):
     model, saved = trained
-    objects = _objects(model)
+    objects = objects_of(model)
     regressor = next(m for m in objects["effects"]["outcome"][0] if m is not None)
     tree = regressor._predictors[0][0]
     tree.nodes["left"][0] = 10**9
     with pytest.raises(RecoveryError, match=r"is not a model this app wrote: the action effects' outcome model 1 of "
                                             r"fold 1, tree 1 has a child index outside its"):
-        bundles.loads(_forged(saved, objects=objects), "model.slr")
+        bundles.loads(forge(saved, objects=objects), "model.slr")
 
 
 def test_effects_without_their_manifest_section_are_refused(trained):
@@ -74,8 +51,8 @@ def test_effects_without_their_manifest_section_are_refused(trained):
     manifest = json.loads(archive.read(bundles.MANIFEST))
     del manifest["effects"]
     with pytest.raises(RecoveryError, match="disagree on holding learned action effects"):
-        bundles.loads(_forged(saved, manifest=manifest), "model.slr")
+        bundles.loads(forge(saved, manifest=manifest), "model.slr")
     manifest = json.loads(archive.read(bundles.MANIFEST))
     manifest["effects"]["rows"]["Calls"] = -1
     with pytest.raises(RecoveryError, match=r"effects\.rows"):
-        bundles.loads(_forged(saved, manifest=manifest), "model.slr")
+        bundles.loads(forge(saved, manifest=manifest), "model.slr")
