@@ -19,6 +19,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from core.config import RecoveryConfig
 from core.data import NO_OUTCOME, REPEATED_ID, Portfolio, Roles, load_portfolio
 from core.decide import (
@@ -32,7 +34,7 @@ from core.decide import (
 )
 from core.errors import RecoveryError
 from core.model import MODEL_LABELS
-from core.pipeline import RecoveryResult, analysable_rows, analyse_portfolio, prepare_portfolio
+from core.pipeline import RecoveryResult, analysable_rows, prepare_portfolio, stages
 from core.progress import no_progress
 from core.report import (
     measurement_report,
@@ -71,9 +73,10 @@ def _reading_options() -> argparse.ArgumentParser:
     roles.add_argument("--bad", metavar="VALUE[,VALUE…]", help="the outcome values that count as bad")
     roles.add_argument("--recovered", metavar="COL",
                        help="an amount-recovered column as the outcome, compared with the exposure")
-    roles.add_argument("--bad-below", type=float, default=1.0, metavar="SHARE",
+    roles.add_argument("--bad-below", type=float, metavar="SHARE",
                        help="with --recovered: bad when recovered / exposure is below SHARE (default 1.0: "
-                            "not fully recovered)")
+                            "not fully recovered, or 0.5 with a note when nobody is recovered in full); "
+                            "a share given here is used as given, or the run stops saying why")
     roles.add_argument("--exposure", metavar="COL", help="the outstanding amount at risk")
     roles.add_argument("--exclude", metavar="COL[,COL…]", help="columns never to learn from")
     roles.add_argument("--include", metavar="COL[,COL…]",
@@ -206,7 +209,29 @@ def _roles(args: argparse.Namespace) -> Roles:
     """The column roles given on the command line."""
     outcome = NO_OUTCOME if args.outcome and args.outcome.casefold() == "none" else args.outcome
     return Roles(outcome=outcome, bad=_names(args.bad) or None, recovered=args.recovered,
-                 bad_below=args.bad_below, exclude=_names(args.exclude), include=_names(args.include))
+                 bad_below=1.0 if args.bad_below is None else args.bad_below, exclude=_names(args.exclude),
+                 include=_names(args.include))
+
+
+def honour_bad_below(given: float | None, outcome) -> None:
+    """Refuse, before any fitting, a --bad-below the user gave that leaves nothing to learn (never changed silently)."""
+    if given is None or outcome is None or not outcome.amount:
+        return
+    known = outcome.y[~np.isnan(outcome.y)]
+    overridden = outcome.bad_below is not None and abs(outcome.bad_below - given) > 1e-12
+    if not overridden and (len(known) == 0 or 0 < known.sum() < len(known)):
+        return
+    if overridden or known.sum() == len(known):
+        everyone = (f"every borrower counts as bad at a recovered share below {given:.0%} "
+                    f"(nobody in this file reaches {given:.0%} of the outstanding)")
+        advice = "choose a lower --bad-below, e.g. 0.5"
+        if overridden:
+            advice += (f" ({int(known.sum()):,} of {len(known):,} loans recovered less than "
+                       f"{outcome.bad_below:.0%}), or leave --bad-below out to use that with a note")
+    else:
+        everyone = f"no borrower counts as bad at a recovered share below {given:.0%} (every loan reaches it)"
+        advice = "choose a higher --bad-below"
+    raise RecoveryError(f"--bad-below {given:g}: {everyone}; nothing can be learned. {advice.capitalize()}.")
 
 
 def _roles_line(result) -> str:
@@ -290,7 +315,10 @@ def _said(result: RecoveryResult) -> None:
 def _analyse(args: argparse.Namespace) -> Analysis:
     """Read the input and run every stage with the options given; roles and warnings go to stderr."""
     data, portfolio = _load(args)
-    result = analyse_portfolio(portfolio, _config(args), args.drop_invalid, progress=_progress())
+    config = _config(args)
+    prepared = prepare_portfolio(portfolio, config.roles, args.drop_invalid)
+    honour_bad_below(args.bad_below, prepared.roles.outcome)
+    result = stages(prepared, config, progress=_progress())
     _said(result)
     if result.learned is not None:
         for note in result.learned.history.notes + result.learned.messages:
@@ -454,6 +482,7 @@ def train(args: argparse.Namespace) -> str:
     data, portfolio = _load(args)
     config = _config(args)
     prepared = prepare_portfolio(portfolio, config.roles, args.drop_invalid)
+    honour_bad_below(args.bad_below, prepared.roles.outcome)
     model, result = bundles.train(prepared, config, args.input.name, hashlib.sha256(data).hexdigest(),
                                   progress=_progress())
     _said(result)

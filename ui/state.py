@@ -22,7 +22,7 @@ import streamlit as st
 
 from core import pipeline
 from core.config import RecoveryConfig
-from core.data import Portfolio, Roles, load_portfolio, sheet_names
+from core.data import EXACT_DUPLICATE, REPEATED_ID, Portfolio, Roles, load_portfolio, sheet_names
 from core.decide import HistoryEffects, capacity_frontier, wants_learned
 from core.errors import RecoveryError
 from core.model import choose_k
@@ -261,10 +261,35 @@ def _prepare_key() -> tuple:
     return (*_rows_key(), config().stage_key("prepare"))
 
 
+def awaiting_decision(loaded: Portfolio) -> str | None:
+    """What the Data page asks the user to decide before the analysis can run (None when nothing)."""
+    if loaded.report.ok or choices().exclude_invalid:
+        return None
+    repeated = any(p.problem in (REPEATED_ID, EXACT_DUPLICATE) for p in loaded.report.errors())
+    return (f"{len(loaded.report.invalid_rows):,} row(s) await your decision on the Data page"
+            + (" (repeated Loan IDs: keep every row as its own case, or treat the repeats as invalid)"
+               if repeated else " (exclude the invalid rows, or fix the file and upload it again)"))
+
+
 def prepared() -> Prepared:
     """The rows to analyse, checked, typed and given their roles (raises RecoveryError)."""
     exclude, loaded, roles = choices().exclude_invalid, portfolio(), config().roles
+    waiting = awaiting_decision(loaded)
+    if waiting:  # segments, scores and plans need unique, valid rows: say where to decide, in words
+        raise RecoveryError(f"{waiting}. Segments, Risk and Strategy need that decision; the Data and Explore "
+                            "pages show the file as read meanwhile.")
     return _cached("prepare", _prepare_key(), lambda: pipeline.prepare_portfolio(loaded, roles, exclude))
+
+
+def prepared_as_read() -> Prepared:
+    """Every row as read, typed and given their roles, also while invalid rows await a decision (Explore's charts)."""
+    loaded, roles = portfolio(), config().roles
+    if awaiting_decision(loaded) is None:
+        return prepared()
+    # charts need no unique IDs: every row as read, the errors set aside until the user decides
+    as_read = replace(loaded, report=replace(loaded.report, problems=loaded.report.warnings(), invalid_rows=()))
+    return _cached("prepare-as-read", (*_file_key(), config().stage_key("prepare")),
+                   lambda: pipeline.prepare_portfolio(as_read, roles, False))
 
 
 def _segment_key() -> tuple:
