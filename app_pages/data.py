@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from core.config import MAX_CURRENCY
 from core.data import (
     EXACT_DUPLICATE,
     EXACT_DUPLICATE_KEPT,
@@ -135,6 +136,18 @@ if not report.ok:
     st.dataframe(portfolio.invalid_rows(), width="stretch")
 
 roles_section()
+
+st.subheader("Money")
+# a display setting: it labels money on every page, the downloads and the report, and reruns no stage
+typed = st.text_input("Currency shown on money", value=state.config().currency, max_chars=MAX_CURRENCY,
+                      placeholder="none", help="A code such as EUR or a symbol such as € or ₹; leave it empty "
+                                               "for figures without a symbol. Amounts are never converted.")
+if typed.strip() != state.config().currency:
+    try:
+        state.set_config(state.config().with_(currency=typed.strip()))
+        st.rerun()
+    except RecoveryError as refusal:
+        st.error(plain(refusal), icon=":material/warning:")
 
 st.subheader("Preview")
 st.dataframe(portfolio.frame.head(100), width="stretch")

@@ -32,6 +32,7 @@ from core.decide import (
     measurement_table,
     read_actions,
 )
+from core.display import priced
 from core.errors import RecoveryError
 from core.model import MODEL_LABELS
 from core.pipeline import RecoveryResult, analysable_rows, prepare_portfolio, stages
@@ -65,6 +66,9 @@ def _reading_options() -> argparse.ArgumentParser:
                          help="exclude rows with errors and write them to a side file")
     options.add_argument("--invalid-output", type=Path,
                          help="where --drop-invalid writes excluded rows (default: OUTPUT.invalid.csv)")
+    options.add_argument("--currency", metavar="CODE_OR_SYMBOL",
+                         help="how money is labelled in the summary, the metrics JSON, Excel files and the report: "
+                              "a code (EUR) or a symbol (€, ₹); default: no symbol")
     options.add_argument("--keep-repeated-ids", action="store_true",
                          help="keep rows whose Loan_ID repeats an earlier row's, each as its own case")
     roles = options.add_argument_group("column roles (default: suggested from the headers and values)")
@@ -174,10 +178,10 @@ def _write(path: Path, data: bytes) -> None:
     write_atomic(path, data)
 
 
-def _write_table(path: Path, frame) -> None:
-    """Excel for .xlsx paths, CSV (streamed) otherwise; a RecoveryError names the path on failure."""
+def _write_table(path: Path, frame, currency: str = "") -> None:
+    """Excel for .xlsx paths (money columns labelled with the currency), CSV (streamed) otherwise."""
     if path.suffix.lower() == ".xlsx":
-        _write(path, to_excel_bytes(frame))
+        _write(path, to_excel_bytes(frame, currency=currency))
         return
     try:
         write_csv(frame, path)
@@ -289,7 +293,8 @@ def _load(args: argparse.Namespace) -> tuple[bytes, Portfolio]:
 def _config(args: argparse.Namespace) -> RecoveryConfig:
     """The preset's settings with the model kind, the roles and the plan options given."""
     config = RecoveryConfig.named(args.preset or "recommended").with_(roles=_roles(args),
-                                                                        action_column=args.action_column)
+                                                                        action_column=args.action_column,
+                                                                        currency=args.currency or "")
     if args.model:
         config = config.with_(model=args.model)
     if getattr(args, "actions", None):
@@ -307,9 +312,18 @@ def _said(result: RecoveryResult) -> None:
         print(f"warning: {result.performance_note}", file=sys.stderr)
     if result.trust is not None and not result.trust.act_on_score:
         print(f"warning: {result.trust.sentence()} {result.trust.verdict()}", file=sys.stderr)
+    if result.risk.ordering_note:
+        print(f"warning: {result.risk.ordering_note}", file=sys.stderr)
     crowded = crowded_note(result.scored["Recovery_Strategy"].to_numpy(), result.scored["Risk_Score"].to_numpy())
     if crowded:
         print(f"warning: {crowded}", file=sys.stderr)
+
+
+def metrics_json(result: RecoveryResult) -> bytes:
+    """The Risk page's figures as JSON, with the calibration's ordering note and the money's currency."""
+    figures = {**result.metrics_dict(), "ordering_note": result.risk.ordering_note,
+               "currency": result.config.currency}
+    return json.dumps(figures, indent=2, default=float, allow_nan=False).encode()
 
 
 def _analyse(args: argparse.Namespace) -> Analysis:
@@ -363,14 +377,14 @@ def score(args: argparse.Namespace) -> str:
     if args.actions:
         net = result.scored["Expected_Net_Recovery"].sum()
         gap = result.assignment["gap_to_lp_bound"]
-        summary += (f"; {args.policy} plan worth {net:,.0f} expected net recovery"
+        summary += (f"; {args.policy} plan worth {priced(net, result.config.currency)} expected net recovery"
                     + (f" (within {gap:.4%} of the LP bound)" if gap else ""))
         if result.learned is not None:
             summary += f" on what the history's '{result.learned.history.action_column}' says each action achieves"
     summary += _write_excluded(args, run.portfolio)
-    _write_table(args.output, result.table(as_written=args.output.suffix.lower() != ".xlsx"))
+    _write_table(args.output, result.table(as_written=args.output.suffix.lower() != ".xlsx"), result.config.currency)
     if args.metrics:
-        _write(args.metrics, json.dumps(result.metrics_dict(), indent=2, default=float, allow_nan=False).encode())
+        _write(args.metrics, metrics_json(result))
     return summary + f"; wrote {args.output}."
 
 
@@ -414,13 +428,14 @@ def score_with_saved_model(args: argparse.Namespace, path: Path) -> str:
         how = f" in {done.chunks} part(s)"
     else:
         _, portfolio = _load(args)
-        config = model.config if not args.actions else model.config.with_(
+        config = model.config if args.currency is None else model.config.with_(currency=args.currency)
+        config = config if not args.actions else config.with_(
             actions=read_actions(_read(args.actions), args.actions.name), policy=args.policy,
             holdout=args.holdout, holdout_salt=args.holdout_salt)
         result = scoring.score_rows(model, analysable_rows(portfolio, args.drop_invalid), args.input.name, config)
         for note in result.learned_notes:
             print(f"note: {note}", file=sys.stderr)
-        _write_table(args.output, result.table)
+        _write_table(args.output, result.table, config.currency)
         if not portfolio.report.ok:
             _write(_side_path(args), to_csv_bytes(portfolio.invalid_rows().reset_index()))
         counts.add(result.features, result.scores)
@@ -437,7 +452,8 @@ def score_with_saved_model(args: argparse.Namespace, path: Path) -> str:
         print(drift.summary(table), file=sys.stderr)
     if args.metrics:
         figures = {"model": {k: m[k] for k in ("created", "training_file", "model", "versions", "model_sha256")},
-                   "borrowers_scored": scored, "borrowers_excluded": excluded, "borrowers_by_strategy": by_strategy}
+                   "borrowers_scored": scored, "borrowers_excluded": excluded, "borrowers_by_strategy": by_strategy,
+                   "currency": args.currency or m["config"].get("currency", "")}
         _write(args.metrics, json.dumps(figures, indent=2, default=float, allow_nan=False).encode())
     return summary + f"; wrote {args.output}."
 
@@ -489,7 +505,7 @@ def train(args: argparse.Namespace) -> str:
     saved = bundles.dumps(model)  # signed when LOAN_RECOVERY_SIGNING_KEY is set
     bundles.save(args.output, saved)
     if args.metrics:
-        _write(args.metrics, json.dumps(result.metrics_dict(), indent=2, default=float, allow_nan=False).encode())
+        _write(args.metrics, metrics_json(result))
     auc = result.metrics_dict()["out_of_fold"].get("roc_auc", {}).get("value")
     m = model.manifest
     summary = (f"Trained {m['model']['label']} on {m['training_file']['rows']} borrowers "

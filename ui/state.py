@@ -135,6 +135,8 @@ def set_source(source: Source) -> None:
         del st.session_state["scoring_model"]
         reset.append(f"the model trained on {previous.name}")
     kept = ["the method, bands and action table (capacities included)"]
+    if config().currency:
+        kept.append(f"the currency {config().currency}")
     if "scoring_model" in st.session_state:
         kept.append(f"the uploaded saved model {st.session_state['scoring_model'].name}")
     st.session_state[NOTICE] = (f"New file {source.name}: reset {', '.join(reset)}; kept {', '.join(kept)}.")
@@ -180,7 +182,7 @@ def switch_preset(name: str) -> None:
     if config().actions is not None:
         st.session_state[NOTICE] = ("Method switched: the Strategy page's bands, strategy names and action table "
                                     "(costs and capacities) are back to the preset's defaults, and planning is off.")
-    set_config(RecoveryConfig.named(name))
+    set_config(RecoveryConfig.named(name).with_(currency=config().currency))  # the lender's money stays theirs
     for key in [k for k in st.session_state if str(k).startswith((THRESHOLDS_KEY, LABEL_KEY, PLAN_KEY))]:
         del st.session_state[key]
 
