@@ -189,8 +189,9 @@ def _write_table(path: Path, frame, currency: str = "") -> None:
         raise RecoveryError(f"Cannot write {path}: {error.strerror}.") from None
 
 
-def _progress(stream=sys.stderr):
+def _progress(stream=None):
     """A progress line on a terminal; silence when output goes to a file or a pipe."""
+    stream = sys.stderr if stream is None else stream  # read now: stderr may be replaced after import
     if not stream.isatty():
         return no_progress
     started = time.perf_counter()
