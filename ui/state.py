@@ -268,7 +268,7 @@ def awaiting_decision(loaded: Portfolio) -> str | None:
     if loaded.report.ok or choices().exclude_invalid:
         return None
     repeated = any(p.problem in (REPEATED_ID, EXACT_DUPLICATE) for p in loaded.report.errors())
-    return (f"{len(loaded.report.invalid_rows):,} row(s) await your decision on the Data page"
+    return (f"{len(loaded.report.invalid_rows):,} row(s) have errors and await your decision on the Data page"
             + (" (repeated Loan IDs: keep every row as its own case, or treat the repeats as invalid)"
                if repeated else " (exclude the invalid rows, or fix the file and upload it again)"))
 

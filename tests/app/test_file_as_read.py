@@ -45,7 +45,7 @@ def test_explore_draws_the_file_as_read_with_a_note_and_money_in_the_currency_ch
 def test_pages_that_need_unique_ids_point_to_the_data_page(waiting, page):
     visit(waiting, page)
     said = texts(waiting.error)
-    assert said and said[0].startswith("2 row(s) await your decision on the Data page (repeated Loan IDs")
+    assert said and said[0].startswith("2 row(s) have errors and await your decision on the Data page (repeated Loan IDs")
 
 
 def _download_page() -> None:
