@@ -311,10 +311,10 @@ def _said(result: RecoveryResult) -> None:
         print(f"note: {result.roles.outcome.note}", file=sys.stderr)
     if result.performance_note:
         print(f"warning: {result.performance_note}", file=sys.stderr)
+    if result.risk.ordering_note:  # before the verdict, which stays the last word on the score
+        print(f"warning: {result.risk.ordering_note}", file=sys.stderr)
     if result.trust is not None and not result.trust.act_on_score:
         print(f"warning: {result.trust.sentence()} {result.trust.verdict()}", file=sys.stderr)
-    if result.risk.ordering_note:
-        print(f"warning: {result.risk.ordering_note}", file=sys.stderr)
     crowded = crowded_note(result.scored["Recovery_Strategy"].to_numpy(), result.scored["Risk_Score"].to_numpy())
     if crowded:
         print(f"warning: {crowded}", file=sys.stderr)
