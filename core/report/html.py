@@ -415,6 +415,8 @@ def settings_table(config: RecoveryConfig, used: dict[str, tuple[str, ...]] | No
     rows = []
     used = used or {}
     for spec in dataclasses.fields(config):
+        if spec.name == "currency" and not config.currency:
+            continue  # money without a symbol, as before the setting existed
         if spec.name == "actions":
             value = "none (the notebook's thresholds)" if config.actions is None else "see the action table"
         elif spec.name in used:
