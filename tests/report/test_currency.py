@@ -110,3 +110,12 @@ def test_an_excel_download_says_what_it_holds_and_when_excel_cannot_hold_it():
     said = workbook_refusal({"Summary": sheets["Summary"], "Borrowers": huge})
     assert said.startswith("Excel holds at most 1,048,575 rows")
     assert "'Borrowers' has 1,048,576 rows" in said and said.endswith("download CSV instead, which holds every row.")
+
+
+def test_a_saved_model_keeps_the_currency_and_an_older_one_reads_as_none():
+    from core.serve import bundle as bundles
+
+    euro = RecoveryConfig().with_(currency="₹")
+    assert bundles.config_from_dict(bundles.config_to_dict(euro)).currency == "₹"
+    older = {k: v for k, v in bundles.config_to_dict(RecoveryConfig()).items() if k != "currency"}
+    assert bundles.config_from_dict(older).currency == ""
