@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from core.config import MAX_CURRENCY
 from core.data import (
     EXACT_DUPLICATE,
     EXACT_DUPLICATE_KEPT,
@@ -74,6 +75,16 @@ header_row = st.number_input("Row that holds the column names", min_value=1, val
 if header_row != info.header_row:
     state.choose(header_row=int(header_row))
     st.rerun()
+# a display setting: it labels money on every page, the downloads and the report, and reruns no stage
+typed = st.text_input("Currency shown on money", value=state.config().currency, max_chars=MAX_CURRENCY,
+                      placeholder="none", help="A code such as EUR or a symbol such as € or ₹; leave it empty "
+                                               "for figures without a symbol. Amounts are never converted.")
+if typed.strip() != state.config().currency:
+    try:
+        state.set_config(state.config().with_(currency=typed.strip()))
+        st.rerun()
+    except RecoveryError as refusal:
+        st.error(plain(refusal), icon=":material/warning:")
 
 with st.expander("Column mapping", expanded=bool(portfolio.report.missing_fields)):
     st.caption("Each field the app knows, and the column of your file it is read from. "

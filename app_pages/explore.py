@@ -4,13 +4,23 @@ import streamlit as st
 
 from core.charts import explore as eda
 from core.data import kpis
+from core.errors import RecoveryError
 from ui import state
 from ui.render import plain, run_or_stop, show_kpis
 
 st.title("Explore the portfolio")
 frame = run_or_stop(state.frame_in_view)
-prepared = run_or_stop(state.prepared)
-outcome = prepared.roles.outcome
+waiting = state.awaiting_decision(run_or_stop(state.portfolio))
+if waiting:  # the charts read the file as it is: they need no unique IDs, so they need no decision
+    st.warning(f"{plain(waiting)}. The figures and charts below show the file as read, every row "
+               "counted; Segments, Risk and Strategy wait for that decision.", icon=":material/pending:")
+try:
+    prepared = state.prepared_as_read()
+except RecoveryError as refusal:  # rows that cannot be typed yet: the notebook's charts still draw
+    prepared = None
+    st.info(f"The charts of the file's own fields need the rows to be readable: {plain(refusal)}",
+            icon=":material/info:")
+outcome = None if prepared is None else prepared.roles.outcome
 figures = kpis(frame, outcome)
 tutorial = figures["share_fully_recovered"] is not None  # the tutorial's statuses, where the file uses them
 show_kpis(figures, ("Borrowers", "Total outstanding", "Fully recovered", "Partially recovered", "Written off",
@@ -32,7 +42,7 @@ for i, name in enumerate(drawable):
     with (left if i % 2 == 0 else right):
         st.plotly_chart(eda.draw(frame, name), width="stretch", key=f"chart-{name}")
 
-own = eda.field_charts(prepared.features, prepared.roles)
+own = [] if prepared is None else eda.field_charts(prepared.features, prepared.roles)
 if own:
     st.subheader("The file's own fields")
     st.caption("The outcome, the fields that alone say most about it, and the bad-outcome rate per value.")

@@ -5,6 +5,7 @@ import streamlit as st
 from core.charts import analysis as report_charts
 from core.config import TARGET_LABELS
 from core.data.schema import COLLECTION_FIELDS, label
+from core.display import money_format
 from core.model import GAINS_HEADERS, MODEL_LABELS, comparison_view, readable_metrics
 from core.model import METRIC_MEANINGS as MEANING
 from ui import state
@@ -38,6 +39,8 @@ if not seed:
 result = run_or_stop(state.result)
 risk = result.risk
 show_trust_warning(result.trust)
+if risk.ordering_note:  # a signal-free model whose calibration reversed or flattened it: no confident ranking
+    st.warning(plain(risk.ordering_note), icon=":material/swap_vert:")
 show_notes(result.notes, state.excluded_rows())
 st.markdown(
     f"**What the score means:** {plain(risk.target_description)}. **Model:** {plain(risk.model_label)}"
@@ -111,7 +114,7 @@ else:
             "Bad outcomes": st.column_config.NumberColumn(format="%,d"),
             "Mean score": st.column_config.NumberColumn(format="%.2f"),
             "Lift": st.column_config.NumberColumn(format="%.2f×"),
-            "Outstanding of bad outcomes": st.column_config.NumberColumn(format="%,.0f")})
+            "Outstanding of bad outcomes": st.column_config.NumberColumn(format=money_format(config.currency))})
     with left:
         st.plotly_chart(report_charts.confusion(result), width="stretch")
         st.caption(f"Borrowers scoring above {result.config.flag_threshold:.2f} (the settlement threshold on the "

@@ -19,6 +19,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from core.config import RecoveryConfig
 from core.data import NO_OUTCOME, REPEATED_ID, Portfolio, Roles, load_portfolio
 from core.decide import (
@@ -30,9 +32,10 @@ from core.decide import (
     measurement_table,
     read_actions,
 )
+from core.display import priced
 from core.errors import RecoveryError
 from core.model import MODEL_LABELS
-from core.pipeline import RecoveryResult, analysable_rows, analyse_portfolio, prepare_portfolio
+from core.pipeline import RecoveryResult, analysable_rows, prepare_portfolio, stages
 from core.progress import no_progress
 from core.report import (
     measurement_report,
@@ -63,6 +66,9 @@ def _reading_options() -> argparse.ArgumentParser:
                          help="exclude rows with errors and write them to a side file")
     options.add_argument("--invalid-output", type=Path,
                          help="where --drop-invalid writes excluded rows (default: OUTPUT.invalid.csv)")
+    options.add_argument("--currency", metavar="CODE_OR_SYMBOL",
+                         help="how money is labelled in the summary, the metrics JSON, Excel files and the report: "
+                              "a code (EUR) or a symbol (€, ₹); default: no symbol")
     options.add_argument("--keep-repeated-ids", action="store_true",
                          help="keep rows whose Loan_ID repeats an earlier row's, each as its own case")
     roles = options.add_argument_group("column roles (default: suggested from the headers and values)")
@@ -71,9 +77,10 @@ def _reading_options() -> argparse.ArgumentParser:
     roles.add_argument("--bad", metavar="VALUE[,VALUE…]", help="the outcome values that count as bad")
     roles.add_argument("--recovered", metavar="COL",
                        help="an amount-recovered column as the outcome, compared with the exposure")
-    roles.add_argument("--bad-below", type=float, default=1.0, metavar="SHARE",
+    roles.add_argument("--bad-below", type=float, metavar="SHARE",
                        help="with --recovered: bad when recovered / exposure is below SHARE (default 1.0: "
-                            "not fully recovered)")
+                            "not fully recovered, or 0.5 with a note when nobody is recovered in full); "
+                            "a share given here is used as given, or the run stops saying why")
     roles.add_argument("--exposure", metavar="COL", help="the outstanding amount at risk")
     roles.add_argument("--exclude", metavar="COL[,COL…]", help="columns never to learn from")
     roles.add_argument("--include", metavar="COL[,COL…]",
@@ -171,10 +178,10 @@ def _write(path: Path, data: bytes) -> None:
     write_atomic(path, data)
 
 
-def _write_table(path: Path, frame) -> None:
-    """Excel for .xlsx paths, CSV (streamed) otherwise; a RecoveryError names the path on failure."""
+def _write_table(path: Path, frame, currency: str = "") -> None:
+    """Excel for .xlsx paths (money columns labelled with the currency), CSV (streamed) otherwise."""
     if path.suffix.lower() == ".xlsx":
-        _write(path, to_excel_bytes(frame))
+        _write(path, to_excel_bytes(frame, currency=currency))
         return
     try:
         write_csv(frame, path)
@@ -182,8 +189,9 @@ def _write_table(path: Path, frame) -> None:
         raise RecoveryError(f"Cannot write {path}: {error.strerror}.") from None
 
 
-def _progress(stream=sys.stderr):
+def _progress(stream=None):
     """A progress line on a terminal; silence when output goes to a file or a pipe."""
+    stream = sys.stderr if stream is None else stream  # read now: stderr may be replaced after import
     if not stream.isatty():
         return no_progress
     started = time.perf_counter()
@@ -206,7 +214,29 @@ def _roles(args: argparse.Namespace) -> Roles:
     """The column roles given on the command line."""
     outcome = NO_OUTCOME if args.outcome and args.outcome.casefold() == "none" else args.outcome
     return Roles(outcome=outcome, bad=_names(args.bad) or None, recovered=args.recovered,
-                 bad_below=args.bad_below, exclude=_names(args.exclude), include=_names(args.include))
+                 bad_below=1.0 if args.bad_below is None else args.bad_below, exclude=_names(args.exclude),
+                 include=_names(args.include))
+
+
+def honour_bad_below(given: float | None, outcome) -> None:
+    """Refuse, before any fitting, a --bad-below the user gave that leaves nothing to learn (never changed silently)."""
+    if given is None or outcome is None or not outcome.amount:
+        return
+    known = outcome.y[~np.isnan(outcome.y)]
+    overridden = outcome.bad_below is not None and abs(outcome.bad_below - given) > 1e-12
+    if not overridden and (len(known) == 0 or 0 < known.sum() < len(known)):
+        return
+    if overridden or known.sum() == len(known):
+        everyone = (f"every borrower counts as bad at a recovered share below {given:.0%} "
+                    f"(nobody in this file reaches {given:.0%} of the outstanding)")
+        advice = "choose a lower --bad-below, e.g. 0.5"
+        if overridden:
+            advice += (f" ({int(known.sum()):,} of {len(known):,} loans recovered less than "
+                       f"{outcome.bad_below:.0%}), or leave --bad-below out to use that with a note")
+    else:
+        everyone = f"no borrower counts as bad at a recovered share below {given:.0%} (every loan reaches it)"
+        advice = "choose a higher --bad-below"
+    raise RecoveryError(f"--bad-below {given:g}: {everyone}; nothing can be learned. {advice.capitalize()}.")
 
 
 def _roles_line(result) -> str:
@@ -264,7 +294,8 @@ def _load(args: argparse.Namespace) -> tuple[bytes, Portfolio]:
 def _config(args: argparse.Namespace) -> RecoveryConfig:
     """The preset's settings with the model kind, the roles and the plan options given."""
     config = RecoveryConfig.named(args.preset or "recommended").with_(roles=_roles(args),
-                                                                        action_column=args.action_column)
+                                                                        action_column=args.action_column,
+                                                                        currency=args.currency or "")
     if args.model:
         config = config.with_(model=args.model)
     if getattr(args, "actions", None):
@@ -280,6 +311,8 @@ def _said(result: RecoveryResult) -> None:
         print(f"note: {result.roles.outcome.note}", file=sys.stderr)
     if result.performance_note:
         print(f"warning: {result.performance_note}", file=sys.stderr)
+    if result.risk.ordering_note:  # before the verdict, which stays the last word on the score
+        print(f"warning: {result.risk.ordering_note}", file=sys.stderr)
     if result.trust is not None and not result.trust.act_on_score:
         print(f"warning: {result.trust.sentence()} {result.trust.verdict()}", file=sys.stderr)
     crowded = crowded_note(result.scored["Recovery_Strategy"].to_numpy(), result.scored["Risk_Score"].to_numpy())
@@ -287,10 +320,20 @@ def _said(result: RecoveryResult) -> None:
         print(f"warning: {crowded}", file=sys.stderr)
 
 
+def metrics_json(result: RecoveryResult) -> bytes:
+    """The Risk page's figures as JSON, with the calibration's ordering note and the money's currency."""
+    figures = {**result.metrics_dict(), "ordering_note": result.risk.ordering_note,
+               "currency": result.config.currency}
+    return json.dumps(figures, indent=2, default=float, allow_nan=False).encode()
+
+
 def _analyse(args: argparse.Namespace) -> Analysis:
     """Read the input and run every stage with the options given; roles and warnings go to stderr."""
     data, portfolio = _load(args)
-    result = analyse_portfolio(portfolio, _config(args), args.drop_invalid, progress=_progress())
+    config = _config(args)
+    prepared = prepare_portfolio(portfolio, config.roles, args.drop_invalid)
+    honour_bad_below(args.bad_below, prepared.roles.outcome)
+    result = stages(prepared, config, progress=_progress())
     _said(result)
     if result.learned is not None:
         for note in result.learned.history.notes + result.learned.messages:
@@ -335,14 +378,14 @@ def score(args: argparse.Namespace) -> str:
     if args.actions:
         net = result.scored["Expected_Net_Recovery"].sum()
         gap = result.assignment["gap_to_lp_bound"]
-        summary += (f"; {args.policy} plan worth {net:,.0f} expected net recovery"
+        summary += (f"; {args.policy} plan worth {priced(net, result.config.currency)} expected net recovery"
                     + (f" (within {gap:.4%} of the LP bound)" if gap else ""))
         if result.learned is not None:
             summary += f" on what the history's '{result.learned.history.action_column}' says each action achieves"
     summary += _write_excluded(args, run.portfolio)
-    _write_table(args.output, result.table(as_written=args.output.suffix.lower() != ".xlsx"))
+    _write_table(args.output, result.table(as_written=args.output.suffix.lower() != ".xlsx"), result.config.currency)
     if args.metrics:
-        _write(args.metrics, json.dumps(result.metrics_dict(), indent=2, default=float, allow_nan=False).encode())
+        _write(args.metrics, metrics_json(result))
     return summary + f"; wrote {args.output}."
 
 
@@ -386,13 +429,14 @@ def score_with_saved_model(args: argparse.Namespace, path: Path) -> str:
         how = f" in {done.chunks} part(s)"
     else:
         _, portfolio = _load(args)
-        config = model.config if not args.actions else model.config.with_(
+        config = model.config if args.currency is None else model.config.with_(currency=args.currency)
+        config = config if not args.actions else config.with_(
             actions=read_actions(_read(args.actions), args.actions.name), policy=args.policy,
             holdout=args.holdout, holdout_salt=args.holdout_salt)
         result = scoring.score_rows(model, analysable_rows(portfolio, args.drop_invalid), args.input.name, config)
         for note in result.learned_notes:
             print(f"note: {note}", file=sys.stderr)
-        _write_table(args.output, result.table)
+        _write_table(args.output, result.table, config.currency)
         if not portfolio.report.ok:
             _write(_side_path(args), to_csv_bytes(portfolio.invalid_rows().reset_index()))
         counts.add(result.features, result.scores)
@@ -409,7 +453,8 @@ def score_with_saved_model(args: argparse.Namespace, path: Path) -> str:
         print(drift.summary(table), file=sys.stderr)
     if args.metrics:
         figures = {"model": {k: m[k] for k in ("created", "training_file", "model", "versions", "model_sha256")},
-                   "borrowers_scored": scored, "borrowers_excluded": excluded, "borrowers_by_strategy": by_strategy}
+                   "borrowers_scored": scored, "borrowers_excluded": excluded, "borrowers_by_strategy": by_strategy,
+                   "currency": args.currency or m["config"].get("currency", "")}
         _write(args.metrics, json.dumps(figures, indent=2, default=float, allow_nan=False).encode())
     return summary + f"; wrote {args.output}."
 
@@ -454,13 +499,14 @@ def train(args: argparse.Namespace) -> str:
     data, portfolio = _load(args)
     config = _config(args)
     prepared = prepare_portfolio(portfolio, config.roles, args.drop_invalid)
+    honour_bad_below(args.bad_below, prepared.roles.outcome)
     model, result = bundles.train(prepared, config, args.input.name, hashlib.sha256(data).hexdigest(),
                                   progress=_progress())
     _said(result)
     saved = bundles.dumps(model)  # signed when LOAN_RECOVERY_SIGNING_KEY is set
     bundles.save(args.output, saved)
     if args.metrics:
-        _write(args.metrics, json.dumps(result.metrics_dict(), indent=2, default=float, allow_nan=False).encode())
+        _write(args.metrics, metrics_json(result))
     auc = result.metrics_dict()["out_of_fold"].get("roc_auc", {}).get("value")
     m = model.manifest
     summary = (f"Trained {m['model']['label']} on {m['training_file']['rows']} borrowers "

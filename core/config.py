@@ -35,6 +35,7 @@ DECIDE_SETTINGS = ("flag_threshold", "legal_threshold", "settlement_threshold", 
 DEFAULT_HAIRCUT = 0.30
 MIN_HAIRCUT = 0.10
 Policy = Literal["optimised", "thresholds"]
+MAX_CURRENCY = 5  # 'EUR', '€', 'US$', 'CHF': a label beside money, never a sentence
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,9 @@ class RecoveryConfig:
     # (Collection_Method, or a few-valued column named like a channel, method or action)
     action_column: str | None = None
     random_state: int = 42
+    # how money is labelled on pages, files and the report: '' no symbol, a code ('EUR') or a symbol ('€');
+    # a display setting only, so no stage reruns when it changes
+    currency: str = ""
 
     def stage_key(self, stage: Literal["prepare", "segment", "score", "decide"]) -> tuple:
         """The settings one stage depends on, as a cache key."""
@@ -166,5 +170,9 @@ class RecoveryConfig:
                 raise RecoveryError(f"The collateral haircut for {loan_type} is {cut:.0%}: choose between "
                                     f"{MIN_HAIRCUT:.0%} and 100%.")
         self.roles.checked()
+        if len(self.currency) > MAX_CURRENCY or self.currency != self.currency.strip() or any(
+                c.isdigit() or c in '%"' or not c.isprintable() for c in self.currency):
+            raise RecoveryError(f"Currency '{self.currency}': give a code such as EUR or a symbol such as €, "
+                                f"at most {MAX_CURRENCY} characters, without digits, % or quotes.")
         if not 0.0 <= self.holdout <= 0.5:
             raise RecoveryError(f"The holdout share {self.holdout} must be between 0 and 0.5 (0.1 = 10%).")

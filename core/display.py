@@ -31,6 +31,25 @@ def compact_money(value: float | None) -> str:
     return f"{value:,.0f}"
 
 
+def priced(value: float | None, currency: str = "", compact: bool = False) -> str:
+    """Money with the lender's currency: a code before with a space ('EUR 1,234,568'), a symbol against the
+    figure ('€1,234,568', '-€5'), nothing added for '' (today's '1,234,568'); compact gives '€703.3M'."""
+    text = compact_money(value) if compact else money(value)
+    if not currency or text == DASH:
+        return text
+    sign, figure = ("-", text[1:]) if text.startswith("-") else ("", text)
+    return f"{currency} {text}" if currency.isalpha() and len(currency) > 1 else f"{sign}{currency}{figure}"
+
+
+def money_format(currency: str = "", excel: bool = False) -> str:
+    """The number format of a money column: Excel's ('"€"#,##0') or a table column's printf ('€%,.0f')."""
+    if excel:
+        return "#,##0" if not currency else (f'"{currency} "#,##0' if currency.isalpha() and len(currency) > 1
+                                             else f'"{currency}"#,##0')
+    spaced = f"{currency} " if currency.isalpha() and len(currency) > 1 else currency
+    return f"{spaced}%,.0f"
+
+
 def share(value: float | None) -> str:
     """0.4213 -> '42.1%'."""
     return DASH if absent(value) else f"{float(value):.1%}"

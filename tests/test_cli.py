@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -329,3 +330,53 @@ def test_report_user_errors_print_one_line_and_exit_2(portfolio_csv, tmp_path):
         assert run.stderr.startswith("error: ") and message in run.stderr
         assert len(run.stderr.strip().splitlines()) == 1, run.stderr
     assert not (tmp_path / "r.html").exists()
+
+
+# ------------------------------------------------------------------ settings the user gives are used as given
+
+
+def _main(*args, capsys) -> tuple[int, str, str]:
+    """The command line in this process (no interpreter start): exit code, stdout, stderr."""
+    from core.__main__ import main
+
+    code = main([str(a) for a in args])
+    said = capsys.readouterr()
+    return code, said.out, said.err
+
+
+def test_an_explicit_bad_below_that_leaves_nothing_to_learn_stops_before_any_fitting(tmp_path, capsys):
+    out = tmp_path / "scored.csv"
+    source = ROOT / "tests" / "corpus_foreign" / "recovered_none_full.csv"
+    code, _, err = _main("score", source, "-o", out, "--bad-below", "1.0", capsys=capsys)
+    assert code == 2 and not out.exists()
+    assert err.startswith("error: --bad-below 1: every borrower counts as bad at a recovered share below 100%")
+    assert "nothing can be learned. Choose a lower --bad-below, e.g. 0.5" in err
+    code, _, err = _main("train", source, "-o", tmp_path / "m.slr", "--bad-below", "1", capsys=capsys)
+    assert code == 2 and "--bad-below 1: every borrower counts as bad" in err
+
+
+def test_a_currency_that_is_not_a_label_is_refused_with_exit_2(portfolio_csv, tmp_path, capsys):
+    code, _, err = _main("score", portfolio_csv, "-o", tmp_path / "o.csv", "--currency", "EUR1", capsys=capsys)
+    assert code == 2 and "give a code such as EUR or a symbol such as €" in err
+
+
+def test_the_currency_labels_the_plan_and_the_metrics_and_a_reversed_signal_free_score_is_named(
+        demo_frame, tmp_path, capsys):
+    from core.decide.actions import DEFAULT_ACTIONS, actions_frame
+
+    coin = demo_frame.copy()  # outcomes shuffled: nothing left to learn, as in the notebook's own file
+    coin["Recovery_Status"] = np.random.default_rng(4).permutation(coin["Recovery_Status"].to_numpy()).astype(str)
+    source, actions, metrics = tmp_path / "coin.csv", tmp_path / "actions.csv", tmp_path / "m.json"
+    coin.to_csv(source, index=False)
+    actions_frame(DEFAULT_ACTIONS).to_csv(actions, index=False)
+    code, out, err = _main("score", source, "-o", tmp_path / "o.xlsx", "--actions", actions, "--currency", "EUR",
+                           "--metrics", metrics, capsys=capsys)
+    assert code == 0, err
+    figures = json.loads(metrics.read_text())
+    assert figures["currency"] == "EUR"
+    net = sum(s["Expected net recovery"] for s in figures["strategies"])
+    assert isinstance(net, float)  # numbers stay numbers in the JSON
+    assert f"plan worth EUR {net:,.0f} expected net recovery" in out
+    note = figures["ordering_note"]
+    assert note.startswith("The model finds no signal in this file") and "reversed the model's ordering" in note
+    assert f"warning: {note}" in err

@@ -22,7 +22,7 @@ import streamlit as st
 
 from core import pipeline
 from core.config import RecoveryConfig
-from core.data import Portfolio, Roles, load_portfolio, sheet_names
+from core.data import EXACT_DUPLICATE, REPEATED_ID, Portfolio, Roles, load_portfolio, sheet_names
 from core.decide import HistoryEffects, capacity_frontier, wants_learned
 from core.errors import RecoveryError
 from core.model import choose_k
@@ -135,6 +135,8 @@ def set_source(source: Source) -> None:
         del st.session_state["scoring_model"]
         reset.append(f"the model trained on {previous.name}")
     kept = ["the method, bands and action table (capacities included)"]
+    if config().currency:
+        kept.append(f"the currency {config().currency}")
     if "scoring_model" in st.session_state:
         kept.append(f"the uploaded saved model {st.session_state['scoring_model'].name}")
     st.session_state[NOTICE] = (f"New file {source.name}: reset {', '.join(reset)}; kept {', '.join(kept)}.")
@@ -180,7 +182,7 @@ def switch_preset(name: str) -> None:
     if config().actions is not None:
         st.session_state[NOTICE] = ("Method switched: the Strategy page's bands, strategy names and action table "
                                     "(costs and capacities) are back to the preset's defaults, and planning is off.")
-    set_config(RecoveryConfig.named(name))
+    set_config(RecoveryConfig.named(name).with_(currency=config().currency))  # the lender's money stays theirs
     for key in [k for k in st.session_state if str(k).startswith((THRESHOLDS_KEY, LABEL_KEY, PLAN_KEY))]:
         del st.session_state[key]
 
@@ -261,10 +263,35 @@ def _prepare_key() -> tuple:
     return (*_rows_key(), config().stage_key("prepare"))
 
 
+def awaiting_decision(loaded: Portfolio) -> str | None:
+    """What the Data page asks the user to decide before the analysis can run (None when nothing)."""
+    if loaded.report.ok or choices().exclude_invalid:
+        return None
+    repeated = any(p.problem in (REPEATED_ID, EXACT_DUPLICATE) for p in loaded.report.errors())
+    return (f"{len(loaded.report.invalid_rows):,} row(s) have errors and await your decision on the Data page"
+            + (" (repeated Loan IDs: keep every row as its own case, or treat the repeats as invalid)"
+               if repeated else " (exclude the invalid rows, or fix the file and upload it again)"))
+
+
 def prepared() -> Prepared:
     """The rows to analyse, checked, typed and given their roles (raises RecoveryError)."""
     exclude, loaded, roles = choices().exclude_invalid, portfolio(), config().roles
+    waiting = awaiting_decision(loaded)
+    if waiting:  # segments, scores and plans need unique, valid rows: say where to decide, in words
+        raise RecoveryError(f"{waiting}. Segments, Risk and Strategy need that decision; the Data and Explore "
+                            "pages show the file as read meanwhile.")
     return _cached("prepare", _prepare_key(), lambda: pipeline.prepare_portfolio(loaded, roles, exclude))
+
+
+def prepared_as_read() -> Prepared:
+    """Every row as read, typed and given their roles, also while invalid rows await a decision (Explore's charts)."""
+    loaded, roles = portfolio(), config().roles
+    if awaiting_decision(loaded) is None:
+        return prepared()
+    # charts need no unique IDs: every row as read, the errors set aside until the user decides
+    as_read = replace(loaded, report=replace(loaded.report, problems=loaded.report.warnings(), invalid_rows=()))
+    return _cached("prepare-as-read", (*_file_key(), config().stage_key("prepare")),
+                   lambda: pipeline.prepare_portfolio(as_read, roles, False))
 
 
 def _segment_key() -> tuple:

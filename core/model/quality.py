@@ -11,6 +11,7 @@ from core.data.roles import ColumnRoles
 from core.model import metrics, risk
 from core.model.fairness import fairness_table
 from core.model.scoring import Scored
+from core.model.trust import ordering_note
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,14 @@ class RiskReport:
     def importance(self) -> pd.DataFrame:
         """Held-out importance of each field."""
         return self.scored.importance
+
+    @property
+    def ordering_note(self) -> str | None:
+        """Words when a signal-free model's calibration reversed or flattened its ordering (None otherwise)."""
+        s = self.scored
+        if not s.calibrated:
+            return None
+        return ordering_note(s.trust, [c.slope for c in s.run.calibrations], s.scores[s.known])
 
     @property
     def seed_split(self) -> dict | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -92,3 +93,34 @@ def trust(scores: np.ndarray, y: np.ndarray, days_past_due: np.ndarray | None) -
         if bad[present].min(initial=1) == 0 and bad[present].max(initial=0) == 1:
             dpd_auc = roc_auc(bad[present], dpd[present])
     return Trust(auc, low, high, int(known.sum()), dpd_auc)
+
+
+# Half the borrowers within this many probability points of each other: the calibrated score no longer orders them.
+FLAT_SPREAD = 0.05
+
+
+def ordering_note(found: Trust | None, slopes: Sequence[float], scores: np.ndarray) -> str | None:
+    """Words for a signal-free model whose calibration reversed or flattened its ordering (None otherwise).
+
+    With no signal the fold-by-fold Platt fit can take a negative slope (riskier by the model becomes
+    less likely) or squeeze every probability together; a ranking shown then looks confident and is not.
+    """
+    if found is None or found.better_than_chance or not len(slopes):
+        return None
+    reversed_folds = sum(1 for s in slopes if s < 0)
+    known = scores[~np.isnan(scores)]
+    low, high = (np.percentile(known, [25, 75]) if len(known) else (np.nan, np.nan))
+    flat = bool(high - low < FLAT_SPREAD)
+    if not reversed_folds and not flat:
+        return None
+    what = []
+    if reversed_folds:
+        what.append(f"reversed the model's ordering in {reversed_folds} of {len(slopes)} folds (a borrower the "
+                    "model ranked riskier got a lower probability)")
+    if flat:
+        what.append(f"flattened the scores (half the borrowers score between {low:.0%} and {high:.0%})")
+    return (f"The model finds no signal in this file: its out-of-fold ROC-AUC is {found.auc:.2f} (95% interval "
+            f"{found.low:.2f}–{found.high:.2f}; 0.5 is a coin toss), and the calibration "
+            f"{' and '.join(what)}. The scores and any ranking built on them are not an order of the work: do "
+            "not rank borrowers by this score; choose an outcome or fields that separate good from bad borrowers "
+            "first.")

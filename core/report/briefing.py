@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from core.decide import ASSIGNED, POLICIES, RecoveryResult
+from core.display import priced
 from core.model import Trust
 
 
@@ -19,13 +20,15 @@ def plan_worth(result: RecoveryResult) -> str:
     """What the plan is expected to bring, read from the policies table that the report also shows."""
     worth = result.policies.set_index("Policy")["Expected net recovery"] if not result.policies.empty else None
     assigned = float(result.scored["Expected_Net_Recovery"].sum())
+    cur = result.config.currency
     if worth is None:
-        return f"The plan is expected to bring {assigned:,.0f} net of the actions' costs."
+        return f"The plan is expected to bring {priced(assigned, cur)} net of the actions' costs."
     if ASSIGNED in worth.index:
-        return (f"The plan is expected to bring {worth[ASSIGNED]:,.0f} net of the actions' costs, with its champion "
-                "group kept on the notebook's thresholds to measure the uplift; optimising every borrower would "
-                f"bring {worth[POLICIES['optimised']]:,.0f} (see the policies compared).")
-    return f"The plan is expected to bring {worth[POLICIES[result.config.policy]]:,.0f} net of the actions' costs."
+        return (f"The plan is expected to bring {priced(worth[ASSIGNED], cur)} net of the actions' costs, with its "
+                "champion group kept on the notebook's thresholds to measure the uplift; optimising every borrower "
+                f"would bring {priced(worth[POLICIES['optimised']], cur)} (see the policies compared).")
+    return (f"The plan is expected to bring {priced(worth[POLICIES[result.config.policy]], cur)} net of the "
+            "actions' costs.")
 
 
 def summary_sentences(result: RecoveryResult, found: Trust | None) -> list[str]:
@@ -35,8 +38,10 @@ def summary_sentences(result: RecoveryResult, found: Trust | None) -> list[str]:
     if "Outstanding_Loan_Amount" in scored.columns:
         outstanding = float(scored["Outstanding_Loan_Amount"].sum())
         at_risk = float(scored["Outstanding_At_Risk"].sum())
-        lines.append(f"The portfolio holds {len(scored):,} borrowers with {outstanding:,.0f} outstanding; "
-                     f"weighted by each borrower's risk score, {at_risk:,.0f} ({at_risk / max(outstanding, 1):.0%}) "
+        cur = result.config.currency
+        lines.append(f"The portfolio holds {len(scored):,} borrowers with {priced(outstanding, cur)} outstanding; "
+                     f"weighted by each borrower's risk score, {priced(at_risk, cur)} "
+                     f"({at_risk / max(outstanding, 1):.0%}) "
                      "is at risk of not being recovered.")
     counts = scored["Recovery_Strategy"].value_counts()
     plan = "; ".join(f"{name}: {int(counts.get(name, 0)):,}" for name in result.strategies["Recovery strategy"])

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.display import money_format
 from core.errors import RecoveryError
 from core.report.files import atomic_file
 
@@ -170,23 +171,34 @@ def _excel_value(value: Any) -> tuple[Any, bool]:
     return _excel_text(str(value)), True
 
 
-def _cell(ws: Any, value: Any, cell_class: Any) -> Any:
+def _cell(ws: Any, value: Any, cell_class: Any, number_format: str | None = None) -> Any:
     """Build one worksheet cell; text is forced to the string type, never a formula."""
     stored, is_text = _excel_value(value)
     cell = cell_class(ws, value=stored)
     if is_text:
         # openpyxl infers 'f' for "=..." and 'e' for "#N/A"; user text is neither
         cell.data_type = "s"
+    elif number_format and isinstance(stored, (int, float)) and not isinstance(stored, bool):
+        cell.number_format = number_format
     return cell
 
 
-def to_excel_bytes(df: pd.DataFrame, sheet_name: str = "Borrowers") -> bytes:
+# The money columns the product adds (the user's own columns keep the look they had): labelled with the
+# currency setting when one is given.
+MONEY_COLUMNS = frozenset({"Outstanding_At_Risk", "Expected_Net_Recovery", "Expected_Loss", "Expected net recovery",
+                           "Cost", "cost", "Outstanding", "Outstanding at risk"})
+
+
+def to_excel_bytes(df: pd.DataFrame, sheet_name: str = "Borrowers", currency: str = "") -> bytes:
     """Encode ``df`` as a one-sheet XLSX workbook with no formulas from user data; no index."""
-    return to_excel_workbook({sheet_name: df})
+    return to_excel_workbook({sheet_name: df}, currency)
 
 
-def to_excel_workbook(sheets: dict[str, pd.DataFrame]) -> bytes:
-    """One XLSX workbook, a sheet per table (names made legal and unique), no formulas from user data."""
+def to_excel_workbook(sheets: dict[str, pd.DataFrame], currency: str = "") -> bytes:
+    """One XLSX workbook, a sheet per table (names made legal and unique), no formulas from user data.
+
+    With a currency, the product's money columns carry it as their number format (the values stay numbers).
+    """
     for df in sheets.values():
         if len(df) + 1 > EXCEL_MAX_ROWS or df.shape[1] > EXCEL_MAX_COLS:
             raise RecoveryError(
@@ -208,8 +220,10 @@ def to_excel_workbook(sheets: dict[str, pd.DataFrame]) -> bytes:
         ws = wb.create_sheet(title=title)
         df = whole_numbers_as_integers(df)
         ws.append([_cell(ws, c if isinstance(c, str) else str(c), WriteOnlyCell) for c in df.columns])
+        priced = {i for i, c in enumerate(df.columns) if c in MONEY_COLUMNS} if currency else set()
         for row in df.itertuples(index=False, name=None):
-            ws.append([_cell(ws, v, WriteOnlyCell) for v in row])
+            ws.append([_cell(ws, v, WriteOnlyCell, money_format(currency, excel=True) if i in priced else None)
+                       for i, v in enumerate(row)])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

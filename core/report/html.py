@@ -132,9 +132,10 @@ def _table(frame: pd.DataFrame, formats: dict[str, Format] | None = None, css: s
     return f'<table class="{css}"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
 
 
-def _formats(columns, money=(), shares=(), decimals: dict[str, int] | None = None) -> dict[str, Format]:
-    """Formats for the columns present: money, shares, or a fixed number of decimals."""
-    chosen: dict[str, Format] = {c: display.money for c in money if c in columns}
+def _formats(columns, money=(), shares=(), decimals: dict[str, int] | None = None,
+             currency: str = "") -> dict[str, Format]:
+    """Formats for the columns present: money (in the currency chosen), shares, or a fixed number of decimals."""
+    chosen: dict[str, Format] = {c: (lambda v: display.priced(v, currency)) for c in money if c in columns}
     chosen.update({c: display.share for c in shares if c in columns})
     for c, places in (decimals or {}).items():
         if c in columns:
@@ -173,10 +174,11 @@ def _portfolio(result: RecoveryResult) -> str:
     cards = [_kpi("Borrowers analysed", display.count(figures["borrowers"]))]
     if figures["total_outstanding"] is not None:
         at_risk = float(result.scored["Outstanding_At_Risk"].sum())
-        cards.append(_kpi("Total outstanding", display.compact_money(figures["total_outstanding"]),
-                          f"{display.money(figures['total_outstanding'])} in total"))
-        cards.append(_kpi("Outstanding at risk", display.compact_money(at_risk),
-                          f"{display.money(at_risk)}, weighted by each risk score"))
+        cur = result.config.currency
+        cards.append(_kpi("Total outstanding", display.priced(figures["total_outstanding"], cur, compact=True),
+                          f"{display.priced(figures['total_outstanding'], cur)} in total"))
+        cards.append(_kpi("Outstanding at risk", display.priced(at_risk, cur, compact=True),
+                          f"{display.priced(at_risk, cur)}, weighted by each risk score"))
     if outcome is not None and not outcome.canonical and figures["share_bad"] is not None:
         which = f" ({outcome.column}: {', '.join(outcome.bad)})" if outcome.bad else ""
         cards.append(_kpi("Bad outcome", display.share(figures["share_bad"]),
@@ -199,7 +201,8 @@ def _segments(result: RecoveryResult) -> str:
         if rate in profile:
             panels.append(svg.Panel(title, list(profile[rate]), display.share))
     if "Total outstanding" in profile:
-        panels.append(svg.Panel("Outstanding", list(profile["Total outstanding"]), display.compact_money))
+        panels.append(svg.Panel("Outstanding", list(profile["Total outstanding"]),
+                                lambda v: display.priced(v, result.config.currency, compact=True)))
     colours = [PALETTE[i % len(PALETTE)] for i in range(len(names))]
     chart = svg.bars("Borrowers, outcomes and money per segment", names, panels, colours)
     advice = "<ul class=\"advice\">" + "".join(
@@ -207,7 +210,7 @@ def _segments(result: RecoveryResult) -> str:
         for name, text in zip(names, profile[ADVICE])) + "</ul>"
     summary = profile_summary(profile).rename(columns={"Borrower_Segment": "No."})
     summary_table = _table(summary, _formats(summary.columns, money=("Total outstanding",), shares=(
-        "Share of borrowers", *OUTCOME_RATES)), "keep any")
+        "Share of borrowers", *OUTCOME_RATES), currency=result.config.currency), "keep any")
     means = field_means(result.segments)
     chunks = [means[["Field", *names[i:i + MEANS_PER_TABLE]]] for i in range(0, len(names), MEANS_PER_TABLE)]
     means_tables = "".join(_table(chunk, {c: str for c in chunk.columns[1:]}, "keep any heads") for chunk in chunks)
@@ -265,7 +268,7 @@ def _risk(result: RecoveryResult) -> str:
     gains = risk.gains.rename(columns=GAINS_HEADERS)
     gain_formats = _formats(gains.columns, money=("Outstanding of bad outcomes",), shares=(
         "Bad-outcome rate", "Cumulative share of bad outcomes", "Cumulative share of their outstanding"),
-        decimals={"Mean score": 2})
+        decimals={"Mean score": 2}, currency=result.config.currency)
     gain_formats["Lift"] = lambda v: display.DASH if display.absent(v) else f"{v:.2f}×"
     parts += ["<h3>Gains by score decile</h3>", _table(gains, gain_formats, "keep")]
     return _section("risk", "How far to trust the risk score", *parts)
@@ -313,16 +316,19 @@ def _plan(result: RecoveryResult) -> str:
     panels = [svg.Panel("Borrowers", list(strategies["Borrowers"]), display.count)]
     for column in ("Outstanding", "Expected net recovery"):
         if column in strategies:
-            panels.append(svg.Panel(column, list(strategies[column]), display.compact_money))
+            panels.append(svg.Panel(column, list(strategies[column]),
+                                    lambda v: display.priced(v, config.currency, compact=True)))
     colours = [STRATEGY_COLOURS[i % len(STRATEGY_COLOURS)] for i in range(len(strategies))]
     chart = svg.bars("Borrowers and money per action", list(strategies["Recovery strategy"]), panels, colours)
     parts = [_p(rule), _figure(chart), _table(strategies, _formats(
         strategies.columns, money=("Outstanding", "Outstanding at risk", "Expected net recovery"),
-        shares=("Share of borrowers", "Actual not-fully-recovered rate", "Actual bad-outcome rate"), decimals={"Mean risk score": 2}), "keep")]
+        shares=("Share of borrowers", "Actual not-fully-recovered rate", "Actual bad-outcome rate"), decimals={"Mean risk score": 2},
+        currency=config.currency), "keep")]
     if not result.policies.empty:
         gap = result.assignment.get("gap_to_lp_bound", 0.0)
         parts += ["<h3>Policies compared at the same capacities</h3>",
-                  _table(result.policies, _formats(result.policies.columns, money=("Expected net recovery", "Cost")),
+                  _table(result.policies, _formats(result.policies.columns, money=("Expected net recovery", "Cost"),
+                                                       currency=config.currency),
                         "keep"),
                   _p("The optimised plan is exact (a linear programme)." if not gap else
                      f"The optimised plan was found with prices on this large book: it is within {gap:.4%} of the "
@@ -336,7 +342,8 @@ def _plan(result: RecoveryResult) -> str:
             "action": "Action", "cost": "Cost per case", "capacity": "Capacity (cases)",
             "recovery_at_low_risk": "Recovers at risk 0", "recovery_at_high_risk": "Recovers at risk 1",
             "method": "Learned from the history's"})
-        formats = _formats(actions.columns, money=("Cost per case",), shares=("Recovers at risk 0", "Recovers at risk 1"))
+        formats = _formats(actions.columns, money=("Cost per case",), shares=("Recovers at risk 0", "Recovers at risk 1"),
+                           currency=config.currency)
         formats["Capacity (cases)"] = lambda v: "unlimited" if display.absent(v) or v is pd.NA else display.count(v)
         parts += ["<h3>The action table</h3>", _table(actions, formats, "keep")]
     return _section("plan", "The recovery plan", *parts)
@@ -408,6 +415,8 @@ def settings_table(config: RecoveryConfig, used: dict[str, tuple[str, ...]] | No
     rows = []
     used = used or {}
     for spec in dataclasses.fields(config):
+        if spec.name == "currency" and not config.currency:
+            continue  # money without a symbol, as before the setting existed
         if spec.name == "actions":
             value = "none (the notebook's thresholds)" if config.actions is None else "see the action table"
         elif spec.name in used:

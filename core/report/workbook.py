@@ -18,6 +18,8 @@ def plan_workbook_sheets(result: RecoveryResult, excluded: pd.DataFrame | None) 
                   config.legal_threshold, result.assignment.get("method", ""),
                   f"{result.assignment.get('gap_to_lp_bound', 0.0):.6%}"],
     })
+    if config.currency:  # said only when chosen, so a workbook without one reads as before
+        settings.loc[len(settings)] = ["Currency", config.currency]
     sheets = {"Summary": result.policies, "Settings": settings.astype({"Value": "str"})}
     names = tuple(result.strategies["Recovery strategy"])
     ordered = worklist(table.set_index("File_Row"), names).reset_index()
