@@ -245,6 +245,8 @@ def _risk(result: RecoveryResult) -> str:
     if risk.target == "segment":
         parts.append(_p(segment_score_sentence(result.config.target == "segment") + " The figures below measure "
                         "how well it finds the high-risk segments.", "callout warn"))
+    if risk.ordering_note:  # the same warning the Risk page and the command line give
+        parts.append(_p(risk.ordering_note, "callout warn"))
     if trust is not None:
         parts.append(_p(f"{trust.sentence()} {trust.verdict()}",
                         "callout ok" if trust.act_on_score else "callout warn"))

@@ -73,6 +73,18 @@ def test_risk_section_compares_with_days_past_due_and_shows_curves(known_result,
     assert f"ROC-AUC {roc_auc:.3f}" in text
 
 
+def test_a_signal_free_score_reversed_by_calibration_is_named_in_the_report(run_analysis, demo_frame,
+                                                                            default_result):
+    coin = demo_frame.copy()  # the outcomes shuffled: nothing left to learn
+    coin["Recovery_Status"] = np.random.default_rng(4).permutation(coin["Recovery_Status"].to_numpy())
+    result = run_analysis(coin, RecoveryConfig())
+    note = result.risk.ordering_note
+    assert note and note.startswith("The model finds no signal in this file")
+    assert note in _plain(stakeholder_report(result, SOURCE))
+    assert default_result.risk.ordering_note is None  # the same file with its real outcomes
+    assert "The model finds no signal" not in _plain(stakeholder_report(default_result, SOURCE))
+
+
 def test_plan_section_counts_and_money_per_strategy(known_result, known_report):
     text = _plain(known_report)
     for row in known_result.strategies.itertuples():
