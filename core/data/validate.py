@@ -8,6 +8,8 @@ from dataclasses import field as dataclass_field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from core.data import numbers, schema
 
@@ -165,27 +167,46 @@ def _range_wording(spec: schema.Field) -> str:
     return f"{spec.label.lower()} outside {low}-{spec.maximum:g}"
 
 
+def written_missing(text: pa.ChunkedArray) -> np.ndarray:
+    """True where a stripped cell is a written 'no value' ('N/A', '-', 'null' …), in any case.
+
+    Only cells as short as a token can be one (case folding never shortens text), so each
+    distinct short cell is folded once, with str.casefold as before, instead of every cell.
+    """
+    short = pc.less_equal(pc.utf8_length(text), max(map(len, MISSING_TOKENS)))
+    candidates = pc.unique(text.filter(pc.fill_null(short, False))).to_pylist()
+    tokens = [cell for cell in candidates if cell.casefold() in MISSING_TOKENS]
+    if not tokens:
+        return np.zeros(len(text), dtype=bool)
+    return numbers.flags(pc.is_in(text, value_set=pa.array(tokens, type=pa.string())))
+
+
 def _check_numeric(spec: schema.Field, raw: pd.Series, separator: str | None,
                    found: _Collector) -> pd.Series:
     """Parse a numeric field and record unreadable, impossible and missing values."""
+    text = numbers.stripped(raw)  # once, for the missing-value check and for parsing
     # 'N/A', '-', 'null' … are how spreadsheets and exports write "no value": read as missing, said so
-    written_missing = raw.notna() & raw.str.strip().str.casefold().isin(MISSING_TOKENS)
-    found.add(spec.name, MISSING_WRITTEN, WARNING, raw.index[written_missing.to_numpy()], raw)
-    raw_values = raw.where(~written_missing)
-    parsed = numbers.parse_column(raw_values, separator, percent=spec.name == "Interest_Rate")
+    said_missing = written_missing(text)
+    found.add(spec.name, MISSING_WRITTEN, WARNING, raw.index[said_missing], raw)
+    if said_missing.any():
+        text = pc.if_else(pa.array(said_missing), pa.scalar(None, pa.string()), text)
+    parsed = numbers.parse_stripped(text, raw.index, separator, percent=spec.name == "Interest_Rate")
     bad_rows = np.array(list(parsed.bad))
     bad_problems = np.array(list(parsed.bad.values()), dtype=object)
     for problem in pd.unique(bad_problems):  # in the order first met, row by row
         found.add(spec.name, problem, ERROR, bad_rows[bad_problems == problem], raw)
     values = parsed.values
-    too_low = values < spec.minimum if spec.minimum is not None else values < -np.inf
-    too_high = values > spec.maximum if spec.maximum is not None else values > np.inf
-    found.add(spec.name, _range_wording(spec), ERROR, values.index[too_low | too_high], raw)
+    array = values.to_numpy()
+    outside = np.zeros(len(array), dtype=bool)
+    if spec.minimum is not None:
+        outside |= array < spec.minimum
+    if spec.maximum is not None:
+        outside |= array > spec.maximum
+    found.add(spec.name, _range_wording(spec), ERROR, values.index[outside], raw)
     if spec.integer:
-        fractional = values.notna() & (values != np.floor(values))
+        fractional = ~np.isnan(array) & (array != np.floor(array))
         found.add(spec.name, NOT_WHOLE, ERROR, values.index[fractional], raw)
-    missing = raw.isna()
-    found.add(spec.name, MISSING_IMPUTED, WARNING, raw.index[missing])
+    found.add(spec.name, MISSING_IMPUTED, WARNING, raw.index[raw.isna().to_numpy()])
     # Unreadable cells become NaN too, but they are errors, not missing values.
     return values
 
@@ -247,9 +268,28 @@ def _check_id(spec: schema.Field, raw: pd.Series, found: _Collector, keep_repeat
     return raw.astype("str")
 
 
+def _duplicated(mapped: pd.DataFrame) -> np.ndarray:
+    """``mapped.duplicated(keep="first")``, narrowing the rows column by column first.
+
+    Only rows whose value repeats in every column can repeat a whole row: the IDs (nearly all
+    distinct) leave a handful of candidates after one column, and only those are compared whole.
+    """
+    first = [c for c in schema.ID_FIELDS if c in mapped.columns]
+    candidates = np.arange(len(mapped))
+    for column in [*first, *(c for c in mapped.columns if c not in first)]:
+        if len(candidates) < 2:
+            return np.zeros(len(mapped), dtype=bool)
+        cells = mapped[column].iloc[candidates]
+        candidates = candidates[cells.duplicated(keep=False).to_numpy()]
+    exact = np.zeros(len(mapped), dtype=bool)
+    if len(candidates):
+        exact[candidates] = mapped.iloc[candidates].duplicated(keep="first").to_numpy()
+    return exact
+
+
 def _exact_duplicates(mapped: pd.DataFrame, found: _Collector, keep: bool) -> pd.Series:
     """Rows equal in every cell to an earlier row: an error unless repeats are kept (then a warning)."""
-    exact = mapped.duplicated(keep="first")
+    exact = pd.Series(_duplicated(mapped), index=mapped.index)
     found.add(EVERY_COLUMN, EXACT_DUPLICATE_KEPT if keep else EXACT_DUPLICATE, WARNING if keep else ERROR,
               mapped.index[exact.to_numpy()])
     return exact
