@@ -143,11 +143,19 @@ def parse_column(cells: pd.Series, separator: str | None, percent: bool = False)
     return parse_stripped(stripped(cells), cells.index, separator, percent)
 
 
+def digits_only(text: pa.ChunkedArray) -> np.ndarray:
+    """True where a cell is ASCII digits alone (123): the commonest shape, found without a regex."""
+    return flags(pc.ascii_is_decimal(text))
+
+
 def parse_stripped(text: pa.ChunkedArray, index: pd.Index, separator: str | None,
-                   percent: bool = False) -> ParsedColumn:
-    """parse_column for cells already stripped (null where missing), so a caller strips once."""
+                   percent: bool = False, digits: np.ndarray | None = None) -> ParsedColumn:
+    """parse_column for cells already stripped (null where missing), so a caller strips once.
+
+    ``digits`` is digits_only(text) when the caller has it already.
+    """
     present = flags(pc.greater(pc.utf8_length(text), 0))
-    fast = flags(pc.ascii_is_decimal(text))  # 123, the commonest shape, needs no regex
+    fast = (digits_only(text) if digits is None else digits) & present
     decimal = np.zeros(len(text), dtype=bool)
     other = np.flatnonzero(present & ~fast)
     if len(other):
@@ -155,37 +163,42 @@ def parse_stripped(text: pa.ChunkedArray, index: pd.Index, separator: str | None
         matched = flags(pc.match_substring_regex(rest, _FAST))
         fast[other] = matched
         decimal[other] = matched & flags(pc.match_substring(rest, "."))
-    values = np.full(len(text), np.nan)
-    if fast.any():
-        values[fast] = _fast_floats(text, fast, present)
+    values = _fast_floats(text, fast, present)
     slow_at = np.flatnonzero(present & ~fast)
     slow = _SlowCells.read(text.take(pa.array(slow_at)), percent)
     style = _choose_style_counts(int(decimal.sum()) + slow.count(slow.only_dot),
                                  slow.count(slow.only_comma), separator)
-    problems = np.full(len(text), "", dtype=object)  # "" where a cell is fine
+    found: list[tuple[np.ndarray, np.ndarray | str]] = []  # positions and wording, later ones win
     if style != "dot":  # a decimal point is wrong in a decimal-comma column
         values[decimal] = np.nan
-        problems[decimal] = INCONSISTENT
+        found.append((np.flatnonzero(decimal), INCONSISTENT))
     picked, wrong = slow.values(style)
     values[slow_at] = picked
-    problems[slow_at[wrong != ""]] = wrong[wrong != ""]
+    found.append((slow_at[wrong != ""], wrong[wrong != ""]))
     infinite = np.isinf(values)
     values[infinite] = np.nan
-    problems[infinite] = NOT_FINITE
-    bad_at = np.flatnonzero(problems != "")
-    bad = dict(sorted(zip(index[bad_at].tolist(), problems[bad_at].tolist())))
+    found.append((np.flatnonzero(infinite), NOT_FINITE))
+    problems: dict[int, str] = {}
+    for positions, wording in found:
+        words = [wording] * len(positions) if isinstance(wording, str) else wording.tolist()
+        problems.update(zip(positions.tolist(), words))
+    bad = dict(sorted(zip(index[list(problems)].tolist(), problems.values())))
     return ParsedColumn(pd.Series(values, index=index, dtype="float64"), bad, style)
 
 
 def _fast_floats(text: pa.ChunkedArray, fast: np.ndarray, present: np.ndarray) -> np.ndarray:
-    """Values of the cells already known to be plain ASCII 123 / 12.39 text.
+    """Every cell's value where it is plain ASCII 123 / 12.39 text, NaN elsewhere.
 
     Arrow's cast rounds correctly, as float() does, at a fraction of the cost of going
     through Python objects; a column with nothing else in it is cast whole, without a copy.
     """
+    if not fast.any():
+        return np.full(len(text), np.nan)
     if np.array_equal(fast, present) and text.null_count == len(text) - int(present.sum()):
-        return pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False)[fast]
-    return pc.cast(text.filter(pa.array(fast)), pa.float64()).to_numpy(zero_copy_only=False)
+        return pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False).copy()
+    values = np.full(len(text), np.nan)
+    values[fast] = pc.cast(text.filter(pa.array(fast)), pa.float64()).to_numpy(zero_copy_only=False)
+    return values
 
 
 @dataclass(frozen=True)
