@@ -277,3 +277,21 @@ def test_object_and_clean_columns_parse_the_same():
         new, old = numbers.parse_column(cells, ","), old_parse_column(cells, ",")
         assert new.bad == old.bad and new.style == old.style
         pd.testing.assert_series_equal(new.values, old.values)
+
+
+def test_written_missing_is_casefold_of_the_stripped_cell():
+    from core.data.validate import written_missing
+
+    cells = [chr(c) for c in range(0x2200) if not 0xD800 <= c < 0xE000]
+    cells += ["N/A", "n/a ", "ＮＡ", "NUL", "null", "NULL", "nOnE", "--", "-", "---", "#N/A", "na", "ǈ", "ß", None]
+    text = numbers.stripped(pd.Series(cells, dtype="str"))
+    expected = [c is not None and c.strip().casefold() in MISSING_TOKENS for c in cells]
+    assert written_missing(text).tolist() == expected
+    assert written_missing(text, numbers.digits_only(text)).tolist() == expected
+
+
+def test_blank_cells_are_what_str_strip_removes_for_every_character():
+    from core.data.delimited import blank_cells
+
+    cells = [chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000] + ["", " \t\u3000 ", " a "]
+    assert blank_cells(pa.array(cells)).to_pylist() == [not c.strip() for c in cells]
