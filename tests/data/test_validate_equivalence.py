@@ -295,3 +295,16 @@ def test_blank_cells_are_what_str_strip_removes_for_every_character():
 
     cells = [chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000] + ["", " \t\u3000 ", " a "]
     assert blank_cells(pa.array(cells)).to_pylist() == [not c.strip() for c in cells]
+
+
+@pytest.mark.parametrize("cells", [
+    pd.Series([c for c in NUMBER_CELLS + CATEGORY_CELLS], index=range(7, 7 + len(NUMBER_CELLS + CATEGORY_CELLS)),
+              dtype="str", name="Branch"),
+    pd.Series([1, np.nan, "na", " b", 2.5], dtype=object, name="Mixed"),
+])
+def test_an_extra_columns_filled_cells_are_unchanged(cells):
+    from core.data.roles import _filled
+
+    text = cells.dropna().astype("str").str.strip()
+    original = text[(text != "") & ~text.str.casefold().isin(MISSING_TOKENS)]
+    pd.testing.assert_series_equal(_filled(cells), original)
