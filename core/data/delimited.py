@@ -49,14 +49,6 @@ _SNIFF_CHUNK = 64 * 1024  # first prefix tried for those lines; grown fourfold u
 BLOCK_BYTES = 16 * 1024 * 1024
 
 
-# What str.strip() removes (all of it lies in the BMP). RE2 needs it spelled out: its \s and
-# Arrow's trim functions use narrower or different definitions of whitespace.
-_PY_SPACE = "".join(c for c in map(chr, range(0x10000)) if c.isspace())
-
-
-_BLANK_CELL = "^[" + "".join(f"\\x{{{ord(c):x}}}" for c in _PY_SPACE) + "]*$"
-
-
 _QUOTED = re.compile(r'"(?:[^"]++|"")*+"')
 
 
@@ -369,7 +361,9 @@ def _read_body(body: pa.Buffer, width: int, separator: str, name: str, limits: L
     field_limit = csv.field_size_limit()
     for batch in record_batches(body, names, separator):
         cells = batch.columns
-        if any((pc.max(pc.utf8_length(c)).as_py() or 0) > field_limit for c in cells):
+        # A cell has at most as many characters as bytes: only a long one in bytes is counted.
+        if any((pc.max(pc.binary_length(c)).as_py() or 0) > field_limit
+               and (pc.max(pc.utf8_length(c)).as_py() or 0) > field_limit for c in cells):
             return None
         keep = pc.invert(_blank_rows(cells))
         count = pc.sum(keep).as_py() or 0
@@ -385,7 +379,7 @@ def _read_body(body: pa.Buffer, width: int, separator: str, name: str, limits: L
         for position, column in enumerate(cells):
             pieces[position].append(column)
             if not has_data[position] and len(column):
-                has_data[position] = not pc.all(blank_cells(column)).as_py()
+                has_data[position] = _has_value(column)
         numbers.append(rows)
     columns = [pa.chunked_array(p, type=pa.string()) for p in pieces]
     index = np.concatenate(numbers) if numbers else np.empty(0, dtype="int64")
@@ -416,8 +410,16 @@ def _refuse_row(row: Any) -> str:
 
 
 def blank_cells(column: pa.Array) -> pa.BooleanArray:
-    """True where a cell is empty or only what str.strip() removes."""
-    return pc.match_substring_regex(column, _BLANK_CELL)
+    """True where a cell is empty or only what str.strip() removes.
+
+    Arrow's whitespace is Python's, code point for code point (a test pins it), so no regex.
+    """
+    return pc.or_(pc.equal(pc.binary_length(column), 0), pc.utf8_is_space(column))
+
+
+def _has_value(column: pa.Array) -> bool:
+    """True when some cell is not blank; the first cells usually say so without reading the rest."""
+    return any(not pc.all(blank_cells(cells)).as_py() for cells in (column.slice(0, 64), column))
 
 
 def _blank_rows(cells: Sequence[pa.Array]) -> pa.BooleanArray:
@@ -432,6 +434,7 @@ def _blank_rows(cells: Sequence[pa.Array]) -> pa.BooleanArray:
 
 def decode(data: bytes, name: str) -> tuple[str, str]:
     """Text and encoding name: BOMs first, then UTF-8, then charset-normalizer's guess."""
+    text: str | None = None
     if data.startswith(b"\xef\xbb\xbf"):
         encoding = "utf-8-sig"
     elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -441,11 +444,13 @@ def decode(data: bytes, name: str) -> tuple[str, str]:
             f"{name} contains NUL bytes, so it is binary data or UTF-16 text without a "
             f"byte-order mark, not a CSV. {SAVE_AS}")
     else:
-        encoding = detect_format(data, name)
-    try:
-        text = data.decode(encoding)
-    except (UnicodeDecodeError, LookupError):
-        raise RecoveryError(f"{name} is not valid {encoding} text. {SAVE_AS}") from None
+        text = _utf8(data)  # decoded once: asking whether it is UTF-8 is decoding it
+        encoding = "utf-8" if text is not None else detect_format(data, name)
+    if text is None:
+        try:
+            text = data.decode(encoding)
+        except (UnicodeDecodeError, LookupError):
+            raise RecoveryError(f"{name} is not valid {encoding} text. {SAVE_AS}") from None
     if "\x00" in text:
         raise RecoveryError(f"{name} contains NUL characters, so it is not a text table. "
                             f"{SAVE_AS}")
@@ -453,10 +458,26 @@ def decode(data: bytes, name: str) -> tuple[str, str]:
     return text, encoding
 
 
+def _utf8(data: bytes) -> str | None:
+    """The bytes as UTF-8 text, or None when they are not UTF-8 (detect_format's first question)."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+# ASCII's control characters (category Cc) other than tab and line ends.
+_ASCII_CONTROLS = bytes(b for b in range(128) if b < 32 and b not in (9, 10, 13)) + b"\x7f"
+
+
 def _refuse_binary(text: str, name: str) -> None:
     """Reject decoded text with many control characters: it was never a table."""
     sample = text[:100_000]
-    controls = sum(1 for ch in sample
-                   if ch not in "\t\r\n" and unicodedata.category(ch) in ("Cc", "Cs", "Co"))
+    if sample.isascii():  # the usual case, counted in C: only Cc can occur in ASCII
+        ascii_ = sample.encode("ascii")
+        controls = len(ascii_) - len(ascii_.translate(None, _ASCII_CONTROLS))
+    else:
+        controls = sum(1 for ch in sample
+                       if ch not in "\t\r\n" and unicodedata.category(ch) in ("Cc", "Cs", "Co"))
     if controls > max(2, len(sample) // 200):
         raise RecoveryError(f"{name} looks like binary data, not a text table. {SAVE_AS}")

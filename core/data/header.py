@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from core.data.table import ROW, Limits, cell_text, column_letter, is_blank, shortened
 from core.errors import RecoveryError
@@ -162,4 +163,9 @@ def assemble(header: list[Any], columns: Sequence[Any], has_data: Sequence[bool]
 def _text_series(values: Sequence[Any] | pa.ChunkedArray, index: pd.Index) -> pd.Series:
     """A text column in which blank cells are missing."""
     series = pd.Series(values, index=index, dtype="str")
-    return series.where(series.str.strip() != "")
+    cells = pa.chunked_array(pa.array(series.array))
+    # Blank: empty or only what str.strip() removes (Arrow's whitespace is Python's); no copy when none is.
+    blank = pc.fill_null(pc.or_(pc.equal(pc.binary_length(cells), 0), pc.utf8_is_space(cells)), False)
+    if not pc.any(blank).as_py():
+        return series
+    return series.where(~blank.to_numpy(zero_copy_only=False))

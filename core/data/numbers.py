@@ -115,51 +115,89 @@ def _classify(cell: str, percent: bool) -> str | tuple[str, float | None, float 
     return sign, dot, comma
 
 
+# The fast path's shapes, 123 and 12.39, but not 1.234 (a thousands separator or a decimal
+# point: which one the column's style decides). ASCII digits only: other scripts' digits
+# ("٣") take the slow path, which reads them as float() does.
+_FAST = r"^[+-]?(?:[0-9]+|[0-9]{4,}\.[0-9]+|[0-9]{1,3}\.(?:[0-9]{1,2}|[0-9]{4,}))$"
+
+
+def arrow_text(cells: pd.Series) -> pa.ChunkedArray:
+    """The cells as Arrow text, null where missing; a text column is not copied."""
+    if not isinstance(cells.dtype, pd.StringDtype) or cells.dtype.storage != "pyarrow":
+        cells = cells.astype("str")
+    return pa.chunked_array(pa.array(cells.array, type=pa.string()))
+
+
+def stripped(cells: pd.Series) -> pa.ChunkedArray:
+    """The cells without surrounding whitespace, as ``Series.str.strip()`` gives them."""
+    return pc.utf8_trim_whitespace(arrow_text(cells))
+
+
+def flags(values: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """A boolean Arrow result as numpy, null counted as false."""
+    return pc.fill_null(values, False).to_numpy(zero_copy_only=False)
+
+
 def parse_column(cells: pd.Series, separator: str | None, percent: bool = False) -> ParsedColumn:
     """Parse a text column strictly; every unreadable cell is reported, none is guessed."""
-    text = cells.astype("str").str.strip()
-    present = (text.notna() & (text != "")).to_numpy()
-    # Fast path for the common, unambiguous shapes: 123 and 12.39 (not 1.234).
-    plain = present & text.str.fullmatch(r"[+-]?\d+(?:\.\d+)?", na=False).to_numpy()
-    point = text.str.contains(".", regex=False, na=False).to_numpy()
-    integer = plain & ~point
-    decimal = plain & point & ~text.str.fullmatch(r"[+-]?\d{1,3}\.\d{3}", na=False).to_numpy()
-    fast = integer | decimal
-    values = np.full(len(text), np.nan)
-    values[fast] = _plain_floats(text[fast])
-    slow = _SlowCells.read(text[present & ~fast], percent)
+    return parse_stripped(stripped(cells), cells.index, separator, percent)
+
+
+def digits_only(text: pa.ChunkedArray) -> np.ndarray:
+    """True where a cell is ASCII digits alone (123): the commonest shape, found without a regex."""
+    return flags(pc.ascii_is_decimal(text))
+
+
+def parse_stripped(text: pa.ChunkedArray, index: pd.Index, separator: str | None,
+                   percent: bool = False, digits: np.ndarray | None = None) -> ParsedColumn:
+    """parse_column for cells already stripped (null where missing), so a caller strips once.
+
+    ``digits`` is digits_only(text) when the caller has it already.
+    """
+    present = flags(pc.greater(pc.utf8_length(text), 0))
+    fast = (digits_only(text) if digits is None else digits) & present
+    decimal = np.zeros(len(text), dtype=bool)
+    other = np.flatnonzero(present & ~fast)
+    if len(other):
+        rest = text if len(other) == len(text) else text.take(pa.array(other))
+        matched = flags(pc.match_substring_regex(rest, _FAST))
+        fast[other] = matched
+        decimal[other] = matched & flags(pc.match_substring(rest, "."))
+    values = _fast_floats(text, fast, present)
+    slow_at = np.flatnonzero(present & ~fast)
+    slow = _SlowCells.read(text.take(pa.array(slow_at)), percent)
     style = _choose_style_counts(int(decimal.sum()) + slow.count(slow.only_dot),
                                  slow.count(slow.only_comma), separator)
-    problems = np.full(len(text), "", dtype=object)  # "" where a cell is fine
+    found: list[tuple[np.ndarray, np.ndarray | str]] = []  # positions and wording, later ones win
     if style != "dot":  # a decimal point is wrong in a decimal-comma column
         values[decimal] = np.nan
-        problems[decimal] = INCONSISTENT
-    positions = np.flatnonzero(present & ~fast)
+        found.append((np.flatnonzero(decimal), INCONSISTENT))
     picked, wrong = slow.values(style)
-    values[positions] = picked
-    problems[positions[wrong != ""]] = wrong[wrong != ""]
+    values[slow_at] = picked
+    found.append((slow_at[wrong != ""], wrong[wrong != ""]))
     infinite = np.isinf(values)
     values[infinite] = np.nan
-    problems[infinite] = NOT_FINITE
-    bad_at = np.flatnonzero(problems != "")
-    bad = dict(sorted(zip(cells.index[bad_at].tolist(), problems[bad_at].tolist())))
-    return ParsedColumn(pd.Series(values, index=cells.index, dtype="float64"), bad, style)
+    found.append((np.flatnonzero(infinite), NOT_FINITE))
+    problems: dict[int, str] = {}
+    for positions, wording in found:
+        words = [wording] * len(positions) if isinstance(wording, str) else wording.tolist()
+        problems.update(zip(positions.tolist(), words))
+    bad = dict(sorted(zip(index[list(problems)].tolist(), problems.values())))
+    return ParsedColumn(pd.Series(values, index=index, dtype="float64"), bad, style)
 
 
-def _plain_floats(text: pd.Series) -> np.ndarray:
-    """Values of cells already known to be plain 123 / 12.39 text.
+def _fast_floats(text: pa.ChunkedArray, fast: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """Every cell's value where it is plain ASCII 123 / 12.39 text, NaN elsewhere.
 
     Arrow's cast rounds correctly, as float() does, at a fraction of the cost of going
-    through Python objects.
+    through Python objects; a column with nothing else in it is cast whole, without a copy.
     """
-    if text.empty:
-        return np.empty(0)
-    cells = pa.array(text.array)
-    ascii_ = pc.string_is_ascii(cells).to_numpy(zero_copy_only=False)
-    values = np.empty(len(cells))
-    values[ascii_] = pc.cast(cells.filter(ascii_), pa.float64()).to_numpy(zero_copy_only=False)
-    # The patterns' \d also matches other scripts' digits ("٣"), which only float() reads.
-    values[~ascii_] = [float(t) for t in text[~ascii_]]
+    if not fast.any():
+        return np.full(len(text), np.nan)
+    if np.array_equal(fast, present) and text.null_count == len(text) - int(present.sum()):
+        return pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False).copy()
+    values = np.full(len(text), np.nan)
+    values[fast] = pc.cast(text.filter(pa.array(fast)), pa.float64()).to_numpy(zero_copy_only=False)
     return values
 
 
@@ -176,10 +214,11 @@ class _SlowCells:
     only_comma: np.ndarray
 
     @classmethod
-    def read(cls, text: pd.Series, percent: bool) -> _SlowCells:
-        """Classify every distinct cell text of ``text``."""
-        codes, uniques = pd.factorize(text)
-        outcomes = [_classify(cell, percent) for cell in uniques]
+    def read(cls, text: pa.ChunkedArray, percent: bool) -> _SlowCells:
+        """Classify every distinct cell text of ``text`` (no nulls)."""
+        encoded = pc.dictionary_encode(text).combine_chunks()
+        codes = encoded.indices.to_numpy(zero_copy_only=False).astype("intp")
+        outcomes = [_classify(cell, percent) for cell in encoded.dictionary.to_pylist()]
         readable = [o if not isinstance(o, str) else ("", None, None) for o in outcomes]
         dot = np.array([np.nan if d is None else d for _, d, _ in readable], dtype="float64")
         comma = np.array([np.nan if c is None else c for _, _, c in readable], dtype="float64")

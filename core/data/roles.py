@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
 from core.data import numbers
 from core.data.leakage import field_aucs, leak_sentence, leaking
@@ -26,7 +27,7 @@ from core.data.schema import (
     WRITTEN_OFF,
     label,
 )
-from core.data.validate import MISSING_TOKENS, spelling
+from core.data.validate import spelling, written_missing
 from core.errors import RecoveryError
 
 NO_OUTCOME = "(no outcome)"
@@ -156,8 +157,10 @@ def is_post_delinquency(header: str) -> bool:
 
 def _filled(cells: pd.Series) -> pd.Series:
     """The cells that hold a value: not missing, not blank, not a written 'N/A'."""
-    text = cells.dropna().astype("str").str.strip()
-    return text[(text != "") & ~text.str.casefold().isin(MISSING_TOKENS)]
+    kept = cells.dropna()
+    text = numbers.stripped(kept)  # in Arrow, 'N/A' found by folding each short distinct cell once
+    filled = numbers.flags(pc.greater(pc.utf8_length(text), 0)) & ~written_missing(text, numbers.digits_only(text))
+    return pd.Series(pd.array(text, dtype="str"), index=kept.index, name=cells.name)[filled]
 
 
 def _as_numbers(text: pd.Series, separator: str | None) -> pd.Series | None:

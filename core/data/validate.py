@@ -8,6 +8,8 @@ from dataclasses import field as dataclass_field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from core.data import numbers, schema
 
@@ -165,27 +167,50 @@ def _range_wording(spec: schema.Field) -> str:
     return f"{spec.label.lower()} outside {low}-{spec.maximum:g}"
 
 
+def written_missing(text: pa.ChunkedArray, digits: np.ndarray | None = None) -> np.ndarray:
+    """True where a stripped cell is a written 'no value' ('N/A', '-', 'null' …), in any case.
+
+    Only cells as short as a token can be one (case folding never shortens text), and never
+    digits alone (``digits``, when known), so each distinct such cell is folded once, with
+    str.casefold as before, instead of every cell.
+    """
+    short = numbers.flags(pc.less_equal(pc.utf8_length(text), max(map(len, MISSING_TOKENS))))
+    if digits is not None:
+        short &= ~digits
+    candidates = pc.unique(text.filter(pa.array(short))).to_pylist() if short.any() else []
+    tokens = [cell for cell in candidates if cell.casefold() in MISSING_TOKENS]
+    if not tokens:
+        return np.zeros(len(text), dtype=bool)
+    return numbers.flags(pc.is_in(text, value_set=pa.array(tokens, type=pa.string())))
+
+
 def _check_numeric(spec: schema.Field, raw: pd.Series, separator: str | None,
                    found: _Collector) -> pd.Series:
     """Parse a numeric field and record unreadable, impossible and missing values."""
+    text = numbers.stripped(raw)  # once, for the missing-value check and for parsing
+    digits = numbers.digits_only(text)
     # 'N/A', '-', 'null' … are how spreadsheets and exports write "no value": read as missing, said so
-    written_missing = raw.notna() & raw.str.strip().str.casefold().isin(MISSING_TOKENS)
-    found.add(spec.name, MISSING_WRITTEN, WARNING, raw.index[written_missing.to_numpy()], raw)
-    raw_values = raw.where(~written_missing)
-    parsed = numbers.parse_column(raw_values, separator, percent=spec.name == "Interest_Rate")
+    said_missing = written_missing(text, digits)
+    found.add(spec.name, MISSING_WRITTEN, WARNING, raw.index[said_missing], raw)
+    if said_missing.any():
+        text = pc.if_else(pa.array(said_missing), pa.scalar(None, pa.string()), text)
+    parsed = numbers.parse_stripped(text, raw.index, separator, spec.name == "Interest_Rate", digits)
     bad_rows = np.array(list(parsed.bad))
     bad_problems = np.array(list(parsed.bad.values()), dtype=object)
     for problem in pd.unique(bad_problems):  # in the order first met, row by row
         found.add(spec.name, problem, ERROR, bad_rows[bad_problems == problem], raw)
     values = parsed.values
-    too_low = values < spec.minimum if spec.minimum is not None else values < -np.inf
-    too_high = values > spec.maximum if spec.maximum is not None else values > np.inf
-    found.add(spec.name, _range_wording(spec), ERROR, values.index[too_low | too_high], raw)
+    array = values.to_numpy()
+    outside = np.zeros(len(array), dtype=bool)
+    if spec.minimum is not None:
+        outside |= array < spec.minimum
+    if spec.maximum is not None:
+        outside |= array > spec.maximum
+    found.add(spec.name, _range_wording(spec), ERROR, values.index[outside], raw)
     if spec.integer:
-        fractional = values.notna() & (values != np.floor(values))
+        fractional = ~np.isnan(array) & (array != np.floor(array))
         found.add(spec.name, NOT_WHOLE, ERROR, values.index[fractional], raw)
-    missing = raw.isna()
-    found.add(spec.name, MISSING_IMPUTED, WARNING, raw.index[missing])
+    found.add(spec.name, MISSING_IMPUTED, WARNING, raw.index[raw.isna().to_numpy()])
     # Unreadable cells become NaN too, but they are errors, not missing values.
     return values
 
@@ -230,26 +255,67 @@ REPEATED_ID = "repeated Loan_ID (an earlier row has it)"
 REPEATED_ID_KEPT = "repeated Loan_ID, kept: each row is analysed as its own case (IDs are not unique)"
 
 
+def _repeating(cells: pd.Series) -> np.ndarray:
+    """True where a cell's value (missing counted as one value) occurs in more than one row."""
+    return cells.duplicated(keep=False).to_numpy()
+
+
+def _among(candidates: np.ndarray, size: int, marks: pd.Series) -> np.ndarray:
+    """``marks`` (computed on the candidate rows only) spread over all ``size`` rows, False elsewhere."""
+    spread = np.zeros(size, dtype=bool)
+    spread[candidates] = marks.to_numpy()
+    return spread
+
+
 def _check_id(spec: schema.Field, raw: pd.Series, found: _Collector, keep_repeats: bool,
-              exact: pd.Series | None = None) -> pd.Series:
+              exact: pd.Series | None = None, repeating: np.ndarray | None = None) -> pd.Series:
     """Keep IDs exactly as written; a repeated Loan_ID is an error on the later rows unless repeats are kept.
 
     Rows that are exact copies of an earlier row are named as such (``exact``), not as conflicting repeats.
+    ``repeating`` is _repeating(raw) when the caller has it: only those rows can repeat an ID.
     """
     found.add(spec.name, MISSING, WARNING, raw.index[raw.isna()])
     if spec.name == "Loan_ID":
-        copy = exact if exact is not None else pd.Series(False, index=raw.index)
+        copy = np.zeros(len(raw), dtype=bool) if exact is None else exact.to_numpy()
+        filled = raw.notna().to_numpy()
+        repeating = _repeating(raw) if repeating is None else repeating
         if keep_repeats:
-            repeats = raw.notna() & ~copy & raw.where(~copy).duplicated(keep=False)
+            rows = np.flatnonzero(repeating & filled & ~copy)
+            repeats = _among(rows, len(raw), raw.iloc[rows].duplicated(keep=False))
             found.add(spec.name, REPEATED_ID_KEPT, WARNING, raw.index[repeats], raw)
         else:
-            found.add(spec.name, REPEATED_ID, ERROR, raw.index[raw.notna() & raw.duplicated(keep="first") & ~copy], raw)
+            rows = np.flatnonzero(repeating)
+            later = _among(rows, len(raw), raw.iloc[rows].duplicated(keep="first"))
+            found.add(spec.name, REPEATED_ID, ERROR, raw.index[filled & later & ~copy], raw)
     return raw.astype("str")
 
 
-def _exact_duplicates(mapped: pd.DataFrame, found: _Collector, keep: bool) -> pd.Series:
+def _duplicated(mapped: pd.DataFrame, repeating: dict[str, np.ndarray]) -> np.ndarray:
+    """``mapped.duplicated(keep="first")``, narrowing the rows column by column first.
+
+    Only rows whose value repeats in every column can repeat a whole row: the IDs (nearly all
+    distinct) leave a handful of candidates after one column, and only those are compared whole.
+    ``repeating`` holds _repeating of whole columns, computed once and shared with the ID check.
+    """
+    first = [c for c in ("Loan_ID", *schema.ID_FIELDS) if c in mapped.columns]
+    candidates = np.arange(len(mapped))
+    for column in dict.fromkeys([*first, *mapped.columns]):
+        if len(candidates) < 2:
+            return np.zeros(len(mapped), dtype=bool)
+        if len(candidates) == len(mapped):
+            repeating[column] = _repeating(mapped[column])
+            candidates = candidates[repeating[column]]
+        else:
+            candidates = candidates[_repeating(mapped[column].iloc[candidates])]
+    if not len(candidates):
+        return np.zeros(len(mapped), dtype=bool)
+    return _among(candidates, len(mapped), mapped.iloc[candidates].duplicated(keep="first"))
+
+
+def _exact_duplicates(mapped: pd.DataFrame, found: _Collector, keep: bool,
+                      repeating: dict[str, np.ndarray]) -> pd.Series:
     """Rows equal in every cell to an earlier row: an error unless repeats are kept (then a warning)."""
-    exact = mapped.duplicated(keep="first")
+    exact = pd.Series(_duplicated(mapped, repeating), index=mapped.index)
     found.add(EVERY_COLUMN, EXACT_DUPLICATE_KEPT if keep else EXACT_DUPLICATE, WARNING if keep else ERROR,
               mapped.index[exact.to_numpy()])
     return exact
@@ -261,7 +327,8 @@ def check(mapped: pd.DataFrame, fields: Iterable[str], separator: str | None,
     found = _Collector()
     typed = mapped.copy(deep=False)
     fields = [name for name in fields if name in mapped.columns]
-    exact = _exact_duplicates(mapped, found, keep_repeated_ids)
+    repeating: dict[str, np.ndarray] = {}  # whole columns' repeating values, found once
+    exact = _exact_duplicates(mapped, found, keep_repeated_ids, repeating)
     for name in fields:
         spec = schema.BY_NAME[name]
         if spec.kind == "numeric":
@@ -269,7 +336,7 @@ def check(mapped: pd.DataFrame, fields: Iterable[str], separator: str | None,
         elif spec.kind == "category":
             typed[name] = _check_category(spec, mapped[name], found)
         else:
-            typed[name] = _check_id(spec, mapped[name], found, keep_repeated_ids, exact)
+            typed[name] = _check_id(spec, mapped[name], found, keep_repeated_ids, exact, repeating.get(name))
     notes = found.row_notes()
     missing = tuple(f.name for f in schema.FIELDS if f.name not in fields)
     report = ValidationReport(found.problems(), tuple(notes), missing)
