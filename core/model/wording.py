@@ -175,7 +175,9 @@ def field_text(
     known = np.isfinite(x)
     x = np.where(known, x, 0.0)
     level = _level_index(np.where(known, x, np.nan), known_sorted)
-    whole = _whole(x)
+    # whole or not is the field's own (all its known values), so a value reads the same in every
+    # reason whichever other borrowers share its slot
+    whole = _whole(known_sorted)
     first, inverse = distinct(_written_as(field, x, whole), level)
     head = _join(f"{name} ", number_text(field, x[first], whole), ", ",
                  pc.take(pa.array(LEVELS), pa.array(level[first])), " for this portfolio")
