@@ -239,14 +239,24 @@ def reasons(
     for name, values in (reference or {}).items():
         picks.written.setdefault(("sorted", name), np.asarray(values, dtype="float64"))
     n = len(frame)
-    for side, chosen, wanted in (("up", picks.up, flagged), ("down", picks.down, ~flagged)):
+    wanted = {}
+    for side, chosen, rows_wanted in (("up", picks.up, flagged), ("down", picks.down, ~flagged)):
         texts = picks.written.get(side, pa.nulls(n, pa.string()))
-        rows = np.flatnonzero(wanted & texts.is_null().to_numpy(zero_copy_only=False))
-        if len(rows):
-            written = _joined(frame, picks.groups, chosen[rows], rows, picks.written)
-            at = np.full(n, -1)
-            at[rows] = np.arange(len(rows))
-            texts = pc.coalesce(texts, pc.take(written, pa.array(at, mask=at < 0)))
+        rows = np.flatnonzero(rows_wanted & texts.is_null().to_numpy(zero_copy_only=False))
+        wanted[side] = (texts, chosen, rows)
+        for g in np.unique(chosen[rows]):  # sorted once here, not raced for by both sides
+            if g >= 0:
+                _sorted_values(frame, picks.groups[g].field, picks.written)
+    sides = [side for side, (_, _, rows) in wanted.items() if len(rows)]
+    # the two sides' words are independent: both cores write them (Arrow and numpy let go of the GIL)
+    written = run_in_workers([lambda side=side: _joined(frame, picks.groups, wanted[side][1][wanted[side][2]],
+                                                        wanted[side][2], picks.written) for side in sides])
+    for side, words in zip(sides, written):
+        texts, _, rows = wanted[side]
+        at = np.full(n, -1)
+        at[rows] = np.arange(len(rows))
+        wanted[side] = (pc.coalesce(texts, pc.take(words, pa.array(at, mask=at < 0))), None, None)
+    for side, (texts, _, _) in wanted.items():
         picks.written[side] = texts
     return pc.if_else(pa.array(flagged), picks.written["up"], picks.written["down"]).to_pandas().array
 
@@ -262,16 +272,16 @@ def _joined(
     """
     pieces, offset = [], 0
     place = np.full(chosen.shape, -1, dtype=np.int64)  # per row and slot: position in the pieces
+    slots = np.ascontiguousarray(chosen.T)
     for g, group in enumerate(groups):
-        hit = chosen == g
-        at = np.flatnonzero(hit.any(axis=1))
+        mine = [np.flatnonzero(slot == g) for slot in slots]
+        at = np.sort(np.concatenate(mine))  # a field is at most once among a row's reasons
         if not len(at):
             continue
         known = _sorted_values(frame, group.field, memo)
         pieces.append(wording.field_text(frame, group.field, group.ratios, rows[at], known))
-        for slot in range(chosen.shape[1]):
-            mine = np.flatnonzero(hit[:, slot])
-            place[mine, slot] = offset + np.searchsorted(at, mine)
+        for slot, hit in enumerate(mine):
+            place[hit, slot] = offset + np.searchsorted(at, hit)
         offset += len(at)
     every = pa.concat_arrays(pieces) if pieces else pa.array([], type=pa.string())
     slots = [pc.take(every, pa.array(place[:, slot], mask=place[:, slot] < 0)) for slot in range(chosen.shape[1])]

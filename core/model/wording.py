@@ -90,15 +90,21 @@ def level_text(values: np.ndarray, known_sorted: np.ndarray) -> pa.Array:
     return pc.take(pa.array(LEVELS), pa.array(_level_index(values, known_sorted)))
 
 
-def distinct(*keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def distinct(*keys: np.ndarray, by: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Rows that stand for each distinct combination of keys, and each row's combination.
 
     Texts are then written once per distinct value and taken row by row: a field like days past
-    due has a few hundred values among a million borrowers.
+    due has a few hundred values among a million borrowers. ``by``: one array in whose order
+    equal combinations already sit together (one sort instead of one per key).
     """
     if not len(keys[0]):
         return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp)
-    order = np.lexsort(keys[::-1])
+    if by is not None:
+        order = np.argsort(by)
+    elif len(keys) == 1:
+        order = np.argsort(keys[0])
+    else:
+        order = np.lexsort(keys[::-1])
     new = np.zeros(len(order), dtype=bool)
     new[0] = True
     for key in keys:
@@ -131,6 +137,25 @@ def _level_index(values: np.ndarray, known_sorted: np.ndarray) -> np.ndarray:
         [share_below >= 0.9, share_below >= 0.7, share_below > 0.5, share_below > 0.3, share_below > 0.1],
         [5, 4, 3, 2, 1], default=0,
     )
+
+
+def level_cuts(known_sorted: np.ndarray) -> np.ndarray:
+    """The lowest value of each level above 'very low': _level_index of a finite value is the
+    number of these at or below it, found among five values instead of the whole portfolio.
+
+    A level starts at the first count c of values at or below with c / n past its share (the
+    same float comparisons as _level_index); that count is reached exactly from known_sorted[c - 1].
+    """
+    n = len(known_sorted)
+    size = max(n, 1)
+    cuts = []
+    for share, reached in ((0.1, float.__gt__), (0.3, float.__gt__), (0.5, float.__gt__),
+                           (0.7, float.__ge__), (0.9, float.__ge__)):
+        c = max(int(share * size) - 2, 0)
+        while c <= n and not reached(c / size, share):
+            c += 1
+        cuts.append(-np.inf if c == 0 else np.inf if c > n else known_sorted[c - 1])
+    return np.array(cuts)
 
 
 def ratio_text(ratios: Iterable[str], frame: pd.DataFrame, rows: np.ndarray) -> pa.Array:
@@ -174,11 +199,12 @@ def field_text(
     x = values.to_numpy(dtype="float64", na_value=np.nan)[rows]
     known = np.isfinite(x)
     x = np.where(known, x, 0.0)
-    level = _level_index(np.where(known, x, np.nan), known_sorted)
+    level = np.searchsorted(level_cuts(known_sorted), x, side="right")
     # whole or not is the field's own (all its known values), so a value reads the same in every
     # reason whichever other borrowers share its slot
-    whole = _whole(known_sorted)
-    first, inverse = distinct(_written_as(field, x, whole), level)
+    whole = field not in BY_NAME and _whole(known_sorted)  # only a file's own field asks
+    # in x's order equal (words, level) pairs sit together: both only grow with x on each side of 0
+    first, inverse = distinct(_written_as(field, x, whole), level, by=x)
     head = _join(f"{name} ", number_text(field, x[first], whole), ", ",
                  pc.take(pa.array(LEVELS), pa.array(level[first])), " for this portfolio")
     extra = ratio_text(ratios, frame, rows)
@@ -202,9 +228,9 @@ def _skipping_nulls(parts: list[pa.Array], separator: str) -> pa.Array:
 def joined(slots: list[pa.Array]) -> pa.Array:
     """The reasons of each row joined with '; '; TYPICAL where there is none.
 
-    Slots are filled best first, so an empty slot is only ever followed by empty ones: the
-    separators they leave are all at the end.
+    Slots are filled best first, so an empty slot is only ever followed by empty ones: a row's
+    text is the join of its first k slots for the largest k with none empty.
     """
-    together = pc.binary_join_element_wise(*slots, "; ", null_handling="replace", null_replacement="")
-    together = pc.replace_substring_regex(together, "(; )+$", "")
-    return pc.if_else(pc.equal(together, ""), TYPICAL, together)
+    prefixes = [pc.binary_join_element_wise(*slots[:k], "; ") if k > 1 else slots[0]
+                for k in range(len(slots), 0, -1)]
+    return pc.coalesce(*prefixes, pa.scalar(TYPICAL))

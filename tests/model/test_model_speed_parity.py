@@ -210,3 +210,12 @@ def test_two_cores_give_exactly_the_one_core_scores_and_reasons(portfolio, calib
     for a, b in zip(kept, fresh):
         np.testing.assert_array_equal(a, b)
     assert len(set(np.round(two.scores, 6))) > 100  # real, varied scores
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 7, 10, 11, 97, 1000, 4001])
+def test_level_read_from_five_cuts_is_the_level_read_from_the_whole_portfolio(n):
+    rng = np.random.default_rng(n)
+    known = np.sort(rng.integers(0, 20, n).astype("float64") if n % 2 else rng.normal(size=n))
+    values = np.r_[known, rng.normal(size=50), rng.integers(-2, 25, 50)]
+    cut = np.searchsorted(wording.level_cuts(known), values, side="right")
+    np.testing.assert_array_equal(cut, wording._level_index(values, known))
