@@ -175,19 +175,27 @@ def held_out_importance(
     groups: list[FieldGroup], random_state: int, repeats: int = 3,
 ) -> pd.DataFrame:
     """Drop in ROC-AUC when each field is shuffled (its ratios with it), on each fold's held-out rows."""
-    per_fold = []
     rng = np.random.default_rng(random_state)
-    for explainer, rows in zip(explainers, run.test_rows):
+    # every random draw first, in the order one fold after another would make them (a permutation
+    # of n positions shuffles n values alike), so the folds can then run on both cores
+    draws = []
+    for rows in run.test_rows:
         if len(rows) > IMPORTANCE_ROWS_PER_FOLD:
             rows = np.sort(rng.choice(rows, IMPORTANCE_ROWS_PER_FOLD, replace=False))
+        draws.append((rows, [[rng.permutation(len(rows)) for _ in groups] for _ in range(repeats)]))
+
+    def fold_drops(explainer: Explainer, rows: np.ndarray, orders: list[list[np.ndarray]]) -> np.ndarray:
+        """Mean drop in ROC-AUC per field over the repeats, on one fold's held-out rows."""
         part, truth = frame.iloc[rows], y[rows].astype(int)
         drops = np.zeros(len(groups))
-        for _ in range(repeats):
-            shuffled = [rng.permutation(part[g.field].to_numpy()) for g in groups]
+        for order in orders:
+            shuffled = [part[g.field].to_numpy()[o] for g, o in zip(groups, order)]
             d, change = explainer.changes(part, groups, shuffled)
             full = roc_auc(truth, d)
             drops += [full - roc_auc(truth, d - change[:, g]) for g in range(len(groups))]
-        per_fold.append(drops / repeats)
+        return drops / repeats
+
+    per_fold = run_in_workers([lambda e=e, r=r, o=o: fold_drops(e, r, o) for e, (r, o) in zip(explainers, draws)])
     values = np.array(per_fold)
     table = pd.DataFrame(
         {
