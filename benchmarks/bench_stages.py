@@ -5,6 +5,7 @@ Not a test: run it and read the table.
     python -m benchmarks.bench_stages                              # notebook file, 500, 2,000, 100,000
     python -m benchmarks.bench_stages --sizes 500,2000 --repeats 1
     python -m benchmarks.bench_stages --sizes 1000000 --timeout 3600
+    python -m benchmarks.bench_stages --sizes 100000 --floor --stages   # with the time of each stage
 
 Inputs: the notebook's own 500-row file ../shared/data/loan-recovery.csv (when present, labelled
 "notebook file"), then one portfolio per --sizes entry from ``generate_portfolio(n, seed=1)``,
@@ -19,6 +20,11 @@ waited for, from os.wait4) and the child's peak RSS (ru_maxrss from os.wait4). A
 than --timeout seconds is killed and reported as a timeout; a non-zero exit is reported with the
 last line of its stderr.
 
+With --stages, each repeat also runs ``python -m benchmarks.stage_clock FILE OUT.csv`` (the same
+work as the product, in one process, with a clock around each stage) and a table gives each
+stage's median wall and CPU seconds. --reference-repeats runs the notebook's pipeline fewer
+times than the product (it takes minutes at a million rows).
+
 Prints to stdout, as Markdown: machine facts (cores, load average at start and end, Python and
 library versions), a summary table per input (median wall, median CPU, max peak RSS for each
 side, and reference/product ratios: above 1 means the product is faster), then every run.
@@ -30,6 +36,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import hashlib
+import json
 import os
 import platform
 import signal
@@ -83,6 +90,7 @@ class Run:
     exit_code: int
     timed_out: bool
     failure: str
+    stages: dict | None = None  # stage -> [wall, cpu] from benchmarks.stage_clock
 
     @property
     def ok(self) -> bool:
@@ -136,6 +144,9 @@ def command(side: str, source: Path, target: Path, preset: str | None) -> list[s
         return argv + (["--preset", preset] if preset else [])
     if side == "floor":
         return [sys.executable, "-m", "benchmarks.floor", str(source), str(target)]
+    if side == "stages":
+        argv = [sys.executable, "-m", "benchmarks.stage_clock", str(source), str(target)]
+        return argv + (["--preset", preset] if preset else [])
     return [sys.executable, "-m", "benchmarks.notebook_reference", str(source), str(target)]
 
 
@@ -197,16 +208,20 @@ def run_once(side: str, argv: list[str], workdir: Path, output: Path, timeout: f
         failure = f"exit 0 but no {output.name} written"
     else:
         failure = ""
+    stages = None
+    if side == "stages" and not failure:
+        stages = json.loads(stdout_path.read_text().strip().splitlines()[-1])
     return Run(side=side, wall=wall, cpu=usage.ru_utime + usage.ru_stime, peak_rss_mb=usage.ru_maxrss / 1024,
-               exit_code=exit_code, timed_out=timed_out.is_set(), failure=failure)
+               exit_code=exit_code, timed_out=timed_out.is_set(), failure=failure, stages=stages)
 
 
 def bench_input(item: Input, repeats: int, timeout: float, preset: str | None,
-                floor: bool = False) -> list[Run]:
-    """Product and reference (and the floor) on one file, interleaved, repeats times each; outputs are deleted."""
+                floor: bool = False, stages: bool = False, reference_repeats: int | None = None) -> list[Run]:
+    """Product and reference (and the floor, the stage clock) on one file, interleaved; outputs are deleted."""
     runs = []
     for i in range(repeats):
-        for side in ("product", "reference", "floor") if floor else ("product", "reference"):
+        sides = ["product"] + (["reference"] if reference_repeats is None or i < reference_repeats else [])
+        for side in sides + (["floor"] if floor else []) + (["stages"] if stages else []):
             with tempfile.TemporaryDirectory(prefix="bench-stages-") as tmp:
                 workdir = Path(tmp)
                 output = workdir / "out.csv"
@@ -260,6 +275,19 @@ def summary_table(results: list[tuple[Input, list[Run]]]) -> str:
     return "\n".join(lines)
 
 
+def stages_table(results: list[tuple[Input, list[Run]]]) -> str:
+    """Markdown: per input and stage, median wall and CPU seconds over the stage-clock runs."""
+    lines = ["| input | stage | wall s (median) | CPU s (median) | runs |", "|---|---|---:|---:|---:|"]
+    for item, runs in results:
+        clocked = [r.stages for r in runs if r.side == "stages" and r.stages]
+        for stage in (clocked[0] if clocked else {}):
+            walls = [c[stage][0] for c in clocked if stage in c]
+            cpus = [c[stage][1] for c in clocked if stage in c]
+            lines.append(f"| {item.label} | {stage} | {statistics.median(walls):.2f} | {statistics.median(cpus):.2f}"
+                         f" | {len(walls)} |")
+    return "\n".join(lines)
+
+
 def runs_table(results: list[tuple[Input, list[Run]]]) -> str:
     """Markdown: every run in the order it ran, failures spelled out."""
     lines = ["| input | order | side | wall s | CPU s | peak RSS MB | outcome |", "|---|---:|---|---:|---:|---:|---|"]
@@ -307,6 +335,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--preset", choices=("recommended", "seed"),
                         help="pass --preset to the product (default: the CLI's own default)")
     parser.add_argument("--no-notebook-file", action="store_true", help=f"skip {NOTEBOOK_FILE}")
+    parser.add_argument("--stages", action="store_true",
+                        help="also run the stage clock (python -m benchmarks.stage_clock) and print each stage's time")
+    parser.add_argument("--reference-repeats", type=int, default=None,
+                        help="run the notebook's pipeline only this many times per input (default: --repeats)")
     parser.add_argument("--floor", action="store_true",
                         help="also run the floor of the same job (python -m benchmarks.floor): read, type, five fits, "
                              "predict, K-Means, write, and nothing else")
@@ -323,7 +355,8 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     for item in inputs(args.sizes, not args.no_notebook_file):
         print(f"{item.label}: {item.path}", file=sys.stderr, flush=True)
-        results.append((item, bench_input(item, args.repeats, args.timeout, args.preset, args.floor)))
+        results.append((item, bench_input(item, args.repeats, args.timeout, args.preset, args.floor, args.stages,
+                                          args.reference_repeats)))
     load_end = load_average()
     product = " ".join(["python -m core score FILE -o OUT.csv"] + (["--preset", args.preset] if args.preset else []))
     print("# Whole-process speed: product CLI vs the notebook's pipeline\n")
@@ -334,6 +367,9 @@ def main(argv: list[str] | None = None) -> int:
     print("Medians over successful runs; peak RSS is the largest of them. Ratio > 1: the product is faster. "
           "Not the same output: the reference scores only its 20% test split, the product every row.\n")
     print(summary_table(results) + "\n")
+    if args.stages:
+        print("## Each stage (benchmarks.stage_clock: CPU counts every thread; parts are inside their stage)\n")
+        print(stages_table(results) + "\n")
     print("## Every run\n")
     print(runs_table(results))
     return 0

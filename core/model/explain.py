@@ -20,7 +20,7 @@ from core.data.features import RATIOS, safe_ratio
 from core.data.schema import label
 from core.model import wording
 from core.model.metrics import roc_auc
-from core.model.risk import AdditiveBoostingClassifier, OutOfFold, decision
+from core.model.risk import AdditiveBoostingClassifier, OutOfFold, decision, run_in_workers
 from core.model.wording import TYPICAL  # noqa: F401 - the words for 'no reason', re-exported
 
 TOP_REASONS = 3
@@ -90,13 +90,22 @@ class Explainer:
         self.model, self.columns = model, columns
 
     def changes(
-        self, frame: pd.DataFrame, groups: list[FieldGroup], new_values: list
+        self, frame: pd.DataFrame, groups: list[FieldGroup], new_values: list,
+        places: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """The decision per row, and how much it falls when each group's field takes its new values."""
+        """The decision per row, and how much it falls when each group's field takes its new values.
+
+        ``places``: the additive model's all_places of these rows when already read (scoring
+        read them), so each row's curve places are looked up once.
+        """
         model, n = self.model, len(frame)
         if not isinstance(model, AdditiveBoostingClassifier):
             return _asked_again(model, frame, self.columns, groups, new_values)
-        own = {c: model.contribution(c, frame[c].to_numpy()) for c in self.columns}
+        if places is None:
+            own = {c: model.contribution(c, frame[c].to_numpy()) for c in self.columns}
+        else:
+            at = {c: j for j, c in enumerate(model.numeric + model.categorical)}
+            own = {c: model.curves_[c][places[:, at[c]]] for c in self.columns}
         base = model.base_ + np.sum([own[c] for c in self.columns], axis=0)
         drops = np.empty((n, len(groups)))
         for g, (group, values) in enumerate(zip(groups, new_values)):
@@ -137,18 +146,27 @@ def reason_effects(
     values = [typical[g.field] for g in groups]
     effects = np.zeros((len(frame), len(groups)))
     unknown = np.flatnonzero(run.fold < 0)
-    for explainer, calibration, rows in zip(explainers, run.calibrations, run.test_rows):
-        effects[rows] = _score_drops(explainer, calibration, frame.iloc[rows], groups, values)
-        if len(unknown):
-            effects[unknown] += _score_drops(
-                explainer, calibration, frame.iloc[unknown], groups, values
-            ) / len(explainers)
+    places = run.places or (None,) * len(explainers)
+
+    def fold_drops(f: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """Fold f's own rows explained, and its share of the unknown rows' mean."""
+        explainer, calibration, rows = explainers[f], run.calibrations[f], run.test_rows[f]
+        own = _score_drops(explainer, calibration, frame.iloc[rows], groups, values, places[f])
+        if not len(unknown):
+            return own, None
+        return own, _score_drops(explainer, calibration, frame.iloc[unknown], groups, values)
+
+    # folds are independent: both cores share them; the unknown rows' mean is summed in fold order
+    for f, (own, shared) in enumerate(run_in_workers([lambda f=f: fold_drops(f) for f in range(len(explainers))])):
+        effects[run.test_rows[f]] = own
+        if shared is not None:
+            effects[unknown] += shared / len(explainers)
     return effects
 
 
-def _score_drops(explainer: Explainer, calibration, frame, groups, values) -> np.ndarray:
+def _score_drops(explainer: Explainer, calibration, frame, groups, values, places=None) -> np.ndarray:
     """Score minus the score with each field at its typical value."""
-    d, drops = explainer.changes(frame, groups, values)
+    d, drops = explainer.changes(frame, groups, values, places)
     return calibration(d)[:, None] - calibration(d[:, None] - drops)
 
 
@@ -157,19 +175,27 @@ def held_out_importance(
     groups: list[FieldGroup], random_state: int, repeats: int = 3,
 ) -> pd.DataFrame:
     """Drop in ROC-AUC when each field is shuffled (its ratios with it), on each fold's held-out rows."""
-    per_fold = []
     rng = np.random.default_rng(random_state)
-    for explainer, rows in zip(explainers, run.test_rows):
+    # every random draw first, in the order one fold after another would make them (a permutation
+    # of n positions shuffles n values alike), so the folds can then run on both cores
+    draws = []
+    for rows in run.test_rows:
         if len(rows) > IMPORTANCE_ROWS_PER_FOLD:
             rows = np.sort(rng.choice(rows, IMPORTANCE_ROWS_PER_FOLD, replace=False))
+        draws.append((rows, [[rng.permutation(len(rows)) for _ in groups] for _ in range(repeats)]))
+
+    def fold_drops(explainer: Explainer, rows: np.ndarray, orders: list[list[np.ndarray]]) -> np.ndarray:
+        """Mean drop in ROC-AUC per field over the repeats, on one fold's held-out rows."""
         part, truth = frame.iloc[rows], y[rows].astype(int)
         drops = np.zeros(len(groups))
-        for _ in range(repeats):
-            shuffled = [rng.permutation(part[g.field].to_numpy()) for g in groups]
+        for order in orders:
+            shuffled = [part[g.field].to_numpy()[o] for g, o in zip(groups, order)]
             d, change = explainer.changes(part, groups, shuffled)
             full = roc_auc(truth, d)
             drops += [full - roc_auc(truth, d - change[:, g]) for g in range(len(groups))]
-        per_fold.append(drops / repeats)
+        return drops / repeats
+
+    per_fold = run_in_workers([lambda e=e, r=r, o=o: fold_drops(e, r, o) for e, (r, o) in zip(explainers, draws)])
     values = np.array(per_fold)
     table = pd.DataFrame(
         {
@@ -221,14 +247,24 @@ def reasons(
     for name, values in (reference or {}).items():
         picks.written.setdefault(("sorted", name), np.asarray(values, dtype="float64"))
     n = len(frame)
-    for side, chosen, wanted in (("up", picks.up, flagged), ("down", picks.down, ~flagged)):
+    wanted = {}
+    for side, chosen, rows_wanted in (("up", picks.up, flagged), ("down", picks.down, ~flagged)):
         texts = picks.written.get(side, pa.nulls(n, pa.string()))
-        rows = np.flatnonzero(wanted & texts.is_null().to_numpy(zero_copy_only=False))
-        if len(rows):
-            written = _joined(frame, picks.groups, chosen[rows], rows, picks.written)
-            at = np.full(n, -1)
-            at[rows] = np.arange(len(rows))
-            texts = pc.coalesce(texts, pc.take(written, pa.array(at, mask=at < 0)))
+        rows = np.flatnonzero(rows_wanted & texts.is_null().to_numpy(zero_copy_only=False))
+        wanted[side] = (texts, chosen, rows)
+        for g in np.unique(chosen[rows]):  # sorted once here, not raced for by both sides
+            if g >= 0:
+                _sorted_values(frame, picks.groups[g].field, picks.written)
+    sides = [side for side, (_, _, rows) in wanted.items() if len(rows)]
+    # the two sides' words are independent: both cores write them (Arrow and numpy let go of the GIL)
+    written = run_in_workers([lambda side=side: _joined(frame, picks.groups, wanted[side][1][wanted[side][2]],
+                                                        wanted[side][2], picks.written) for side in sides])
+    for side, words in zip(sides, written):
+        texts, _, rows = wanted[side]
+        at = np.full(n, -1)
+        at[rows] = np.arange(len(rows))
+        wanted[side] = (pc.coalesce(texts, pc.take(words, pa.array(at, mask=at < 0))), None, None)
+    for side, (texts, _, _) in wanted.items():
         picks.written[side] = texts
     return pc.if_else(pa.array(flagged), picks.written["up"], picks.written["down"]).to_pandas().array
 
@@ -237,21 +273,26 @@ def _joined(
     frame: pd.DataFrame, groups: tuple[FieldGroup, ...], chosen: np.ndarray, rows: np.ndarray,
     memo: dict,
 ) -> np.ndarray:
-    """The reasons of some rows, slot by slot, written column-wise and joined with '; '."""
-    slots = []
-    for slot in range(chosen.shape[1]):
-        pieces, places = [], []
-        for g, group in enumerate(groups):
-            at = np.flatnonzero(chosen[:, slot] == g)
-            if len(at):
-                known = _sorted_values(frame, group.field, memo)
-                pieces.append(wording.field_text(frame, group.field, group.ratios, rows[at], known))
-                places.append(at)
-        none = np.flatnonzero(chosen[:, slot] < 0)
-        pieces.append(pa.nulls(len(none), pa.string()))
-        places.append(none)
-        back = np.argsort(np.concatenate(places), kind="stable")
-        slots.append(pc.take(pa.concat_arrays(pieces), pa.array(back)))
+    """The reasons of some rows, slot by slot, written column-wise and joined with '; '.
+
+    Each field's words are written once for every row that gives it as a reason, whatever the
+    slot, then placed slot by slot.
+    """
+    pieces, offset = [], 0
+    place = np.full(chosen.shape, -1, dtype=np.int64)  # per row and slot: position in the pieces
+    slots = np.ascontiguousarray(chosen.T)
+    for g, group in enumerate(groups):
+        mine = [np.flatnonzero(slot == g) for slot in slots]
+        at = np.sort(np.concatenate(mine))  # a field is at most once among a row's reasons
+        if not len(at):
+            continue
+        known = _sorted_values(frame, group.field, memo)
+        pieces.append(wording.field_text(frame, group.field, group.ratios, rows[at], known))
+        for slot, hit in enumerate(mine):
+            place[hit, slot] = offset + np.searchsorted(at, hit)
+        offset += len(at)
+    every = pa.concat_arrays(pieces) if pieces else pa.array([], type=pa.string())
+    slots = [pc.take(every, pa.array(place[:, slot], mask=place[:, slot] < 0)) for slot in range(chosen.shape[1])]
     return wording.joined(slots)
 
 

@@ -78,7 +78,15 @@ class FieldCodes(TransformerMixin, BaseEstimator):
             codes = np.searchsorted(self.edges_[name], x, side="right").astype("float64")
             codes[~np.isfinite(x)] = np.nan
             return codes
-        codes = pd.Index(self.categories_[name]).get_indexer(pd.Series(values, dtype="str")).astype("float64")
+        known = pd.Index(self.categories_[name])
+        if pd.api.types.infer_dtype(values, skipna=True) == "string":
+            # each distinct text looked up once (a million borrowers hold a handful of categories);
+            # only for pure text: 1 and 1.0 would hash alike but read as '1' and '1.0'
+            found, distinct = pd.factorize(values, use_na_sentinel=True)
+            at = np.append(known.get_indexer(pd.Index(distinct, dtype="str")), -1)
+            codes = at[found].astype("float64")
+        else:
+            codes = known.get_indexer(pd.Series(values, dtype="str")).astype("float64")
         codes[codes < 0] = np.nan
         return codes
 
@@ -119,12 +127,30 @@ class AdditiveBoostingClassifier(ClassifierMixin, BaseEstimator):
         self.base_, self.curves_ = _curves(booster, self.codes_, columns)
         return self
 
-    def contribution(self, name: str, values) -> np.ndarray:
-        """Each value's contribution to the log-odds along the field's curve."""
+    def places(self, name: str, values) -> np.ndarray:
+        """Where each value reads the field's curve (its code; the last place when missing)."""
         x = np.asarray(values) if np.ndim(values) else np.array([values])
         code = self.codes_.code(name, x)
-        curve = self.curves_[name]
-        return curve[np.where(np.isnan(code), len(curve) - 1, code).astype(int)]
+        return np.where(np.isnan(code), len(self.curves_[name]) - 1, code).astype(np.int16)
+
+    def contribution(self, name: str, values) -> np.ndarray:
+        """Each value's contribution to the log-odds along the field's curve."""
+        return self.curves_[name][self.places(name, values)]
+
+    def all_places(self, X: pd.DataFrame) -> np.ndarray:
+        """Every field's places, one column per field (numeric first): all a decision needs to know."""
+        columns = self.numeric + self.categorical
+        out = np.empty((len(X), len(columns)), dtype=np.int16)
+        for j, name in enumerate(columns):
+            out[:, j] = self.places(name, X[name].to_numpy())
+        return out
+
+    def decision_from_places(self, places: np.ndarray) -> np.ndarray:
+        """Log-odds from all_places' table: the same sum, in the same order, as decision_function."""
+        total = np.full(len(places), self.base_)
+        for j, name in enumerate(self.numeric + self.categorical):
+            total += self.curves_[name][places[:, j]]
+        return total
 
     def decision_function(self, X: pd.DataFrame) -> np.ndarray:
         """Log-odds of a bad outcome: the base plus every field's contribution."""
@@ -257,6 +283,9 @@ class OutOfFold:
     calibrations: tuple[Calibration, ...]
     test_rows: tuple[np.ndarray, ...]
     train_rows: int  # most borrowers any fold learned from
+    # per fold, the additive model's curve places of its test rows (all_places), read again to
+    # explain those rows; empty for other models
+    places: tuple[np.ndarray, ...] = ()
 
 
 def fold_splits(y: np.ndarray, n_folds: int, random_state: int) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -327,20 +356,30 @@ def out_of_fold(
         lambda k: progress(f"Fold {k} of {n_folds} trained", k / n_folds),
         workers=1 if forest else 2,
     )
+    additive = all(isinstance(m, AdditiveBoostingClassifier) for m in models)
+
+    def held_out(model, test: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+        """The fold's test rows' places (additive model) and decisions (or probabilities)."""
+        if additive:
+            places = model.all_places(X.iloc[test])
+            return places, model.decision_from_places(places)
+        return None, decision(model, X.iloc[test]) if calibrate else model.predict_proba(X.iloc[test])[:, 1]
+
+    # each fold's rows are read by its own model: independent, so both cores share them
+    answers = run_in_workers([lambda m=m, t=test: held_out(m, t) for m, (_, test) in zip(models, splits)],
+                             workers=1 if forest else 2)
     fold = np.full(len(y), -1)
     raw = np.full(len(y), np.nan)
-    for f, (model, (_, test)) in enumerate(zip(models, splits)):
+    for f, (_, test) in enumerate(splits):
         fold[test] = f
-        if calibrate:
-            raw[test] = decision(model, X.iloc[test])
+        raw[test] = answers[f][1]
     calibrations = tuple(
         _cross_fitted(raw, y, fold, f) if calibrate else Calibration() for f in range(n_folds)
     )
     scores = np.full(len(y), np.nan)
-    for f, (model, (_, test)) in enumerate(zip(models, splits)):
-        scores[test] = (
-            calibrations[f](raw[test]) if calibrate else model.predict_proba(X.iloc[test])[:, 1]
-        )
+    for f, (_, test) in enumerate(splits):
+        # predict_proba's own arithmetic for the additive model: the sigmoid of its decision
+        scores[test] = calibrations[f](raw[test]) if calibrate else sigmoid(raw[test]) if additive else raw[test]
     if len(unknown):
         unknown_x = X.iloc[unknown]
         scores[unknown] = np.mean(
@@ -350,6 +389,7 @@ def out_of_fold(
         scores=scores, fold=fold, models=tuple(models), calibrations=calibrations,
         test_rows=tuple(test for _, test in splits),
         train_rows=max(min(len(train), train_max_rows) for train, _ in splits),
+        places=tuple(places for places, _ in answers) if additive else (),
     )
 
 

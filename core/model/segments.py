@@ -142,15 +142,16 @@ def fit_segments(
     with threadpool_limits(limits=1):
         model.fit(X[fit_rows])
         raw = model.predict(X)
+    portfolio = spread(df)  # numbering, naming and advice all measure against the same portfolio
     if naming == "seed":
         relabel = np.arange(k)
         names = {i: SEED_SEGMENT_NAMES.get(i, f"Segment {i}") for i in range(k)}
     else:
-        relabel = _renumber_by_delinquency(df, raw, k)
+        relabel = _renumber_by_delinquency(df, raw, k, portfolio)
     ids = relabel[raw]
     if naming != "seed":
-        names = profile_names(df, ids, k, features)
-    profile = segment_profile(df, ids, names, features)
+        names = profile_names(df, ids, k, features, portfolio)
+    profile = segment_profile(df, ids, names, features, portfolio)
     return Segments(ids=ids, names=names, profile=profile, features=tuple(features), imputed=imputed,
                     fitted_on=len(fit_rows), model=model, relabel=tuple(int(i) for i in relabel))
 
@@ -163,15 +164,37 @@ def assign_segments(model: Pipeline, relabel: np.ndarray, df: pd.DataFrame, feat
     return np.asarray(relabel)[raw]
 
 
-def _delinquency_index(df: pd.DataFrame, ids: np.ndarray, k: int) -> np.ndarray:
+@dataclass(frozen=True)
+class Spread:
+    """The portfolio's fields (ratios added) with each numeric one's mean and standard deviation.
+
+    Worked out once per segmentation: naming, numbering and advice all measure segments against it.
+    """
+
+    frame: pd.DataFrame  # the fields with the ratios added, as they are
+    values: pd.DataFrame  # its numeric fields, infinities read as missing
+    mean: pd.Series
+    std: pd.Series  # 0 read as missing: a field that never varies sets no segment apart
+
+
+def spread(df: pd.DataFrame) -> Spread:
+    """The portfolio's Spread."""
+    frame = add_ratios(df, keep_present=True)
+    values = frame[[f for f in frame.columns if pd.api.types.is_numeric_dtype(frame[f])]]
+    values = values.replace([np.inf, -np.inf], np.nan)
+    return Spread(frame, values, values.mean(), values.std().replace(0, np.nan))
+
+
+def _delinquency_index(df: pd.DataFrame, ids: np.ndarray, k: int, portfolio: Spread | None = None) -> np.ndarray:
     """Mean z-score of each segment on the delinquency fields present (0 when none are)."""
-    z = _segment_z(add_ratios(df, keep_present=True), ids, k, list(DELINQUENCY_FIELDS))
+    portfolio = portfolio or spread(df)
+    z = _segment_z(portfolio.frame, ids, k, list(DELINQUENCY_FIELDS), portfolio)
     return z.mean(axis=1).fillna(0).to_numpy() if z.shape[1] else np.zeros(k)
 
 
-def _renumber_by_delinquency(df: pd.DataFrame, raw: np.ndarray, k: int) -> np.ndarray:
+def _renumber_by_delinquency(df: pd.DataFrame, raw: np.ndarray, k: int, portfolio: Spread | None = None) -> np.ndarray:
     """Each raw cluster's new number, 0..k-1 from least to most delinquent (ties by size, then raw id)."""
-    index = _delinquency_index(df, raw, k)
+    index = _delinquency_index(df, raw, k, portfolio)
     sizes = np.bincount(raw, minlength=k)
     order = sorted(range(k), key=lambda s: (round(float(index[s]), 9), -sizes[s], s))
     relabel = np.empty(k, dtype=int)
@@ -179,15 +202,20 @@ def _renumber_by_delinquency(df: pd.DataFrame, raw: np.ndarray, k: int) -> np.nd
     return relabel
 
 
-def _segment_z(df: pd.DataFrame, ids: np.ndarray, k: int, fields: list[str]) -> pd.DataFrame:
+def _segment_z(
+    df: pd.DataFrame, ids: np.ndarray, k: int, fields: list[str], portfolio: Spread | None = None
+) -> pd.DataFrame:
     """How far each segment's mean sits from the portfolio's, in portfolio standard deviations."""
     fields = [f for f in fields if f in df.columns and pd.api.types.is_numeric_dtype(df[f])]
     if not fields:
         return pd.DataFrame(index=range(k))
-    values = df[fields].replace([np.inf, -np.inf], np.nan)
-    std = values.std().replace(0, np.nan)
+    if portfolio is None:
+        values = df[fields].replace([np.inf, -np.inf], np.nan)
+        mean, std = values.mean(), values.std().replace(0, np.nan)
+    else:
+        values, mean, std = portfolio.values[fields], portfolio.mean[fields], portfolio.std[fields]
     means = values.groupby(ids).mean().reindex(range(k))
-    return (means - values.mean()) / std
+    return (means - mean) / std
 
 
 ON_TIME_DAYS = 30  # a segment averaging more days past due than one billing cycle is not "paying on time"
@@ -202,21 +230,22 @@ def _on_time(df: pd.DataFrame, ids: np.ndarray, k: int) -> list[bool]:
     return [all(pd.isna(means[f][seg]) or means[f][seg] <= limit for f, limit in checks) for seg in range(k)]
 
 
-def segment_advice(df: pd.DataFrame, ids: np.ndarray, k: int) -> dict[int, str]:
+def segment_advice(df: pd.DataFrame, ids: np.ndarray, k: int, portfolio: Spread | None = None) -> dict[int, str]:
     """One line per segment on what it means for collections, from its own profile against the portfolio's.
 
     Words about collateral appear only where the file has collateral, and "on time" only where the
     segment's own days past due are low, so the advice never contradicts the segment's figures.
     """
-    frame = add_ratios(df, keep_present=True)
+    portfolio = portfolio or spread(df)
+    frame = portfolio.frame
     if not any(f in frame.columns for f in DELINQUENCY_FIELDS):
         # without arrears fields a segment's profile cannot say how to collect: its outcome rate can
         return {seg: "Compare its outcome rate with the other segments' before choosing how to collect."
                 for seg in range(k)}
-    delinquency = _delinquency_index(df, ids, k)
+    delinquency = _delinquency_index(df, ids, k, portfolio)
     cover_field = "Collateral_Coverage" if "Collateral_Coverage" in frame else "Collateral_Value"
-    cover = _segment_z(frame, ids, k, [cover_field])
-    burden = _segment_z(frame, ids, k, ["EMI_To_Income"])
+    cover = _segment_z(frame, ids, k, [cover_field], portfolio)
+    burden = _segment_z(frame, ids, k, ["EMI_To_Income"], portfolio)
     on_time = _on_time(frame, ids, k)
     advice = {}
     for seg in range(k):
@@ -249,9 +278,13 @@ def _descriptor(name: str) -> tuple[str, str, str]:
     return DESCRIPTORS.get(name) or (f"high {label(name)}", f"low {label(name)}", name)
 
 
-def profile_names(df: pd.DataFrame, ids: np.ndarray, k: int, features: tuple[str, ...] = ()) -> dict[int, str]:
+def profile_names(
+    df: pd.DataFrame, ids: np.ndarray, k: int, features: tuple[str, ...] = (), portfolio: Spread | None = None
+) -> dict[int, str]:
     """Name each segment by the two fields on which it differs most from the portfolio."""
-    z = _segment_z(add_ratios(df, keep_present=True), ids, k, list(DESCRIPTORS) + [f for f in features if f not in DESCRIPTORS])
+    portfolio = portfolio or spread(df)
+    z = _segment_z(portfolio.frame, ids, k, list(DESCRIPTORS) + [f for f in features if f not in DESCRIPTORS],
+                   portfolio)
     on_time = _on_time(df, ids, k)
     names: dict[int, str] = {}
     for seg in range(k):
@@ -289,7 +322,8 @@ def _join(phrases: list[str]) -> str:
 
 
 def segment_profile(
-    df: pd.DataFrame, ids: np.ndarray, names: dict[int, str], features: tuple[str, ...]
+    df: pd.DataFrame, ids: np.ndarray, names: dict[int, str], features: tuple[str, ...],
+    portfolio: Spread | None = None,
 ) -> pd.DataFrame:
     """Per segment: size, share, mean of each field in original units, and outcome rates if known."""
     grouped = df[list(features)].groupby(ids)
@@ -305,7 +339,7 @@ def segment_profile(
         written = (df[OUTCOME] == "Written Off").where(known)
         profile["Not fully recovered rate"] = not_full.astype("float64").groupby(ids).mean()
         profile["Written off rate"] = written.astype("float64").groupby(ids).mean()
-    advice = segment_advice(df, ids, len(names))
+    advice = segment_advice(df, ids, len(names), portfolio)
     profile.insert(0, ADVICE, [advice[i] for i in profile.index])
     profile.insert(0, "Segment", [names[i] for i in profile.index])
     profile.index.name = "Borrower_Segment"

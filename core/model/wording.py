@@ -49,15 +49,24 @@ def grouped(whole: np.ndarray) -> pa.Array:
     return pc.utf8_ltrim(_join(*groups, separator=","), " ,")
 
 
-def number_text(field: str, x: np.ndarray) -> pa.Array:
-    """Finite values as a collections analyst writes them (money without decimals, rate in %)."""
+def _whole(x: np.ndarray) -> bool:
+    """True when every value is a whole number (a file's own field is then written whole)."""
+    size = np.abs(x)
+    return bool(np.all(size == np.rint(size)))
+
+
+def number_text(field: str, x: np.ndarray, whole: bool | None = None) -> pa.Array:
+    """Finite values as a collections analyst writes them (money without decimals, rate in %).
+
+    ``whole``: whether the field's values (all of them, when ``x`` is a part) are whole numbers.
+    """
     sign = pa.array(np.where(x < 0, "-", ""))
     size = np.abs(x)
     if field in MONEY_FIELDS:
         body = grouped(np.rint(size))
     elif field in BY_NAME and BY_NAME[field].integer:
         body = _text(np.rint(size))
-    elif field not in BY_NAME and np.all(size == np.rint(size)):
+    elif field not in BY_NAME and (_whole(x) if whole is None else whole):
         # a field of the file's own that holds whole numbers (months, counts) is written whole
         body = grouped(np.rint(size))
     else:
@@ -78,12 +87,75 @@ def percent_text(x: np.ndarray) -> pa.Array:
 
 def level_text(values: np.ndarray, known_sorted: np.ndarray) -> pa.Array:
     """Where each value sits in the portfolio: 'very low' … 'very high'."""
+    return pc.take(pa.array(LEVELS), pa.array(_level_index(values, known_sorted)))
+
+
+def distinct(*keys: np.ndarray, by: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Rows that stand for each distinct combination of keys, and each row's combination.
+
+    Texts are then written once per distinct value and taken row by row: a field like days past
+    due has a few hundred values among a million borrowers. ``by``: one array in whose order
+    equal combinations already sit together (one sort instead of one per key).
+    """
+    if not len(keys[0]):
+        return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp)
+    if by is not None:
+        order = np.argsort(by)
+    elif len(keys) == 1:
+        order = np.argsort(keys[0])
+    else:
+        order = np.lexsort(keys[::-1])
+    new = np.zeros(len(order), dtype=bool)
+    new[0] = True
+    for key in keys:
+        ranked = key[order]
+        new[1:] |= ranked[1:] != ranked[:-1]
+    group = np.cumsum(new) - 1
+    inverse = np.empty(len(order), dtype=np.intp)
+    inverse[order] = group
+    return order[new], inverse
+
+
+def _written_as(field: str, x: np.ndarray, whole: bool) -> np.ndarray:
+    """A number per value that is equal exactly where number_text writes the same words.
+
+    The rounded size that is written, made negative (and off by a half) for negative values, so
+    that -0.3 ('-0') and 0.2 ('0') stay apart.
+    """
+    size = np.abs(x)
+    if field in MONEY_FIELDS or (field in BY_NAME and BY_NAME[field].integer) or (field not in BY_NAME and whole):
+        shown = np.rint(size)
+    else:
+        shown = np.rint(size * 100)
+    return np.where(x < 0, -shown - 0.5, shown)
+
+
+def _level_index(values: np.ndarray, known_sorted: np.ndarray) -> np.ndarray:
+    """Index into LEVELS of where each value sits in the portfolio."""
     share_below = np.searchsorted(known_sorted, values, side="right") / max(len(known_sorted), 1)
-    index = np.select(
+    return np.select(
         [share_below >= 0.9, share_below >= 0.7, share_below > 0.5, share_below > 0.3, share_below > 0.1],
         [5, 4, 3, 2, 1], default=0,
     )
-    return pc.take(pa.array(LEVELS), pa.array(index))
+
+
+def level_cuts(known_sorted: np.ndarray) -> np.ndarray:
+    """The lowest value of each level above 'very low': _level_index of a finite value is the
+    number of these at or below it, found among five values instead of the whole portfolio.
+
+    A level starts at the first count c of values at or below with c / n past its share (the
+    same float comparisons as _level_index); that count is reached exactly from known_sorted[c - 1].
+    """
+    n = len(known_sorted)
+    size = max(n, 1)
+    cuts = []
+    for share, reached in ((0.1, float.__gt__), (0.3, float.__gt__), (0.5, float.__gt__),
+                           (0.7, float.__ge__), (0.9, float.__ge__)):
+        c = max(int(share * size) - 2, 0)
+        while c <= n and not reached(c / size, share):
+            c += 1
+        cuts.append(-np.inf if c == 0 else np.inf if c > n else known_sorted[c - 1])
+    return np.array(cuts)
 
 
 def ratio_text(ratios: Iterable[str], frame: pd.DataFrame, rows: np.ndarray) -> pa.Array:
@@ -93,7 +165,10 @@ def ratio_text(ratios: Iterable[str], frame: pd.DataFrame, rows: np.ndarray) -> 
         x = frame[ratio].to_numpy(dtype="float64", na_value=np.nan)[rows]
         before, after = RATIO_PHRASES[ratio]
         known = np.isfinite(x)
-        phrase = _join(before, percent_text(np.where(known, x, 0.0)), after)
+        x = np.where(known, x, 0.0)
+        cents = np.rint(np.abs(x) * 100)
+        first, inverse = distinct(np.where(x < 0, -cents - 0.5, cents))
+        phrase = pc.take(_join(before, percent_text(x[first]), after), pa.array(inverse))
         phrases.append(pc.if_else(pa.array(known), phrase, pa.nulls(len(rows), pa.string())))
     if not phrases:
         return pa.array([""] * len(rows), type=pa.string())
@@ -105,18 +180,35 @@ def field_text(
     frame: pd.DataFrame, field: str, ratios: tuple[str, ...], rows: np.ndarray,
     known_sorted: np.ndarray | None,
 ) -> pa.Array:
-    """One reason per row: 'Days past due 150, high for this portfolio (…)'."""
+    """One reason per row: 'Days past due 150, high for this portfolio (…)'.
+
+    Each distinct wording of the value is written once and taken for every row that has it.
+    """
     name = label(field)
     values = frame[field]
     if known_sorted is None:  # a category
-        picked = values.iloc[rows].astype("object")
-        text = pa.array(picked.where(picked.notna(), "missing").astype(str).to_numpy(), type=pa.string())
+        picked = values.iloc[rows]
+        if isinstance(picked.dtype, pd.StringDtype):  # equal texts read the same: write each once
+            codes, uniques = pd.factorize(picked, use_na_sentinel=True)
+            words = pa.array(list(uniques.astype(str)) + ["missing"], type=pa.string())
+            text = pc.take(words, pa.array(np.where(codes < 0, len(uniques), codes)))
+        else:  # mixed values (1 and 1.0 hash alike but read differently): each as itself
+            picked = picked.astype("object")
+            text = pa.array(picked.where(picked.notna(), "missing").astype(str).to_numpy(), type=pa.string())
         return _join(f"{name}: ", text)
     x = values.to_numpy(dtype="float64", na_value=np.nan)[rows]
     known = np.isfinite(x)
+    x = np.where(known, x, 0.0)
+    level = np.searchsorted(level_cuts(known_sorted), x, side="right")
+    # whole or not is the field's own (all its known values), so a value reads the same in every
+    # reason whichever other borrowers share its slot
+    whole = field not in BY_NAME and _whole(known_sorted)  # only a file's own field asks
+    # in x's order equal (words, level) pairs sit together: both only grow with x on each side of 0
+    first, inverse = distinct(_written_as(field, x, whole), level, by=x)
+    head = _join(f"{name} ", number_text(field, x[first], whole), ", ",
+                 pc.take(pa.array(LEVELS), pa.array(level[first])), " for this portfolio")
     extra = ratio_text(ratios, frame, rows)
-    present = _join(f"{name} ", number_text(field, np.where(known, x, 0.0)), ", ",
-                    level_text(x, known_sorted), " for this portfolio", extra)
+    present = _join(pc.take(head, pa.array(inverse)), extra)
     return pc.if_else(pa.array(known), present, _join(f"{name} missing", extra))
 
 
@@ -136,9 +228,9 @@ def _skipping_nulls(parts: list[pa.Array], separator: str) -> pa.Array:
 def joined(slots: list[pa.Array]) -> pa.Array:
     """The reasons of each row joined with '; '; TYPICAL where there is none.
 
-    Slots are filled best first, so an empty slot is only ever followed by empty ones: the
-    separators they leave are all at the end.
+    Slots are filled best first, so an empty slot is only ever followed by empty ones: a row's
+    text is the join of its first k slots for the largest k with none empty.
     """
-    together = pc.binary_join_element_wise(*slots, "; ", null_handling="replace", null_replacement="")
-    together = pc.replace_substring_regex(together, "(; )+$", "")
-    return pc.if_else(pc.equal(together, ""), TYPICAL, together)
+    prefixes = [pc.binary_join_element_wise(*slots[:k], "; ") if k > 1 else slots[0]
+                for k in range(len(slots), 0, -1)]
+    return pc.coalesce(*prefixes, pa.scalar(TYPICAL))
