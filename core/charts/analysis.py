@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.charts.explore import layout, plain_label
+from core.charts.explore import field_label, hover_name, layout, plain_label
 from core.display import PALETTE, STRATEGY_COLOURS
 from core.pipeline import RecoveryResult
 
@@ -99,7 +99,10 @@ def gains(result: RecoveryResult) -> go.Figure:
 def importance(result: RecoveryResult) -> go.Figure:
     """Permutation importance on held-out folds, largest at the top."""
     table = result.risk.importance.iloc[::-1]
-    fig = go.Figure(go.Bar(x=table["importance"], y=[plain_label(v) for v in table["label"]], orientation="h",
+    columns = list(result.scored.columns)
+    fig = go.Figure(go.Bar(x=table["importance"], y=[field_label(f, columns) for f in table["field"]], orientation="h",
+                           customdata=[hover_name(f, columns) for f in table["field"]],
+                           hovertemplate="%{customdata}: ROC-AUC drop %{x:.3f}<extra></extra>",
                            error_x={"type": "data", "array": table["fold_std"]}))
     fig.update_layout(height=max(320, 28 * len(table)))
     return layout(fig, "What drives the score", subtitle="Drop in ROC-AUC when the field is shuffled",
