@@ -130,7 +130,7 @@ def _file_labels(columns: tuple[str, ...]) -> dict[str, str]:
             label, suffix = (attempt if attempt not in used else None), suffix + 1
         labels[column] = label
         used.add(label)
-    return labels
+    return {column: labels[column] for column in dict.fromkeys(columns)}  # in the file's order
 
 
 def file_labels(columns: Iterable[str]) -> dict[str, str]:
