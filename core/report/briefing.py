@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from core.decide import ASSIGNED, POLICIES, RecoveryResult
+from core.display import share
 from core.model import Trust
 
 
@@ -36,7 +37,7 @@ def summary_sentences(result: RecoveryResult, found: Trust | None) -> list[str]:
         outstanding = float(scored["Outstanding_Loan_Amount"].sum())
         at_risk = float(scored["Outstanding_At_Risk"].sum())
         lines.append(f"The portfolio holds {len(scored):,} borrowers with {outstanding:,.0f} outstanding; "
-                     f"weighted by each borrower's risk score, {at_risk:,.0f} ({at_risk / max(outstanding, 1):.0%}) "
+                     f"weighted by each borrower's risk score, {at_risk:,.0f} ({share(at_risk / max(outstanding, 1))}) "
                      "is at risk of not being recovered.")
     counts = scored["Recovery_Strategy"].value_counts()
     plan = "; ".join(f"{name}: {int(counts.get(name, 0)):,}" for name in result.strategies["Recovery strategy"])
