@@ -157,3 +157,12 @@ def test_report_shares_follow_the_one_rule(planned):
     assert not re.search(r"\b\d+\.\d{2,}%", text.split("How these figures were made")[0].replace(
         "within", ""))  # shares with one decimal
     assert isinstance(result.segments.profile, pd.DataFrame)
+
+
+def test_a_header_that_reads_like_a_profile_column_keeps_its_own_name():
+    from core.model import fit_segments
+    frame = pd.DataFrame({"borrowers": [1.0, 2, 3, 10, 11, 12], "age_in_years": [20.0, 30, 25, 60, 55, 65]})
+    segments = fit_segments(frame, ("borrowers", "age_in_years"), 2)
+    assert list(segments.profile.columns).count("Borrowers") == 1
+    assert "borrowers" in segments.profile.columns and "Age in years" in segments.profile.columns
+    assert list(field_means(segments)["Field"]) == ["borrowers", "Age in years"]

@@ -158,7 +158,7 @@ def fit_segments(
     if naming != "seed":
         names = profile_names(df, ids, k, features)
     profile = segment_profile(df, ids, names, features)
-    labels = {f: label_in(f, df.columns) for f in features}
+    labels = field_labels(df, features)
     return Segments(ids=ids, names=names, profile=profile, features=tuple(features), imputed=imputed,
                     fitted_on=len(fit_rows), model=model, relabel=tuple(int(i) for i in relabel), labels=labels)
 
@@ -300,14 +300,20 @@ def _join(phrases: list[str]) -> str:
     return text[:1].upper() + text[1:]
 
 
+def field_labels(df: pd.DataFrame, features: tuple[str, ...]) -> dict[str, str]:
+    """Each segmentation field's readable label in its file; its own header where the label is a profile column's."""
+    labels = {f: label_in(f, df.columns) for f in features}
+    return {f: f if labels[f] in (*SEGMENT_SUMMARY, ADVICE) else labels[f] for f in features}
+
+
 def segment_profile(
     df: pd.DataFrame, ids: np.ndarray, names: dict[int, str], features: tuple[str, ...]
 ) -> pd.DataFrame:
     """Per segment: size, share, mean of each field in original units, and outcome rates if known."""
     grouped = df[list(features)].groupby(ids)
     profile = grouped.mean()
-    labels = file_labels(df.columns)
-    profile.columns = [labels.get(c) or label(c) for c in profile.columns]
+    labels = field_labels(df, features)
+    profile.columns = [labels[c] for c in profile.columns]
     profile.insert(0, "Borrowers", grouped.size())
     profile.insert(1, "Share of borrowers", profile["Borrowers"] / len(df))
     if "Outstanding_Loan_Amount" in df.columns:
