@@ -5,6 +5,7 @@ import streamlit as st
 from core.charts import analysis as report_charts
 from core.charts.explore import segment_scatter
 from core.data.labels import label_in
+from core.data.schema import BY_NAME, DERIVED_LABELS
 from core.display import count
 from core.model import ADVICE, OUTCOME_RATES, field_means, profile_summary
 from core.pipeline import segment_fields, segment_options
@@ -61,7 +62,8 @@ st.dataframe(profile_summary(profile).rename(columns={"Borrower_Segment": "No."}
 st.caption("The typical borrower of each segment: the mean of each segmentation field, in the file's own units.")
 means = field_means(result.segments)
 originals = list(result.segments.features)
-if any(name != original for name, original in zip(means["Field"], originals)):
+if any(name != original and original not in BY_NAME and original not in DERIVED_LABELS
+       for name, original in zip(means["Field"], originals)):
     # the file's own headers beside their readable labels: downloads and settings use these
     means.insert(1, "Column in the file", originals)
 st.dataframe(means, hide_index=True, width="stretch", column_config={
