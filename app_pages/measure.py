@@ -3,6 +3,7 @@
 import streamlit as st
 
 from core.decide import measure_download, measurement_table, outcome_choices, read_download
+from core.display import share
 from core.report import measurement_report, to_csv_bytes
 from ui import state
 from ui.render import plain, run_or_stop
@@ -34,8 +35,8 @@ verdict = measured.verdict()
 champion, optimised = measured.groups
 kind = "Net recovery" if measured.net else "Recovery"
 c1, c2, c3 = st.columns(3)
-c1.metric("Optimised plan: share recovered", f"{optimised.share:.1%}", help=f"{optimised.borrowers:,} borrowers")
-c2.metric("Champion (notebook rule): share recovered", f"{champion.share:.1%}",
+c1.metric("Optimised plan: share recovered", share(optimised.share), help=f"{optimised.borrowers:,} borrowers")
+c2.metric("Champion (notebook rule): share recovered", share(champion.share),
           help=f"{champion.borrowers:,} borrowers")
 c3.metric(f"{kind} uplift per borrower", f"{measured.overall.money:,.0f}",
           help=f"95% interval {measured.overall.money_low:,.0f} to {measured.overall.money_high:,.0f}")

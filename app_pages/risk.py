@@ -4,7 +4,8 @@ import streamlit as st
 
 from core.charts import analysis as report_charts
 from core.config import TARGET_LABELS
-from core.data.schema import COLLECTION_FIELDS, label
+from core.data.labels import file_labels, readable
+from core.data.schema import COLLECTION_FIELDS
 from core.display import money_format
 from core.model import GAINS_HEADERS, MODEL_LABELS, comparison_view, readable_metrics
 from core.model import METRIC_MEANINGS as MEANING
@@ -49,8 +50,12 @@ st.markdown(
     f"({risk.n_folds}-fold stratified cross-validation), so the figures below are what to expect "
     "on new borrowers."
 )
-used = [label(f) for f in risk.numeric_features + risk.categorical_features]
-st.caption("Learns from: " + plain(", ".join(used)) + ".")
+learned_from = risk.numeric_features + risk.categorical_features
+labels = file_labels(result.scored.columns)
+used = [labels.get(f) or readable(f) for f in learned_from]
+renamed = [f"{plain(name)}: {plain(f)}" for name, f in zip(used, learned_from) if name != f]
+st.caption("Learns from: " + plain(", ".join(used)) + ".",
+           help=("Columns in your file: " + "; ".join(renamed) + ".") if renamed else None)
 if any(f in risk.excluded_features for f in COLLECTION_FIELDS):
     st.caption("Collection-stage fields (collection attempts, method, legal action) are left out: they "
                "are recorded during recovery, after the borrower is delinquent, so they leak the "
@@ -127,7 +132,8 @@ if not risk.fairness.empty:
     st.caption("Protected attributes (gender, marital status, nationality …) are not model inputs unless you "
                "switch them on. Compare the share flagged high-risk with the actual bad-outcome rate: a fair "
                "score flags each group roughly in line with its outcomes.")
-    st.dataframe(risk.fairness, hide_index=True, width="stretch", column_config={
+    st.dataframe(risk.fairness.assign(Attribute=risk.fairness["Attribute"].map(readable)), hide_index=True,
+                 width="stretch", column_config={
         "Borrowers": st.column_config.NumberColumn(format="%,d"),
         **{c: st.column_config.NumberColumn(format="percent" if "Share" in c or "rate" in c else "%.2f")
            for c in risk.fairness.columns if c not in ("Attribute", "Group", "Borrowers")}})

@@ -99,8 +99,9 @@ shown = st.selectbox("Compare one field with training", list(table["field"]),
 st.plotly_chart(charts.drift_shares(drift.share_chart_data(
     model.manifest["profile"], result.features, shown, result.scores), table.set_index("field").loc[shown, "label"]),
     width="stretch")
-st.dataframe(table.drop(columns=["field", "kind"]).rename(columns={
-    "label": "Field", "psi": "PSI", "band": "Band", "missing_train": "Missing in training",
+shown_table = table[["label", "field", *[c for c in table.columns if c not in ("label", "field", "kind")]]]
+st.dataframe(shown_table.rename(columns={
+    "field": "Column in the file", "label": "Field", "psi": "PSI", "band": "Band", "missing_train": "Missing in training",
     "missing_new": "Missing now", "new_values": "Borrowers with new values", "new_value_names": "New values",
     "sentence": "What moved"}), hide_index=True, width="stretch", column_config={
     "PSI": st.column_config.NumberColumn(format="%.3f"),

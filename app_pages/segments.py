@@ -4,7 +4,8 @@ import streamlit as st
 
 from core.charts import analysis as report_charts
 from core.charts.explore import segment_scatter
-from core.data.schema import label
+from core.data.labels import label_in
+from core.data.schema import BY_NAME, DERIVED_LABELS
 from core.display import count
 from core.model import ADVICE, OUTCOME_RATES, field_means, profile_summary
 from core.pipeline import segment_fields, segment_options
@@ -31,7 +32,8 @@ left, right = st.columns([1, 2])
 k = left.slider("Number of segments (k)", 2, 8, config.n_segments)
 # pills wrap onto more lines: every chosen field stays readable (a multiselect cuts them off)
 fields = right.pills("Fields to segment on", options, selection_mode="multi",
-                     default=[f for f in used if f in options], format_func=label)
+                     default=[f for f in used if f in options],
+                     format_func=lambda f: label_in(f, prepared.features.columns))
 if k != config.n_segments or tuple(fields) != used:
     state.set_config(run_or_stop(lambda: config.with_(n_segments=k, segment_features=tuple(fields))))
     st.rerun()
@@ -59,8 +61,14 @@ st.dataframe(profile_summary(profile).rename(columns={"Borrower_Segment": "No."}
                  **{c: st.column_config.NumberColumn(format="percent") for c in ("Share of borrowers", *rates)}})
 st.caption("The typical borrower of each segment: the mean of each segmentation field, in the file's own units.")
 means = field_means(result.segments)
+originals = list(result.segments.features)
+if any(name != original and original not in BY_NAME and original not in DERIVED_LABELS
+       for name, original in zip(means["Field"], originals)):
+    # the file's own headers beside their readable labels: downloads and settings use these
+    means.insert(1, "Column in the file", originals)
 st.dataframe(means, hide_index=True, width="stretch", column_config={
-    c: st.column_config.TextColumn(alignment="right") for c in means.columns[1:]})
+    "Field": st.column_config.TextColumn(help="Readable label of the field; its column in your file is beside it."),
+    **{c: st.column_config.TextColumn(alignment="right") for c in means.columns[1:] if c != "Column in the file"}})
 if len(result.segments.features) >= 2:
     features = state.prepared().features
     st.plotly_chart(segment_scatter(result.scored.assign(**{f: features[f] for f in result.segments.features}),

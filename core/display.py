@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 
+from pandas import NA as _NA
+
 DASH = "—"
 
 
@@ -50,14 +52,46 @@ def money_format(currency: str = "", excel: bool = False) -> str:
     return f"{spaced}%,.0f"
 
 
+# Shares everywhere (page, command line, workbook, report) read with one decimal; a share that is
+# not zero never reads "0.0%" and one that is not all never reads "100.0%".
+SHARE_DECIMALS = 1
+TINY_SHARE = 0.0005  # below this a non-zero share would round to 0.0%
+
+
 def share(value: float | None) -> str:
-    """0.4213 -> '42.1%'."""
-    return DASH if absent(value) else f"{float(value):.1%}"
+    """0.4213 -> '42.1%'; 0.0001 -> '<0.1%'; 0.9999 -> '>99.9%'; 0 -> '0.0%'."""
+    if absent(value):
+        return DASH
+    x = float(value)
+    if 0 < x < TINY_SHARE:
+        return "<0.1%"
+    if -TINY_SHARE < x < 0:
+        return ">-0.1%"
+    if 1 - TINY_SHARE <= x < 1:
+        return ">99.9%"
+    return f"{x:.{SHARE_DECIMALS}%}"
 
 
 def count(value: int | float | None) -> str:
     """2000 -> '2,000'."""
     return DASH if absent(value) else f"{int(value):,}"
+
+
+NO_LIMIT = "no limit"
+# The action table's columns as people read them (the CSV a team uploads keeps the short names).
+ACTION_HEADERS: dict[str, str] = {
+    "action": "Action",
+    "cost": "Cost per case",
+    "capacity": "Capacity (cases)",
+    "recovery_at_low_risk": "Share recovered, lowest risk (score 0)",
+    "recovery_at_high_risk": "Share recovered, highest risk (score 1)",
+    "method": "Learned from the history's",
+}
+
+
+def capacity_text(value: int | float | None) -> str:
+    """An action's capacity: '200', or 'no limit' where none is set."""
+    return NO_LIMIT if absent(value) or value is _NA else count(value)
 
 
 def decimal(value: float | None, places: int = 2) -> str:

@@ -273,7 +273,11 @@ def test_every_page_works_on_the_german_credit_data(german_app):
     titles = [c.proto.spec for c in at.get("plotly_chart")]
     assert any("Bad-outcome rate by" in t for t in titles)
     at = _visit(german_app, "app_pages/risk.py")
-    assert set(_table(at, "Attribute")["Attribute"]) == {"personal_status_and_sex", "foreign_worker"}
+    assert set(_table(at, "Attribute")["Attribute"]) == {"Personal status and sex", "Foreign worker"}  # in words
+    at = _visit(german_app, "app_pages/segments.py")  # fields in words, each beside the file's own header
+    means = _table(at, "Column in the file").set_index("Column in the file")
+    assert means.loc["number_of_people_being_liable_to_provide_maintenance_for", "Field"] == "Number of people…"
+    assert not any("_" in name for name in means.columns)
 
 
 def test_the_user_changes_the_bad_values_on_the_data_page(german_app):

@@ -24,6 +24,7 @@ from core.charts import analysis as analysis_charts
 from core.charts import explore as eda
 from core.config import RecoveryConfig
 from core.data import load_portfolio
+from core.data.labels import label_in
 from core.errors import RecoveryError
 from core.pipeline import analyse_portfolio, prepare_portfolio
 from core.report import TEMP_PREFIX, write_atomic, write_csv
@@ -481,7 +482,8 @@ def test_headers_and_values_from_the_file_are_plain_text_in_explore_charts(craft
     prepared = prepare_portfolio(crafted_portfolio, RecoveryConfig().roles)
     own = eda.field_charts(prepared.features, prepared.roles, top=50)
     titles = [title for title, _ in own]
-    assert f"{LINK} distribution" in titles and f"{BOLD} distribution" in titles
+    columns = prepared.features.columns  # titles use the headers' readable labels; the header itself is on hover
+    assert f"{label_in(LINK, columns)} distribution" in titles and f"{label_in(BOLD, columns)} distribution" in titles
     figures = [draw() for _, draw in own]
     figures += [eda.draw(prepared.features, name) for name, why in eda.available_charts(prepared.features)
                 if why is None]

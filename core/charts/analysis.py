@@ -6,8 +6,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.charts.explore import layout, plain_label
-from core.display import PALETTE, STRATEGY_COLOURS
+from core.charts.explore import field_label, hover_name, layout, plain_label
+from core.display import PALETTE, STRATEGY_COLOURS, share
 from core.pipeline import RecoveryResult
 
 
@@ -61,7 +61,7 @@ def precision_recall(result: RecoveryResult) -> go.Figure:
     base = result.risk.gains["bads"].sum() / result.risk.gains["borrowers"].sum()
     fig = go.Figure([
         go.Scatter(x=pr["recall"], y=pr["precision"], name="Model"),
-        go.Scatter(x=[0, 1], y=[base, base], name=f"Base rate {base:.0%}",
+        go.Scatter(x=[0, 1], y=[base, base], name=f"Base rate {share(base)}",
                    line={"dash": "dash", "color": "grey"}),
     ])
     return layout(fig, "Precision–recall (out-of-fold)", xaxis="Recall", yaxis="Precision")
@@ -85,7 +85,7 @@ def gains(result: RecoveryResult) -> go.Figure:
     table = result.risk.gains
     fig = go.Figure([
         go.Bar(x=table["decile"], y=table["cum_share_of_bads"], name="Bad outcomes captured",
-               text=[f"{v:.0%}" for v in table["cum_share_of_bads"]], textposition="outside"),
+               text=[share(v) for v in table["cum_share_of_bads"]], textposition="outside"),
         go.Scatter(x=table["decile"], y=table["cum_share_of_bad_outstanding"], mode="lines+markers",
                    name="Outstanding of bad outcomes captured"),
         go.Scatter(x=table["decile"], y=table["decile"] / 10, name="Random order",
@@ -99,7 +99,10 @@ def gains(result: RecoveryResult) -> go.Figure:
 def importance(result: RecoveryResult) -> go.Figure:
     """Permutation importance on held-out folds, largest at the top."""
     table = result.risk.importance.iloc[::-1]
-    fig = go.Figure(go.Bar(x=table["importance"], y=[plain_label(v) for v in table["label"]], orientation="h",
+    columns = list(result.scored.columns)
+    fig = go.Figure(go.Bar(x=table["importance"], y=[field_label(f, columns) for f in table["field"]], orientation="h",
+                           customdata=[hover_name(f, columns) for f in table["field"]],
+                           hovertemplate="%{customdata}: ROC-AUC drop %{x:.3f}<extra></extra>",
                            error_x={"type": "data", "array": table["fold_std"]}))
     fig.update_layout(height=max(320, 28 * len(table)))
     return layout(fig, "What drives the score", subtitle="Drop in ROC-AUC when the field is shuffled",

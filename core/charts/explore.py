@@ -17,7 +17,8 @@ from plotly.subplots import make_subplots
 
 from core.data import RATIOS, ColumnRoles, schema
 from core.data import numeric_values as _numeric
-from core.display import MISSING_COLOUR, PALETTE, SINGLE_COLOUR, STATUS_COLOURS
+from core.data.labels import label_in, lower_first, readable
+from core.display import MISSING_COLOUR, PALETTE, SINGLE_COLOUR, STATUS_COLOURS, share
 from core.errors import RecoveryError
 
 TEMPLATE = "plotly_white"
@@ -43,9 +44,15 @@ def plain_label(text: object) -> str:
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def field_label(name: str) -> str:
-    """A column's label as plain text: an uploaded header must never become a link or styling."""
-    return plain_label(schema.label(name))
+def field_label(name: str, columns: Sequence[str] = ()) -> str:
+    """A column's readable label as plain text (unique among ``columns``): a header never becomes a link or styling."""
+    return plain_label(label_in(name, columns) if len(columns) else readable(name))
+
+
+def hover_name(name: str, columns: Sequence[str] = ()) -> str:
+    """A column's label for a hover box, the file's own header beside it when it reads differently."""
+    shown = field_label(name, columns)
+    return shown if shown == plain_label(name) else f"{shown} ({plain_label(name)})"
 
 
 def _labelled(series: pd.Series) -> pd.Series:
@@ -198,12 +205,13 @@ def correlation_heatmap(df: pd.DataFrame) -> go.Figure:
     _require(df, "correlation_heatmap")
     columns = _correlation_columns(df)
     corr = df[columns].corr().to_numpy()
-    labels = [field_label(c) for c in columns]
+    labels = [field_label(c, df.columns) for c in columns]
+    originals = [[f"{hover_name(a, df.columns)} vs {hover_name(b, df.columns)}" for a in columns] for b in columns]
     fig = go.Figure(go.Heatmap(
         z=corr, x=labels, y=labels, colorscale="RdBu", zmid=0, zmin=-1, zmax=1,
-        text=np.vectorize(lambda v: "" if np.isnan(v) else f"{v:.2f}")(corr),
+        text=np.vectorize(lambda v: "" if np.isnan(v) else f"{v:.2f}")(corr), customdata=originals,
         texttemplate="%{text}", textfont={"size": 10}, hoverongaps=False,
-        hovertemplate="<b>%{x}</b> vs <b>%{y}</b><br>Correlation: %{z:.3f}<extra></extra>",
+        hovertemplate="<b>%{customdata}</b><br>Correlation: %{z:.3f}<extra></extra>",
     ))
     fig.update_yaxes(autorange="reversed", showgrid=False)
     fig.update_xaxes(showgrid=False)
@@ -226,7 +234,7 @@ def _counts(series: pd.Series, column: str, max_categories: int = MAX_CATEGORIES
 
 def category_distribution(df: pd.DataFrame, column: str) -> go.Figure:
     """Bar chart of how many borrowers hold each value of a category column."""
-    title = f"{field_label(column)} distribution"
+    title = f"{field_label(column, df.columns)} distribution"
     _require_columns(df, title, [column])
     counts = _counts(df[column], column)
     colours = _colour_map(list(counts.index))
@@ -235,11 +243,11 @@ def category_distribution(df: pd.DataFrame, column: str) -> go.Figure:
         x=x, y=counts.to_numpy(), text=counts.to_numpy(), texttemplate="%{text:,}",
         textposition="outside", cliponaxis=False,
         marker_color=[colours[v] for v in counts.index],
-        hovertemplate=f"{field_label(column)}: %{{x}}<br>Borrowers: %{{y:,}}<extra></extra>",
+        hovertemplate=f"{hover_name(column, df.columns)}: %{{x}}<br>Borrowers: %{{y:,}}<extra></extra>",
     ))
     fig.update_layout(showlegend=False)
     fig.update_xaxes(type="category")
-    return layout(fig, title, xaxis=field_label(column), yaxis="Borrowers")
+    return layout(fig, title, xaxis=field_label(column, df.columns), yaxis="Borrowers")
 
 
 def loan_amount_distribution(df: pd.DataFrame, bins: int = HIST_BINS) -> go.Figure:
@@ -250,7 +258,7 @@ def loan_amount_distribution(df: pd.DataFrame, bins: int = HIST_BINS) -> go.Figu
 
 def numeric_distribution(df: pd.DataFrame, column: str, bins: int = HIST_BINS) -> go.Figure:
     """Histogram of any numeric field in ``bins`` bins (counted here, not in the browser), with a box above."""
-    name = field_label(column)
+    name = field_label(column, df.columns)
     values = _numeric(df, column).dropna().to_numpy()
     counts, edges = np.histogram(values, bins=bins)
     stats = _box_stats(values)
@@ -266,7 +274,7 @@ def numeric_distribution(df: pd.DataFrame, column: str, bins: int = HIST_BINS) -
         x=(edges[:-1] + edges[1:]) / 2, y=counts, width=np.diff(edges),
         customdata=np.column_stack([edges[:-1], edges[1:]]),
         marker_color=SINGLE_COLOUR, opacity=0.7, name="Borrowers", showlegend=False,
-        hovertemplate="%{customdata[0]:,.0f} – %{customdata[1]:,.0f}<br>"
+        hovertemplate=f"{hover_name(column, df.columns)}: %{{customdata[0]:,.0f}} – %{{customdata[1]:,.0f}}<br>"
                       "Borrowers: %{y:,}<extra></extra>",
     ), row=2, col=1)
     fig.update_yaxes(showticklabels=False, row=1, col=1)
@@ -282,16 +290,16 @@ def outcome_rate_by_category(df: pd.DataFrame, column: str, y: np.ndarray) -> go
     grouped = frame.groupby("value", sort=False)["bad"].agg(["mean", "size"])
     order = [v for v in _counts(df[column], column).index if v in grouped.index]
     grouped = grouped.reindex(order)
-    name = field_label(column)
+    name = field_label(column, df.columns)
     fig = go.Figure(go.Bar(
         x=[plain_label(v) for v in grouped.index], y=grouped["mean"].to_numpy(),
-        text=[f"{m:.0%} of {n:,}" for m, n in zip(grouped["mean"], grouped["size"])], textposition="outside",
+        text=[f"{share(m)} of {n:,}" for m, n in zip(grouped["mean"], grouped["size"])], textposition="outside",
         cliponaxis=False, marker_color=SINGLE_COLOUR,
-        hovertemplate=f"{name}: %{{x}}<br>Bad outcome: %{{y:.1%}}<extra></extra>",
+        hovertemplate=f"{hover_name(column, df.columns)}: %{{x}}<br>Bad outcome: %{{y:.1%}}<extra></extra>",
     ))
     fig.update_xaxes(type="category")
     fig.update_yaxes(tickformat=".0%", rangemode="tozero")
-    return layout(fig, f"Bad-outcome rate by {name}", xaxis=name, yaxis="Bad-outcome rate")
+    return layout(fig, f"Bad-outcome rate by {lower_first(name)}", xaxis=name, yaxis="Bad-outcome rate")
 
 
 def field_charts(features: pd.DataFrame, roles: ColumnRoles, top: int = 3) -> list[tuple[str, Callable[[], go.Figure]]]:
@@ -315,11 +323,13 @@ def field_charts(features: pd.DataFrame, roles: ColumnRoles, top: int = 3) -> li
         return sorted(names, key=lambda c: -abs(roles.field_auc.get(c, 0.5) - 0.5))[:top]
 
     for column in telling(roles.numeric):
-        charts.append((f"{column} distribution", lambda c=column: numeric_distribution(features, c)))
+        charts.append((f"{label_in(column, features.columns)} distribution",
+                       lambda c=column: numeric_distribution(features, c)))
     for column in telling(roles.categorical):
-        charts.append((f"{column} distribution", lambda c=column: category_distribution(features, c)))
+        charts.append((f"{label_in(column, features.columns)} distribution",
+                       lambda c=column: category_distribution(features, c)))
         if learnable:
-            charts.append((f"Bad-outcome rate by {column}", lambda c=column: outcome_rate_by_category(features, c, y)))
+            charts.append((f"Bad-outcome rate by {lower_first(label_in(column, features.columns))}", lambda c=column: outcome_rate_by_category(features, c, y)))
     return charts
 
 
@@ -337,7 +347,7 @@ def _xy_sample(df: pd.DataFrame, x: str, y: str, extra: Sequence[str], max_point
 def _grouped_scatter(shown: pd.DataFrame, x: str, y: str, group: str | None,
                      order_column: str | None = None, order: list[str] | None = None) -> list[go.Scatter]:
     """One marker trace per group value (or one trace), hover showing both labelled values."""
-    hover = (f"{field_label(x)}: %{{x:,.0f}}<br>{field_label(y)}: %{{y:,.0f}}"
+    hover = (f"{hover_name(x, shown.columns)}: %{{x:,.0f}}<br>{hover_name(y, shown.columns)}: %{{y:,.0f}}"
              "<extra>%{fullData.name}</extra>")
     if group is None:
         return [go.Scatter(x=shown[x].to_numpy(), y=shown[y].to_numpy(), mode="markers",
@@ -365,8 +375,8 @@ def _scatter(df: pd.DataFrame, x: str, y: str, title: str, max_points: int,
     shown, subtitle = _xy_sample(df, x, y, [group] if group else [], max_points)
     fig = go.Figure(_grouped_scatter(shown, x, y, group, order_column, order))
     if group:
-        fig.update_layout(legend_title_text=plain_label(legend_title) if legend_title else field_label(group))
-    return layout(fig, title, subtitle=subtitle, xaxis=field_label(x), yaxis=field_label(y))
+        fig.update_layout(legend_title_text=plain_label(legend_title) if legend_title else field_label(group, df.columns))
+    return layout(fig, title, subtitle=subtitle, xaxis=field_label(x, df.columns), yaxis=field_label(y, df.columns))
 
 
 def loan_vs_income(df: pd.DataFrame, max_points: int = DEFAULT_MAX_POINTS) -> go.Figure:
@@ -433,7 +443,7 @@ def segment_scatter(df: pd.DataFrame, segment_column: str = "Segment_Name",
     x, y = "Monthly_Income", "Loan_Amount"
     if not {x, y} <= set(df.columns) and len(fields) >= 2:
         x, y = fields[0], fields[1]
-    title = f"Borrower segments by {field_label(x).lower()} and {field_label(y).lower()}"
+    title = f"Borrower segments by {lower_first(field_label(x, df.columns))} and {lower_first(field_label(y, df.columns))}"
     _require_columns(df, title, [x, y, segment_column])
     # colours follow the segment number, as in the segment-size chart: one colour per segment everywhere
     order = None

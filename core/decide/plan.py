@@ -14,6 +14,7 @@ from core.decide.exposure import has_exposure, planning_refused
 from core.decide.learned import NOT_OFFERED
 from core.decide.optimise import solve, total
 from core.decide.policies import Plan, by_thresholds, champion_group, compare, frontier, plan
+from core.display import capacity_text
 
 CHAMPION, CHALLENGER = "champion", "challenger"
 
@@ -176,8 +177,8 @@ def borrower_actions(outstanding: float, score: float, chosen: str, actions: tup
         "Expected recovery": [outstanding * float(a.recovery(score)) for a in actions],
         "Cost": [a.cost for a in actions],
         "Expected net recovery": values,
-        "Capacity": [a.capacity for a in actions],
-    }).astype({"Capacity": "Int64"})
+        "Capacity": [capacity_text(a.capacity) for a in actions],  # 'no limit', never 'None'
+    })
     table["Chosen"] = table["Action"] == chosen
     return table.sort_values("Expected net recovery", ascending=False, kind="stable").reset_index(drop=True)
 

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 
 from core.config import RecoveryConfig
+from core.data.labels import readable
 from core.data.roles import Outcome
-from core.data.schema import label
 
 # The tutorial's status reads "not fully recovered"; any other outcome is the file's own "bad outcome".
 NOT_FULLY_RECOVERED_RATE = "Actual not-fully-recovered rate"
@@ -101,4 +101,4 @@ def worklist_view(rows: pd.DataFrame, names: tuple[str, ...], limit: int) -> pd.
 
 def header(column: str) -> str:
     """The header a person reads for a column of the annotated table."""
-    return ANALYSIS_LABELS.get(column, label(column))
+    return ANALYSIS_LABELS.get(column) or readable(column)  # a lender's own header reads as words

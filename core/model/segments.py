@@ -15,6 +15,7 @@ from threadpoolctl import threadpool_limits
 
 from core.config import RecoveryConfig
 from core.data.features import RATIOS, add_ratios
+from core.data.labels import file_labels, label_in, lower_first
 from core.data.ordering import value_order
 from core.data.prepare import Prepared
 from core.data.schema import FULLY_RECOVERED, NUMERIC_FIELDS, OUTCOME, label
@@ -73,6 +74,12 @@ class Segments:
     # the fitted K-Means pipeline and each raw cluster's segment id, to place new borrowers
     model: Pipeline | None = field(default=None, compare=False, repr=False)
     relabel: tuple[int, ...] = ()
+    # each field's label within its file (readable, unique), to show beside the original header
+    labels: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    def label(self, name: str) -> str:
+        """A segmentation field's readable label."""
+        return self.labels.get(name) or label(name)
 
     def name_of_each(self) -> np.ndarray:
         """Segment name per borrower."""
@@ -152,8 +159,9 @@ def fit_segments(
     if naming != "seed":
         names = profile_names(df, ids, k, features, portfolio)
     profile = segment_profile(df, ids, names, features, portfolio)
+    labels = field_labels(df, features)
     return Segments(ids=ids, names=names, profile=profile, features=tuple(features), imputed=imputed,
-                    fitted_on=len(fit_rows), model=model, relabel=tuple(int(i) for i in relabel))
+                    fitted_on=len(fit_rows), model=model, relabel=tuple(int(i) for i in relabel), labels=labels)
 
 
 def assign_segments(model: Pipeline, relabel: np.ndarray, df: pd.DataFrame, features: tuple[str, ...]) -> np.ndarray:
@@ -273,9 +281,12 @@ def segment_advice(df: pd.DataFrame, ids: np.ndarray, k: int, portfolio: Spread 
     return advice
 
 
-def _descriptor(name: str) -> tuple[str, str, str]:
+def _descriptor(name: str, columns: tuple[str, ...] = ()) -> tuple[str, str, str]:
     """How a segment above / below the portfolio on a field is described; any field of the file has one."""
-    return DESCRIPTORS.get(name) or (f"high {label(name)}", f"low {label(name)}", name)
+    if name in DESCRIPTORS:
+        return DESCRIPTORS[name]
+    words = lower_first(label_in(name, columns))  # the file's header, readable: 'high age in years'
+    return f"high {words}", f"low {words}", name
 
 
 def profile_names(
@@ -286,12 +297,13 @@ def profile_names(
     z = _segment_z(portfolio.frame, ids, k, list(DESCRIPTORS) + [f for f in features if f not in DESCRIPTORS],
                    portfolio)
     on_time = _on_time(df, ids, k)
+    columns = tuple(df.columns)
     names: dict[int, str] = {}
     for seg in range(k):
         ranked = z.loc[seg].dropna().abs().sort_values(ascending=False, kind="stable")
         phrases, themes = [], set()
         for f in (f for f in ranked.index if ranked[f] >= NOTABLE_Z):
-            high, low, theme = _descriptor(f)
+            high, low, theme = _descriptor(f, columns)
             if theme not in themes:
                 themes.add(theme)
                 # below the book's arrears is not "current" when the segment's own days past due are high
@@ -321,6 +333,12 @@ def _join(phrases: list[str]) -> str:
     return text[:1].upper() + text[1:]
 
 
+def field_labels(df: pd.DataFrame, features: tuple[str, ...]) -> dict[str, str]:
+    """Each segmentation field's readable label in its file; its own header where the label is a profile column's."""
+    labels = {f: label_in(f, df.columns) for f in features}
+    return {f: f if labels[f] in (*SEGMENT_SUMMARY, ADVICE) else labels[f] for f in features}
+
+
 def segment_profile(
     df: pd.DataFrame, ids: np.ndarray, names: dict[int, str], features: tuple[str, ...],
     portfolio: Spread | None = None,
@@ -328,7 +346,8 @@ def segment_profile(
     """Per segment: size, share, mean of each field in original units, and outcome rates if known."""
     grouped = df[list(features)].groupby(ids)
     profile = grouped.mean()
-    profile.columns = [label(c) for c in profile.columns]
+    labels = field_labels(df, features)
+    profile.columns = [labels[c] for c in profile.columns]
     profile.insert(0, "Borrowers", grouped.size())
     profile.insert(1, "Share of borrowers", profile["Borrowers"] / len(df))
     if "Outstanding_Loan_Amount" in df.columns:
@@ -361,9 +380,9 @@ def profile_summary(profile: pd.DataFrame) -> pd.DataFrame:
 def field_means(segments: Segments) -> pd.DataFrame:
     """The typical borrower of each segment as text: one row per field, one column per segment."""
     profile = segments.profile.set_index("Segment")
-    table = pd.DataFrame({"Field": [label(f) for f in segments.features]})
+    table = pd.DataFrame({"Field": [segments.label(f) for f in segments.features]})
     for name, row in profile.iterrows():
-        table[name] = [money(row[label(f)]) if f in MONEY_FIELDS else decimal(row[label(f)], 1)
+        table[name] = [money(row[segments.label(f)]) if f in MONEY_FIELDS else decimal(row[segments.label(f)], 1)
                        for f in segments.features]
     return table
 
@@ -456,10 +475,11 @@ def segment_fields(prepared: Prepared, config: RecoveryConfig) -> tuple[tuple[st
         if not own:
             raise RecoveryError("Segmentation needs at least one numeric field, and this file has none that can "
                                 "be learned from: check the column roles on the Data page.")
-        return own, [f"Segments use this file's own numeric fields ({', '.join(label(f) for f in own)}): "
+        labels = file_labels(df.columns)
+        return own, [f"Segments use this file's own numeric fields ({', '.join(labels.get(f, f) for f in own)}): "
                      "it has none of the tutorial's segmentation fields."]
     if missing:
-        return present, [f"Segments use {len(present)} fields; not in this file: {', '.join(missing)}"
+        return present, [f"Segments use {len(present)} fields; not in this file: {', '.join(label(f) for f in missing)}"
                          + (f" ({', '.join(empty)} present but empty)" if empty else "") + "."]
     return present, []
 
@@ -481,7 +501,7 @@ def segment(prepared: Prepared, config: RecoveryConfig, progress: Progress = no_
             profile["Borrower_Segment"]).to_numpy()
         segments = replace(segments, profile=profile)
     for name, n in segments.imputed.items():
-        notes.append(f"{n} missing {label(name)} value(s) filled with the median for segmentation.")
+        notes.append(f"{n} missing {segments.label(name)} value(s) filled with the median for segmentation.")
     if segments.fitted_on < len(df):
         notes.append(
             f"Segments were formed on a random sample of {segments.fitted_on:,} borrowers; every "

@@ -14,7 +14,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from core.data.schema import BY_NAME, label
+from core.data.labels import label_in
+from core.data.schema import BY_NAME
 
 MONEY_FIELDS = ("Monthly_Income", "Loan_Amount", "Collateral_Value", "Outstanding_Loan_Amount", "Monthly_EMI")
 TYPICAL = "Close to the portfolio's typical borrower: no single field moves the score by half a point"
@@ -184,7 +185,7 @@ def field_text(
 
     Each distinct wording of the value is written once and taken for every row that has it.
     """
-    name = label(field)
+    name = label_in(field, frame.columns)  # a lender's own header reads as words, as on the charts
     values = frame[field]
     if known_sorted is None:  # a category
         picked = values.iloc[rows]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.decide import ASSIGNED, POLICIES, RecoveryResult
-from core.display import priced
+from core.display import priced, share
 from core.model import Trust
 
 
@@ -41,7 +41,7 @@ def summary_sentences(result: RecoveryResult, found: Trust | None) -> list[str]:
         cur = result.config.currency
         lines.append(f"The portfolio holds {len(scored):,} borrowers with {priced(outstanding, cur)} outstanding; "
                      f"weighted by each borrower's risk score, {priced(at_risk, cur)} "
-                     f"({at_risk / max(outstanding, 1):.0%}) "
+                     f"({share(at_risk / max(outstanding, 1))}) "
                      "is at risk of not being recovered.")
     counts = scored["Recovery_Strategy"].value_counts()
     plan = "; ".join(f"{name}: {int(counts.get(name, 0)):,}" for name in result.strategies["Recovery strategy"])

@@ -19,14 +19,16 @@ from html import escape
 import pandas as pd
 
 from core import display
-from core.config import DEFAULT_HAIRCUT, RecoveryConfig
+from core.config import DEFAULT_HAIRCUT, TARGET_LABELS, RecoveryConfig
 from core.data import FileInfo, Portfolio, ValidationReport, kpis
+from core.data.labels import file_labels
 from core.data.schema import FIELDS, label
 from core.decide import POLICIES, actions_frame, bands_in_words
-from core.display import PALETTE, STRATEGY_COLOURS
+from core.display import ACTION_HEADERS, PALETTE, STRATEGY_COLOURS, capacity_text
 from core.model import (
     ADVICE,
     GAINS_HEADERS,
+    MODEL_LABELS,
     OUTCOME_RATES,
     comparison_view,
     field_means,
@@ -49,6 +51,15 @@ SETTING_LABELS = {"roles": "Column roles", "n_segments": "Number of segments", "
                   "segment_features": "Segmentation fields used", "model_features": "Model fields used",
                   "band_shares": "Risk bands by share of the book"}
 PRESETS = {"recommended": "Recommended (learns real outcomes)", "seed": "Notebook (seed) method"}
+# Settings held as short codes, in the words the pages use for them.
+SETTING_WORDS: dict[str, dict[object, str]] = {
+    "preset": PRESETS,
+    "target": TARGET_LABELS,
+    "model": {**MODEL_LABELS, "auto": "Best of the three by cross-validated ROC-AUC"},
+    "segment_naming": {"profile": "From what sets each segment apart", "seed": "The notebook's, by cluster number"},
+    "policy": POLICIES,
+    "action_column": {None: "suggested from the file's columns"},
+}
 
 
 @dataclass(frozen=True)
@@ -118,15 +129,27 @@ def _cell(value: object, fmt: Format | None) -> str:
     return str(value)
 
 
-def _table(frame: pd.DataFrame, formats: dict[str, Format] | None = None, css: str = "") -> str:
-    """A summary table with readable numbers; numeric columns right-aligned, every text escaped."""
+def _title(text: str, originals: dict[str, str] | None) -> str:
+    """A title attribute with the file's own header, for a label that reads differently from it."""
+    original = (originals or {}).get(text)
+    return f' title="{escape(original)}"' if original is not None and original != text else ""
+
+
+def _table(frame: pd.DataFrame, formats: dict[str, Format] | None = None, css: str = "",
+           originals: dict[str, str] | None = None) -> str:
+    """A summary table with readable numbers; numeric columns right-aligned, every text escaped.
+
+    ``originals`` maps a field's label to the file's header: shown on hover over the label.
+    """
     formats = formats or {}
     numeric = {c for c in frame.columns if c in formats or pd.api.types.is_numeric_dtype(frame[c])
                and not pd.api.types.is_bool_dtype(frame[c])}
-    head = "".join(f'<th{" class=num" if c in numeric else ""}>{escape(str(c))}</th>' for c in frame.columns)
+    head = "".join(f'<th{" class=num" if c in numeric else ""}{_title(str(c), originals)}>{escape(str(c))}</th>'
+                   for c in frame.columns)
     rows = []
     for record in frame.itertuples(index=False):
-        cells = "".join(f'<td{" class=num" if c in numeric else ""}>{escape(_cell(v, formats.get(c)))}</td>'
+        cells = "".join(f'<td{" class=num" if c in numeric else ""}'
+                        f'{_title(str(v), originals) if isinstance(v, str) else ""}>{escape(_cell(v, formats.get(c)))}</td>'
                         for c, v in zip(frame.columns, record))
         rows.append(f"<tr>{cells}</tr>")
     return f'<table class="{css}"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
@@ -153,6 +176,15 @@ def _kpi(name: str, value: str, detail: str = "") -> str:
 def _figure(chart: str) -> str:
     """A chart kept whole on one page."""
     return f"<figure>{chart}</figure>"
+
+
+def _learns_from(fields: tuple[str, ...] | list[str], columns) -> str:
+    """'Learns from: …' with each field's readable label, the file's own header on hover."""
+    labels = file_labels(columns)
+    names = [(labels.get(f) or label(f), f) for f in fields]
+    shown = ", ".join(f'<span title="{escape(f)}">{escape(name)}</span>' if name != f else escape(name)
+                      for name, f in names)
+    return f'<p class="note">Learns from: {shown}.</p>'
 
 
 # ------------------------------------------------------------------------------ sections
@@ -212,8 +244,10 @@ def _segments(result: RecoveryResult) -> str:
     summary_table = _table(summary, _formats(summary.columns, money=("Total outstanding",), shares=(
         "Share of borrowers", *OUTCOME_RATES), currency=result.config.currency), "keep any")
     means = field_means(result.segments)
+    originals = {result.segments.label(f): f for f in result.segments.features}
     chunks = [means[["Field", *names[i:i + MEANS_PER_TABLE]]] for i in range(0, len(names), MEANS_PER_TABLE)]
-    means_tables = "".join(_table(chunk, {c: str for c in chunk.columns[1:]}, "keep any heads") for chunk in chunks)
+    means_tables = "".join(_table(chunk, {c: str for c in chunk.columns[1:]}, "keep any heads", originals)
+                           for chunk in chunks)
     return _section(
         "segments", "Segments",
         _p(f"Borrowers who look alike are grouped into {len(names)} segments, so each segment can be worked the "
@@ -235,8 +269,7 @@ def _risk(result: RecoveryResult) -> str:
              + f". Every borrower's score comes from a model that did not learn from them ({risk.n_folds}-fold "
              "cross-validation)" + (", so these figures are what to expect on new borrowers." if
                                     result.performance_note is None else "."))
-    parts = [_p(intro), _p("Learns from: " + ", ".join(label(f) for f in risk.numeric_features
-                                                     + risk.categorical_features) + ".", "note")]
+    parts = [_p(intro), _learns_from(risk.numeric_features + risk.categorical_features, result.scored.columns)]
     if result.performance_note:  # a circular score: no metric, curve or table presented as performance
         parts.append(_p(segment_score_sentence(result.config.target == "segment", result.roles is not None
                                                and result.roles.outcome is not None), "callout warn"))
@@ -340,13 +373,10 @@ def _plan(result: RecoveryResult) -> str:
             parts.append(_p(f"{held:,} borrowers (the champion group, drawn by a hash of the loan ID) keep the "
                             "notebook's thresholds; the rest follow the plan. Compare their real recoveries later "
                             "to measure what the plan adds.", "note"))
-        actions = actions_frame(config.actions).rename(columns={
-            "action": "Action", "cost": "Cost per case", "capacity": "Capacity (cases)",
-            "recovery_at_low_risk": "Recovers at risk 0", "recovery_at_high_risk": "Recovers at risk 1",
-            "method": "Learned from the history's"})
-        formats = _formats(actions.columns, money=("Cost per case",), shares=("Recovers at risk 0", "Recovers at risk 1"),
-                           currency=config.currency)
-        formats["Capacity (cases)"] = lambda v: "unlimited" if display.absent(v) or v is pd.NA else display.count(v)
+        actions = actions_frame(config.actions).rename(columns=ACTION_HEADERS)
+        formats = _formats(actions.columns, money=(ACTION_HEADERS["cost"],), shares=(
+            ACTION_HEADERS["recovery_at_low_risk"], ACTION_HEADERS["recovery_at_high_risk"]), currency=config.currency)
+        formats[ACTION_HEADERS["capacity"]] = capacity_text
         parts += ["<h3>The action table</h3>", _table(actions, formats, "keep")]
     return _section("plan", "The recovery plan", *parts)
 
@@ -400,7 +430,9 @@ def _traceability(result: RecoveryResult, source: ReportSource) -> str:
         f"<p>Data file: {escape(source.name)}<br>SHA-256: <code>{escape(source.sha256)}</code></p>"
         "<h3>Settings</h3>" + _table(settings_table(result.config, {
             "segment_features": result.segments.features,
-            "model_features": result.risk.numeric_features + result.risk.categorical_features}),
+            "model_features": result.risk.numeric_features + result.risk.categorical_features,
+            # the file's own outcome: what the score predicts, not the tutorial's target code
+            **({"target": result.risk.target_description} if _own_outcome(result) else {})}),
             css="keep settings any")
         + _p("Libraries: " + " · ".join(versions) + ".", "note")
         + _p("The same file with the same settings gives the same figures: every random step is seeded.", "note")
@@ -408,7 +440,13 @@ def _traceability(result: RecoveryResult, source: ReportSource) -> str:
     )
 
 
-def settings_table(config: RecoveryConfig, used: dict[str, tuple[str, ...]] | None = None) -> pd.DataFrame:
+def _own_outcome(result: RecoveryResult) -> bool:
+    """True when the score predicts the file's own outcome column rather than the tutorial's statuses."""
+    outcome = result.roles.outcome if result.roles is not None else None
+    return outcome is not None and not outcome.canonical
+
+
+def settings_table(config: RecoveryConfig, used: dict[str, tuple[str, ...] | str] | None = None) -> pd.DataFrame:
     """Every setting of the analysis in words (the action table is shown with the plan).
 
     ``used`` gives the fields the run really used (segment_features, model_features): a file without
@@ -421,6 +459,8 @@ def settings_table(config: RecoveryConfig, used: dict[str, tuple[str, ...]] | No
             continue  # money without a symbol, as before the setting existed
         if spec.name == "actions":
             value = "none (the notebook's thresholds)" if config.actions is None else "see the action table"
+        elif spec.name in used and isinstance(used[spec.name], str):
+            value = used[spec.name]
         elif spec.name in used:
             value = ", ".join(label(f) for f in used[spec.name]) or "none"
         elif spec.name == "band_shares":
@@ -444,6 +484,12 @@ def _setting_text(name: str, value: object) -> str:
         return f"{value:.0%}"
     if name == "roles":
         return value.words()
+    if name in SETTING_WORDS and value in SETTING_WORDS[name]:
+        return SETTING_WORDS[name][value]
+    if name in ("flag_threshold", "legal_threshold", "settlement_threshold"):
+        return display.decimal(value, 3)  # a score: three decimals say it exactly enough to repeat
+    if value is None:
+        return "none"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, tuple):

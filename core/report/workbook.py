@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from core.decide import RecoveryResult, actions_frame, worklist
+from core.decide import POLICIES, RecoveryResult, actions_frame, worklist
+from core.display import ACTION_HEADERS, capacity_text, decimal
+
+# How the plan was assigned, in words (the plan records a short code).
+ASSIGNMENT_WORDS = {"thresholds": "By the risk-score thresholds", "exact": "Exact optimum (linear programme)",
+                    "prices": "Near-optimum found with prices (large book)"}
 
 
 def plan_workbook_sheets(result: RecoveryResult, excluded: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
@@ -14,8 +19,9 @@ def plan_workbook_sheets(result: RecoveryResult, excluded: pd.DataFrame | None) 
     settings = pd.DataFrame({
         "Setting": ["Policy", "Champion share", "Holdout salt", "Settlement threshold", "Legal threshold",
                     "Assignment", "Gap to the LP bound"],
-        "Value": [config.policy, f"{config.holdout:.0%}", config.holdout_salt, config.settlement_threshold,
-                  config.legal_threshold, result.assignment.get("method", ""),
+        "Value": [POLICIES.get(config.policy, config.policy), f"{config.holdout:.0%}", config.holdout_salt,
+                  decimal(config.settlement_threshold, 3), decimal(config.legal_threshold, 3),
+                  ASSIGNMENT_WORDS.get(result.assignment.get("method", ""), result.assignment.get("method", "")),
                   f"{result.assignment.get('gap_to_lp_bound', 0.0):.6%}"],
     })
     if config.currency:  # said only when chosen, so a workbook without one reads as before
@@ -27,5 +33,12 @@ def plan_workbook_sheets(result: RecoveryResult, excluded: pd.DataFrame | None) 
         sheets[name] = ordered[ordered["Recovery_Strategy"] == name]
     if excluded is not None and len(excluded):
         sheets["Excluded rows"] = excluded
-    sheets["Action table"] = actions_frame(config.actions)
+    sheets["Action table"] = action_sheet(config.actions)
     return sheets
+
+
+def action_sheet(actions) -> pd.DataFrame:
+    """The action table in words: headers people read, 'no limit' where a capacity is empty."""
+    frame = actions_frame(actions)
+    frame["capacity"] = [capacity_text(v) for v in frame["capacity"]]
+    return frame.rename(columns=ACTION_HEADERS)

@@ -11,6 +11,7 @@ from threadpoolctl import threadpool_limits
 from core import pipeline
 from core.config import RecoveryConfig
 from core.data import NO_OUTCOME, Portfolio, Roles, canonical_outcome, load_portfolio
+from core.data.labels import file_labels
 from core.data.schema import label
 from core.decide import (
     HistoryEffects,
@@ -131,7 +132,7 @@ def manifest_summary(manifest: dict) -> pd.DataFrame:
         ("Borrowers in training (with outcome)", f"{t['rows']:,} ({t['rows_with_outcome']:,})"),
         ("Model", m["label"]),
         ("Predicts", m["target_description"]),
-        ("Learns from", ", ".join(label(c) for c in m["numeric"] + m["categorical"])),
+        ("Learns from", ", ".join(file_labels(m["numeric"] + m["categorical"]).values())),
         *[(f"Out-of-fold {name}", "—" if oof[key].get("value") is None else f"{oof[key]['value']:.3f}")
           for key, name in _SHOWN_METRICS.items() if key in oof],
         ("Library versions", ", ".join(f"{k} {v}" for k, v in manifest["versions"].items())),

@@ -146,7 +146,8 @@ def test_an_action_plan_shows_the_policies_compared(demo_frame, run_analysis):
         assert policy in POLICIES.values() and policy in text
     best = result.policies["Expected net recovery"].max()
     assert display.money(best) in text
-    assert "Capacity (cases)" in text and "unlimited" in text
+    assert "Capacity (cases)" in text and "no limit" in text and "None" not in text
+    assert "Share recovered, lowest risk (score 0)" in text and "at risk 0" not in text
     assert f"{int((result.scored['Test_Group'] == 'champion').sum()):,} borrowers (the champion group" in text
 
 
@@ -158,7 +159,7 @@ def test_a_file_without_outcome_says_the_score_cannot_be_checked(no_outcome_resu
 
 def test_settings_read_as_words():
     table = settings_table(RecoveryConfig.seed()).set_index("Setting")["Value"]
-    assert table["Preset"] == "seed"
+    assert table["Preset"] == "Notebook (seed) method"
     assert table["Number of segments"] == "4"
     assert table["Calibrate probabilities"] == "no"
     assert table["Collateral haircuts"] == "30% for any other loan type"
