@@ -92,6 +92,14 @@ class FileChoices:
         return (self.mapping, self.sheet, self.keep_repeated_ids, self.header_row)
 
 
+@dataclass(frozen=True)
+class Refused:
+    """Why a file was refused, kept in place of what it would have given: the message alone, not the
+    error, whose traceback would keep the refused file's decoded text alive in the session."""
+
+    message: str
+
+
 CHOICES = "file_choices"
 
 
@@ -245,17 +253,17 @@ def portfolio() -> Portfolio:
     """The loaded, mapped and validated portfolio (raises RecoveryError for a bad file)."""
     s, chosen = source(), choices()
 
-    def load() -> Portfolio | RecoveryError:
+    def load() -> Portfolio | Refused:
         try:
             with st.spinner("Reading the file…"):
                 return load_portfolio(s.data, s.name, chosen.mapping_dict, chosen.sheet,
                                       keep_repeated_ids=chosen.keep_repeated_ids, header_row=chosen.header_row)
         except RecoveryError as refusal:
-            return refusal  # remembered for this upload: a page change must not read a refused file again
+            return Refused(str(refusal))  # remembered for this upload: a page change must not read it again
 
     loaded = _cached("load", _file_key(), load)
-    if isinstance(loaded, RecoveryError):
-        raise RecoveryError(str(loaded))  # a fresh error each time, not one whose traceback keeps growing
+    if isinstance(loaded, Refused):
+        raise RecoveryError(loaded.message)  # a fresh error each time, not one whose traceback keeps growing
     return loaded
 
 
@@ -505,12 +513,12 @@ def scoring_model():
         try:
             return bundles.loads(chosen.data, chosen.name, key=key, isolated=True)
         except RecoveryError as error:
-            return error
+            return Refused(str(error))
 
     signer = None if key is None else hashlib.sha256(key).hexdigest()  # another key, another verdict
     loaded = _cached("load-model", (chosen.digest, signer), load)
-    if isinstance(loaded, RecoveryError):
-        raise RecoveryError(str(loaded))
+    if isinstance(loaded, Refused):
+        raise RecoveryError(loaded.message)
     return loaded
 
 
