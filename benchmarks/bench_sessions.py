@@ -164,7 +164,8 @@ async def one_session(browser, url: str, upload: Path, rows: int, figures: Round
         await expect(spinner).to_have_count(0, timeout=ANALYSIS_TIMEOUT_MS)
         figures.strategy_waits.append(time.perf_counter() - started)
         await sidebar.get_by_role("link", name="Risk", exact=True).click()
-        await expect(page.get_by_role("heading", name="Recovery risk", exact=True)).to_be_visible()
+        await expect(page.get_by_role("heading", name="Recovery risk", exact=True)).to_be_visible(
+            timeout=ANALYSIS_TIMEOUT_MS)
         await expect(spinner).to_have_count(0, timeout=ANALYSIS_TIMEOUT_MS)
         if await page.locator('[data-testid="stException"]').count():
             raise RuntimeError("the app showed an exception")
