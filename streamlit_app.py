@@ -3,11 +3,13 @@
 import streamlit as st
 
 from core.errors import RecoveryError
-from ui import state
+from ui import memory, state, warm
 from ui.render import plain
 
 st.set_page_config(page_title="Smart Loan Recovery", page_icon=":material/account_balance:", layout="wide")
 state.init()
+memory.take_lease()  # this session's data goes once the session has ended
+warm.start()  # the Strategy page's first chart then costs what later ones do
 
 PAGES = [
     st.Page("app_pages/home.py", title="Overview", icon=":material/home:", default=True),

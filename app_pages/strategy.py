@@ -5,107 +5,64 @@ import streamlit as st
 from core.charts import analysis as report_charts
 from core.config import MIN_HAIRCUT
 from core.decide import (
-    DEFAULT_ACTIONS,
     POLICIES,
-    action_choices,
-    action_values,
-    actions_frame,
-    actions_from_frame,
-    bands_in_words,
     borrower_actions,
     borrower_values,
-    haircut_table,
     haircuts_from_table,
     header,
-    history_actions,
-    method_history,
     planning_refused,
-    select_borrowers,
-    suggest_action_column,
     why_chosen,
-    worklist_view,
 )
 from core.display import money
 from core.report import plan_workbook_sheets, stakeholder_report, to_csv_bytes, to_excel_bytes, to_excel_workbook
 from ui import state
+from ui import strategy as page
 from ui.render import plain, run_or_stop, show_notes, show_trust_warning
 
 st.title("Recovery strategies")
 config = state.config()
 description = st.empty()  # filled once the settings below are read, so it never lags a rerun behind
-# Keyed widgets seeded from the settings: a widget whose default changed would be a new widget,
-# and the next drag would be lost. switch_preset() forgets these keys.
-st.session_state.setdefault(state.THRESHOLDS_KEY, (config.settlement_threshold, config.legal_threshold))
-for i, value in enumerate(config.strategy_labels):
-    st.session_state.setdefault(f"{state.LABEL_KEY}{i}", value)
-BY_SHARE, BY_CUTOFF = "By share of the book", "By risk-score cut-offs"
-legal_share, settle_share = config.band_shares or (0.10, 0.20)
-st.session_state.setdefault(f"{state.THRESHOLDS_KEY}-rule", BY_SHARE if config.band_shares else BY_CUTOFF)
-st.session_state.setdefault(f"{state.THRESHOLDS_KEY}-shares",
-                            (round(legal_share * 100), round((legal_share + settle_share) * 100)))
+page.seed_bands(config)
 with st.expander("Adjust the bands and strategy names"):
-    rule = st.radio("Put borrowers in the three strategies", (BY_SHARE, BY_CUTOFF), horizontal=True,
-                    key=f"{state.THRESHOLDS_KEY}-rule")
-    shares = None
-    if rule == BY_SHARE:
-        legal_pct, settle_pct = st.slider("Legal notices / settlement offers: % of borrowers, riskiest first",
-                                          0, 100, format="%d%%", key=f"{state.THRESHOLDS_KEY}-shares")
-        shares = (legal_pct / 100, max(0, settle_pct - legal_pct) / 100)
-        settlement, legal = config.settlement_threshold, config.legal_threshold
+    rule = st.radio("Put borrowers in the three strategies", (page.BY_SHARE, page.BY_CUTOFF), horizontal=True,
+                    key=page.RULE_KEY)
+    shares = cutoffs = None
+    if rule == page.BY_SHARE:
+        shares = st.slider("Legal notices / settlement offers: % of borrowers, riskiest first",
+                           0, 100, format="%d%%", key=page.SHARES_KEY)
     else:
-        settlement, legal = st.slider("Settlement from / legal above", 0.0, 1.0, step=0.01,
-                                      key=state.THRESHOLDS_KEY)
-    tiers = ("Above the legal threshold", "Between the thresholds", "Below the settlement threshold")
-    labels = tuple(st.text_input(tier, key=f"{state.LABEL_KEY}{i}") for i, tier in enumerate(tiers))
-    chosen = (settlement, legal, shares, labels)
-    if chosen != (config.settlement_threshold, config.legal_threshold, config.band_shares, config.strategy_labels):
-        # with cut-offs, the high-risk flag (and the Risk page's precision, recall, confusion matrix)
-        # follows the point from which a borrower gets more than reminders; no st.rerun(): the rest
-        # of this run already uses the new settings
-        config = run_or_stop(lambda: config.with_(
-            settlement_threshold=settlement, legal_threshold=legal, band_shares=shares, strategy_labels=labels,
-            flag_threshold=settlement if shares is None else config.flag_threshold))
-        state.set_config(config)
-st.session_state.setdefault(f"{state.PLAN_KEY}on", config.actions is not None)
-state.seed_action_table(actions_frame(config.actions or DEFAULT_ACTIONS))
-st.session_state.setdefault(f"{state.PLAN_KEY}policy", config.policy)
-st.session_state.setdefault(f"{state.PLAN_KEY}holdout", round(config.holdout * 100))
+        cutoffs = st.slider("Settlement from / legal above", 0.0, 1.0, step=0.01, key=state.THRESHOLDS_KEY)
+    labels = tuple(st.text_input(tier, key=f"{state.LABEL_KEY}{i}") for i, tier in enumerate(page.TIERS))
+    config = run_or_stop(lambda: page.apply_bands(config, shares, cutoffs, labels))
+page.seed_plan(config)
 with st.expander("Plan with costs and team capacity", expanded=config.actions is not None):
     st.caption("Each action's cost per case, how many cases the team can take this period (empty = "
                "unlimited), and the share of the outstanding it recovers from a borrower with risk score "
                "0 and 1 (linear in between). The plan gives each borrower the action with the most "
                "expected net recovery (outstanding × recovery − cost) that capacity allows. The defaults "
                "are illustrative: replace them with your team's figures.")
-    planning = st.toggle("Plan actions by expected net recovery", key=f"{state.PLAN_KEY}on")
-    loaded = run_or_stop(state.frame_in_view)
-    suggested = suggest_action_column(loaded)
+    planning = st.toggle("Plan actions by expected net recovery", key=page.PLAN_ON_KEY)
+    suggested, columns = run_or_stop(lambda: page.action_column_choices(config, planning))
     action_column = config.action_column
-    if planning and (suggested or action_choices(loaded)):
-        st.session_state.setdefault(f"{state.PLAN_KEY}action-column", config.action_column)
+    if columns is not None:
         action_column = st.selectbox(
-            "The history's action column (which action each borrower received)", [None, *action_choices(loaded)],
+            "The history's action column (which action each borrower received)", columns,
             format_func=lambda c: (f"Suggested: {suggested}" if suggested else "None found") if c is None else c,
             key=f"{state.PLAN_KEY}action-column",
             help="An action whose row names one of this column's values as its method, with its recovery "
                  "figures left empty, takes what the history says that action achieves for each borrower.")
-    methods = action_values(loaded, action_column or suggested)
+    methods = state.history_methods(action_column or suggested)
     if methods:
         st.caption(f"This file records what was done ({', '.join(methods)}) and what came back: leave an "
                    "action's recovery figures empty and name its method to learn them from the history, "
                    "adjusted for who received each action. Figures you type override the history.")
         if st.button("Link the actions to the history's methods", disabled=not planning,
                      icon=":material/link:"):
-            linked = history_actions(methods, DEFAULT_ACTIONS)
-            # the editor restarts from the settings in use, so the linked table becomes the settings
-            state.set_config(config.with_(actions=linked))
-            st.session_state[f"{state.PLAN_KEY}base"] = actions_frame(linked)
-            st.session_state.pop(f"{state.PLAN_KEY}table", None)
+            page.link_actions(config, methods)
             st.rerun()
-        if "method" not in st.session_state[f"{state.PLAN_KEY}base"].columns:
-            st.session_state[f"{state.PLAN_KEY}base"] = st.session_state[f"{state.PLAN_KEY}base"].assign(method="")
     edited = st.data_editor(
-        st.session_state[f"{state.PLAN_KEY}base"], num_rows="dynamic", hide_index=True,
-        key=f"{state.PLAN_KEY}table", width="stretch", disabled=not planning, column_config={
+        page.action_editor_base(methods), num_rows="dynamic", hide_index=True,
+        key=page.TABLE_KEY, width="stretch", disabled=not planning, column_config={
             "action": st.column_config.TextColumn("Action", required=True),
             "cost": st.column_config.NumberColumn("Cost per case", min_value=0.0, format="%,.0f"),
             "capacity": st.column_config.NumberColumn("Capacity (cases; empty = unlimited)", min_value=0, step=1),
@@ -120,55 +77,36 @@ with st.expander("Plan with costs and team capacity", expanded=config.actions is
                         key=f"{state.PLAN_KEY}policy", disabled=not planning)
     holdout = right.slider("Champion group kept on the notebook's rule (to measure the uplift)", 0, 50,
                            format="%d%%", key=f"{state.PLAN_KEY}holdout", disabled=not planning)
-    st.session_state.setdefault(f"{state.PLAN_KEY}salt", config.holdout_salt)
     salt = right.text_input("Holdout salt (with each loan ID, it decides who is in the champion group)",
                             key=f"{state.PLAN_KEY}salt", disabled=not planning)
     cuts = config.haircuts
-    editable = haircut_table(run_or_stop(state.frame_in_view), cuts) if planning else None
+    editable = run_or_stop(lambda: page.haircut_editor_base(config, planning))
     if editable is not None:
-        st.session_state.setdefault(f"{state.PLAN_KEY}haircuts", editable)
         edited_cuts = st.data_editor(
-            st.session_state[f"{state.PLAN_KEY}haircuts"], hide_index=True, disabled=["Loan type"],
-            key=f"{state.PLAN_KEY}haircut-editor",
+            editable, hide_index=True, disabled=["Loan type"], key=f"{state.PLAN_KEY}haircut-editor",
             column_config={"Collateral haircut": st.column_config.NumberColumn(
                 min_value=MIN_HAIRCUT, max_value=1.0, step=0.05, format="percent",
                 help="Share of the collateral's value lost when it is sold; Expected_Loss counts the rest.")})
         cuts = haircuts_from_table(edited_cuts)
-    wanted = run_or_stop(lambda: config.with_(
-        actions=actions_from_frame(edited) if planning else None, policy=policy, holdout=holdout / 100,
-        holdout_salt=salt, haircuts=cuts, action_column=action_column))
-    if wanted != config:
-        config = wanted
-        state.set_config(config)
+    config = run_or_stop(lambda: page.apply_plan(config, planning, edited, policy, holdout, salt, cuts,
+                                                  action_column))
 result = run_or_stop(state.result)
 asked_to_plan = config.actions is not None
 config = result.config  # what the analysis used: without an exposure, the action table is not applied
 if asked_to_plan and config.actions is None:
     st.warning(plain(planning_refused()), icon=":material/payments:")
-description.markdown(
-    "Each borrower gets the action with the most expected net recovery that the teams' capacity allows "
-    "(see the plan below). Scores are out-of-fold: no borrower was scored by a model trained on them."
-    if config.actions is not None else
-    "Each borrower gets the notebook's strategy for their risk score: "
-    f"**above {config.legal_threshold:.2f}** → legal notices, **{config.settlement_threshold:.2f} to "
-    f"{config.legal_threshold:.2f}** → settlement offers, **below {config.settlement_threshold:.2f}** → "
-    "automated reminders. Scores are out-of-fold: no borrower was scored by a model trained on them."
-    if config.band_shares is None else
-    plain(bands_in_words(config)) + " Scores are out-of-fold: no borrower was scored by a model trained on them."
-)
+description.markdown(page.description(config))
 
 learned = result.learned  # the plan's values learned from the file's history (None: typed figures only)
 show_trust_warning(result.trust)
-# where the history cannot speak is said beside what it says, below; a refused plan is said above
-show_notes(tuple(n for n in result.notes if n != planning_refused() and (learned is None or n not in learned.messages)),
-           state.excluded_rows())
+show_notes(page.shown_notes(result), state.excluded_rows())
 summary = result.strategies
 cols = st.columns(len(summary))
 for col, row in zip(cols, summary.to_dict(orient="records")):
     col.metric(row["Recovery strategy"], f"{row['Borrowers']:,} borrowers", help=row["Recovery strategy"])
     if "Outstanding" in row:
         col.text(f"{money(row['Outstanding'])} outstanding")
-st.plotly_chart(report_charts.strategy_mix(result), width="stretch")
+st.plotly_chart(page.strategy_chart(result), width="stretch")
 st.dataframe(summary, hide_index=True, width="stretch", column_config={
     "Borrowers": st.column_config.NumberColumn(format="%,d"),
     **{c: st.column_config.NumberColumn(format="%,.0f")
@@ -178,9 +116,8 @@ st.dataframe(summary, hide_index=True, width="stretch", column_config={
     "Actual bad-outcome rate": st.column_config.NumberColumn("Bad outcome (actual)", format="percent"),
     "Mean risk score": st.column_config.NumberColumn(format="%.2f")})
 
-history = method_history(result.scored, result.scored["Risk_Score"].to_numpy(),
-                         (config.settlement_threshold, config.legal_threshold))
-if config.actions is not None and history is not None:
+history = page.history_by_method(result) if config.actions is not None else None
+if history is not None:
     with st.expander("What past collections say, by method and risk band"):
         st.warning("History is observational: methods were not assigned at random (legal notices went to "
                    "the hardest cases), so these shares describe the past, not what a method would do for "
@@ -217,8 +154,9 @@ if learned is not None:
     st.dataframe(learned.sources(), hide_index=True, width="stretch", column_config={
         c: st.column_config.NumberColumn(format="%,d")
         for c in ("Learned from history", "Your typed figures", "Not offered")})
-    st.plotly_chart(report_charts.learned_effects(learned.support()), width="stretch")
-    st.dataframe(learned.support(), hide_index=True, width="stretch", column_config={
+    support, support_chart = page.learned_views(result)
+    st.plotly_chart(support_chart, width="stretch")
+    st.dataframe(support, hide_index=True, width="stretch", column_config={
         **{c: st.column_config.NumberColumn(format="percent") for c in (
             "Share learnable", "Learned share", "Doubly robust share", "95% interval from", "95% interval to")},
         **{c: st.column_config.NumberColumn(format="%,d")
@@ -238,8 +176,7 @@ segment_names = sorted(result.segments.names.values())
 shown_segments = f2.multiselect("Segments", segment_names, default=segment_names)
 low_score, high_score = f3.slider("Risk score between", 0.0, 1.0, (0.0, 1.0), 0.05)
 search = f4.text_input("Find a borrower or loan ID", placeholder="e.g. LN_1024")
-rows = select_borrowers(result.scored, shown_actions, shown_segments, (low_score, high_score), search)
-listed = worklist_view(rows, order, limit=1000)
+matching, listed = page.worklist(result, shown_actions, shown_segments, (low_score, high_score), search)
 money_columns = ("Expected_Net_Recovery", "Outstanding_Loan_Amount", "Outstanding_At_Risk", "Expected_Loss",
                  "Loan_Amount", "Monthly_Income", "Collateral_Value", "Monthly_EMI")
 st.dataframe(listed, hide_index=True, width="stretch", column_config={
@@ -248,7 +185,7 @@ st.dataframe(listed, hide_index=True, width="stretch", column_config={
     **{c: st.column_config.TextColumn(header(c), pinned=True) for c in ("Borrower_ID", "Loan_ID")},
     "File_Row": st.column_config.NumberColumn(header("File_Row"), pinned=True),
     "Risk_Score": st.column_config.ProgressColumn(header("Risk_Score"), min_value=0.0, max_value=1.0, format="%.2f")})
-st.caption(f"{len(rows):,} borrowers match; the first {min(len(rows), 1000):,} are listed.")
+st.caption(f"{matching:,} borrowers match; the first {min(matching, page.WORKLIST_LIMIT):,} are listed.")
 if config.actions is not None and len(listed):
     with st.expander("Why this action? One borrower's options"):
         pick = st.selectbox("Borrower (file row)", listed["File_Row"].tolist(),

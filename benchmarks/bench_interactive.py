@@ -5,8 +5,9 @@ Not a test: run it and read the tables.
     python -m benchmarks.bench_interactive                      # 5 repeats, quality at 12,000 and 100,000
     python -m benchmarks.bench_interactive --repeats 3
     python -m benchmarks.bench_interactive --quality-sizes 12000 --large 20000
+    python -m benchmarks.bench_interactive --repeats 3 --skip demo,engine,page,quality   # every page after upload
 
-Three parts, printed to stdout as Markdown (progress goes to stderr):
+Four parts, printed to stdout as Markdown (progress goes to stderr):
 
 1. **Demo: app opened -> Strategy page ready.** A fresh ``AppTest`` of streamlit_app.py per
    repeat, ``switch_page("app_pages/strategy.py")``, and ``at.run()`` timed: the bundled demo
@@ -23,6 +24,10 @@ Three parts, printed to stdout as Markdown (progress goes to stderr):
    CSV on the Data page and opens the Strategy page (both timed once, not part of the medians),
    then times a rerun with nothing changed, the "Settlement from / legal above" slider moved to
    (t, 0.90) for a new t each repeat, and the first strategy renamed "Field visit N".
+2b. **Every page after a --large (100,000) upload.** Up to three fresh ``AppTest`` sessions: upload the
+   portfolio on the Data page, open the Overview (where the analysis runs), then Strategy, Explore,
+   Segments, Risk, Data and Overview in turn, and each once more; every ``at.run()`` timed. The first
+   Strategy visit is what a user waits for after clicking Strategy once the Overview has shown.
 3. **Quality against the truth.** For each --quality-sizes n, ``generate_portfolio(n, seed=5)``
    and ``pipeline.analyse(df, RecoveryConfig())``; with y = not fully recovered, the ROC-AUC of
    the out-of-fold Risk_Score next to the ROC-AUC of the generator's true probability (the
@@ -326,6 +331,63 @@ def part_page(n: int, repeats: int) -> list[Row]:
     return rows + [plain, slider, rename]
 
 
+# ------------------------------------------------------------------------------ part 2b: every page
+
+
+# The pages in the order a user opens them after the upload's analysis has shown on the Overview.
+AFTER_UPLOAD = (("Strategy", STRATEGY_PAGE), ("Explore", "app_pages/explore.py"),
+                ("Segments", "app_pages/segments.py"), ("Risk", "app_pages/risk.py"),
+                ("Data", DATA_PAGE), ("Overview", "app_pages/home.py"))
+
+
+def pages_once(data: bytes, name: str, n: int) -> dict[str, Sample]:
+    """One fresh session: upload on the Data page, the Overview (the analysis), then each page twice, timed."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(APP, default_timeout=APP_TIMEOUT)
+    at.run()
+    at.switch_page(DATA_PAGE)
+    at.run()
+    at.file_uploader[0].upload(name, data, "text/csv")
+    times = {}
+    _, times["upload"] = timed(at.run)
+    at.switch_page("app_pages/home.py")
+    _, times["overview-analysis"] = timed(at.run)
+    for visit in ("first", "again"):
+        for label, page in AFTER_UPLOAD:
+            at.switch_page(page)
+            _, times[f"{label}-{visit}"] = timed(at.run)
+            if at.exception or at.error:
+                raise RuntimeError(f"{label} ({visit} visit): {at.exception or [e.value for e in at.error]}")
+            if page == STRATEGY_PAGE:
+                _check_strategy_page(at, n, f"Strategy ({visit} visit)")
+    del at
+    gc.collect()
+    return times
+
+
+def part_pages(n: int, repeats: int) -> list[Row]:
+    """Per page, the time from switching to it to the page ready, after an n-row upload; a fresh session each repeat."""
+    from sample_data.generate import generate_portfolio
+
+    df, _ = generate_portfolio(n, seed=1)
+    data = df.to_csv(index=False).encode()
+    del df
+    name = f"portfolio_{n}.csv"
+    runs = []
+    for i in range(repeats):
+        log(f"pages: session {i + 1} of {repeats}: upload {name}, Overview, every page twice")
+        runs.append(pages_once(data, name, n))
+        log("  " + "; ".join(f"{k} {v.wall:.2f} s" for k, v in runs[-1].items()))
+    labels = {"upload": "upload on the Data page (read, validate, render)",
+              "overview-analysis": "Overview after the upload (the analysis: prepare, segment, score, decide)"}
+    for label, _ in AFTER_UPLOAD:
+        labels[f"{label}-first"] = f"{label}, first visit after the Overview"
+    for label, _ in AFTER_UPLOAD:
+        labels[f"{label}-again"] = f"{label}, visited again"
+    return [Row(text, [run[key] for run in runs], "a fresh session per run") for key, text in labels.items()]
+
+
 # ------------------------------------------------------------------------------ part 3: quality
 
 
@@ -436,7 +498,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--quality-sizes", type=_sizes, default=_sizes("12000,100000"),
                         help="portfolio sizes for the quality part, comma-separated (default 12000,100000)")
     parser.add_argument("--skip", default="",
-                        help="comma-separated parts to leave out: demo, engine, page, quality")
+                        help="comma-separated parts to leave out: demo, engine, page, pages, quality")
     parser.add_argument("--cold-demo", action="store_true", help=argparse.SUPPRESS)
     return parser
 
@@ -455,6 +517,7 @@ def main(argv: list[str] | None = None) -> int:
     demo = [] if "demo" in skip else part_demo(args.repeats)
     engine = [] if "engine" in skip else part_engine(args.large, args.repeats)
     page = [] if "page" in skip else part_page(args.large, args.repeats)
+    pages = [] if "pages" in skip else part_pages(args.large, min(args.repeats, 3))
     checked = []
     if "quality" not in skip:
         for n in args.quality_sizes:
@@ -487,12 +550,19 @@ def main(argv: list[str] | None = None) -> int:
         print("Each slider run is a new t (the page stores the setting and goes on in the same run); each "
               "rename a new label. Every run checked: no exception or error, all borrowers in the summary.\n")
         print(summary_table(page) + "\n")
+    if pages:
+        print(f"## 2b. Every page after a {args.large:,}-row upload\n")
+        print("A fresh AppTest session per run (median of up to 3): the generated portfolio uploaded as CSV on "
+              "the Data page, the Overview (where the analysis runs), then each page opened in turn and once "
+              "more; `at.run()` after `switch_page` timed (wall) beside the process's CPU seconds. The first "
+              "Strategy visit is what a user waits for after clicking Strategy once the Overview has shown.\n")
+        print(summary_table(pages) + "\n")
     if checked:
         print("## 3. Quality against the truth (`generate_portfolio(n, seed=5)`, `analyse`, RecoveryConfig())\n")
         print("y = Recovery_Status is not \"Fully Recovered\". Risk_Score is out-of-fold. The true p's "
               "ROC-AUC is the ceiling on that sample; gap = AUC(true p) − AUC(Risk_Score).\n")
         print(quality_table(checked) + "\n")
-    timed_rows = [r for r in demo + engine + page if len(r.samples) > 1 or r.samples and r.samples[0].note]
+    timed_rows = [r for r in demo + engine + page + pages if len(r.samples) > 1 or r.samples and r.samples[0].note]
     if timed_rows:
         print("## Every run\n")
         print(runs_table(timed_rows))

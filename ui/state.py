@@ -23,7 +23,14 @@ import streamlit as st
 from core import pipeline
 from core.config import RecoveryConfig
 from core.data import EXACT_DUPLICATE, REPEATED_ID, Portfolio, Roles, load_portfolio, sheet_names
-from core.decide import HistoryEffects, capacity_frontier, wants_learned
+from core.decide import (
+    HistoryEffects,
+    action_choices,
+    action_values,
+    capacity_frontier,
+    suggest_action_column,
+    wants_learned,
+)
 from core.errors import RecoveryError
 from core.model import choose_k
 from core.pipeline import Prepared, RecoveryResult, Scored, SegmentRun
@@ -83,6 +90,14 @@ class FileChoices:
     def file_key(self) -> tuple:
         """What, beside the bytes, identifies the loaded portfolio."""
         return (self.mapping, self.sheet, self.keep_repeated_ids, self.header_row)
+
+
+@dataclass(frozen=True)
+class Refused:
+    """Why a file was refused, kept in place of what it would have given: the message alone, not the
+    error, whose traceback would keep the refused file's decoded text alive in the session."""
+
+    message: str
 
 
 CHOICES = "file_choices"
@@ -240,17 +255,17 @@ def portfolio() -> Portfolio:
     """The loaded, mapped and validated portfolio (raises RecoveryError for a bad file)."""
     s, chosen = source(), choices()
 
-    def load() -> Portfolio | RecoveryError:
+    def load() -> Portfolio | Refused:
         try:
             with st.spinner("Reading the file…"):
                 return load_portfolio(s.data, s.name, chosen.mapping_dict, chosen.sheet,
                                       keep_repeated_ids=chosen.keep_repeated_ids, header_row=chosen.header_row)
         except RecoveryError as refusal:
-            return refusal  # remembered for this upload: a page change must not read a refused file again
+            return Refused(str(refusal))  # remembered for this upload: a page change must not read it again
 
     loaded = _cached("load", _file_key(), load)
-    if isinstance(loaded, RecoveryError):
-        raise RecoveryError(str(loaded))  # a fresh error each time, not one whose traceback keeps growing
+    if isinstance(loaded, Refused):
+        raise RecoveryError(loaded.message)  # a fresh error each time, not one whose traceback keeps growing
     return loaded
 
 
@@ -337,12 +352,40 @@ def effects() -> HistoryEffects:
             prepared(), scored(), c)))
 
 
+def result_key() -> tuple:
+    """What identifies the analysis with the current settings (what a page's views of it are kept on)."""
+    return _score_key(), _segment_key(), config().stage_key("decide")
+
+
 def result() -> RecoveryResult:
     """The analysis with the current settings: only the stages whose settings changed rerun."""
     c = config()
-    key = (_score_key(), _segment_key(), c.stage_key("decide"))
-    return _cached("decide", key, lambda: pipeline.decide(
+    return _cached("decide", result_key(), lambda: pipeline.decide(
         prepared(), segments(), scored(), c, effects() if wants_learned(c) else None))
+
+
+def view(name: str, key: tuple, compute: Callable[[], T]) -> T:
+    """A page's view (a chart, a table) of the loaded file, computed once per ``key`` in this session.
+
+    Reruns of a page redraw its views from here instead of rebuilding them from 100,000 rows; ``key``
+    must hold everything the view depends on (``result_key()`` for views of the analysis).
+    """
+    return _cached(f"view-{name}", key, compute)
+
+
+def history_columns() -> tuple[str | None, list[str]]:
+    """The column suggested as the history's actions and every column that may be one (kept per file)."""
+    return view("history-columns", _rows_key(), lambda: (
+        suggest_action_column(frame_in_view()), action_choices(frame_in_view())))
+
+
+def history_methods(column: str | None) -> list[str]:
+    """The actions the history's column holds, as written (kept per file and column)."""
+    def find() -> list[str]:
+        frame = frame_in_view()
+        return action_values(frame[[column]].drop_duplicates() if column in frame.columns else frame, column)
+
+    return view("history-methods", (*_rows_key(), column), find)
 
 
 def frontier() -> pd.DataFrame:
@@ -497,12 +540,12 @@ def scoring_model():
         try:
             return bundles.loads(chosen.data, chosen.name, key=key, isolated=True)
         except RecoveryError as error:
-            return error
+            return Refused(str(error))
 
     signer = None if key is None else hashlib.sha256(key).hexdigest()  # another key, another verdict
     loaded = _cached("load-model", (chosen.digest, signer), load)
-    if isinstance(loaded, RecoveryError):
-        raise RecoveryError(str(loaded))
+    if isinstance(loaded, Refused):
+        raise RecoveryError(loaded.message)
     return loaded
 
 

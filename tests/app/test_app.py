@@ -378,3 +378,19 @@ def test_planning_with_costs_and_capacity_on_the_strategy_page(fits):
     next(b for b in at.button if b.label == "Show what more capacity would bring").click()
     at.run()
     assert any(s.label.startswith("Planning at other capacities: done") for s in at.status)
+
+
+def test_a_refused_upload_is_read_once_however_many_pages_are_opened(monkeypatch):
+    import ui.state
+
+    reads = []
+    real = ui.state.load_portfolio
+    monkeypatch.setattr(ui.state, "load_portfolio", lambda *a, **k: reads.append(a[1]) or real(*a, **k))
+    at = _uploaded("scan.csv", b"\x00\x01 not a table")
+    message = "scan.csv contains NUL bytes"
+    assert any(e.startswith(message) for e in _texts(at.error))
+    for page in ("app_pages/home.py", "app_pages/explore.py", "app_pages/strategy.py", "app_pages/data.py"):
+        at.switch_page(page)
+        at.run()
+        assert any(e.startswith(message) for e in _texts(at.sidebar.error)), page
+    assert reads.count("scan.csv") == 1  # the refusal is remembered for this upload, not read on every click

@@ -1,0 +1,56 @@
+"""A closed session's data is let go once Streamlit can no longer resume it, and not before."""
+
+from __future__ import annotations
+
+from ui.memory import MARGIN_S, POLL_S, Lease, empty, return_memory, watch
+
+
+class FakeState(dict):
+    """Streamlit's session state as the watcher sees it: keys to delete, filtered_state to list them."""
+
+    @property
+    def filtered_state(self) -> dict:
+        return dict(self)
+
+
+class Clock:
+    """A clock that moves only when the watcher sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _session() -> tuple[Lease, FakeState]:
+    state = FakeState(source=b"x" * 1000, stages={"decide": object()}, upload=object())
+    return Lease("abc123", state), state
+
+
+def test_a_session_away_for_the_whole_ttl_is_emptied_with_its_uploaded_files():
+    lease, state = _session()
+    clock, removed = Clock(), []
+    assert watch(lease, lambda _: False, ttl_s=60, remove_files=removed.append, sleep=clock.sleep, clock=clock)
+    assert state == {} and removed == ["abc123"]
+    assert 60 + MARGIN_S <= clock.now <= 60 + MARGIN_S + POLL_S  # not long after the TTL either
+
+
+def test_a_session_that_comes_back_keeps_its_data_and_the_count_starts_again():
+    lease, state = _session()
+    clock, removed = Clock(), []
+    # back at 30 s for 10 s, then away for good: emptied a whole TTL after it left the second time
+    active = lambda _: 30 <= clock.now < 40  # noqa: E731
+    watch(lease, active, ttl_s=60, remove_files=removed.append, sleep=clock.sleep, clock=clock)
+    assert removed == ["abc123"] and state == {}
+    assert clock.now >= 40 + 60 + MARGIN_S
+
+
+def test_emptying_tells_how_many_values_went_and_survives_a_key_gone_meanwhile():
+    lease, state = _session()
+    assert empty(lease, None) == 3 and state == {}
+    assert empty(lease, None) == 0
+    return_memory()  # safe to call any time, with or without glibc

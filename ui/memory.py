@@ -1,0 +1,107 @@
+"""A closed session's data goes when the session can no longer come back, and the memory goes back to the system.
+
+Streamlit keeps a disconnected session for server.disconnectedSessionTTL seconds so a browser can reconnect
+after a network blip; once that time is up it forgets the session only when another session disconnects,
+and then without shutting it down (its uploaded files stay with the server). So each session takes a
+lease, a session-scoped resource that Streamlit releases the moment the browser disconnects; a watcher
+then waits until the session has been away for the whole TTL (a reconnection starts the count again),
+empties the session's state and its uploaded files, collects the garbage and hands the freed memory back
+to the system (glibc's malloc_trim, Arrow's pool). The lease holds the session's own state, never another's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import gc
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+POLL_S = 1.0
+# after the TTL, the margin lets Streamlit's own count (started a moment after the release) run out first
+MARGIN_S = 5.0
+
+
+@dataclass(frozen=True)
+class Lease:
+    """What the watcher needs of one session: its id and its state (Streamlit's thread-safe wrapper)."""
+
+    session_id: str
+    session_state: Any
+
+
+def return_memory() -> None:
+    """Collect the garbage and give freed pages back to the system (a no-op where there is no glibc)."""
+    gc.collect()
+    if "pyarrow" in sys.modules:
+        sys.modules["pyarrow"].default_memory_pool().release_unused()
+    name = ctypes.util.find_library("c")
+    if sys.platform.startswith("linux") and name:
+        with contextlib.suppress(OSError, AttributeError):  # musl and others have no malloc_trim
+            ctypes.CDLL(name).malloc_trim(0)
+
+
+def empty(lease: Lease, remove_files: Callable[[str], None] | None) -> int:
+    """Drop every value the session holds (and its uploaded files); how many were dropped."""
+    state = lease.session_state
+    keys = list(state.filtered_state)
+    for key in keys:
+        with contextlib.suppress(KeyError):  # gone meanwhile
+            del state[key]
+    if remove_files is not None:
+        remove_files(lease.session_id)
+    return len(keys)
+
+
+def watch(lease: Lease, is_active: Callable[[str], bool], ttl_s: float, remove_files: Callable[[str], None] | None,
+          sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic) -> bool:
+    """Wait until the session has been away for ttl_s + MARGIN_S in a row, then empty it; False if the server
+    stopped first. A session that is back resets the count; one that stays connected keeps the watcher asleep."""
+    away_since = clock()
+    while True:
+        sleep(POLL_S)
+        if is_active(lease.session_id):
+            away_since = None
+            continue
+        if away_since is None:
+            away_since = clock()
+        if clock() - away_since >= ttl_s + MARGIN_S:
+            empty(lease, remove_files)
+            return_memory()
+            return True
+
+
+def _released(lease: Lease) -> None:
+    """The browser disconnected: watch the session in a daemon thread (called by Streamlit, on any thread)."""
+    from streamlit import runtime
+
+    if not runtime.exists():
+        return
+    server = runtime.get_instance()
+    ttl = float(st.get_option("server.disconnectedSessionTTL"))
+    threading.Thread(target=watch, name=f"release-{lease.session_id[:8]}", daemon=True,
+                     args=(lease, server.is_active_session, ttl, server.uploaded_file_mgr.remove_session_files)
+                     ).start()
+
+
+@st.cache_resource(scope="session", on_release=_released, show_spinner=False)
+def _lease() -> Lease:
+    """This session's lease (one per connection: Streamlit releases it when the browser disconnects)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return Lease(ctx.session_id, ctx.session_state)
+
+
+def take_lease() -> None:
+    """Make sure this session's data is let go once the session has ended (each run; nothing in AppTest)."""
+    if st.get_option("global.appTest"):
+        return  # test sessions never disconnect: a lease would only keep their state alive
+    _lease()
