@@ -56,6 +56,21 @@ def _record_ends(data: bytes | memoryview) -> np.ndarray:
     return newlines[np.searchsorted(quotes, newlines) % 2 == 0]
 
 
+def record_count(data: bytes) -> int:
+    """Records in whole-record bytes (the last one may lack its line end)."""
+    return len(_record_ends(data)) + (1 if data and not data.endswith(b"\n") else 0)
+
+
+def split_header(data: bytes, name: str) -> tuple[bytes, bytes]:
+    """A file's first bytes cut after its header record (the first record, quotes respected)."""
+    ends = _record_ends(data)
+    cut = int(ends[0]) + 1 if len(ends) else len(data)
+    header = data[:cut]
+    if not header.strip(b" \t\r\n\xef\xbb\xbf"):
+        raise RecoveryError(f"{name} starts with a blank line: remove it so the header is the first line.")
+    return header, data[cut:]
+
+
 def read_chunks(path: Path, chunk_bytes: int = CHUNK_BYTES) -> tuple[bytes, Iterator[Chunk]]:
     """The header record's bytes, and the records after it in chunks of about ``chunk_bytes``."""
     handle = open(path, "rb")  # noqa: SIM115 - the chunk generator below closes it when it ends
@@ -159,10 +174,11 @@ class ChunkScored:
     loan_ids: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0, dtype=object))
     loan_rows: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0, dtype=np.int64))
     drift: DriftCounts | None = None
+    table: pd.DataFrame | None = None  # the scored rows themselves, when asked for instead of CSV bytes
 
 
 def score_chunk(bundle: Bundle, header: bytes, chunk: Chunk, name: str, drop_invalid: bool = False,
-                drift_profile: dict | None = None) -> ChunkScored:
+                drift_profile: dict | None = None, as_table: bool = False) -> ChunkScored:
     """Read, check and score one chunk exactly as a whole file is (``load_portfolio``), rows numbered as in the file.
 
     Pure in its inputs, so chunks can be scored in any process in any order and put together in
@@ -193,7 +209,10 @@ def score_chunk(bundle: Bundle, header: bytes, chunk: Chunk, name: str, drop_inv
         result = score_rows(bundle, rows, name)
         table = result.table
         table["File_Row"] = table["File_Row"] + offset
-        done.scored_csv, done.header_bytes = to_csv_bytes(table), len(to_csv_bytes(table.head(0)))
+        if as_table:
+            done.table = table
+        else:
+            done.scored_csv, done.header_bytes = to_csv_bytes(table), len(to_csv_bytes(table.head(0)))
         done.scored = len(table)
         done.strategies = {str(k): int(n) for k, n in table["Recovery_Strategy"].value_counts(sort=False).items()}
         if drift_profile is not None:
