@@ -1,26 +1,31 @@
-"""Scoring a large file with a saved model: streamed in chunks against read in one piece.
+"""Scoring a large file with a saved model: streamed (one and two workers), on Dask, and in one piece.
 
 Not a test: run it and read the table.
 
-    python -m benchmarks.bench_stream                                  # 5,000,000 rows, 3 runs
-    python -m benchmarks.bench_stream --rows 200000 --runs 1 --data /tmp/small.csv
+    python -m benchmarks.bench_stream                                     # 1,000,000 and 2,000,000 rows, 3 runs
+    python -m benchmarks.bench_stream --rows 200000 --runs 3 --before /tmp/base   # with the code at /tmp/base
 
 The data file (demo-generator borrowers, written once in 250,000-row parts with unique IDs, a
-quarter without an outcome) is kept at --data and reused; it is never committed. The model is
-trained once on the bundled demo portfolio. Each run is `python -m core score FILE --model M.slr
--o OUT.csv` in its own process; its peak resident memory and CPU seconds come from wait4(), wall
-time from the clock. "One piece" is the same command with a chunk larger than the file, so the
-whole file is read, checked and scored at once; the file reader refuses more than 1,000,000 rows
-at once, so one piece is measured on the first --one-piece-rows rows, streamed beside it.
+quarter without an outcome) is kept at --data and reused; it is never committed; smaller sizes
+are its first rows. The model is trained once on the bundled demo portfolio. Each run is
+`python -m core score FILE --model M.slr -o OUT` in its own process; its CPU seconds (its own and
+every child's: the model check, the workers, the Dask cluster) and the largest peak resident memory
+of any one of them come from wait4(), wall time from the clock. "One piece" is the same command with a
+chunk larger than the file (the file reader refuses more than 1,000,000 rows at once, so it is
+measured up to that). ``--before`` runs the streamed path of another checkout (e.g. the main branch
+exported with `git archive`) in the same run, for a before/after on the same load.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -60,60 +65,81 @@ def head(path: Path, rows: int, target: Path) -> None:
             sink.write(line)
 
 
-def run(data: Path, model: Path, out: Path, chunk_bytes: int | None) -> dict:
-    """One scoring run in its own process: wall and CPU seconds, peak RSS."""
-    command = [sys.executable, "-m", "core", "score", str(data), "--model", str(model), "-o", str(out)]
-    if chunk_bytes:
-        command += ["--chunk-bytes", str(chunk_bytes)]
-    started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - started
-    stdout, stderr = process.stdout.read().decode(), process.stderr.read().decode()
+def run(data: Path, model: Path, out: Path, extra: list[str], root: Path = ROOT) -> dict:
+    """One scoring run in its own process: wall, CPU seconds and peak RSS of it and its children (wait4)."""
+    command = [sys.executable, "-m", "core", "score", str(data), "--model", str(model), "-o", str(out), *extra]
+    with tempfile.TemporaryFile() as said:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, cwd=root, stdout=said, stderr=subprocess.STDOUT,
+                                   env={**os.environ, "PYTHONPATH": str(root)})
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        said.seek(0)
+        text = said.read().decode()
     if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"run failed: {stderr}")
+        raise SystemExit(f"run failed: {text}")
     return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024,
-            "summary": stdout.strip()}
+            "summary": text.strip()}
 
 
-def report(label: str, rows: int, runs: list[dict]) -> None:
-    """Median figures of several runs."""
+def measured(runs: int, once) -> list[dict]:
+    """Several runs of the same command."""
+    return [once() for _ in range(runs)]
+
+
+def report(label: str, rows: int, runs: list[dict]) -> float:
+    """Median figures of several runs; returns the median rows/s."""
     wall = statistics.median(r["wall"] for r in runs)
     cpu = statistics.median(r["cpu"] for r in runs)
     rss = statistics.median(r["rss_mb"] for r in runs)
-    print(f"| {label} | {rows:,} | {len(runs)} | {wall:,.1f} | {cpu:,.1f} | {rows / wall:,.0f} | {rss:,.0f} |",
-          flush=True)
+    print(f"| {label} | {rows:,} | {len(runs)} | {wall:,.1f} | {cpu:,.1f} | {rows / wall:,.0f} | {rows / cpu:,.0f} "
+          f"| {rss:,.0f} |", flush=True)
+    return rows / wall
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rows", type=int, default=5_000_000)
-    parser.add_argument("--one-piece-rows", type=int, default=1_000_000)
+    parser.add_argument("--rows", default="1000000,2000000", help="sizes, comma-separated")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--data", type=Path, default=Path("/tmp/slr_bench/borrowers_5m.csv"))
+    parser.add_argument("--data", type=Path, default=Path("/tmp/slr_bench/borrowers_2m.csv"))
+    parser.add_argument("--before", type=Path, help="another checkout whose streamed path is run beside")
+    parser.add_argument("--no-dask", action="store_true")
     args = parser.parse_args()
+    sizes = [int(r) for r in args.rows.split(",")]
     args.data.parent.mkdir(parents=True, exist_ok=True)
     if not args.data.exists():
         started = time.perf_counter()
-        write_data(args.data, args.rows)
+        write_data(args.data, max(sizes))
         print(f"wrote {args.data} ({args.data.stat().st_size / MB:,.0f} MB) in {time.perf_counter() - started:.0f} s")
-    small = args.data.with_name(f"first_{args.one_piece_rows}.csv")
-    if not small.exists():
-        head(args.data, args.one_piece_rows, small)
     model = args.data.with_name("demo_model.slr")
     demo = ROOT / "sample_data" / "demo_portfolio.csv"
     trained, _ = bundles.train(prepare(load_portfolio(demo.read_bytes(), demo.name).frame), RecoveryConfig(),
-                               demo.name, "benchmark")
+                               demo.name, hashlib.sha256(demo.read_bytes()).hexdigest())
     model.write_bytes(bundles.dumps(trained))
     out = args.data.with_name("scored.csv")
     print(f"python {sys.version.split()[0]}, numpy {version('numpy')}, pandas {version('pandas')}, "
           f"pyarrow {version('pyarrow')}, scikit-learn {version('scikit-learn')}, {os.cpu_count()} cores, "
           f"load average before: {load_average()}")
-    print("| path | rows | runs | wall s (median) | CPU s (median) | rows/s | peak RSS MB (median) |")
-    print("|---|---|---|---|---|---|---|")
-    report("one piece", args.one_piece_rows, [run(small, model, out, ONE_PIECE_CHUNK) for _ in range(args.runs)])
-    report("streamed", args.one_piece_rows, [run(small, model, out, None) for _ in range(args.runs)])
-    report("streamed", args.rows, [run(args.data, model, out, None) for _ in range(args.runs)])
+    print("| path | rows | runs | wall s (median) | CPU s (median) | rows/s | rows per CPU-s | peak RSS MB (one process) |")
+    print("|---|---|---|---|---|---|---|---|")
+    for rows in sizes:
+        data = args.data if rows >= max(sizes) else args.data.with_name(f"first_{rows}.csv")
+        if not data.exists():
+            head(args.data, rows, data)
+        if args.before is not None:
+            report("streamed, before", rows, measured(args.runs, lambda: run(data, model, out, [], args.before)))
+        one = report("streamed, 1 worker", rows, measured(args.runs, lambda: run(data, model, out, ["--workers", "1"])))
+        two = report("streamed, 2 workers", rows, measured(args.runs, lambda: run(data, model, out, ["--workers", "2"])))
+        if not args.no_dask:
+            parts = args.data.with_name("scored_parts")
+            dask = report("dask, 2 local workers", rows, measured(args.runs, lambda: run(
+                data, model, parts, ["--engine", "dask"])))
+            shutil.rmtree(parts, ignore_errors=True)
+            print(f"dask / streamed 1 worker: {dask / one:.2f}x; dask / streamed 2 workers: {dask / two:.2f}x",
+                  flush=True)
+        if rows <= 1_000_000:
+            report("one piece", rows, measured(args.runs, lambda: run(data, model, out,
+                                                                      ["--chunk-bytes", str(ONE_PIECE_CHUNK)])))
     print(f"load average after: {load_average()}")
     out.unlink(missing_ok=True)
 

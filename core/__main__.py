@@ -139,6 +139,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="with --engine dask: the cluster's scheduler (tcp://host:8786); default: start a "
                             "local cluster of two single-threaded worker processes")
     score.add_argument("--chunk-bytes", type=int, default=None, help=argparse.SUPPRESS)
+    score.add_argument("--workers", type=int, default=None, metavar="N",
+                       help="with --model MODEL.slr on a CSV: processes scoring its parts side by side "
+                            "(default: one per core, at most 2; 1 scores in this process)")
     report = commands.add_parser("report", parents=[reading, plan],
                                  help="write a self-contained HTML report to send to stakeholders")
     report.add_argument("-o", "--output", type=Path, required=True, help="the report (.html)")
@@ -407,24 +410,29 @@ def score_with_saved_model(args: argparse.Namespace, path: Path) -> str:
     it is; an Excel file, or a plan with capacities (which weighs every borrower against the others),
     is scored in one piece.
     """
-    from core.serve import batch, drift
-    from core.serve import bundle as bundles
-    from core.serve import score as scoring
+    from core.serve import isolation, signing
 
     if args.preset:
         raise RecoveryError("--preset chooses how a model is trained; a saved model brings its own "
                             "settings: leave --preset out when --model is a .slr file.")
-    model = bundles.loads(_read(path), path.name, isolated=True)  # a crash in the check cannot end this run
+    saved = _read(path)
+    if signing.signing_key() is None:  # a signed bundle skips the child (bundle.loads)
+        isolation.start_check(saved, path.name)  # the child checks while this process imports the loader
+    from core.serve import batch, drift
+    from core.serve import bundle as bundles
+    from core.serve import score as scoring
+
+    model = bundles.loads(saved, path.name, isolated=True)  # a crash in the check cannot end this run
     m = model.manifest
     if args.engine == "dask":
         return score_on_cluster(args, path, model)
-    counts = drift.DriftCounts(m["profile"])
+    counts = drift.DriftCounts(m["profile"]) if args.drift else None  # counted only when asked for
     if _streams(args):
         if not args.input.is_file():
             _read(args.input)  # raises the message for a missing file or a folder
         done = batch.stream_score(model, args.input, args.output, drop_invalid=args.drop_invalid,
                                   invalid_output=_side_path(args), drift=counts,
-                                  chunk_bytes=args.chunk_bytes or batch.CHUNK_BYTES)
+                                  chunk_bytes=args.chunk_bytes or batch.CHUNK_BYTES, workers=args.workers)
         scored, excluded, by_strategy = done.scored, done.excluded, done.strategies
         how = f" in {done.chunks} part(s)"
     else:
@@ -439,7 +447,8 @@ def score_with_saved_model(args: argparse.Namespace, path: Path) -> str:
         _write_table(args.output, result.table, config.currency)
         if not portfolio.report.ok:
             _write(_side_path(args), to_csv_bytes(portfolio.invalid_rows().reset_index()))
-        counts.add(result.features, result.scores)
+        if counts is not None:
+            counts.add(result.features, result.scores)
         scored, excluded = len(result.table), len(portfolio.report.invalid_rows)
         by_strategy = {k: int(v) for k, v in result.table["Recovery_Strategy"].value_counts(sort=False).items()}
         how = ""
@@ -447,7 +456,7 @@ def score_with_saved_model(args: argparse.Namespace, path: Path) -> str:
                f"trained {m['created']} on {m['training_file']['name']}, no retraining){how}")
     if excluded:
         summary += f"; excluded {excluded} invalid row(s), listed in {_side_path(args)}"
-    if args.drift:
+    if counts is not None:
         table = counts.table()
         _write_table(args.drift, table)
         print(drift.summary(table), file=sys.stderr)

@@ -9,6 +9,8 @@ are the file's own, so the output equals the one-piece scoring row for row, in f
 from __future__ import annotations
 
 import dataclasses
+import os
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -16,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from core.data import load_portfolio
 from core.errors import RecoveryError
@@ -30,6 +33,9 @@ from core.serve.score import score_rows
 CHUNK_BYTES = 8 * 1024 * 1024
 _UTF8 = ("utf-8", "utf-8-sig", "ascii")
 _READ_BYTES = 64 * 1024 * 1024  # most read from the file at once
+MAX_WORKERS = 2  # this product's machines have two cores; more would only queue
+ONE_THREAD = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
+              "NUMEXPR_NUM_THREADS")
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,21 @@ def _record_ends(data: bytes | memoryview) -> np.ndarray:
     if not len(quotes):
         return newlines
     return newlines[np.searchsorted(quotes, newlines) % 2 == 0]
+
+
+def record_count(data: bytes) -> int:
+    """Records in whole-record bytes (the last one may lack its line end)."""
+    return len(_record_ends(data)) + (1 if data and not data.endswith(b"\n") else 0)
+
+
+def split_header(data: bytes, name: str) -> tuple[bytes, bytes]:
+    """A file's first bytes cut after its header record (the first record, quotes respected)."""
+    ends = _record_ends(data)
+    cut = int(ends[0]) + 1 if len(ends) else len(data)
+    header = data[:cut]
+    if not header.strip(b" \t\r\n\xef\xbb\xbf"):
+        raise RecoveryError(f"{name} starts with a blank line: remove it so the header is the first line.")
+    return header, data[cut:]
 
 
 def read_chunks(path: Path, chunk_bytes: int = CHUNK_BYTES) -> tuple[bytes, Iterator[Chunk]]:
@@ -111,6 +132,7 @@ class StreamSummary:
     excluded: int = 0
     chunks: int = 0
     strategies: dict[str, int] = dataclasses.field(default_factory=dict)
+    workers: int = 1
 
 
 class _SeenLoans:
@@ -119,85 +141,196 @@ class _SeenLoans:
     def __init__(self) -> None:
         self.hashes = np.empty(0, dtype=np.uint64)
 
-    def check(self, rows: pd.DataFrame, offset: int) -> None:
-        """Refuse a Loan_ID an earlier chunk had; remember this chunk's."""
-        if "Loan_ID" not in rows.columns:
+    def check(self, ids: np.ndarray, rows: np.ndarray) -> None:
+        """Refuse a Loan_ID an earlier chunk had; remember this chunk's (``rows``: their file row numbers)."""
+        if not len(ids):
             return
-        ids = rows["Loan_ID"].dropna().astype(str)
-        hashes = pd.util.hash_array(ids.to_numpy(dtype=object))
+        hashes = pd.util.hash_array(ids)
         at = np.minimum(np.searchsorted(self.hashes, hashes), max(len(self.hashes) - 1, 0))
         repeated = self.hashes[at] == hashes if len(self.hashes) else np.zeros(len(hashes), dtype=bool)
         if repeated.any():
             first = int(np.argmax(repeated))
-            raise RecoveryError(f"Loan_ID '{ids.iloc[first]}' at row {int(ids.index[first]) + offset} was already "
+            raise RecoveryError(f"Loan_ID '{ids[first]}' at row {int(rows[first])} was already "
                                 "earlier in the file: every loan must appear once. Fix the duplicate and run again.")
         # two sorted runs: the stable sort (timsort) merges them in linear time
         self.hashes = np.sort(np.concatenate([self.hashes, np.sort(hashes)]), kind="stable")
+
+
+@dataclass
+class ChunkScored:
+    """One chunk read, checked and scored: the CSV bytes to append and what the whole run adds up."""
+
+    first_record: int
+    encoding: str
+    separator: str
+    refusal: str | None = None  # the chunk's invalid rows, when they are not to be dropped
+    scored_csv: bytes = b""  # with its header, whose length is header_bytes
+    header_bytes: int = 0
+    invalid_csv: bytes = b""  # excluded rows as the file had them, with their header
+    invalid_header_bytes: int = 0
+    scored: int = 0
+    excluded: int = 0
+    strategies: dict[str, int] = dataclasses.field(default_factory=dict)
+    loan_ids: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0, dtype=object))
+    loan_rows: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    drift: DriftCounts | None = None
+    table: pd.DataFrame | None = None  # the scored rows themselves, when asked for instead of CSV bytes
+
+
+def score_chunk(bundle: Bundle, header: bytes, chunk: Chunk, name: str, drop_invalid: bool = False,
+                drift_profile: dict | None = None, as_table: bool = False) -> ChunkScored:
+    """Read, check and score one chunk exactly as a whole file is (``load_portfolio``), rows numbered as in the file.
+
+    Pure in its inputs, so chunks can be scored in any process in any order and put together in
+    file order; ``drift_profile`` (the training profile) counts drift only when it is given.
+    """
+    portfolio = load_portfolio(header + chunk.data, name)
+    info, offset = portfolio.info, chunk.first_record - 2
+    done = ChunkScored(chunk.first_record, info.encoding, info.separator)
+    if info.encoding not in _UTF8:
+        return done  # refused by the caller, which names the file's encoding
+    if not portfolio.report.ok and not drop_invalid:
+        done.refusal = ("\n".join(_shift_problems(portfolio, offset)) +
+                        f"\n{len(portfolio.report.invalid_rows)} invalid row(s) from row "
+                        f"{chunk.first_record} on (the file was read in parts; there may be "
+                        "more further on): fix them, or rerun with --drop-invalid to exclude them.")
+        return done
+    if "Loan_ID" in portfolio.frame.columns:
+        ids = portfolio.frame["Loan_ID"].dropna().astype(str)
+        done.loan_ids, done.loan_rows = ids.to_numpy(dtype=object), ids.index.to_numpy(dtype=np.int64) + offset
+    rows = analysable_rows(portfolio, drop_invalid)
+    if not portfolio.report.ok:
+        invalid = portfolio.invalid_rows()
+        invalid.index = invalid.index + offset
+        invalid = invalid.reset_index()
+        done.invalid_csv, done.invalid_header_bytes = to_csv_bytes(invalid), len(to_csv_bytes(invalid.head(0)))
+        done.excluded = len(invalid)
+    if len(rows):
+        result = score_rows(bundle, rows, name)
+        table = result.table
+        table["File_Row"] = table["File_Row"] + offset
+        if as_table:
+            done.table = table
+        else:
+            done.scored_csv, done.header_bytes = to_csv_bytes(table), len(to_csv_bytes(table.head(0)))
+        done.scored = len(table)
+        done.strategies = {str(k): int(n) for k, n in table["Recovery_Strategy"].value_counts(sort=False).items()}
+        if drift_profile is not None:
+            done.drift = DriftCounts(drift_profile).add(result.features, result.scores)
+    return done
+
+
+# A worker's bundle and settings, set once when the pool forks it (never pickled, never per chunk)
+_WORKER: dict = {}
+
+
+def _start_worker(bundle: Bundle, name: str, drop_invalid: bool, drift_profile: dict | None) -> None:
+    """In a forked worker: one thread per library (the workers are the parallelism), the bundle kept."""
+    import pyarrow as pa
+
+    for variable in ONE_THREAD:
+        os.environ[variable] = "1"
+    _WORKER["limits"] = threadpool_limits(limits=1)  # kept: the limits last as long as the worker
+    pa.set_cpu_count(1)
+    pa.set_io_thread_count(1)
+    _WORKER.update(bundle=bundle, name=name, drop_invalid=drop_invalid, drift_profile=drift_profile)
+
+
+def _worker_chunk(header: bytes, chunk: Chunk) -> ChunkScored:
+    """Score one chunk in a worker with the bundle it was forked with."""
+    w = _WORKER
+    return score_chunk(w["bundle"], header, chunk, w["name"], w["drop_invalid"], w["drift_profile"])
+
+
+def default_workers(path: Path, chunk_bytes: int) -> int:
+    """Processes worth starting: one per core this process may use (at most 2), one for a file of a few chunks."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(MAX_WORKERS, cores)) if path.stat().st_size > 3 * chunk_bytes else 1
+
+
+def _scored_in_order(bundle: Bundle, path: Path, header: bytes, chunks: Iterator[Chunk], drop_invalid: bool,
+                     drift_profile: dict | None, workers: int) -> Iterator[ChunkScored]:
+    """Every chunk with values scored, in file order: here, or by ``workers`` forked processes side by side."""
+    chunks = (c for c in chunks if _has_values(c.data))
+    if workers <= 1:
+        for chunk in chunks:
+            yield score_chunk(bundle, header, chunk, path.name, drop_invalid, drift_profile)
+        return
+    import multiprocessing
+
+    # fork: the workers start with the checked bundle in memory (no second load, nothing pickled);
+    # at most two chunks per worker are in flight, so memory stays flat however long the file is
+    context = multiprocessing.get_context("fork")
+    with context.Pool(workers, initializer=_start_worker,
+                      initargs=(bundle, path.name, drop_invalid, drift_profile)) as pool:
+        pending: deque = deque()
+        for chunk in chunks:
+            pending.append(pool.apply_async(_worker_chunk, (header, chunk)))
+            if len(pending) >= 2 * workers:
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()
 
 
 def stream_score(
     bundle: Bundle, path: Path, output: Path, *, drop_invalid: bool = False,
     invalid_output: Path | None = None, drift: DriftCounts | None = None,
     chunk_bytes: int = CHUNK_BYTES, progress: Callable[[int], None] | None = None,
+    workers: int | None = None,
 ) -> StreamSummary:
     """Score ``path`` chunk by chunk into ``output`` (CSV); invalid rows stop it unless dropped.
 
-    The output streams into a temporary file beside ``output`` that takes its name only when
-    every chunk is written: an error, a kill or a full disk never leaves a half-scored file
-    there as if it were complete, and an earlier file at that path stays as it was.
+    Chunks are scored in this process or, with ``workers`` > 1 (default: one per core for a file
+    of more than a few chunks), by forked worker processes side by side; either way they are
+    checked and written in file order, so the output is the same byte for byte. The output
+    streams into a temporary file beside ``output`` that takes its name only when every chunk is
+    written: an error, a kill or a full disk never leaves a half-scored file there as if it were
+    complete, and an earlier file at that path stays as it was. ``drift`` is counted only when given.
     """
     header, chunks = read_chunks(path, chunk_bytes)
-    summary, seen = StreamSummary(), _SeenLoans()
+    workers = default_workers(path, chunk_bytes) if workers is None else max(1, workers)
+    summary, seen = StreamSummary(workers=workers), _SeenLoans()
     expected_header: bytes | None = None
     encoding = separator = None
+    profile = drift.training if drift is not None else None
     with atomic_file(output) as sink, ExitStack() as side:
         invalid_sink = None  # opened on the first invalid row, closed with the output, also on an error
-        for chunk in chunks:
-            if not _has_values(chunk.data):
-                continue
-            portfolio = load_portfolio(header + chunk.data, path.name)
-            info = portfolio.info
+        for done in _scored_in_order(bundle, path, header, chunks, drop_invalid, profile, workers):
             if encoding is None:
-                encoding, separator = info.encoding, info.separator
+                encoding, separator = done.encoding, done.separator
                 if encoding not in _UTF8:
                     raise RecoveryError(f"{path.name} is {encoding} text; scoring in chunks reads UTF-8: save "
                                         "it as 'CSV UTF-8' and run again.")
-            elif (info.encoding, info.separator) != (encoding, separator):
-                raise RecoveryError(f"{path.name} reads differently from row {chunk.first_record} on "
-                                    f"(separator {info.separator!r}, not {separator!r}): check the file there.")
-            offset = chunk.first_record - 2
-            if not portfolio.report.ok and not drop_invalid:
-                raise RecoveryError("\n".join(_shift_problems(portfolio, offset)) +
-                                    f"\n{len(portfolio.report.invalid_rows)} invalid row(s) from row "
-                                    f"{chunk.first_record} on (the file was read in parts; there may be "
-                                    "more further on): fix them, or rerun with --drop-invalid to exclude them.")
-            rows = analysable_rows(portfolio, drop_invalid)
-            seen.check(portfolio.frame, offset)
-            if not portfolio.report.ok:
-                invalid = portfolio.invalid_rows()
-                invalid.index = invalid.index + offset
+            elif (done.encoding, done.separator) != (encoding, separator):
+                raise RecoveryError(f"{path.name} reads differently from row {done.first_record} on "
+                                    f"(separator {done.separator!r}, not {separator!r}): check the file there.")
+            if done.refusal is not None:
+                raise RecoveryError(done.refusal)
+            seen.check(done.loan_ids, done.loan_rows)
+            if done.excluded:
                 if invalid_sink is None:
                     invalid_sink = side.enter_context(atomic_file(invalid_output))
-                    invalid_sink.write(to_csv_bytes(invalid.reset_index()))
+                    invalid_sink.write(done.invalid_csv)
                 else:
-                    invalid_sink.write(_without_header(to_csv_bytes(invalid.reset_index()),
-                                                       invalid.reset_index().head(0)))
-                summary.excluded += len(invalid)
-            if len(rows):
-                result = score_rows(bundle, rows, path.name)
-                table = result.table
-                table["File_Row"] = table["File_Row"] + offset
-                data = to_csv_bytes(table)
+                    invalid_sink.write(done.invalid_csv[done.invalid_header_bytes:])
+                summary.excluded += done.excluded
+            if done.scored:
                 if expected_header is None:
-                    expected_header = to_csv_bytes(table.head(0))
-                    sink.write(data)
+                    expected_header = done.scored_csv[:done.header_bytes]
+                    sink.write(done.scored_csv)
+                elif done.scored_csv[:done.header_bytes] != expected_header:
+                    raise RecoveryError("A part of the file gave other columns than the first part: check the "
+                                        "file's header.")
                 else:
-                    sink.write(_without_header(data, table.head(0), expected_header))
-                if drift is not None:
-                    drift.add(result.features, result.scores)
-                for name, n in table["Recovery_Strategy"].value_counts(sort=False).items():
-                    summary.strategies[name] = summary.strategies.get(name, 0) + int(n)
-                summary.scored += len(table)
+                    sink.write(memoryview(done.scored_csv)[done.header_bytes:])
+                if drift is not None and done.drift is not None:
+                    drift.merge(done.drift)
+                for name, n in done.strategies.items():
+                    summary.strategies[name] = summary.strategies.get(name, 0) + n
+                summary.scored += done.scored
             summary.chunks += 1
             if progress is not None:
                 progress(summary.scored)
@@ -205,14 +338,6 @@ def stream_score(
             raise RecoveryError(f"{path.name} has a header but no rows. Add one row per loan below the "
                                 "header.")
     return summary
-
-
-def _without_header(data: bytes, empty: pd.DataFrame, expected: bytes | None = None) -> bytes:
-    """A chunk's CSV bytes without the header the first chunk wrote (refused if it differs)."""
-    header = to_csv_bytes(empty)
-    if expected is not None and header != expected:
-        raise RecoveryError("A part of the file gave other columns than the first part: check the file's header.")
-    return data[len(header):]
 
 
 def one_piece(bundle: Bundle, path: Path, drop_invalid: bool = False) -> pd.DataFrame:

@@ -403,12 +403,14 @@ def loads(data: bytes, name: str = "the model file", *, key: bytes | None = None
     loads, and ``signed`` is True; without one a bundle loads unsigned, as it always did.
     ``isolated`` first loads, checks and test-scores the file in a child process, so a crash there
     cannot take this one down: use it for every file a user hands in (the app, the command line).
+    A bundle whose signature verifies with the signing key was written by this app (only holders
+    of the key can sign), so it skips the child; the checks below still run on it here.
     """
     _refuse_other_formats(data, name)
     key = signing.signing_key(key)
     if key is not None:
         signing.verify(data, key, name)
-    if isolated:
+    if isolated and key is None:
         from core.serve.isolation import check_in_child
 
         check_in_child(data, name)

@@ -1,10 +1,16 @@
 """Score a dataset larger than one machine on a Dask cluster with a saved model.
 
-The CSV or Parquet dataset (a path or a glob, local or on shared storage) is read as
-``dask.dataframe`` partitions; the loaded model is scattered to every worker once; each worker
-reads, checks and scores its partitions exactly as the single-machine path does (the partition
-goes through ``load_portfolio``) and writes one output part. Row numbers are the file's own, so
-the parts, read in order, equal the single-machine output row for row.
+A CSV dataset (a path or a glob, local or on shared storage) is cut into byte blocks at line ends
+(``dask.bytes.read_bytes``), each read once by the worker that scores it; the loaded model is
+scattered to every worker once. A tiny task counts each block's records (its first row number in
+the file follows from the blocks before it), then the worker that holds the block reads it into a
+text table, checks and scores it exactly as the streamed and single-machine paths do (the block
+with its file's header goes through ``batch.score_chunk``: no CSV text made from a frame) and
+writes one output part. Row numbers are the file's own, so the parts, read in order, equal the
+single-machine output byte for byte. Only a few blocks per worker are in flight at once. A record
+whose quoted text holds a line end can be cut by a block edge (as dask.dataframe.read_csv cuts it):
+it is refused as a malformed row, never read wrongly. A Parquet dataset is read as
+``dask.dataframe`` partitions and each is checked as text, as before.
 
 Without a scheduler address a LocalCluster is started on this machine. Every worker holds its
 OpenMP/BLAS pools to one thread (environment and threadpool_limits): the cluster's parallelism
@@ -17,6 +23,7 @@ import contextlib
 import glob
 import os
 import uuid
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +33,7 @@ from threadpoolctl import threadpool_limits
 from core.data import load_portfolio
 from core.errors import RecoveryError
 from core.report import TEMP_PREFIX, atomic_file, to_csv_bytes, write_problem
+from core.serve.batch import Chunk, record_count, score_chunk, split_header
 from core.serve.bundle import Bundle
 from core.serve.score import score_rows
 
@@ -33,6 +41,7 @@ from core.serve.score import score_rows
 BLOCK_BYTES = 8 * 1024 * 1024
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 SOURCE_FILE = "Source_File"
+IN_FLIGHT_PER_WORKER = 3  # blocks read ahead of the one being scored, per worker: memory stays bounded
 
 
 @dataclass(frozen=True)
@@ -65,16 +74,11 @@ def _is_parquet(files: list[str]) -> bool:
     return kinds.pop()
 
 
-def _read(files: list[str], parquet: bool, block_bytes: int):
-    """The dataset as partitions, each tagged with the file it came from."""
+def _read_parquet(files: list[str]):
+    """A Parquet dataset as partitions, each tagged with the file it came from."""
     import dask.dataframe as dd
 
-    if parquet:
-        return dd.concat([dd.read_parquet(f).assign(**{SOURCE_FILE: f}) for f in files])
-    # Text exactly as written (no type guessing, no 'NA' read as missing), blank lines kept as
-    # rows so that row numbers count them as the single-machine reader does.
-    return dd.read_csv(files, dtype=str, keep_default_na=False, na_filter=False, skip_blank_lines=False,
-                       blocksize=block_bytes, include_path_column=SOURCE_FILE, encoding="utf-8-sig")
+    return dd.concat([dd.read_parquet(f).assign(**{SOURCE_FILE: f}) for f in files])
 
 
 def _partition_rows(frame: pd.DataFrame) -> pd.DataFrame:
@@ -114,6 +118,46 @@ def score_partition(frame: pd.DataFrame, bundle: Bundle, offset: int, part: int,
         _write_part(table, output, part, parquet_out)
         counts = table["Recovery_Strategy"].value_counts(sort=False)
         return pd.DataFrame({"strategy": counts.index.astype(str), "borrowers": counts.to_numpy()})
+
+
+def _one_thread() -> None:
+    """Hold this worker's Arrow pool to one thread, as its OpenMP/BLAS ones are (the workers are the parallelism)."""
+    import pyarrow as pa
+
+    pa.set_cpu_count(1)
+    pa.set_io_thread_count(1)
+
+
+def count_block(block: bytes, first: bool) -> int:
+    """Records in a block (after the header in a file's first block)."""
+    return record_count(split_header(block, "the file")[1] if first else block)
+
+
+def block_header(block: bytes, name: str) -> bytes:
+    """The header record of a file's first block."""
+    return split_header(block, name)[0]
+
+
+def score_block(block: bytes, header: bytes, first: bool, first_record: int, bundle: Bundle, part: int,
+                output: str, parquet_out: bool, several_files: bool, name: str) -> pd.DataFrame:
+    """Check and score one block of a CSV file with its header, as the streamed path does; write its part."""
+    with threadpool_limits(limits=1):
+        _one_thread()
+        body = split_header(block, name)[1] if first else block
+        if not body.strip(b" \t\r\n,;|\"'"):
+            return pd.DataFrame({"strategy": pd.Series([], dtype=str), "borrowers": pd.Series([], dtype=int)})
+        done = score_chunk(bundle, header, Chunk(body, first_record), name, as_table=True)
+        if done.encoding not in ("utf-8", "utf-8-sig", "ascii"):
+            raise RecoveryError(f"{name} is {done.encoding} text; the cluster reads UTF-8: save it as "
+                                "'CSV UTF-8' and run again.")
+        if done.refusal is not None:
+            raise RecoveryError(done.refusal.replace("rerun with --drop-invalid",
+                                                     "score with the default engine and --drop-invalid"))
+        table = done.table
+        if several_files:
+            table.insert(0, SOURCE_FILE, name)
+        _write_part(table, output, part, parquet_out)
+        return pd.DataFrame({"strategy": list(done.strategies), "borrowers": list(done.strategies.values())})
 
 
 def _write_part(table: pd.DataFrame, output: str, part: int, parquet_out: bool) -> None:
@@ -162,13 +206,70 @@ def _client(scheduler: str | None, n_workers: int):
     return Client(cluster), cluster
 
 
+def _score_csv(client, model, files: list[str], output: str, parquet_out: bool, block_bytes: int,
+               n_workers: int) -> list[pd.DataFrame]:
+    """Every CSV block read once on a worker, counted, then checked, scored and written there, in file order."""
+    from dask.bytes import read_bytes
+
+    _, per_file = read_bytes(files, delimiter=b"\n", blocksize=block_bytes, sample=False)
+    blocks = [(f, i, block) for f, file_blocks in enumerate(per_file) for i, block in enumerate(file_blocks)]
+    names = [f.rsplit("/", 1)[-1] for f in files]
+    window = max(2, IN_FLIGHT_PER_WORKER * max(1, len(client.scheduler_info().get("workers", {})) or n_workers))
+    read: deque = deque()  # (file, first?, bytes future, record count future), read ahead in order
+    scoring: deque = deque()
+    headers: dict[int, object] = {}
+    next_record: dict[int, int] = {}
+    results: list[pd.DataFrame] = []
+    upcoming = iter(blocks)
+
+    def read_next() -> bool:
+        found = next(upcoming, None)
+        if found is None:
+            return False
+        f, i, block = found
+        data = client.compute(block)
+        if i == 0:
+            headers[f] = client.submit(block_header, data, names[f], pure=False)
+        read.append((f, i == 0, data, client.submit(count_block, data, i == 0, pure=False)))
+        return True
+
+    while len(read) < window and read_next():
+        pass
+    part = 0
+    while read:
+        f, first, data, count = read.popleft()
+        first_record = next_record.get(f, 2)
+        next_record[f] = first_record + count.result()
+        scoring.append(client.submit(score_block, data, headers[f], first, first_record, model, part, output,
+                                     parquet_out, len(files) > 1, names[f], pure=False))
+        part += 1
+        del data, count
+        while len(scoring) >= window:
+            results.append(scoring.popleft().result())
+        read_next()
+    results.extend(future.result() for future in scoring)
+    return results
+
+
+def _score_parquet(client, model, files: list[str], output: str, parquet_out: bool,
+                   block_bytes: int) -> list[pd.DataFrame]:
+    """A Parquet dataset's partitions checked as text and scored (offsets from a first counting pass)."""
+    import dask
+
+    frame = _read_parquet(files)
+    counts = frame.map_partitions(_partition_rows, meta={"file": str, "rows": int}).compute()
+    offsets = _offsets(counts.reset_index(drop=True))
+    tasks = [dask.delayed(score_partition)(piece, model, offset, i, output, parquet_out, len(files) > 1)
+             for i, (piece, offset) in enumerate(zip(frame.to_delayed(), offsets))]
+    return client.gather(client.compute(tasks))
+
+
 def score_on_dask(bundle: Bundle, source: str, output: str, scheduler: str | None = None,
                   n_workers: int = 2, block_bytes: int = BLOCK_BYTES) -> DaskSummary:
     """Score every row of a CSV or Parquet dataset on a Dask cluster; parts go to the ``output`` folder.
 
     ``output`` ending in .parquet gives Parquet parts, anything else CSV parts (each with its header).
     """
-    import dask
     import fsspec
 
     files = _files(source)
@@ -181,14 +282,11 @@ def score_on_dask(bundle: Bundle, source: str, output: str, scheduler: str | Non
         raise write_problem(output, error) from None
     client, cluster = _client(scheduler, n_workers)
     try:
-        frame = _read(files, parquet, block_bytes)
-        counts = frame.map_partitions(_partition_rows, meta={"file": str, "rows": int}).compute()
-        offsets = _offsets(counts.reset_index(drop=True))
         model = client.scatter(bundle, broadcast=True)  # once; every task then uses the worker's copy
-        parts = frame.to_delayed()
-        tasks = [dask.delayed(score_partition)(part, model, offset, i, output, parquet_out, len(files) > 1)
-                 for i, (part, offset) in enumerate(zip(parts, offsets))]
-        results = client.gather(client.compute(tasks))
+        if parquet:
+            results = _score_parquet(client, model, files, output, parquet_out, block_bytes)
+        else:
+            results = _score_csv(client, model, files, output, parquet_out, block_bytes, n_workers)
     finally:
         client.close()
         if cluster is not None:

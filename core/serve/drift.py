@@ -169,6 +169,19 @@ class DriftCounts:
                     named[value] = named.get(value, 0) + n
         return self
 
+    def merge(self, other: DriftCounts) -> DriftCounts:
+        """Add the counts of another part of the same file (counted against the same training profile)."""
+        for name, counts in other.counts.items():
+            self.counts[name] = self.counts.get(name, 0) + counts
+        for name, n in other.unseen_rows.items():
+            self.unseen_rows[name] = self.unseen_rows.get(name, 0) + n
+        for name, values in other.unseen.items():
+            named = self.unseen.setdefault(name, {})
+            for value, n in values.items():
+                if value in named or len(named) < MAX_UNSEEN_NAMES:
+                    named[value] = named.get(value, 0) + n
+        return self
+
     def shares(self, name: str) -> np.ndarray:
         """New shares of one field over its training bins (the last one missing)."""
         counts = self.counts[name]

@@ -7,15 +7,23 @@ refuses the file in one line, and loads it itself only after the child said it i
 The child is ``python -m core.serve.isolation``: it reads one request from stdin (a JSON line with
 the file's name, then the bundle's bytes), holds OpenMP and BLAS to one thread and its memory to a
 bound, runs ``bundle.check_bytes`` and prints one JSON line: ``{"ok": true}`` or the refusal.
+
+The verdict (sound, or the refusal's line) is kept in this process's memory, keyed by the SHA-256 of
+the bundle's bytes and never written to disk: the same file handed in again (a page rerun, a second
+upload) is not tried again, and any other byte sequence is. A check can start in a background thread
+(``start_check``) while the caller reads the file it will score, and is joined when the model is loaded.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
 from core.errors import RecoveryError
@@ -29,6 +37,12 @@ _THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS
 _ROOT = Path(__file__).resolve().parents[2]  # the folder holding the core package
 _ENTRY = "core.serve.isolated_check"  # the child: loads and checks, then exits
 _MAX_REPLY = 4096
+_KEPT_VERDICTS = 64  # bundles whose verdict this process remembers (the oldest forgotten first)
+# (entry, SHA-256 of the bytes) -> None when sound, else (the name it was checked under, the refusal's
+# line); in memory only
+_VERDICTS: OrderedDict[tuple[str, str], tuple[str, str] | None] = OrderedDict()
+_RUNNING: dict[tuple[str, str], _Check] = {}
+_LOCK = threading.Lock()
 
 
 def _child_environment() -> dict[str, str]:
@@ -46,11 +60,74 @@ def _signal_name(code: int) -> str:
         return f"signal {code}"
 
 
+class _Verdict(RecoveryError):
+    """A refusal that says what the file is, so it is remembered for the same bytes."""
+
+
+class _Check:
+    """One child's check running in a background thread; ``wait`` gives its verdict."""
+
+    def __init__(self, data: bytes, name: str, timeout: float, entry: str, key: tuple[str, str]):
+        self.key, self.name, self.error = key, name, None
+        self.thread = threading.Thread(target=self._run, args=(data, name, timeout, entry), daemon=True,
+                                       name="bundle-check")
+        self.thread.start()
+
+    def _run(self, data: bytes, name: str, timeout: float, entry: str) -> None:
+        try:
+            _run_child(data, name, timeout, entry)
+        except BaseException as error:  # carried to the waiting thread and raised there
+            self.error = error
+        with _LOCK:
+            _RUNNING.pop(self.key, None)
+            if self.error is None or isinstance(self.error, _Verdict):
+                _VERDICTS[self.key] = None if self.error is None else (self.name, str(self.error))
+                while len(_VERDICTS) > _KEPT_VERDICTS:
+                    _VERDICTS.popitem(last=False)
+
+    def wait(self) -> None:
+        """Return when the child said the bundle is sound; raise its refusal otherwise."""
+        self.thread.join()
+        if self.error is not None:
+            raise RecoveryError(str(self.error)) if isinstance(self.error, RecoveryError) else self.error
+
+
+def _verdict_key(data: bytes, entry: str) -> tuple[str, str]:
+    return entry, hashlib.sha256(data).hexdigest()
+
+
+def start_check(data: bytes, name: str, timeout: float = TIMEOUT_SECONDS, entry: str = _ENTRY) -> None:
+    """Start checking the bundle in a child in the background (no-op when its verdict is known or coming)."""
+    key = _verdict_key(data, entry)
+    with _LOCK:
+        if key in _VERDICTS or key in _RUNNING:
+            return
+        _RUNNING[key] = _Check(data, name, timeout, entry, key)
+
+
 def check_in_child(data: bytes, name: str, timeout: float = TIMEOUT_SECONDS, entry: str = _ENTRY) -> None:
     """Load, check and test-score the bundle in a child process; refuse it in one line if that fails.
 
+    A verdict this process already has for the same bytes is given again without a child (a
+    refusal in the same words); a check started for them (``start_check``) is waited for.
     ``entry`` is the module the child runs (tests swap in one that crashes or hangs on purpose).
     """
+    key = _verdict_key(data, entry)
+    with _LOCK:
+        if key in _VERDICTS:
+            _VERDICTS.move_to_end(key)
+            known = _VERDICTS[key]
+            if known is None:
+                return
+            checked_as, message = known
+            raise RecoveryError(name + message[len(checked_as):] if message.startswith(checked_as) else message)
+        running = _RUNNING.get(key) or _Check(data, name, timeout, entry, key)
+        _RUNNING[key] = running
+    running.wait()
+
+
+def _run_child(data: bytes, name: str, timeout: float, entry: str) -> None:
+    """Run one child on the bundle; raise a _Verdict for what the file is, RecoveryError for this machine."""
     request = json.dumps({"name": name}).encode("utf-8") + b"\n" + data
     try:
         done = subprocess.run([sys.executable, "-m", entry], input=request, capture_output=True,
@@ -62,14 +139,14 @@ def check_in_child(data: bytes, name: str, timeout: float = TIMEOUT_SECONDS, ent
     except OSError as error:
         raise RecoveryError(f"The model check could not start ({error.strerror}): try again later.") from None
     if done.returncode < 0:
-        raise RecoveryError(f"{name} crashed the process that tried it ({_signal_name(-done.returncode)}) and is "
+        raise _Verdict(f"{name} crashed the process that tried it ({_signal_name(-done.returncode)}) and is "
                             "not loaded: it is damaged or crafted. Use the file as saved, or train again.")
     reply = _reply(done.stdout)
     if done.returncode == 0 and reply.get("ok") is True:
         return
     message = reply.get("error")
     if isinstance(message, str) and message:
-        raise RecoveryError(" ".join(message.split())[:_MAX_REPLY])
+        raise _Verdict(" ".join(message.split())[:_MAX_REPLY])
     raise RecoveryError(f"{name} could not be loaded and tried (the check stopped with status {done.returncode}, "
                         "perhaps out of memory): it is not loaded. Use the file as saved, or train again.")
 

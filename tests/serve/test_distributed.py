@@ -9,6 +9,7 @@ import pytest
 
 from core.__main__ import main
 from core.config import RecoveryConfig
+from core.errors import RecoveryError
 from core.pipeline import prepare
 from core.report import to_csv_bytes
 from core.serve import batch
@@ -78,3 +79,28 @@ def test_cli_refuses_options_the_cluster_path_lacks(trained, new_csv, tmp_path, 
                  "--drift", str(tmp_path / "d.csv")])
     assert code == 2
     assert capsys.readouterr().err.startswith("error: --drift cannot be used with --engine dask yet")
+
+
+def test_blocks_read_once_give_the_one_piece_bytes_with_blank_lines_and_crlf(trained, cluster, tmp_path):
+    frame, _ = generate_portfolio(n=300, seed=9)
+    lines = frame.to_csv(index=False).encode().replace(b"\n", b"\r\n", 60)
+    at = lines.index(b"\n", len(lines) // 2) + 1
+    source, out = tmp_path / "july.csv", tmp_path / "scored"
+    source.write_bytes(lines[:at] + b"\n,,,\n" + lines[at:])  # two blank records in the middle
+    done = score_on_dask(trained, str(source), str(out), cluster.scheduler_address, block_bytes=10_000)
+    assert done.scored == 300 and done.parts == 4  # dask evens the blocks out: 41 KB in four
+    expected = to_csv_bytes(batch.one_piece(trained, source))
+    header = expected[:expected.index(b"\r\n") + 2]
+    parts = sorted(out.glob("part-*.csv"))
+    assert b"".join(p.read_bytes()[0 if i == 0 else len(header):] for i, p in enumerate(parts)) == expected
+    assert pd.read_csv(out / parts[-1].name)["File_Row"].iloc[-1] == 303  # the blank records counted
+
+
+def test_an_invalid_row_in_a_later_block_is_named_by_its_file_row(trained, cluster, tmp_path):
+    frame, _ = generate_portfolio(n=300, seed=6)
+    frame["Age"] = frame["Age"].astype(object)
+    frame.loc[250, "Age"] = "forty"
+    source = tmp_path / "bad.csv"
+    frame.to_csv(source, index=False)
+    with pytest.raises(RecoveryError, match=r"Age: .* \(row 252\).*score with the default engine and --drop-invalid"):
+        score_on_dask(trained, str(source), str(tmp_path / "scored"), cluster.scheduler_address, block_bytes=15_000)
