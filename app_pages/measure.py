@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core.decide import measure_download, measurement_table, outcome_choices, read_download
-from core.display import share
+from core.display import money_format, priced, share
 from core.report import measurement_report, to_csv_bytes
 from ui import state
 from ui.render import plain, run_or_stop
@@ -23,7 +23,7 @@ if not choices:
     st.error("The file has no column of amounts beside the plan's own: add what each borrower repaid.")
     st.stop()
 outcome = st.selectbox("Column holding what each borrower repaid", choices)
-actions = state.config().actions
+actions, currency = state.config().actions, state.config().currency
 net = st.toggle("Count each action's cost (the Strategy page's action table)", value=actions is not None,
                 disabled=actions is None,
                 help="Money is then net of each action's cost, as the plan's expected values are.")
@@ -38,14 +38,15 @@ c1, c2, c3 = st.columns(3)
 c1.metric("Optimised plan: share recovered", share(optimised.share), help=f"{optimised.borrowers:,} borrowers")
 c2.metric("Champion (notebook rule): share recovered", share(champion.share),
           help=f"{champion.borrowers:,} borrowers")
-c3.metric(f"{kind} uplift per borrower", f"{measured.overall.money:,.0f}",
-          help=f"95% interval {measured.overall.money_low:,.0f} to {measured.overall.money_high:,.0f}")
+c3.metric(f"{kind} uplift per borrower", priced(measured.overall.money, currency),
+          help=f"95% interval {priced(measured.overall.money_low, currency)} to "
+               f"{priced(measured.overall.money_high, currency)}")
 table = measurement_table(measured)
 money = ("Champion recovered", "Optimised recovered", "Uplift per borrower", "Uplift 95% from", "Uplift 95% to")
 shares = ("Champion share", "Optimised share")
 points = ("Share uplift (points)", "Share uplift 95% from", "Share uplift 95% to")
 st.dataframe(table, hide_index=True, width="stretch", column_config={
-    **{c: st.column_config.NumberColumn(format="%,.0f") for c in money},
+    **{c: st.column_config.NumberColumn(format=money_format(currency)) for c in money},
     **{c: st.column_config.NumberColumn(format="percent") for c in (*shares, *points)},
     **{c: st.column_config.NumberColumn(format="%,d") for c in ("Champion borrowers", "Optimised borrowers")},
     "p-value": st.column_config.NumberColumn(format="%.3f")})

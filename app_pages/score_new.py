@@ -3,6 +3,7 @@
 import streamlit as st
 
 from core.charts import drift as charts
+from core.display import money_format
 from core.report import to_csv_bytes
 from core.serve import drift
 from core.serve.bundle import SUFFIX
@@ -76,7 +77,7 @@ st.subheader("3. Strategies")
 st.dataframe(result.strategies, hide_index=True, width="stretch", column_config={
     "Share of borrowers": st.column_config.NumberColumn(format="percent"),
     "Mean risk score": st.column_config.NumberColumn(format="%.2f"),
-    **{c: st.column_config.NumberColumn(format="%,.0f") for c in (
+    **{c: st.column_config.NumberColumn(format=money_format(state.config().currency)) for c in (
         "Outstanding", "Outstanding at risk", "Expected net recovery")}})
 st.download_button("Download CSV", to_csv_bytes(result.table), file_name="scored_borrowers.csv",
                    mime="text/csv", icon=":material/download:")

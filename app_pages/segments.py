@@ -6,7 +6,7 @@ from core.charts import analysis as report_charts
 from core.charts.explore import segment_scatter
 from core.data.labels import label_in
 from core.data.schema import BY_NAME, DERIVED_LABELS
-from core.display import count
+from core.display import count, money_format
 from core.model import ADVICE, OUTCOME_RATES, field_means, profile_summary
 from core.pipeline import segment_fields, segment_options
 from ui import state
@@ -57,10 +57,10 @@ st.caption("Size and money per segment" + (", with each segment's actual outcome
 st.dataframe(profile_summary(profile).rename(columns={"Borrower_Segment": "No."}), hide_index=True, width="stretch",
              column_config={
                  "Borrowers": st.column_config.NumberColumn(format="%,d"),
-                 "Total outstanding": st.column_config.NumberColumn(format="%,.0f"),
+                 "Total outstanding": st.column_config.NumberColumn(format=money_format(config.currency)),
                  **{c: st.column_config.NumberColumn(format="percent") for c in ("Share of borrowers", *rates)}})
 st.caption("The typical borrower of each segment: the mean of each segmentation field, in the file's own units.")
-means = field_means(result.segments)
+means = field_means(result.segments, config.currency)
 originals = list(result.segments.features)
 if any(name != original and original not in BY_NAME and original not in DERIVED_LABELS
        for name, original in zip(means["Field"], originals)):

@@ -13,11 +13,11 @@ from core.decide import (
     planning_refused,
     why_chosen,
 )
-from core.display import money
-from core.report import plan_workbook_sheets, stakeholder_report, to_csv_bytes, to_excel_bytes, to_excel_workbook
+from core.display import ACTION_HEADERS, money_format, priced
+from core.report import stakeholder_report, to_csv_bytes
 from ui import state
 from ui import strategy as page
-from ui.render import plain, run_or_stop, show_notes, show_trust_warning
+from ui.render import excel_download, plain, run_or_stop, show_notes, show_trust_warning
 
 st.title("Recovery strategies")
 config = state.config()
@@ -64,12 +64,12 @@ with st.expander("Plan with costs and team capacity", expanded=config.actions is
         page.action_editor_base(methods), num_rows="dynamic", hide_index=True,
         key=page.TABLE_KEY, width="stretch", disabled=not planning, column_config={
             "action": st.column_config.TextColumn("Action", required=True),
-            "cost": st.column_config.NumberColumn("Cost per case", min_value=0.0, format="%,.0f"),
+            "cost": st.column_config.NumberColumn("Cost per case", min_value=0.0, format=money_format(config.currency)),
             "capacity": st.column_config.NumberColumn("Capacity (cases; empty = unlimited)", min_value=0, step=1),
             "recovery_at_low_risk": st.column_config.NumberColumn(
-                "Recovers at risk 0", min_value=0.0, max_value=1.0, format="percent"),
+                ACTION_HEADERS["recovery_at_low_risk"], min_value=0.0, max_value=1.0, format="percent"),
             "recovery_at_high_risk": st.column_config.NumberColumn(
-                "Recovers at risk 1", min_value=0.0, max_value=1.0, format="percent"),
+                ACTION_HEADERS["recovery_at_high_risk"], min_value=0.0, max_value=1.0, format="percent"),
             "method": st.column_config.SelectboxColumn("Learned from the history's", options=["", *methods]),
         })
     left, right = st.columns(2)
@@ -105,11 +105,11 @@ cols = st.columns(len(summary))
 for col, row in zip(cols, summary.to_dict(orient="records")):
     col.metric(row["Recovery strategy"], f"{row['Borrowers']:,} borrowers", help=row["Recovery strategy"])
     if "Outstanding" in row:
-        col.text(f"{money(row['Outstanding'])} outstanding")
+        col.text(f"{priced(row['Outstanding'], config.currency)} outstanding")
 st.plotly_chart(page.strategy_chart(result), width="stretch")
 st.dataframe(summary, hide_index=True, width="stretch", column_config={
     "Borrowers": st.column_config.NumberColumn(format="%,d"),
-    **{c: st.column_config.NumberColumn(format="%,.0f")
+    **{c: st.column_config.NumberColumn(format=money_format(config.currency))
        for c in ("Outstanding", "Outstanding at risk", "Expected net recovery")},
     "Share of borrowers": st.column_config.NumberColumn("Share", format="percent"),
     "Actual not-fully-recovered rate": st.column_config.NumberColumn("Not fully recovered (actual)", format="percent"),
@@ -128,7 +128,7 @@ if history is not None:
 
 if not result.policies.empty:
     st.subheader("Policies compared at the same capacities")
-    money_columns = {c: st.column_config.NumberColumn(format="%,.0f") for c in ("Expected net recovery", "Cost")}
+    money_columns = {c: st.column_config.NumberColumn(format=money_format(config.currency)) for c in ("Expected net recovery", "Cost")}
     st.dataframe(result.policies, hide_index=True, width="stretch", column_config=money_columns)
     gap = result.assignment.get("gap_to_lp_bound", 0.0)
     st.caption("The optimised plan is exact (a linear programme solved with HiGHS)." if not gap else
@@ -181,7 +181,7 @@ money_columns = ("Expected_Net_Recovery", "Outstanding_Loan_Amount", "Outstandin
                  "Loan_Amount", "Monthly_Income", "Collateral_Value", "Monthly_EMI")
 st.dataframe(listed, hide_index=True, width="stretch", column_config={
     **{c: header(c) for c in listed.columns},
-    **{c: st.column_config.NumberColumn(header(c), format="%,.0f") for c in money_columns},
+    **{c: st.column_config.NumberColumn(header(c), format=money_format(config.currency)) for c in money_columns},
     **{c: st.column_config.TextColumn(header(c), pinned=True) for c in ("Borrower_ID", "Loan_ID")},
     "File_Row": st.column_config.NumberColumn(header("File_Row"), pinned=True),
     "Risk_Score": st.column_config.ProgressColumn(header("Risk_Score"), min_value=0.0, max_value=1.0, format="%.2f")})
@@ -200,7 +200,7 @@ if config.actions is not None and len(listed):
             options = borrower_values(learned.values, result.scored.index.get_loc(pick),
                                       float(one["Outstanding_Loan_Amount"]), config.actions, one["Recovery_Strategy"])
         st.dataframe(options, hide_index=True, width="stretch", column_config={
-            **{c: st.column_config.NumberColumn(format="%,.0f")
+            **{c: st.column_config.NumberColumn(format=money_format(config.currency))
                for c in ("Expected recovery", "Cost", "Expected net recovery")},
             **{c: st.column_config.NumberColumn(format="percent")
                for c in ("Expected share recovered", "Spread between fold models")}})
@@ -217,10 +217,9 @@ c1, c2, c3 = st.columns(3)
 # Files are built only when clicked: writing them takes seconds on large portfolios.
 c1.download_button("Download CSV", lambda: to_csv_bytes(table(as_written=True)), file_name="recovery_strategies.csv",
                    mime="text/csv", type="primary")
-excel = ((lambda: to_excel_workbook(plan_workbook_sheets(result, state.excluded_table())))
-         if config.actions is not None else (lambda: to_excel_bytes(table())))
-c2.download_button("Download Excel", excel, file_name="recovery_strategies.xlsx",
-                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+about, largest = page.excel_about(result)
+excel_download(c2, lambda: page.excel_sheets(result), "recovery_strategies.xlsx", "strategy-excel", config.currency,
+               about, largest)
 source = state.report_source()
 c3.download_button("Download stakeholder report (HTML)", lambda: stakeholder_report(result, source),
                    file_name="recovery_report.html", mime="text/html",

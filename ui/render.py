@@ -91,15 +91,33 @@ def workbook_refusal(sheets: dict[str, pd.DataFrame]) -> str | None:
             "every row.")
 
 
-def excel_download(container, sheets: dict[str, pd.DataFrame], file_name: str, key: str, currency: str = "") -> None:
-    """An Excel download that says what it holds, builds on request with a spinner, and says in words when it cannot."""
-    refusal = workbook_refusal(sheets)
+def excel_download(container, sheets: dict[str, pd.DataFrame] | Callable[[], dict[str, pd.DataFrame]],
+                   file_name: str, key: str, currency: str = "", about: str = "", largest_sheet: int = 0) -> None:
+    """An Excel download that says what it holds, builds on request with a spinner, and says in words when it cannot.
+
+    ``sheets`` may be a function, called only when the user asks (``about`` then says what the workbook will
+    hold, and ``largest_sheet`` its longest sheet's rows, so a table Excel cannot hold is said before a click).
+    """
+    lazy = callable(sheets)
+    if lazy:
+        refusal = (f"Excel holds at most {EXCEL_MAX_ROWS - 1:,} rows per sheet, and this workbook's longest sheet "
+                   f"would have {largest_sheet:,} rows: download CSV instead, which holds every row."
+                   if largest_sheet + 1 > EXCEL_MAX_ROWS else None)
+    else:
+        refusal = workbook_refusal(sheets)
     if refusal:
         container.warning(refusal, icon=":material/table_view:")
         return
-    container.caption(plain(workbook_contents(sheets)))
+    container.caption(plain(about if lazy else workbook_contents(sheets)))
     if not container.button("Build the Excel workbook", key=f"{key}-build", icon=":material/table_view:"):
         return
+    if lazy:
+        sheets = sheets()
+        refusal = workbook_refusal(sheets)
+        if refusal:
+            container.warning(refusal, icon=":material/table_view:")
+            return
+        container.caption(plain(workbook_contents(sheets)))
     rows = sum(len(df) for df in sheets.values())
     try:
         with container, st.spinner(f"Building the workbook: {rows:,} rows…"):

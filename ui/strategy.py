@@ -20,6 +20,7 @@ from core.decide import (
     worklist_view,
 )
 from core.pipeline import RecoveryResult
+from core.report import plan_workbook_sheets
 from ui import state
 from ui.render import plain
 
@@ -200,3 +201,20 @@ def worklist(result: RecoveryResult, actions: list[str], segments: list[str], sc
 
     key = (state.result_key(), tuple(actions), tuple(segments), tuple(scores), search)
     return state.view("worklist", key, build)
+
+
+def excel_sheets(result: RecoveryResult) -> dict[str, pd.DataFrame]:
+    """The Excel download's sheets: the plan's workbook with an action table, else one sheet of borrowers."""
+    if result.config.actions is not None:
+        return plan_workbook_sheets(result, state.excluded_table())
+    return {"Borrowers": result.table()}
+
+
+def excel_about(result: RecoveryResult) -> tuple[str, int]:
+    """What the Excel download will hold, in words, and its longest sheet's rows (said before it is built)."""
+    borrowers = len(result.scored)
+    if result.config.actions is None:
+        return f"The Excel workbook holds one sheet of all {borrowers:,} analysed borrowers.", borrowers
+    per_action = result.scored["Recovery_Strategy"].value_counts()
+    return (f"The Excel workbook holds the plan's summary and settings, one sheet per action for the {borrowers:,} "
+            "analysed borrowers, the excluded rows if any, and the action table."), int(per_action.max())

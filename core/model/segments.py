@@ -19,7 +19,7 @@ from core.data.labels import file_labels, label_in, lower_first
 from core.data.ordering import value_order
 from core.data.prepare import Prepared
 from core.data.schema import FULLY_RECOVERED, NUMERIC_FIELDS, OUTCOME, label
-from core.display import decimal, money
+from core.display import decimal, priced
 from core.errors import RecoveryError
 from core.model.wording import MONEY_FIELDS
 from core.progress import Progress, no_progress
@@ -377,12 +377,12 @@ def profile_summary(profile: pd.DataFrame) -> pd.DataFrame:
     return profile[[c for c in SEGMENT_SUMMARY if c in profile.columns]]
 
 
-def field_means(segments: Segments) -> pd.DataFrame:
+def field_means(segments: Segments, currency: str = "") -> pd.DataFrame:
     """The typical borrower of each segment as text: one row per field, one column per segment."""
     profile = segments.profile.set_index("Segment")
     table = pd.DataFrame({"Field": [segments.label(f) for f in segments.features]})
     for name, row in profile.iterrows():
-        table[name] = [money(row[segments.label(f)]) if f in MONEY_FIELDS else decimal(row[segments.label(f)], 1)
+        table[name] = [priced(row[segments.label(f)], currency) if f in MONEY_FIELDS else decimal(row[segments.label(f)], 1)
                        for f in segments.features]
     return table
 

@@ -243,7 +243,7 @@ def _segments(result: RecoveryResult) -> str:
     summary = profile_summary(profile).rename(columns={"Borrower_Segment": "No."})
     summary_table = _table(summary, _formats(summary.columns, money=("Total outstanding",), shares=(
         "Share of borrowers", *OUTCOME_RATES), currency=result.config.currency), "keep any")
-    means = field_means(result.segments)
+    means = field_means(result.segments, result.config.currency)
     originals = {result.segments.label(f): f for f in result.segments.features}
     chunks = [means[["Field", *names[i:i + MEANS_PER_TABLE]]] for i in range(0, len(names), MEANS_PER_TABLE)]
     means_tables = "".join(_table(chunk, {c: str for c in chunk.columns[1:]}, "keep any heads", originals)

@@ -155,9 +155,13 @@ def test_strategy_page_uses_the_notebook_labels_and_offers_downloads(sample_app)
     worklist = _table(at, "Risk_Reasons")
     assert {"Risk_Score", "Recovery_Strategy", "Risk_Reasons", "Segment_Name"} <= set(worklist.columns)
     assert worklist["Recovery_Strategy"].iloc[0] == SEED_STRATEGIES[0]
-    assert [b.label for b in at.download_button] == ["Download CSV", "Download Excel",
-                                                     "Download stakeholder report (HTML)"]
+    assert [b.label for b in at.download_button] == ["Download CSV", "Download stakeholder report (HTML)"]
     assert any("all 2,000 analysed borrowers" in t for t in _texts(at.text))
+    assert "The Excel workbook holds one sheet of all 2,000 analysed borrowers." in _texts(at.caption)
+    next(b for b in at.button if b.label == "Build the Excel workbook").click()
+    at.run()
+    assert ("The Excel workbook holds 1 sheet, 2,000 rows in all: Borrowers (2,000 rows)." in _texts(at.caption))
+    assert [b.label for b in at.download_button][1].startswith("Download the workbook (")
 
 
 def test_strategy_page_offers_the_stakeholder_report_as_an_html_file(sample_app, monkeypatch):

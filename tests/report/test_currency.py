@@ -14,6 +14,7 @@ from core.config import RecoveryConfig
 from core.decide.actions import DEFAULT_ACTIONS
 from core.display import compact_money, money, money_format, priced
 from core.errors import RecoveryError
+from core.model.segments import MONEY_FIELDS, field_means
 from core.report import ReportSource, plan_workbook_sheets, stakeholder_report, summary_sentences, to_excel_workbook
 from ui.render import workbook_contents, workbook_refusal
 
@@ -76,6 +77,20 @@ def test_the_report_and_its_summary_carry_the_currency(planned):
     assert "EUR" not in stakeholder_report(planned, SOURCE)
     plain_lines = summary_sentences(planned, planned.trust)
     assert f"with {money(outstanding)} outstanding" in plain_lines[0] and "EUR" not in " ".join(plain_lines)
+
+
+def test_the_typical_borrower_of_each_segment_reads_its_money_in_the_currency(planned):
+    segments = planned.segments
+    plain_table = field_means(segments).set_index("Field")
+    euro_table = field_means(segments, "€").set_index("Field")
+    money_rows = [segments.label(f) for f in segments.features if f in MONEY_FIELDS]
+    assert money_rows, "the demo segments on money fields"
+    for row in money_rows:
+        for name in plain_table.columns:
+            assert euro_table.at[row, name] == "€" + plain_table.at[row, name]
+    others = [r for r in plain_table.index if r not in money_rows]
+    assert euro_table.loc[others].equals(plain_table.loc[others])  # counts and days carry no currency
+    assert f"€{plain_table.at[money_rows[0], plain_table.columns[0]]}" in stakeholder_report(_in(planned, "€"), SOURCE)
 
 
 def test_the_workbook_labels_the_products_money_columns_only_when_a_currency_is_chosen(planned):
