@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +18,6 @@ from sklearn.metrics import accuracy_score, confusion_matrix, precision_score, r
 from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
-from sklearn.utils.parallel import Parallel, delayed
 from threadpoolctl import threadpool_limits
 
 from core.errors import RecoveryError
@@ -315,11 +315,15 @@ def run_in_workers(tasks: list[Callable[[], object]], done: Callable[[int], None
         with threadpool_limits(limits=1):
             return task()
 
+    # plain threads, not scikit-learn's Parallel: its workers reset the process-wide warning
+    # filters around each task, so two running at once can leave the filters empty and every
+    # later parallel call then warns "delayed should be used with Parallel" on stderr
     results = []
-    for value in Parallel(n_jobs=workers, prefer="threads", return_as="generator")(delayed(one)(t) for t in tasks):
-        results.append(value)
-        if done is not None:
-            done(len(results))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for value in pool.map(one, tasks):
+            results.append(value)
+            if done is not None:
+                done(len(results))
     return results
 
 

@@ -145,19 +145,22 @@ def _score(
         risk.seed_split_metrics(df[columns], y, numeric, config.random_state)
         if config.preset == "seed" else None
     )
+    # the figures below each read the scores on their own: both cores share them
+    picks, ranking, roc, pr, calibration, gains, trusted = risk.run_in_workers([
+        lambda: explain.pick_reasons(effects, groups),
+        lambda: metrics.ranking_table(yk, sk, fold[known]),
+        lambda: metrics.roc_points(yk, sk),
+        lambda: metrics.pr_points(yk, sk),
+        lambda: metrics.calibration_table(yk, sk),
+        lambda: metrics.gains_table(yk, sk, None if owed is None else owed[known]),
+        lambda: None if target.kind == "segment" else trust(
+            scores, y, df["Days_Past_Due"].to_numpy(dtype="float64", na_value=np.nan)
+            if "Days_Past_Due" in df.columns else None),
+    ])
     progress("Scores ready", 1.0)
     return Scored(
         target=target, model=kind, numeric=tuple(numeric), categorical=tuple(categorical),
         calibrated=config.calibrate, n_folds=config.n_folds, scores=scores, fold=fold, run=run,
-        comparison=comparison, importance=importance, picks=explain.pick_reasons(effects, groups),
-        ranking=metrics.ranking_table(yk, sk, fold[known]),
-        roc=metrics.roc_points(yk, sk), pr=metrics.pr_points(yk, sk),
-        calibration=metrics.calibration_table(yk, sk),
-        gains=metrics.gains_table(yk, sk, None if owed is None else owed[known]),
-        seed_split=seed_split, notes=tuple(notes),
-        trust=None if target.kind == "segment" else trust(
-            scores, y, df["Days_Past_Due"].to_numpy(dtype="float64", na_value=np.nan)
-            if "Days_Past_Due" in df.columns else None),
+        comparison=comparison, importance=importance, picks=picks, ranking=ranking, roc=roc, pr=pr,
+        calibration=calibration, gains=gains, seed_split=seed_split, notes=tuple(notes), trust=trusted,
     )
-
-
