@@ -9,6 +9,7 @@ share settlement offers, everyone else reminders, as a team with limited legal c
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from core.config import RecoveryConfig
 from core.decide.strategy import assign_strategy
@@ -77,24 +78,29 @@ def bands_in_words(config: RecoveryConfig) -> str:
 
 def crowded_note(strategy: np.ndarray, scores: np.ndarray) -> str | None:
     """A sentence when one action holds nearly everyone or the riskiest get what everyone gets (else None)."""
-    actions = np.asarray(strategy, dtype=object)
-    n = len(actions)
+    n = len(strategy)
     if n < 10:
         return None
-    names, counts = np.unique(actions.astype(str), return_counts=True)
-    biggest = int(np.argmax(counts))
+    codes, names = pd.factorize(np.asarray(strategy, dtype=object))  # hashed: no sort of a million texts
+    names = np.asarray(names, dtype=object)
+    counts = np.bincount(codes, minlength=len(names))
+    biggest = _most_common(names, counts)
     if counts[biggest] / n > CROWDED_SHARE:
         return (f"One action holds nearly everyone: '{names[biggest]}' gets {counts[biggest] / n:.1%} of "
                 f"borrowers ({counts[biggest]:,} of {n:,}), so the plan hardly tells them apart. Set the bands "
                 "by share of the book, or move the cut-offs, on the Strategy page.")
     order = np.argsort(-np.asarray(scores, dtype="float64"), kind="stable")
-    riskiest = actions[order[:max(1, int(n * RISKIEST_SHARE))]].astype(str)
-    rest = actions[order[len(riskiest):]].astype(str)
-    top_names, top_counts = np.unique(riskiest, return_counts=True)
-    top = top_names[int(np.argmax(top_counts))]
-    rest_names, rest_counts = np.unique(rest, return_counts=True)
-    if top == rest_names[int(np.argmax(rest_counts))]:
-        return (f"The riskiest tenth of borrowers mostly get the same action as everyone else ('{top}'): the "
-                "plan does not single out the borrowers most likely to go bad. Set the bands by share of the "
+    riskiest = order[:max(1, int(n * RISKIEST_SHARE))]
+    top_counts = np.bincount(codes[riskiest], minlength=len(names))
+    top = _most_common(names, top_counts)
+    if top == _most_common(names, counts - top_counts):
+        return (f"The riskiest tenth of borrowers mostly get the same action as everyone else ('{names[top]}'): "
+                "the plan does not single out the borrowers most likely to go bad. Set the bands by share of the "
                 "book, or move the cut-offs, on the Strategy page.")
     return None
+
+
+def _most_common(names: np.ndarray, counts: np.ndarray) -> int:
+    """The index of the most frequent name; a tie goes to the name first in sorted order (as np.unique's)."""
+    tied = np.flatnonzero(counts == counts.max())
+    return int(min(tied, key=lambda i: str(names[i])))

@@ -25,7 +25,9 @@ def expected_loss(df: pd.DataFrame, scores: np.ndarray, config: RecoveryConfig) 
         return None
     cuts = dict(config.haircuts)
     types = df["Loan_Type"].astype("str") if "Loan_Type" in df.columns else pd.Series("", index=df.index)
-    haircut = types.map(lambda t: cuts.get(t, DEFAULT_HAIRCUT)).to_numpy(dtype=float)
+    codes, kinds = pd.factorize(types)  # each loan type looked up once, not once per borrower
+    per_kind = np.array([cuts.get(t, DEFAULT_HAIRCUT) for t in kinds] + [DEFAULT_HAIRCUT], dtype=float)
+    haircut = per_kind[codes]  # a missing type (code -1) takes the last entry: the default haircut
     outstanding = df["Outstanding_Loan_Amount"].to_numpy(dtype="float64", na_value=np.nan)
     collateral = np.nan_to_num(df["Collateral_Value"].to_numpy(dtype="float64", na_value=np.nan))
     covered = np.divide(collateral * (1 - haircut), outstanding, out=np.ones_like(outstanding),
