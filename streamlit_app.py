@@ -22,24 +22,29 @@ PAGES = [
     st.Page("app_pages/measure.py", title="Measure a plan", icon=":material/query_stats:"),
 ]
 
-with st.sidebar:
-    st.subheader("Loaded data")
-    source = state.source()
-    st.text(source.name)
-    try:
-        loaded = state.portfolio()
-        st.text(f"{loaded.info.rows:,} rows × {loaded.info.columns} columns")
-        if not loaded.report.ok:
-            excluded = state.choices().exclude_invalid
-            verb = "excluded" if excluded else "need attention on the Data page"
-            st.warning(f"{len(loaded.report.invalid_rows):,} invalid rows {verb}.")
-    except RecoveryError as error:  # a bad upload must not break navigation
-        st.error(plain(error))
-    st.divider()
-    presets = {"recommended": "Recommended (learns real outcomes)", "seed": "Notebook (seed) method"}
-    st.radio("Method", list(presets), format_func=presets.get,
-             index=list(presets).index(state.config().preset), key="preset_choice",
-             on_change=lambda: state.switch_preset(st.session_state["preset_choice"]))
+def sidebar() -> None:
+    """The loaded file and the method; locals, so the last run's file is not kept by the script's module."""
+    with st.sidebar:
+        st.subheader("Loaded data")
+        source = state.source()
+        st.text(source.name)
+        try:
+            loaded = state.portfolio()
+            st.text(f"{loaded.info.rows:,} rows × {loaded.info.columns} columns")
+            if not loaded.report.ok:
+                excluded = state.choices().exclude_invalid
+                verb = "excluded" if excluded else "need attention on the Data page"
+                st.warning(f"{len(loaded.report.invalid_rows):,} invalid rows {verb}.")
+        except RecoveryError as error:  # a bad upload must not break navigation
+            st.error(plain(error))
+        st.divider()
+        presets = {"recommended": "Recommended (learns real outcomes)", "seed": "Notebook (seed) method"}
+        st.radio("Method", list(presets), format_func=presets.get,
+                 index=list(presets).index(state.config().preset), key="preset_choice",
+                 on_change=lambda: state.switch_preset(st.session_state["preset_choice"]))
+
+
+sidebar()
 
 said = state.notice()
 if said:

@@ -7,6 +7,8 @@ lease, a session-scoped resource that Streamlit releases the moment the browser 
 then waits until the session has been away for the whole TTL (a reconnection starts the count again),
 empties the session's state and its uploaded files, collects the garbage and hands the freed memory back
 to the system (glibc's malloc_trim, Arrow's pool). The lease holds the session's own state, never another's.
+The server's own records of the session go too (uploaded files, download buttons' deferred callables, which
+hold their page's globals, lazy tables): what AppSession.shutdown would have released.
 """
 
 from __future__ import annotations
@@ -48,19 +50,19 @@ def return_memory() -> None:
             ctypes.CDLL(name).malloc_trim(0)
 
 
-def empty(lease: Lease, remove_files: Callable[[str], None] | None) -> int:
-    """Drop every value the session holds (and its uploaded files); how many were dropped."""
+def empty(lease: Lease, forget: Callable[[str], None] | None) -> int:
+    """Drop every value the session holds (and what the server keeps for it); how many were dropped."""
     state = lease.session_state
     keys = list(state.filtered_state)
     for key in keys:
         with contextlib.suppress(KeyError):  # gone meanwhile
             del state[key]
-    if remove_files is not None:
-        remove_files(lease.session_id)
+    if forget is not None:
+        forget(lease.session_id)
     return len(keys)
 
 
-def watch(lease: Lease, is_active: Callable[[str], bool], ttl_s: float, remove_files: Callable[[str], None] | None,
+def watch(lease: Lease, is_active: Callable[[str], bool], ttl_s: float, forget: Callable[[str], None] | None,
           sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic) -> bool:
     """Wait until the session has been away for ttl_s + MARGIN_S in a row, then empty it; False if the server
     stopped first. A session that is back resets the count; one that stays connected keeps the watcher asleep."""
@@ -73,7 +75,7 @@ def watch(lease: Lease, is_active: Callable[[str], bool], ttl_s: float, remove_f
         if away_since is None:
             away_since = clock()
         if clock() - away_since >= ttl_s + MARGIN_S:
-            empty(lease, remove_files)
+            empty(lease, forget)
             return_memory()
             return True
 
@@ -85,10 +87,19 @@ def _released(lease: Lease) -> None:
     if not runtime.exists():
         return
     server = runtime.get_instance()
+
+    def forget(session_id: str) -> None:
+        """What AppSession.shutdown would let go of, had Streamlit shut the session down: its uploaded files,
+        its download buttons' deferred callables (each holds its page's globals: the whole analysis) and
+        its lazy tables."""
+        server.uploaded_file_mgr.remove_session_files(session_id)
+        server.media_file_mgr.clear_session_refs(session_id)
+        server.media_file_mgr.remove_orphaned_files()
+        server.dataframe_source_mgr.clear_all_for_session(session_id)
+
     ttl = float(st.get_option("server.disconnectedSessionTTL"))
     threading.Thread(target=watch, name=f"release-{lease.session_id[:8]}", daemon=True,
-                     args=(lease, server.is_active_session, ttl, server.uploaded_file_mgr.remove_session_files)
-                     ).start()
+                     args=(lease, server.is_active_session, ttl, forget)).start()
 
 
 @st.cache_resource(scope="session", on_release=_released, show_spinner=False)
@@ -102,6 +113,8 @@ def _lease() -> Lease:
 
 def take_lease() -> None:
     """Make sure this session's data is let go once the session has ended (each run; nothing in AppTest)."""
-    if st.get_option("global.appTest"):
-        return  # test sessions never disconnect: a lease would only keep their state alive
+    from streamlit import config
+
+    if config.get_option("global.appTest"):  # AppTest patches this module's get_option, not st.get_option
+        return  # test sessions never disconnect (and share one id): a lease would only keep their state alive
     _lease()

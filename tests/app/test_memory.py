@@ -34,7 +34,7 @@ def _session() -> tuple[Lease, FakeState]:
 def test_a_session_away_for_the_whole_ttl_is_emptied_with_its_uploaded_files():
     lease, state = _session()
     clock, removed = Clock(), []
-    assert watch(lease, lambda _: False, ttl_s=60, remove_files=removed.append, sleep=clock.sleep, clock=clock)
+    assert watch(lease, lambda _: False, ttl_s=60, forget=removed.append, sleep=clock.sleep, clock=clock)
     assert state == {} and removed == ["abc123"]
     assert 60 + MARGIN_S <= clock.now <= 60 + MARGIN_S + POLL_S  # not long after the TTL either
 
@@ -44,7 +44,7 @@ def test_a_session_that_comes_back_keeps_its_data_and_the_count_starts_again():
     clock, removed = Clock(), []
     # back at 30 s for 10 s, then away for good: emptied a whole TTL after it left the second time
     active = lambda _: 30 <= clock.now < 40  # noqa: E731
-    watch(lease, active, ttl_s=60, remove_files=removed.append, sleep=clock.sleep, clock=clock)
+    watch(lease, active, ttl_s=60, forget=removed.append, sleep=clock.sleep, clock=clock)
     assert removed == ["abc123"] and state == {}
     assert clock.now >= 40 + 60 + MARGIN_S
 
