@@ -92,10 +92,12 @@ def _released(lease: Lease) -> None:
         """What AppSession.shutdown would let go of, had Streamlit shut the session down: its uploaded files,
         its download buttons' deferred callables (each holds its page's globals: the whole analysis) and
         its lazy tables."""
-        server.uploaded_file_mgr.remove_session_files(session_id)
-        server.media_file_mgr.clear_session_refs(session_id)
-        server.media_file_mgr.remove_orphaned_files()
-        server.dataframe_source_mgr.clear_all_for_session(session_id)
+        # Streamlit's own managers: a release that fails leaves the memory held, never the server down
+        with contextlib.suppress(AttributeError, KeyError, OSError):
+            server.uploaded_file_mgr.remove_session_files(session_id)
+            server.media_file_mgr.clear_session_refs(session_id)
+            server.media_file_mgr.remove_orphaned_files()
+            server.dataframe_source_mgr.clear_all_for_session(session_id)
 
     ttl = float(st.get_option("server.disconnectedSessionTTL"))
     threading.Thread(target=watch, name=f"release-{lease.session_id[:8]}", daemon=True,
