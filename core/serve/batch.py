@@ -4,6 +4,12 @@ The file is cut into chunks at record boundaries (a line end outside quotes); ea
 header in front, is read and checked exactly as a whole file is (``load_portfolio``) and scored
 with the saved model, whose every step is per borrower, then appended to the output. Row numbers
 are the file's own, so the output equals the one-piece scoring row for row, in flat memory.
+
+Chunks are independent (``score_chunk``), so a large file is scored by forked worker processes
+side by side (one thread each), while this process reads the chunks ahead and checks, counts and
+writes the results in file order (encoding, repeated loans across chunks, the first invalid row):
+the output is the same bytes whatever the number of workers. The Dask engine scores its blocks
+with the same ``score_chunk``.
 """
 
 from __future__ import annotations
