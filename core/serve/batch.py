@@ -4,6 +4,12 @@ The file is cut into chunks at record boundaries (a line end outside quotes); ea
 header in front, is read and checked exactly as a whole file is (``load_portfolio``) and scored
 with the saved model, whose every step is per borrower, then appended to the output. Row numbers
 are the file's own, so the output equals the one-piece scoring row for row, in flat memory.
+
+Chunks are independent (``score_chunk``), so a large file is scored by forked worker processes
+side by side (one thread each), while this process reads the chunks ahead and checks, counts and
+writes the results in file order (encoding, repeated loans across chunks, the first invalid row):
+the output is the same bytes whatever the number of workers. The Dask engine scores its blocks
+with the same ``score_chunk``.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ CHUNK_BYTES = 8 * 1024 * 1024
 _UTF8 = ("utf-8", "utf-8-sig", "ascii")
 _READ_BYTES = 64 * 1024 * 1024  # most read from the file at once
 MAX_WORKERS = 2  # this product's machines have two cores; more would only queue
+PARALLEL_FROM_BYTES = 2 * CHUNK_BYTES  # a smaller file is scored in this process: a worker would not pay
 ONE_THREAD = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
               "NUMEXPR_NUM_THREADS")
 
@@ -243,12 +250,12 @@ def _worker_chunk(header: bytes, chunk: Chunk) -> ChunkScored:
 
 
 def default_workers(path: Path, chunk_bytes: int) -> int:
-    """Processes worth starting: one per core this process may use (at most 2), one for a file of a few chunks."""
+    """Processes worth starting: one per core this process may use (at most 2); one for a file of a few chunks."""
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         cores = os.cpu_count() or 1
-    return max(1, min(MAX_WORKERS, cores)) if path.stat().st_size > 3 * chunk_bytes else 1
+    return max(1, min(MAX_WORKERS, cores)) if path.stat().st_size > max(PARALLEL_FROM_BYTES, 2 * chunk_bytes) else 1
 
 
 def _scored_in_order(bundle: Bundle, path: Path, header: bytes, chunks: Iterator[Chunk], drop_invalid: bool,
@@ -260,19 +267,26 @@ def _scored_in_order(bundle: Bundle, path: Path, header: bytes, chunks: Iterator
             yield score_chunk(bundle, header, chunk, path.name, drop_invalid, drift_profile)
         return
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     # fork: the workers start with the checked bundle in memory (no second load, nothing pickled);
     # at most two chunks per worker are in flight, so memory stays flat however long the file is
-    context = multiprocessing.get_context("fork")
-    with context.Pool(workers, initializer=_start_worker,
-                      initargs=(bundle, path.name, drop_invalid, drift_profile)) as pool:
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_start_worker,
+                               initargs=(bundle, path.name, drop_invalid, drift_profile))
+    try:
         pending: deque = deque()
         for chunk in chunks:
-            pending.append(pool.apply_async(_worker_chunk, (header, chunk)))
+            pending.append(pool.submit(_worker_chunk, header, chunk))
             if len(pending) >= 2 * workers:
-                yield pending.popleft().get()
+                yield pending.popleft().result()
         while pending:
-            yield pending.popleft().get()
+            yield pending.popleft().result()
+    except BrokenProcessPool:
+        raise RecoveryError(f"A process scoring {path.name} stopped before it finished (the system may have "
+                            "ended it for want of memory): run again, or with --workers 1.") from None
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)  # at most the chunks in flight finish first
 
 
 def stream_score(
