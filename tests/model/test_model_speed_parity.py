@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 import pytest
 
 from core.config import RecoveryConfig
-from core.data.schema import label
+from core.data.labels import label_in
 from core.model import explain, risk, wording
 from core.pipeline import prepare
 from sample_data.generate import generate_portfolio
@@ -39,7 +39,7 @@ def reference_ratio_text(ratios, frame: pd.DataFrame, rows: np.ndarray) -> pa.Ar
 
 
 def reference_field_text(frame, field, ratios, rows, known_sorted) -> pa.Array:
-    name = label(field)
+    name = label_in(field, frame.columns)  # the readable label production uses since the labels work
     values = frame[field]
     if known_sorted is None:
         picked = values.iloc[rows].astype("object")
@@ -127,7 +127,7 @@ def test_each_reason_reads_as_before_row_by_row(frame, field, ratios):
     old = reference_field_text(frame, field, ratios, rows, known).to_pylist()
     assert new == old
     if field == "Own_Mixed":  # the whole-number check is the field's, not each value's
-        assert new[list(rows).index(0)].startswith("Own_Mixed 2.00,")
+        assert new[list(rows).index(0)].startswith("Own mixed 2.00,")
 
 
 def test_joined_reasons_read_as_before_for_every_slot_pattern(frame):
