@@ -30,6 +30,8 @@ SCORE_SETTINGS = ("preset", "target", "model", "model_features", "use_collection
                   "calibrate", "n_folds", "random_state")
 DECIDE_SETTINGS = ("flag_threshold", "legal_threshold", "settlement_threshold", "band_shares", "strategy_labels",
                    "actions", "policy", "holdout", "holdout_salt", "haircuts", "action_column")
+# How figures are shown, not what they are: changing one reruns no stage.
+DISPLAY_SETTINGS = ("currency",)
 # Share of a collateral's value lost when it is sold, per loan type when not set otherwise,
 # and the least a user may set (collateral is never worth its full book value in recovery).
 DEFAULT_HAIRCUT = 0.30

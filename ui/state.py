@@ -9,6 +9,7 @@ only the decide stage and changing k only the segments (and what depends on them
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import time
 from collections import OrderedDict
@@ -360,8 +361,12 @@ def result_key() -> tuple:
 def result() -> RecoveryResult:
     """The analysis with the current settings: only the stages whose settings changed rerun."""
     c = config()
-    return _cached("decide", result_key(), lambda: pipeline.decide(
+    found = _cached("decide", result_key(), lambda: pipeline.decide(
         prepared(), segments(), scored(), c, effects() if wants_learned(c) else None))
+    if found.config.currency == c.currency:
+        return found
+    # a display setting reruns no stage, but the result's report and workbook must show the one chosen now
+    return dataclasses.replace(found, config=found.config.with_(currency=c.currency))
 
 
 def view(name: str, key: tuple, compute: Callable[[], T]) -> T:

@@ -479,7 +479,7 @@ def segment_fields(prepared: Prepared, config: RecoveryConfig) -> tuple[tuple[st
         return own, [f"Segments use this file's own numeric fields ({', '.join(labels.get(f, f) for f in own)}): "
                      "it has none of the tutorial's segmentation fields."]
     if missing:
-        return present, [f"Segments use {len(present)} fields; not in this file: {', '.join(label(f) for f in missing)}"
+        return present, [f"Segments use {len(present)} fields; not in this file: {', '.join(f'{label(f)} ({f})' for f in missing)}"
                          + (f" ({', '.join(empty)} present but empty)" if empty else "") + "."]
     return present, []
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+import types
 from pathlib import Path
 
 import pandas as pd
@@ -16,6 +18,17 @@ from core.serve import batch
 from core.serve import bundle as bundles
 from core.serve.distributed import read_parts, score_on_dask
 from sample_data.generate import generate_portfolio
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _plain_main():
+    """Dask spawns its workers, and a spawned process first runs the parent's ``__main__`` file again. An
+    AppTest run earlier in this test process may have left a page script there, so the workers get a bare
+    ``__main__`` (the command line's own is ``core.__main__``, which spawned workers import safely)."""
+    kept = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    yield
+    sys.modules["__main__"] = kept
 
 
 @pytest.fixture(scope="module")
@@ -102,5 +115,5 @@ def test_an_invalid_row_in_a_later_block_is_named_by_its_file_row(trained, clust
     frame.loc[250, "Age"] = "forty"
     source = tmp_path / "bad.csv"
     frame.to_csv(source, index=False)
-    with pytest.raises(RecoveryError, match=r"Age: .* \(row 252\).*score with the default engine and --drop-invalid"):
+    with pytest.raises(RecoveryError, match=r"(?s)Age: .* \(row 252\).*score with the default engine and --drop-invalid"):
         score_on_dask(trained, str(source), str(tmp_path / "scored"), cluster.scheduler_address, block_bytes=15_000)
