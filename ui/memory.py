@@ -6,7 +6,7 @@ and then without shutting it down (its uploaded files stay with the server). So 
 lease, a session-scoped resource that Streamlit releases the moment the browser disconnects; a watcher
 then waits until the session has been away for the whole TTL (a reconnection starts the count again),
 empties the session's state and its uploaded files, collects the garbage and hands the freed memory back
-to the system (glibc's malloc_trim, Arrow's pool). The lease holds the session's own state, never another's.
+to the system (glibc's malloc_trim, Arrow's pool). The lease caches only the session's id; its state is found by that id on release.
 The server's own records of the session go too (uploaded files, download buttons' deferred callables, which
 hold their page's globals, lazy tables): what AppSession.shutdown would have released.
 """
@@ -80,13 +80,17 @@ def watch(lease: Lease, is_active: Callable[[str], bool], ttl_s: float, forget: 
             return True
 
 
-def _released(lease: Lease) -> None:
+def _released(session_id: str) -> None:
     """The browser disconnected: watch the session in a daemon thread (called by Streamlit, on any thread)."""
     from streamlit import runtime
 
     if not runtime.exists():
         return
     server = runtime.get_instance()
+    session = server.get_app_session(session_id)
+    if session is None:  # already shut down by Streamlit: nothing left to let go
+        return
+    lease = Lease(session_id, session.session_state)  # held by the watcher only, never by a cache
 
     def forget(session_id: str) -> None:
         """What AppSession.shutdown would let go of, had Streamlit shut the session down: its uploaded files,
@@ -104,13 +108,14 @@ def _released(lease: Lease) -> None:
                      args=(lease, server.is_active_session, ttl, forget)).start()
 
 
+# The cached value is the session's id and nothing else: no upload or result ever sits in a cache
+# Streamlit keeps beside other sessions; the state is found by the id when the session is released.
 @st.cache_resource(scope="session", on_release=_released, show_spinner=False)
-def _lease() -> Lease:
-    """This session's lease (one per connection: Streamlit releases it when the browser disconnects)."""
+def _lease() -> str:
+    """This session's lease, its id (one per connection: Streamlit releases it when the browser disconnects)."""
     from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-    ctx = get_script_run_ctx()
-    return Lease(ctx.session_id, ctx.session_state)
+    return get_script_run_ctx().session_id
 
 
 def take_lease() -> None:
