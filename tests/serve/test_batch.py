@@ -9,20 +9,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from core.config import RecoveryConfig
 from core.errors import RecoveryError
-from core.pipeline import prepare
 from core.report import to_csv_bytes
 from core.serve import batch
 from core.serve import bundle as bundles
 from sample_data.generate import generate_portfolio
 from tests.helpers import ROOT
-
-
-@pytest.fixture(scope="module")
-def trained(demo_frame) -> bundles.Bundle:
-    model, _ = bundles.train(prepare(demo_frame), RecoveryConfig(), "history.csv", "0" * 64)
-    return model
 
 
 def _awkward_file(path: Path, n: int = 300) -> Path:
@@ -51,14 +43,15 @@ def test_streamed_output_equals_one_piece_row_for_row(trained, tmp_path, chunk_b
     assert written["File_Row"].iloc[-1] == 303  # header + 300 borrowers + the two blank records
 
 
-def test_invalid_rows_stop_with_the_file_row_and_leave_no_output(trained, tmp_path):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_invalid_rows_stop_with_the_file_row_and_leave_no_output(trained, tmp_path, workers):
     frame, _ = generate_portfolio(n=200, seed=6)
     frame["Age"] = frame["Age"].astype(object)
     frame.loc[150, "Age"] = "forty"
     source, out = tmp_path / "july.csv", tmp_path / "scored.csv"
     frame.to_csv(source, index=False)
     with pytest.raises(RecoveryError, match=r"Age: .* \(row 152\)"):
-        batch.stream_score(trained, source, out, chunk_bytes=6000)
+        batch.stream_score(trained, source, out, chunk_bytes=6000, workers=workers)
     assert not out.exists()
     side = tmp_path / "invalid.csv"
     done = batch.stream_score(trained, source, out, drop_invalid=True, invalid_output=side, chunk_bytes=6000)

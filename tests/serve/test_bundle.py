@@ -32,13 +32,6 @@ ADDED = ["Borrower_Segment", "Segment_Name", "Risk_Score", "Predicted_High_Risk"
 
 
 @pytest.fixture(scope="module")
-def trained(demo_frame) -> bundles.Bundle:
-    """The recommended model trained on the 600-borrower demo history."""
-    model, _ = bundles.train(prepare(demo_frame), RecoveryConfig(), "history.csv", "0" * 64)
-    return model
-
-
-@pytest.fixture(scope="module")
 def saved(trained) -> bytes:
     return bundles.dumps(trained)
 

@@ -10,9 +10,7 @@ import pandas as pd
 import pytest
 
 from core.__main__ import main
-from core.config import RecoveryConfig
 from core.errors import RecoveryError
-from core.pipeline import prepare
 from core.report import to_csv_bytes
 from core.serve import batch
 from core.serve import bundle as bundles
@@ -29,12 +27,6 @@ def _plain_main():
     sys.modules["__main__"] = types.ModuleType("__main__")
     yield
     sys.modules["__main__"] = kept
-
-
-@pytest.fixture(scope="module")
-def trained(demo_frame) -> bundles.Bundle:
-    model, _ = bundles.train(prepare(demo_frame), RecoveryConfig(), "history.csv", "0" * 64)
-    return model
 
 
 @pytest.fixture(scope="module")

@@ -8,19 +8,11 @@ import sys
 import pandas as pd
 import pytest
 
-from core.config import RecoveryConfig
-from core.pipeline import prepare
 from core.serve import bundle as bundles
 from core.serve import drift
 from core.serve import score as scoring
 from sample_data.generate import generate_portfolio
 from tests.helpers import ROOT
-
-
-@pytest.fixture(scope="module")
-def trained(demo_frame) -> bundles.Bundle:
-    model, _ = bundles.train(prepare(demo_frame), RecoveryConfig(), "history.csv", "0" * 64)
-    return model
 
 
 def _shifted() -> pd.DataFrame:

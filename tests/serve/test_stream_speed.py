@@ -12,21 +12,13 @@ import pandas as pd
 import pytest
 
 from core.__main__ import main
-from core.config import RecoveryConfig
 from core.errors import RecoveryError
-from core.pipeline import prepare
 from core.report import to_csv_bytes
 from core.serve import batch, drift, isolation, signing
 from core.serve import bundle as bundles
 from sample_data.generate import generate_portfolio
 
 KEY = b"k" * 32
-
-
-@pytest.fixture(scope="module")
-def trained(demo_frame) -> bundles.Bundle:
-    model, _ = bundles.train(prepare(demo_frame), RecoveryConfig(), "history.csv", "0" * 64)
-    return model
 
 
 @pytest.fixture(scope="module")
@@ -57,17 +49,6 @@ def test_two_workers_write_the_same_bytes_and_drift_as_one(trained, june, tmp_pa
     assert done_two.strategies == done_one.strategies
     pd.testing.assert_frame_equal(counts_two.table(), counts_one.table())
     assert counts_one.table()["psi"].notna().all() and len(counts_one.table()) > 5
-
-
-def test_two_workers_stop_at_the_first_invalid_row_with_its_file_row(trained, tmp_path):
-    frame, _ = generate_portfolio(n=200, seed=6)
-    frame["Age"] = frame["Age"].astype(object)
-    frame.loc[150, "Age"] = "forty"
-    source, out = tmp_path / "july.csv", tmp_path / "scored.csv"
-    frame.to_csv(source, index=False)
-    with pytest.raises(RecoveryError, match=r"Age: .* \(row 152\)"):
-        batch.stream_score(trained, source, out, chunk_bytes=6000, workers=2)
-    assert not out.exists()
 
 
 def test_without_drift_nothing_is_counted_and_no_drift_is_said(trained, saved, june, tmp_path, capsys, monkeypatch):

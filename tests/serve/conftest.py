@@ -1,0 +1,16 @@
+"""What the saved-model tests share: one model trained on the demo history per test module."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.config import RecoveryConfig
+from core.pipeline import prepare
+from core.serve import bundle as bundles
+
+
+@pytest.fixture(scope="module")
+def trained(demo_frame) -> bundles.Bundle:
+    """The recommended model trained on the 600-borrower demo history."""
+    model, _ = bundles.train(prepare(demo_frame), RecoveryConfig(), "history.csv", "0" * 64)
+    return model
