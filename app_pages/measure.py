@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from core.decide import measure_download, measurement_table, outcome_choices, read_download
+from core.decide import MEASUREMENT_MONEY, measure_download, measurement_table, outcome_choices, read_download
 from core.display import money_format, priced, share
 from core.report import measurement_report, to_csv_bytes
 from ui import state
@@ -29,7 +29,7 @@ net = st.toggle("Count each action's cost (the Strategy page's action table)", v
                 help="Money is then net of each action's cost, as the plan's expected values are.")
 measured = run_or_stop(lambda: measure_download(plan, outcome, actions if net else None))
 
-verdict = measured.verdict()
+verdict = measured.verdict(currency)
 (st.success if measured.overall.money_low > 0 else st.warning if measured.overall.money_high < 0 else st.info)(
     plain(verdict))
 champion, optimised = measured.groups
@@ -42,11 +42,10 @@ c3.metric(f"{kind} uplift per borrower", priced(measured.overall.money, currency
           help=f"95% interval {priced(measured.overall.money_low, currency)} to "
                f"{priced(measured.overall.money_high, currency)}")
 table = measurement_table(measured)
-money = ("Champion recovered", "Optimised recovered", "Uplift per borrower", "Uplift 95% from", "Uplift 95% to")
 shares = ("Champion share", "Optimised share")
 points = ("Share uplift (points)", "Share uplift 95% from", "Share uplift 95% to")
 st.dataframe(table, hide_index=True, width="stretch", column_config={
-    **{c: st.column_config.NumberColumn(format=money_format(currency)) for c in money},
+    **{c: st.column_config.NumberColumn(format=money_format(currency)) for c in MEASUREMENT_MONEY},
     **{c: st.column_config.NumberColumn(format="percent") for c in (*shares, *points)},
     **{c: st.column_config.NumberColumn(format="%,d") for c in ("Champion borrowers", "Optimised borrowers")},
     "p-value": st.column_config.NumberColumn(format="%.3f")})
@@ -58,7 +57,7 @@ st.caption("One row for all borrowers, then one per action: both groups' borrowe
 st.download_button("Download the measurement (CSV)", lambda: to_csv_bytes(table), file_name="plan_measurement.csv",
                    mime="text/csv")
 st.download_button("Download the measurement report (HTML)",
-                   lambda: measurement_report(measured, upload.name, upload.getvalue()).encode("utf-8"),
+                   lambda: measurement_report(measured, upload.name, upload.getvalue(), currency).encode("utf-8"),
                    file_name="plan_measurement.html", mime="text/html",
                    help="A self-contained page with the verdict, both groups and the uplift per action, for the "
                         "people who approved the plan.")

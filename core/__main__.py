@@ -161,6 +161,8 @@ def _parser() -> argparse.ArgumentParser:
     measure.add_argument("-o", "--output", type=Path, help="write the measurement table here (.csv or .xlsx)")
     measure.add_argument("--report", type=Path, metavar="REPORT.html",
                          help="also write the measurement as a self-contained HTML page for the plan's approvers")
+    measure.add_argument("--currency", metavar="CODE_OR_SYMBOL", default="",
+                         help="how money is labelled in the lines, the table's Excel file and the report, as for score")
     return parser
 
 
@@ -533,16 +535,17 @@ def measure(args: argparse.Namespace) -> str:
     """Measure a planned month from its download with outcomes; print each scope's figures, return the verdict."""
     actions = read_actions(_read(args.actions), args.actions.name) if args.actions else None
     data = _read(args.input)
+    currency = RecoveryConfig(currency=args.currency).currency  # refused in one line as for score
     m = measure_file(data, args.input.name, args.outcome, actions)
-    lines = measurement_lines(m)
+    lines = measurement_lines(m, currency)
     for line in lines[:-1]:
         print(line)
     wrote = []
     if args.output is not None:
-        _write_table(args.output, measurement_table(m))
+        _write_table(args.output, measurement_table(m), currency)
         wrote.append(str(args.output))
     if args.report is not None:
-        write_atomic(args.report, measurement_report(m, args.input.name, data).encode("utf-8"))
+        write_atomic(args.report, measurement_report(m, args.input.name, data, currency).encode("utf-8"))
         wrote.append(str(args.report))
     return lines[-1] + (f" Wrote {' and '.join(wrote)}." if wrote else "")
 

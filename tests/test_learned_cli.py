@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from openpyxl import load_workbook
 
 from core.__main__ import main
 from core.config import SEED_STRATEGIES
@@ -201,3 +202,24 @@ def test_measure_writes_a_report_whose_figures_are_the_measurement(files, with_o
     assert "<script" not in page and "http" not in page.split("</head>")[1]
     again = _main(capsys, "measure", with_outcomes, "--outcome", "Amount_Repaid", "--report", with_outcomes)
     assert again.returncode == 2 and "would destroy it" in again.stderr
+
+
+def test_measure_labels_money_with_the_currency_chosen(files, with_outcomes, tmp_path, capsys):
+    book, report = tmp_path / "measured.xlsx", tmp_path / "measured.html"
+    run = _main(capsys, "measure", with_outcomes, "--outcome", "Amount_Repaid", "--actions", files["actions"],
+                "--currency", "€", "-o", book, "--report", report)
+    assert run.returncode == 0, run.stderr
+    actions = read_actions(files["actions"].read_bytes(), "actions.csv")
+    m = measure_file(with_outcomes.read_bytes(), with_outcomes.name, "Amount_Repaid", actions)
+    up = m.overall
+    euros = f"€{up.money:,.0f}" if up.money >= 0 else f"-€{-up.money:,.0f}"
+    assert f"Uplift {euros} net recovery per borrower" in run.stdout.splitlines()[0]
+    assert m.verdict("€") in run.stdout and m.verdict("€") != m.verdict()
+    assert m.verdict("€") in html.unescape(report.read_text(encoding="utf-8"))
+    sheet = load_workbook(book, read_only=True).active
+    header = [c.value for c in next(sheet.iter_rows(max_row=1))]
+    first = next(sheet.iter_rows(min_row=2, max_row=2))
+    assert "€" in first[header.index("Uplift per borrower")].number_format
+    assert "€" not in first[header.index("Champion borrowers")].number_format
+    bad = _main(capsys, "measure", with_outcomes, "--outcome", "Amount_Repaid", "--currency", "12")
+    assert bad.returncode == 2 and bad.stderr.startswith("error: Currency '12': give a code such as EUR")

@@ -21,6 +21,7 @@ import pandas as pd
 from scipy import stats
 
 from core.decide.actions import Action
+from core.display import priced
 from core.errors import RecoveryError
 
 GROUP, ACTION, EXPOSURE, EXPECTED = "Test_Group", "Recovery_Strategy", "Outstanding_Loan_Amount", "Expected_Net_Recovery"
@@ -67,22 +68,24 @@ class Measurement:
     borrowers_needed: float  # in total, at this champion share, to detect expected_uplift
     net: bool  # True when money is net of action costs
 
-    def verdict(self) -> str:
-        """One plain sentence on what the month says."""
+    def verdict(self, currency: str = "") -> str:
+        """One plain sentence on what the month says, money in the lender's currency."""
         o = self.overall
         kind = "net recovery" if self.net else "recovery"
         if o.money_low > 0:
-            head = f"The optimised plan brought {o.money:,.0f} more {kind} per borrower than the champion rule"
+            head = (f"The optimised plan brought {priced(o.money, currency)} more {kind} per borrower than the "
+                    "champion rule")
         elif o.money_high < 0:
-            head = f"The optimised plan brought {-o.money:,.0f} less {kind} per borrower than the champion rule"
+            head = (f"The optimised plan brought {priced(-o.money, currency)} less {kind} per borrower than the "
+                    "champion rule")
         else:
-            head = (f"The difference of {o.money:,.0f} {kind} per borrower between the optimised plan and the "
-                    "champion rule is within chance")
-        ci = f" (95% interval {o.money_low:,.0f} to {o.money_high:,.0f})."
+            head = (f"The difference of {priced(o.money, currency)} {kind} per borrower between the optimised "
+                    "plan and the champion rule is within chance")
+        ci = f" (95% interval {priced(o.money_low, currency)} to {priced(o.money_high, currency)})."
         if np.isfinite(self.borrowers_needed):
             have = sum(g.borrowers for g in self.groups)
-            ci += (f" Detecting the expected {self.expected_uplift:,.0f} per borrower at 80% power takes about "
-                   f"{self.borrowers_needed:,.0f} borrowers at this champion share; this month has {have:,}.")
+            ci += (f" Detecting the expected {priced(self.expected_uplift, currency)} per borrower at 80% power "
+                   f"takes about {self.borrowers_needed:,.0f} borrowers at this champion share; this month has {have:,}.")
         return head + ci
 
 
@@ -178,6 +181,11 @@ def measure_plan(plan: pd.DataFrame, outcome: str, actions: tuple[Action, ...] |
     share = champion.sum() / (champion.sum() + optimised.sum())
     needed = borrowers_needed(expected, paid[champion].std(ddof=1), paid[optimised].std(ddof=1), share)
     return Measurement(groups, overall, tuple(per_action), expected, needed, net)
+
+
+# The measurement table's money columns: shown in the lender's currency wherever the table is rendered.
+MEASUREMENT_MONEY = ("Champion recovered", "Optimised recovered", "Uplift per borrower", "Uplift 95% from",
+                     "Uplift 95% to")
 
 
 def measurement_table(m: Measurement) -> pd.DataFrame:

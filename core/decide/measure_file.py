@@ -16,6 +16,7 @@ from core.data import ADDED_COLUMNS, parse_column, read_table
 from core.data.schema import BY_NAME
 from core.decide.actions import Action
 from core.decide.measure import ACTION, EXPECTED, EXPOSURE, GROUP, Measurement, measure_plan
+from core.display import priced, share
 from core.errors import RecoveryError
 
 OUTCOME_WORDS = ("recover", "repaid", "paid", "collected", "outcome")
@@ -85,7 +86,7 @@ def measure_file(data: bytes, name: str, outcome: str, actions: tuple[Action, ..
     return measure_download(read_download(data, name), outcome, actions)
 
 
-def measurement_lines(m: Measurement) -> list[str]:
+def measurement_lines(m: Measurement, currency: str = "") -> list[str]:
     """The measurement in plain lines: each scope's groups and uplift with its intervals, then the verdict."""
     kind = "net recovery" if m.net else "recovery"
     lines = []
@@ -95,9 +96,10 @@ def measurement_lines(m: Measurement) -> list[str]:
             lines.append(f"{up.scope}: optimised {optimised.borrowers:,} borrowers, champion {champion.borrowers:,}: "
                          "too few in a group to compare (at least 2 each).")
             continue
+        low, high = priced(up.money_low, currency), priced(up.money_high, currency)
         lines.append(
-            f"{up.scope}: optimised {optimised.borrowers:,} borrowers, {optimised.share:.1%} of the outstanding "
-            f"recovered; champion {champion.borrowers:,}, {champion.share:.1%}. Uplift {up.money:,.0f} {kind} per "
-            f"borrower (95% interval {up.money_low:,.0f} to {up.money_high:,.0f}), {up.share * 100:+.1f} points "
+            f"{up.scope}: optimised {optimised.borrowers:,} borrowers, {share(optimised.share)} of the outstanding "
+            f"recovered; champion {champion.borrowers:,}, {share(champion.share)}. Uplift {priced(up.money, currency)} "
+            f"{kind} per borrower (95% interval {low} to {high}), {up.share * 100:+.1f} points "
             f"of the outstanding (95% interval {up.share_low * 100:+.1f} to {up.share_high * 100:+.1f}).")
-    return lines + [m.verdict()]
+    return lines + [m.verdict(currency)]

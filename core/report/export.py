@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.decide import MEASUREMENT_MONEY
 from core.display import money_format
 from core.errors import RecoveryError
 from core.report.files import atomic_file
@@ -186,7 +187,7 @@ def _cell(ws: Any, value: Any, cell_class: Any, number_format: str | None = None
 # The money columns the product adds (the user's own columns keep the look they had): labelled with the
 # currency setting when one is given.
 MONEY_COLUMNS = frozenset({"Outstanding_At_Risk", "Expected_Net_Recovery", "Expected_Loss", "Expected net recovery",
-                           "Cost", "cost", "Outstanding", "Outstanding at risk"})
+                           "Cost", "cost", "Outstanding", "Outstanding at risk", *MEASUREMENT_MONEY})
 
 
 def to_excel_bytes(df: pd.DataFrame, sheet_name: str = "Borrowers", currency: str = "") -> bytes:

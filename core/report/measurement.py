@@ -7,15 +7,15 @@ import math
 from html import escape
 
 from core import display
-from core.decide import Measurement, measurement_table
+from core.decide import MEASUREMENT_MONEY, Measurement, measurement_table
 from core.report.html import CSS, _formats, _kpi, _p, _section, _table
 
-MONEY = ("Champion recovered", "Optimised recovered", "Uplift per borrower", "Uplift 95% from", "Uplift 95% to")
 SHARES = ("Champion share", "Optimised share", "Share uplift (points)", "Share uplift 95% from", "Share uplift 95% to")
 
 
-def measurement_report(m: Measurement, name: str, data: bytes) -> str:
-    """One HTML document: the verdict, both groups, the uplift overall and per action, and how it was measured."""
+def measurement_report(m: Measurement, name: str, data: bytes, currency: str = "") -> str:
+    """One HTML document: the verdict, both groups, the uplift overall and per action, and how it was measured;
+    money in the lender's currency."""
     champion, optimised = m.groups
     kind = "Net recovery" if m.net else "Recovery"
     up = m.overall
@@ -23,11 +23,12 @@ def measurement_report(m: Measurement, name: str, data: bytes) -> str:
         _kpi("Optimised plan: share recovered", display.share(optimised.share), f"{optimised.borrowers:,} borrowers"),
         _kpi("Champion (notebook rule): share recovered", display.share(champion.share),
              f"{champion.borrowers:,} borrowers"),
-        _kpi(f"{kind} uplift per borrower", display.money(up.money),
-             f"95% interval {display.money(up.money_low)} to {display.money(up.money_high)}"),
+        _kpi(f"{kind} uplift per borrower", display.priced(up.money, currency),
+             f"95% interval {display.priced(up.money_low, currency)} to {display.priced(up.money_high, currency)}"),
     ])
     table = measurement_table(m)
-    formats = _formats(table.columns, money=MONEY, shares=SHARES, decimals={"p-value": 3})
+    formats = _formats(table.columns, money=MEASUREMENT_MONEY, shares=SHARES, decimals={"p-value": 3},
+                       currency=currency)
     how = [
         "The champion group stayed on the notebook's rule; it was drawn by a hash of the loan ID, not by risk, so "
         "what the two groups repaid differs by what the plan added, and by chance.",
@@ -36,10 +37,10 @@ def measurement_report(m: Measurement, name: str, data: bytes) -> str:
         + (" Money is net of each action's cost." if m.net else " Money is what borrowers repaid, before costs."),
     ]
     if math.isfinite(m.borrowers_needed):
-        how.append(f"The plan expected {display.money(m.expected_uplift)} more per borrower; detecting that at 80% "
+        how.append(f"The plan expected {display.priced(m.expected_uplift, currency)} more per borrower; detecting that at 80% "
                    f"power (5%, two-sided) takes about {m.borrowers_needed:,.0f} borrowers at this champion share.")
     sections = [
-        _section("verdict", "What the month says", _p(m.verdict()), f'<div class="kpis">{kpis}</div>'),
+        _section("verdict", "What the month says", _p(m.verdict(currency)), f'<div class="kpis">{kpis}</div>'),
         _section("scopes", "All borrowers, then each action", _table(table, formats)),
         _section("method", "How it was measured", *(_p(line) for line in how),
                  _p(f"File: {name} · SHA-256 {hashlib.sha256(data).hexdigest()}", "small")),

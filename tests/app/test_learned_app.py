@@ -119,6 +119,15 @@ def test_measure_page_shows_the_measurement_and_its_verdict(download):
     assert table[["Champion borrowers", "Optimised borrowers"]].iloc[0].sum() == 3000
     labels = [b.label for b in at.get("download_button")]
     assert labels == ["Download the measurement (CSV)", "Download the measurement report (HTML)"]
+    _visit(at, "app_pages/data.py")
+    next(t for t in at.text_input if t.label == "Currency shown on money").input("EUR")
+    at.run()
+    _visit(at, "app_pages/measure.py")
+    at.file_uploader(key="measure_upload").upload("june_outcomes.csv", download, "text/csv")
+    at.run()
+    assert [s.value.replace("\\", "") for s in at.success] == [expected.verdict("EUR")]
+    assert {m.label: m.value for m in at.metric}["Recovery uplift per borrower"] == \
+        f"EUR {expected.overall.money:,.0f}"
 
 
 def test_measure_page_names_a_file_that_is_not_a_plan():
