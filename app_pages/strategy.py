@@ -4,15 +4,7 @@ import streamlit as st
 
 from core.charts import analysis as report_charts
 from core.config import MIN_HAIRCUT
-from core.decide import (
-    POLICIES,
-    borrower_actions,
-    borrower_values,
-    haircuts_from_table,
-    header,
-    planning_refused,
-    why_chosen,
-)
+from core.decide import POLICIES, haircuts_from_table, header, planning_refused, why_chosen
 from core.display import ACTION_HEADERS, money_format, priced
 from core.report import stakeholder_report, to_csv_bytes
 from ui import state
@@ -128,8 +120,8 @@ if history is not None:
 
 if not result.policies.empty:
     st.subheader("Policies compared at the same capacities")
-    money_columns = {c: st.column_config.NumberColumn(format=money_format(config.currency)) for c in ("Expected net recovery", "Cost")}
-    st.dataframe(result.policies, hide_index=True, width="stretch", column_config=money_columns)
+    st.dataframe(result.policies, hide_index=True, width="stretch", column_config={
+        c: st.column_config.NumberColumn(format=money_format(config.currency)) for c in ("Expected net recovery", "Cost")})
     gap = result.assignment.get("gap_to_lp_bound", 0.0)
     st.caption("The optimised plan is exact (a linear programme solved with HiGHS)." if not gap else
                f"The optimised plan was found with prices on this large book: it is within {gap:.4%} of "
@@ -177,11 +169,9 @@ shown_segments = f2.multiselect("Segments", segment_names, default=segment_names
 low_score, high_score = f3.slider("Risk score between", 0.0, 1.0, (0.0, 1.0), 0.05)
 search = f4.text_input("Find a borrower or loan ID", placeholder="e.g. LN_1024")
 matching, listed = page.worklist(result, shown_actions, shown_segments, (low_score, high_score), search)
-money_columns = ("Expected_Net_Recovery", "Outstanding_Loan_Amount", "Outstanding_At_Risk", "Expected_Loss",
-                 "Loan_Amount", "Monthly_Income", "Collateral_Value", "Monthly_EMI")
 st.dataframe(listed, hide_index=True, width="stretch", column_config={
     **{c: header(c) for c in listed.columns},
-    **{c: st.column_config.NumberColumn(header(c), format=money_format(config.currency)) for c in money_columns},
+    **{c: st.column_config.NumberColumn(header(c), format=money_format(config.currency)) for c in page.WORKLIST_MONEY},
     **{c: st.column_config.TextColumn(header(c), pinned=True) for c in ("Borrower_ID", "Loan_ID")},
     "File_Row": st.column_config.NumberColumn(header("File_Row"), pinned=True),
     "Risk_Score": st.column_config.ProgressColumn(header("Risk_Score"), min_value=0.0, max_value=1.0, format="%.2f")})
@@ -189,16 +179,9 @@ st.caption(f"{matching:,} borrowers match; the first {min(matching, page.WORKLIS
 if config.actions is not None and len(listed):
     with st.expander("Why this action? One borrower's options"):
         pick = st.selectbox("Borrower (file row)", listed["File_Row"].tolist(),
-                            format_func=lambda r: f"Row {r}" + (f" · {result.scored.at[r, 'Loan_ID']}"
-                                                                  if "Loan_ID" in result.scored else ""))
-        one = result.scored.loc[pick]
+                            format_func=lambda r: page.borrower_label(result, r))
+        one, options = page.borrower_options(result, pick)
         st.text(f"Risk score {one['Risk_Score']:.2f} · segment {one['Segment_Name']} · {one['Risk_Reasons']}")
-        if learned is None:
-            options = borrower_actions(float(one["Outstanding_Loan_Amount"]), float(one["Risk_Score"]),
-                                       one["Recovery_Strategy"], config.actions)
-        else:
-            options = borrower_values(learned.values, result.scored.index.get_loc(pick),
-                                      float(one["Outstanding_Loan_Amount"]), config.actions, one["Recovery_Strategy"])
         st.dataframe(options, hide_index=True, width="stretch", column_config={
             **{c: st.column_config.NumberColumn(format=money_format(config.currency))
                for c in ("Expected recovery", "Cost", "Expected net recovery")},

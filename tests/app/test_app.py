@@ -373,6 +373,14 @@ def test_planning_with_costs_and_capacity_on_the_strategy_page(fits):
     assert any("champion group" in c for c in _texts(at.caption))
     options = _table(at, "Chosen")
     assert options["Chosen"].sum() == 1 and len(options) == 4
+    pick = next(s for s in at.selectbox if s.label == "Borrower (file row)")
+    worklist = _table(at, "File_Row").set_index("File_Row")
+    first = worklist.index[0]
+    assert pick.value == first and pick.format_func(first) == f"Row {first} · {worklist.at[first, 'Loan_ID']}"
+    assert any(t.startswith(f"Risk score {worklist.at[first, 'Risk_Score']:.2f} · segment ")
+               for t in _texts(at.text))
+    chosen = options.loc[options["Chosen"]].iloc[0]
+    assert chosen["Expected net recovery"] == pytest.approx(worklist.at[first, "Expected_Net_Recovery"])
     history = _table(at, "Collection method")
     assert history["Borrowers"].sum() == 2000
     assert any("History is observational" in w for w in _texts(at.warning))
