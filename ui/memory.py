@@ -57,6 +57,12 @@ def empty(lease: Lease, forget: Callable[[str], None] | None) -> int:
     for key in keys:
         with contextlib.suppress(KeyError):  # gone meanwhile
             del state[key]
+    # keyless widgets' values and metadata (a picker's format_func closes over its page's globals: the whole
+    # analysis) are not in filtered_state; Streamlit's own reset drops them with every old value
+    clear = getattr(state, "clear", None)
+    if callable(clear):
+        with contextlib.suppress(AttributeError, KeyError):
+            clear()
     if forget is not None:
         forget(lease.session_id)
     return len(keys)

@@ -54,3 +54,32 @@ def test_emptying_tells_how_many_values_went_and_survives_a_key_gone_meanwhile()
     assert empty(lease, None) == 3 and state == {}
     assert empty(lease, None) == 0
     return_memory()  # safe to call any time, with or without glibc
+
+
+def test_emptying_a_real_session_state_lets_go_of_keyless_widgets_and_their_pages_globals():
+    import gc
+    import weakref
+
+    from streamlit.runtime.state.session_state import SessionState
+
+    class Analysis:
+        """Stands for a page's result."""
+
+    def picker() -> tuple[weakref.ref, object]:
+        """A format_func as a page writes it: it closes over the page's result."""
+        result = Analysis()
+        return weakref.ref(result), lambda r: f"Row {r} {result}"
+
+    state = SessionState()
+    stages = Analysis()
+    state["stages"] = stages
+    widget_result, format_func = picker()
+    # a keyless widget as Streamlit keeps it: under its element id, out of filtered_state
+    state._new_widget_state.set_from_value("$$ID-0123456789abcdef0123456789abcdef-None", format_func)
+    held = (widget_result, weakref.ref(stages))
+    del stages, format_func
+    gc.collect()
+    assert widget_result() is not None  # only the widget's state holds it now
+    assert empty(Lease("abc123", state), None) == 1
+    gc.collect()
+    assert [ref() for ref in held] == [None, None]
