@@ -59,10 +59,14 @@ def empty(lease: Lease, forget: Callable[[str], None] | None) -> int:
             del state[key]
     # keyless widgets' values and metadata (a picker's format_func closes over its page's globals: the whole
     # analysis) are not in filtered_state; Streamlit's own reset drops them with every old value
+    # (its widget metadata, which holds those functions, survives that reset: it is emptied too)
     clear = getattr(state, "clear", None)
     if callable(clear):
         with contextlib.suppress(AttributeError, KeyError):
             clear()
+    metadata = getattr(getattr(state, "_new_widget_state", None), "widget_metadata", None)
+    if isinstance(metadata, dict):
+        metadata.clear()
     if forget is not None:
         forget(lease.session_id)
     return len(keys)

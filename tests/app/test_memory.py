@@ -75,7 +75,9 @@ def test_emptying_a_real_session_state_lets_go_of_keyless_widgets_and_their_page
     state["stages"] = stages
     widget_result, format_func = picker()
     # a keyless widget as Streamlit keeps it: under its element id, out of filtered_state
-    state._new_widget_state.set_from_value("$$ID-0123456789abcdef0123456789abcdef-None", format_func)
+    widget = "$$ID-0123456789abcdef0123456789abcdef-None"
+    state._new_widget_state.set_from_value(widget, format_func)
+    state._new_widget_state.widget_metadata[widget] = format_func  # its metadata holds the function too
     held = (widget_result, weakref.ref(stages))
     del stages, format_func
     gc.collect()
