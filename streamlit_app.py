@@ -8,6 +8,7 @@ from ui.render import plain
 
 st.set_page_config(page_title="Smart Loan Recovery", page_icon=":material/account_balance:", layout="wide")
 state.init()
+memory.tune_allocator()  # what a closed session frees can go back to the system
 memory.take_lease()  # this session's data goes once the session has ended
 warm.start()  # the Strategy page's first chart then costs what later ones do
 

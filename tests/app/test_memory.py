@@ -85,3 +85,14 @@ def test_emptying_a_real_session_state_lets_go_of_keyless_widgets_and_their_page
     assert empty(Lease("abc123", state), None) == 1
     gc.collect()
     assert [ref() for ref in held] == [None, None]
+
+
+def test_the_allocator_is_tuned_where_glibc_is_and_left_alone_elsewhere():
+    import ctypes.util
+    import sys
+
+    from ui.memory import tune_allocator
+
+    glibc = sys.platform.startswith("linux") and ctypes.util.find_library("c") is not None
+    assert tune_allocator() is glibc
+    assert tune_allocator() is glibc  # every run may call it again
