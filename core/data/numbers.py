@@ -18,6 +18,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from core.data.table import plain_edges
+
 Style = Literal["dot", "comma"]
 
 # A problem found while reading one cell; the wording is what the user sees.
@@ -130,7 +132,8 @@ def arrow_text(cells: pd.Series) -> pa.ChunkedArray:
 
 def stripped(cells: pd.Series) -> pa.ChunkedArray:
     """The cells without surrounding whitespace, as ``Series.str.strip()`` gives them."""
-    return pc.utf8_trim_whitespace(arrow_text(cells))
+    text = arrow_text(cells)
+    return text if plain_edges(text) else pc.utf8_trim_whitespace(text)
 
 
 def flags(values: pa.ChunkedArray | pa.Array) -> np.ndarray:
@@ -154,15 +157,13 @@ def parse_stripped(text: pa.ChunkedArray, index: pd.Index, separator: str | None
 
     ``digits`` is digits_only(text) when the caller has it already.
     """
-    present = flags(pc.greater(pc.utf8_length(text), 0))
+    present = flags(pc.greater(pc.binary_length(text), 0))  # no bytes is no characters, counted from the offsets
     fast = (digits_only(text) if digits is None else digits) & present
     decimal = np.zeros(len(text), dtype=bool)
     other = np.flatnonzero(present & ~fast)
     if len(other):
         rest = text if len(other) == len(text) else text.take(pa.array(other))
-        matched = flags(pc.match_substring_regex(rest, _FAST))
-        fast[other] = matched
-        decimal[other] = matched & flags(pc.match_substring(rest, "."))
+        fast[other], decimal[other] = _fast_shapes(rest)
     values = _fast_floats(text, fast, present)
     slow_at = np.flatnonzero(present & ~fast)
     slow = _SlowCells.read(text.take(pa.array(slow_at)), percent)
@@ -184,6 +185,28 @@ def parse_stripped(text: pa.ChunkedArray, index: pd.Index, separator: str | None
         problems.update(zip(positions.tolist(), words))
     bad = dict(sorted(zip(index[list(problems)].tolist(), problems.values())))
     return ParsedColumn(pd.Series(values, index=index, dtype="float64"), bad, style)
+
+
+def _fast_shapes(rest: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """Which cells match _FAST, and which of those have a decimal point.
+
+    The usual 12.39 (digits, one point, digits, and not three digits after at most three before) is
+    told by simple kernels; only the cells that are not (signs, other shapes) are asked the regex.
+    """
+    point = pc.fill_null(pc.find_substring(rest, "."), -1).to_numpy(zero_copy_only=False).astype("int64")
+    size = pc.fill_null(pc.binary_length(rest), 0).to_numpy(zero_copy_only=False).astype("int64")
+    # Digits once the first point is gone: ASCII alone, so bytes and characters count the same.
+    digits = flags(pc.ascii_is_decimal(pc.replace_substring(rest, ".", "", max_replacements=1)))
+    whole, fraction = point, size - point - 1
+    plain = digits & (whole >= 1) & (fraction >= 1) & ~((whole <= 3) & (fraction == 3))
+    matched, pointed = plain.copy(), plain.copy()
+    left = np.flatnonzero(~plain)
+    if len(left):
+        cells = rest if len(left) == len(rest) else rest.take(pa.array(left))
+        shaped = flags(pc.match_substring_regex(cells, _FAST))
+        matched[left] = shaped
+        pointed[left] = shaped & flags(pc.match_substring(cells, "."))
+    return matched, pointed
 
 
 def _fast_floats(text: pa.ChunkedArray, fast: np.ndarray, present: np.ndarray) -> np.ndarray:
