@@ -33,7 +33,6 @@ from core.data.table import (
     Limits,
     RawTable,
     T,
-    blank_cells,
     column_letter,
     detect_format,
     too_many_rows,
@@ -408,6 +407,14 @@ def record_batches(body: pa.Buffer, names: list[str], separator: str) -> Iterabl
 def _refuse_row(row: Any) -> str:
     """Stop pyarrow at a short or long row: csv.reader pads or refuses it, with a message."""
     return "error"
+
+
+def blank_cells(column: pa.Array) -> pa.BooleanArray:
+    """True where a cell is empty or only what str.strip() removes.
+
+    Arrow's whitespace is Python's, code point for code point (a test pins it), so no regex.
+    """
+    return pc.or_(pc.equal(pc.binary_length(column), 0), pc.utf8_is_space(column))
 
 
 def _has_value(column: pa.Array) -> bool:

@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from core.data.table import ROW, Limits, blank_cells, cell_text, column_letter, is_blank, shortened
+from core.data.table import ROW, Limits, cell_text, column_letter, is_blank, shortened
 from core.errors import RecoveryError
 
 # The header is looked for among this many first non-blank rows; a lower one is chosen.
@@ -165,7 +165,7 @@ def _text_series(values: Sequence[Any] | pa.ChunkedArray, index: pd.Index) -> pd
     series = pd.Series(values, index=index, dtype="str")
     cells = pa.chunked_array(pa.array(series.array))
     # Blank: empty or only what str.strip() removes (Arrow's whitespace is Python's); no copy when none is.
-    blank = pc.fill_null(blank_cells(cells), False)
+    blank = pc.fill_null(pc.or_(pc.equal(pc.binary_length(cells), 0), pc.utf8_is_space(cells)), False)
     if not pc.any(blank).as_py():
         return series
     return series.where(~blank.to_numpy(zero_copy_only=False))

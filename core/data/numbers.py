@@ -187,18 +187,47 @@ def parse_stripped(text: pa.ChunkedArray, index: pd.Index, separator: str | None
     return ParsedColumn(pd.Series(values, index=index, dtype="float64"), bad, style)
 
 
-def _fast_shapes(rest: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+def _point_decimals(chunk: pa.Array) -> np.ndarray:
+    """Per cell, True for ASCII digits, one '.', digits, unless three digits follow at most three (1.234).
+
+    Read from the cell bytes with numpy: a cell with exactly one byte that is not a digit, a point,
+    has that byte found from the count of such bytes in the cells before. Another layout gives False.
+    """
+    width = (np.int64 if pa.types.is_large_string(chunk.type)
+             else np.int32 if pa.types.is_string(chunk.type) else None)
+    _, offsets_buffer, data_buffer = chunk.buffers() if width is not None and len(chunk) else (None, None, None)
+    if data_buffer is None:
+        return np.zeros(len(chunk), dtype=bool)
+    offsets = np.frombuffer(offsets_buffer, dtype=width)[chunk.offset:chunk.offset + len(chunk) + 1]
+    starts, ends = (offsets[:-1] - offsets[0]).astype(np.int64), (offsets[1:] - offsets[0]).astype(np.int64)
+    filled = np.flatnonzero(ends > starts)
+    if not len(filled):
+        return np.zeros(len(chunk), dtype=bool)
+    data = np.frombuffer(data_buffer, dtype=np.uint8)[offsets[0]:offsets[-1]]
+    other = (data - np.uint8(48)) > 9  # not an ASCII digit (the subtraction wraps below '0')
+    # The filled cells lie end to end, so each one's segment from its start is its own bytes.
+    count = np.add.reduceat(other.view(np.uint8), starts[filled], dtype=np.int32)
+    first = np.cumsum(count, dtype=np.int64) - count  # non-digit bytes in the cells before
+    one = count == 1
+    point = np.flatnonzero(other)[first[one]]  # the one non-digit byte of each such cell
+    cells = filled[one]
+    whole, fraction = point - starts[cells], ends[cells] - point - 1
+    plain = np.zeros(len(chunk), dtype=bool)
+    plain[cells] = ((data[point] == ord(".")) & (whole >= 1) & (fraction >= 1)
+                    & ~((whole <= 3) & (fraction == 3)))
+    if chunk.null_count:
+        plain &= np.asarray(chunk.is_valid())
+    return plain
+
+
+def _fast_shapes(rest: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """Which cells match _FAST, and which of those have a decimal point.
 
-    The usual 12.39 (digits, one point, digits, and not three digits after at most three before) is
-    told by simple kernels; only the cells that are not (signs, other shapes) are asked the regex.
+    The usual 12.39 is told from the bytes; only the cells that are not (signs, other shapes) are
+    asked the regex.
     """
-    point = pc.fill_null(pc.find_substring(rest, "."), -1).to_numpy(zero_copy_only=False).astype("int64")
-    size = pc.fill_null(pc.binary_length(rest), 0).to_numpy(zero_copy_only=False).astype("int64")
-    # Digits once the first point is gone: ASCII alone, so bytes and characters count the same.
-    digits = flags(pc.ascii_is_decimal(pc.replace_substring(rest, ".", "", max_replacements=1)))
-    whole, fraction = point, size - point - 1
-    plain = digits & (whole >= 1) & (fraction >= 1) & ~((whole <= 3) & (fraction == 3))
+    chunks = rest.chunks if isinstance(rest, pa.ChunkedArray) else [rest]
+    plain = np.concatenate([np.zeros(0, dtype=bool), *(_point_decimals(chunk) for chunk in chunks)])
     matched, pointed = plain.copy(), plain.copy()
     left = np.flatnonzero(~plain)
     if len(left):

@@ -12,7 +12,6 @@ import charset_normalizer
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from core.errors import RecoveryError
 
@@ -183,9 +182,8 @@ def _chunk_edges_plain(chunk: pa.Array) -> bool:
     data = np.frombuffer(data_buffer, dtype=np.uint8)[offsets[0]:offsets[-1]]
     # Each cell's first byte and the byte before each cell's end. An empty (or missing) cell lands on a
     # neighbour's first or last byte, or on the last byte: bytes that are looked at anyway.
-    starts = np.minimum(offsets[:-1] - offsets[0], len(data) - 1).astype(np.intp)
-    ends = (offsets[1:] - (offsets[0] + 1)).astype(np.intp)
-    first, last = data[starts], data[ends]
+    first = data[np.minimum(offsets[:-1] - offsets[0], len(data) - 1)]
+    last = data[offsets[1:] - (offsets[0] + 1)]
     # Printable ASCII other than the space (33-126, and 127) is never whitespace nor part of a
     # non-ASCII character; anything else (control bytes too) leaves the question to the kernels.
     return bool(first.min() > 32 and first.max() < 128 and last.min() > 32 and last.max() < 128)
@@ -218,19 +216,9 @@ def first_bytes(cells: pa.Array | pa.ChunkedArray) -> np.ndarray:
 def plain_edges(cells: pa.Array | pa.ChunkedArray) -> bool:
     """True when no cell starts or ends with whitespace (or with a non-ASCII character, which might be).
 
-    Such cells are their own str.strip(), and blank only when empty: the usual file is settled by
-    looking at two bytes per cell instead of running a whitespace kernel over every character.
+    Such cells are their own str.strip(): the usual numeric column is settled by looking at two
+    bytes per cell instead of trimming every cell into a copy.
     """
     chunks = cells.chunks if isinstance(cells, pa.ChunkedArray) else [cells]
     return all(_chunk_edges_plain(chunk) for chunk in chunks)
 
-
-def blank_cells(column: pa.Array | pa.ChunkedArray) -> pa.BooleanArray | pa.ChunkedArray:
-    """True where a cell is empty or only what str.strip() removes (null where the cell is missing).
-
-    Arrow's whitespace is Python's, code point for code point (a test pins it), so no regex.
-    """
-    empty = pc.equal(pc.binary_length(column), 0)
-    if plain_edges(column):
-        return empty
-    return pc.or_(empty, pc.utf8_is_space(column))

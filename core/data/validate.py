@@ -180,14 +180,15 @@ def written_missing(text: pa.ChunkedArray, digits: np.ndarray | None = None) -> 
     digits alone (``digits``, when known), so each distinct such cell is folded once, with
     str.casefold as before, instead of every cell.
     """
-    short = numbers.flags(pc.less_equal(pc.utf8_length(text), max(map(len, MISSING_TOKENS))))
-    if digits is not None:
-        short &= ~digits
     # An ASCII cell folds to a token only if it starts as one does ('n', 'N', '#', '-'); other cells
-    # (a non-ASCII first byte) stay candidates, so a decimal column's '12.5's are never folded.
-    if short.any():
-        short &= _TOKEN_STARTS[first_bytes(text)]
-    candidates = pc.unique(text.filter(pa.array(short))).to_pylist() if short.any() else []
+    # (a non-ASCII first byte) stay candidates. Usually none is left, and nothing more is read.
+    maybe = _TOKEN_STARTS[first_bytes(text)]
+    if digits is not None:
+        maybe &= ~digits
+    at = np.flatnonzero(maybe)
+    cells = text.take(pa.array(at)) if len(at) else text.slice(0, 0)
+    short = numbers.flags(pc.less_equal(pc.utf8_length(cells), max(map(len, MISSING_TOKENS))))
+    candidates = pc.unique(cells.filter(pa.array(short))).to_pylist() if short.any() else []
     tokens = [cell for cell in candidates if cell.casefold() in MISSING_TOKENS]
     if not tokens:
         return np.zeros(len(text), dtype=bool)
