@@ -18,6 +18,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from core.data.table import plain_edges
+
 Style = Literal["dot", "comma"]
 
 # A problem found while reading one cell; the wording is what the user sees.
@@ -130,7 +132,8 @@ def arrow_text(cells: pd.Series) -> pa.ChunkedArray:
 
 def stripped(cells: pd.Series) -> pa.ChunkedArray:
     """The cells without surrounding whitespace, as ``Series.str.strip()`` gives them."""
-    return pc.utf8_trim_whitespace(arrow_text(cells))
+    text = arrow_text(cells)
+    return text if plain_edges(text) else pc.utf8_trim_whitespace(text)
 
 
 def flags(values: pa.ChunkedArray | pa.Array) -> np.ndarray:
@@ -154,15 +157,13 @@ def parse_stripped(text: pa.ChunkedArray, index: pd.Index, separator: str | None
 
     ``digits`` is digits_only(text) when the caller has it already.
     """
-    present = flags(pc.greater(pc.utf8_length(text), 0))
+    present = flags(pc.greater(pc.binary_length(text), 0))  # no bytes is no characters, counted from the offsets
     fast = (digits_only(text) if digits is None else digits) & present
     decimal = np.zeros(len(text), dtype=bool)
     other = np.flatnonzero(present & ~fast)
     if len(other):
         rest = text if len(other) == len(text) else text.take(pa.array(other))
-        matched = flags(pc.match_substring_regex(rest, _FAST))
-        fast[other] = matched
-        decimal[other] = matched & flags(pc.match_substring(rest, "."))
+        fast[other], decimal[other] = _fast_shapes(rest)
     values = _fast_floats(text, fast, present)
     slow_at = np.flatnonzero(present & ~fast)
     slow = _SlowCells.read(text.take(pa.array(slow_at)), percent)
@@ -184,6 +185,57 @@ def parse_stripped(text: pa.ChunkedArray, index: pd.Index, separator: str | None
         problems.update(zip(positions.tolist(), words))
     bad = dict(sorted(zip(index[list(problems)].tolist(), problems.values())))
     return ParsedColumn(pd.Series(values, index=index, dtype="float64"), bad, style)
+
+
+def _point_decimals(chunk: pa.Array) -> np.ndarray:
+    """Per cell, True for ASCII digits, one '.', digits, unless three digits follow at most three (1.234).
+
+    Read from the cell bytes with numpy: a cell with exactly one byte that is not a digit, a point,
+    has that byte found from the count of such bytes in the cells before. Another layout gives False.
+    """
+    width = (np.int64 if pa.types.is_large_string(chunk.type)
+             else np.int32 if pa.types.is_string(chunk.type) else None)
+    _, offsets_buffer, data_buffer = chunk.buffers() if width is not None and len(chunk) else (None, None, None)
+    if data_buffer is None:
+        return np.zeros(len(chunk), dtype=bool)
+    offsets = np.frombuffer(offsets_buffer, dtype=width)[chunk.offset:chunk.offset + len(chunk) + 1]
+    starts, ends = (offsets[:-1] - offsets[0]).astype(np.int64), (offsets[1:] - offsets[0]).astype(np.int64)
+    filled = np.flatnonzero(ends > starts)
+    if not len(filled):
+        return np.zeros(len(chunk), dtype=bool)
+    data = np.frombuffer(data_buffer, dtype=np.uint8)[offsets[0]:offsets[-1]]
+    other = (data - np.uint8(48)) > 9  # not an ASCII digit (the subtraction wraps below '0')
+    # The filled cells lie end to end, so each one's segment from its start is its own bytes.
+    count = np.add.reduceat(other.view(np.uint8), starts[filled], dtype=np.int32)
+    first = np.cumsum(count, dtype=np.int64) - count  # non-digit bytes in the cells before
+    one = count == 1
+    point = np.flatnonzero(other)[first[one]]  # the one non-digit byte of each such cell
+    cells = filled[one]
+    whole, fraction = point - starts[cells], ends[cells] - point - 1
+    plain = np.zeros(len(chunk), dtype=bool)
+    plain[cells] = ((data[point] == ord(".")) & (whole >= 1) & (fraction >= 1)
+                    & ~((whole <= 3) & (fraction == 3)))
+    if chunk.null_count:
+        plain &= np.asarray(chunk.is_valid())
+    return plain
+
+
+def _fast_shapes(rest: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Which cells match _FAST, and which of those have a decimal point.
+
+    The usual 12.39 is told from the bytes; only the cells that are not (signs, other shapes) are
+    asked the regex.
+    """
+    chunks = rest.chunks if isinstance(rest, pa.ChunkedArray) else [rest]
+    plain = np.concatenate([np.zeros(0, dtype=bool), *(_point_decimals(chunk) for chunk in chunks)])
+    matched, pointed = plain.copy(), plain.copy()
+    left = np.flatnonzero(~plain)
+    if len(left):
+        cells = rest if len(left) == len(rest) else rest.take(pa.array(left))
+        shaped = flags(pc.match_substring_regex(cells, _FAST))
+        matched[left] = shaped
+        pointed[left] = shaped & flags(pc.match_substring(cells, "."))
+    return matched, pointed
 
 
 def _fast_floats(text: pa.ChunkedArray, fast: np.ndarray, present: np.ndarray) -> np.ndarray:

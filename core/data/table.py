@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import charset_normalizer
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from core.errors import RecoveryError
 
@@ -163,3 +165,60 @@ def open_zip(data: bytes) -> tuple[zipfile.ZipFile, int, int]:
     archive = zipfile.ZipFile(io.BytesIO(data))
     members = archive.infolist()
     return archive, sum(m.file_size for m in members), len(members)
+
+
+def _chunk_edges_plain(chunk: pa.Array) -> bool:
+    """plain_edges for one Arrow string array, read from its offsets and bytes without a copy."""
+    if pa.types.is_large_string(chunk.type):
+        width = np.int64
+    elif pa.types.is_string(chunk.type):
+        width = np.int32
+    else:
+        return False  # another layout: the caller asks the kernels
+    _, offsets_buffer, data_buffer = chunk.buffers()
+    offsets = np.frombuffer(offsets_buffer, dtype=width)[chunk.offset:chunk.offset + len(chunk) + 1]
+    if data_buffer is None or offsets[-1] == offsets[0]:
+        return True  # every cell empty
+    data = np.frombuffer(data_buffer, dtype=np.uint8)[offsets[0]:offsets[-1]]
+    # Each cell's first byte and the byte before each cell's end. An empty (or missing) cell lands on a
+    # neighbour's first or last byte, or on the last byte: bytes that are looked at anyway.
+    first = data[np.minimum(offsets[:-1] - offsets[0], len(data) - 1)]
+    last = data[offsets[1:] - (offsets[0] + 1)]
+    # Printable ASCII other than the space (33-126, and 127) is never whitespace nor part of a
+    # non-ASCII character; anything else (control bytes too) leaves the question to the kernels.
+    return bool(first.min() > 32 and first.max() < 128 and last.min() > 32 and last.max() < 128)
+
+
+def first_bytes(cells: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Each cell's first byte as uint8 (0 for an empty or missing cell, and for every cell of a non-string layout)."""
+    found = [np.zeros(0, dtype=np.uint8)]
+    for chunk in cells.chunks if isinstance(cells, pa.ChunkedArray) else [cells]:
+        width = (np.int64 if pa.types.is_large_string(chunk.type)
+                 else np.int32 if pa.types.is_string(chunk.type) else None)
+        _, offsets_buffer, data_buffer = chunk.buffers() if width is not None else (None, None, None)
+        if data_buffer is None or not len(chunk):
+            found.append(np.zeros(len(chunk), dtype=np.uint8))
+            continue
+        offsets = np.frombuffer(offsets_buffer, dtype=width)[chunk.offset:chunk.offset + len(chunk) + 1]
+        data = np.frombuffer(data_buffer, dtype=np.uint8)[:int(offsets[-1])]
+        if not len(data):
+            found.append(np.zeros(len(chunk), dtype=np.uint8))
+            continue
+        # An empty cell's start is past the data at worst: clipped, then zeroed as empty.
+        first = data[np.minimum(offsets[:-1], len(data) - 1).astype(np.intp)]
+        first[offsets[1:] == offsets[:-1]] = 0
+        if chunk.null_count:
+            first[~np.asarray(chunk.is_valid())] = 0
+        found.append(first)
+    return np.concatenate(found)
+
+
+def plain_edges(cells: pa.Array | pa.ChunkedArray) -> bool:
+    """True when no cell starts or ends with whitespace (or with a non-ASCII character, which might be).
+
+    Such cells are their own str.strip(): the usual numeric column is settled by looking at two
+    bytes per cell instead of trimming every cell into a copy.
+    """
+    chunks = cells.chunks if isinstance(cells, pa.ChunkedArray) else [cells]
+    return all(_chunk_edges_plain(chunk) for chunk in chunks)
+

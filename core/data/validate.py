@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 
@@ -12,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from core.data import numbers, schema
+from core.data.table import first_bytes
 
 FIRST_ROWS = 10
 EXAMPLES = 3
@@ -24,6 +27,9 @@ UNKNOWN = "unknown category"
 MISSING_WRITTEN = "missing value written as text, read as missing (imputed inside the model)"
 MISSING_TOKENS = frozenset({"n/a", "na", "#n/a", "-", "--", "null", "none"})
 NOT_WHOLE = "not a whole number"
+_TOKEN_STARTS = np.zeros(256, dtype=bool)  # first bytes a written 'no value' can have: its own, or non-ASCII
+_TOKEN_STARTS[[ord(c) for t in MISSING_TOKENS for c in (t[0], t[0].upper())]] = True
+_TOKEN_STARTS[128:] = True
 
 
 @dataclass(frozen=True)
@@ -174,10 +180,15 @@ def written_missing(text: pa.ChunkedArray, digits: np.ndarray | None = None) -> 
     digits alone (``digits``, when known), so each distinct such cell is folded once, with
     str.casefold as before, instead of every cell.
     """
-    short = numbers.flags(pc.less_equal(pc.utf8_length(text), max(map(len, MISSING_TOKENS))))
+    # An ASCII cell folds to a token only if it starts as one does ('n', 'N', '#', '-'); other cells
+    # (a non-ASCII first byte) stay candidates. Usually none is left, and nothing more is read.
+    maybe = _TOKEN_STARTS[first_bytes(text)]
     if digits is not None:
-        short &= ~digits
-    candidates = pc.unique(text.filter(pa.array(short))).to_pylist() if short.any() else []
+        maybe &= ~digits
+    at = np.flatnonzero(maybe)
+    cells = text.take(pa.array(at)) if len(at) else text.slice(0, 0)
+    short = numbers.flags(pc.less_equal(pc.utf8_length(cells), max(map(len, MISSING_TOKENS))))
+    candidates = pc.unique(cells.filter(pa.array(short))).to_pylist() if short.any() else []
     tokens = [cell for cell in candidates if cell.casefold() in MISSING_TOKENS]
     if not tokens:
         return np.zeros(len(text), dtype=bool)
@@ -257,6 +268,10 @@ REPEATED_ID_KEPT = "repeated Loan_ID, kept: each row is analysed as its own case
 
 def _repeating(cells: pd.Series) -> np.ndarray:
     """True where a cell's value (missing counted as one value) occurs in more than one row."""
+    # IDs are usually all distinct: counting the distinct values (missing as one) settles that at
+    # half the cost of marking duplicates; only a column with repeats is marked row by row.
+    if isinstance(cells.dtype, pd.StringDtype) and len(pc.unique(numbers.arrow_text(cells))) == len(cells):
+        return np.zeros(len(cells), dtype=bool)
     return cells.duplicated(keep=False).to_numpy()
 
 
@@ -321,22 +336,57 @@ def _exact_duplicates(mapped: pd.DataFrame, found: _Collector, keep: bool,
     return exact
 
 
+# Below this many rows the fields are checked one after another: threads would cost more than they save.
+PARALLEL_ROWS = 50_000
+
+
+def _workers(rows: int) -> int:
+    """Threads for checking fields side by side: up to two (the kernels release the GIL), one for small files."""
+    return 1 if rows < PARALLEL_ROWS else max(1, min(2, os.cpu_count() or 1))
+
+
+def _check_field(name: str, mapped: pd.DataFrame, separator: str | None, keep_repeated_ids: bool,
+                 exact: pd.Series | None, repeating: dict[str, np.ndarray]) -> tuple[pd.Series, _Collector]:
+    """One canonical field typed, with its own problems (merged in field order by the caller)."""
+    found = _Collector()
+    spec = schema.BY_NAME[name]
+    if spec.kind == "numeric":
+        return _check_numeric(spec, mapped[name], separator, found), found
+    if spec.kind == "category":
+        return _check_category(spec, mapped[name], found), found
+    return _check_id(spec, mapped[name], found, keep_repeated_ids, exact, repeating.get(name)), found
+
+
 def check(mapped: pd.DataFrame, fields: Iterable[str], separator: str | None,
           keep_repeated_ids: bool = False) -> Checked:
-    """Type and check the canonical ``fields`` of ``mapped``; other columns pass through."""
+    """Type and check the canonical ``fields`` of ``mapped``; other columns pass through.
+
+    Fields are independent, so on a large file they are checked two at a time; each keeps its
+    own problems and they are merged in the order a one-by-one check finds them, so the report,
+    the row notes and the typed frame do not depend on the threads.
+    """
     found = _Collector()
     typed = mapped.copy(deep=False)
     fields = [name for name in fields if name in mapped.columns]
+    ids = [name for name in fields if schema.BY_NAME[name].kind == "id"]
     repeating: dict[str, np.ndarray] = {}  # whole columns' repeating values, found once
-    exact = _exact_duplicates(mapped, found, keep_repeated_ids, repeating)
+    # The row labels' lookup structures are built here, once, before threads read them.
+    mapped.index.get_indexer(mapped.index[:1])
+    with ThreadPoolExecutor(max_workers=_workers(len(mapped))) as pool:
+        # The ID check needs the exact duplicates; every other field runs beside them.
+        exact_found = _Collector()
+        exact_job = pool.submit(_exact_duplicates, mapped, exact_found, keep_repeated_ids, repeating)
+        jobs = {name: pool.submit(_check_field, name, mapped, separator, keep_repeated_ids, None, repeating)
+                for name in fields if name not in ids}
+        exact = exact_job.result()
+        jobs.update({name: pool.submit(_check_field, name, mapped, separator, keep_repeated_ids, exact, repeating)
+                     for name in ids})
+        checked = {name: jobs[name].result() for name in fields}
+    for part in (exact_found, *(checked[name][1] for name in fields)):
+        for key, parts in part.found.items():
+            found.found.setdefault(key, []).extend(parts)
     for name in fields:
-        spec = schema.BY_NAME[name]
-        if spec.kind == "numeric":
-            typed[name] = _check_numeric(spec, mapped[name], separator, found)
-        elif spec.kind == "category":
-            typed[name] = _check_category(spec, mapped[name], found)
-        else:
-            typed[name] = _check_id(spec, mapped[name], found, keep_repeated_ids, exact, repeating.get(name))
+        typed[name] = checked[name][0]
     notes = found.row_notes()
     missing = tuple(f.name for f in schema.FIELDS if f.name not in fields)
     report = ValidationReport(found.problems(), tuple(notes), missing)
