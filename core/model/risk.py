@@ -260,11 +260,13 @@ def fit_platt(d: np.ndarray, y: np.ndarray) -> Calibration:
     n_bad, n_good = float(y.sum()), float(len(y) - y.sum())
     t = np.where(y > 0, (n_bad + 1) / (n_bad + 2), 1 / (n_good + 2))
     a, b = 1.0, float(np.log((n_bad + 1) / (n_good + 1)))
+    squared = d * d  # the same products every step: worked out once
     for _ in range(50):
         p = sigmoid(a * d + b)
         w = np.maximum(p * (1 - p), 1e-12)
-        g = np.array([np.dot(p - t, d), np.sum(p - t)])
-        h = np.array([[np.dot(w, d * d), np.dot(w, d)], [np.dot(w, d), np.sum(w)]])
+        off, wd = p - t, np.dot(w, d)
+        g = np.array([np.dot(off, d), np.sum(off)])
+        h = np.array([[np.dot(w, squared), wd], [wd, np.sum(w)]])
         h += np.eye(2) * 1e-9
         step = np.linalg.solve(h, g)
         a, b = a - step[0], b - step[1]
@@ -377,9 +379,9 @@ def out_of_fold(
     for f, (_, test) in enumerate(splits):
         fold[test] = f
         raw[test] = answers[f][1]
-    calibrations = tuple(
-        _cross_fitted(raw, y, fold, f) if calibrate else Calibration() for f in range(n_folds)
-    )
+    # each fold's calibration reads the other folds' scores only: both cores fit them
+    calibrations = tuple(run_in_workers([lambda f=f: _cross_fitted(raw, y, fold, f) for f in range(n_folds)])
+                         if calibrate else [Calibration()] * n_folds)
     scores = np.full(len(y), np.nan)
     for f, (_, test) in enumerate(splits):
         # predict_proba's own arithmetic for the additive model: the sigmoid of its decision
