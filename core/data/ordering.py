@@ -40,10 +40,13 @@ def combined(hashes: list[np.ndarray], length: int) -> np.ndarray:
 
 
 def stable_argsort(keys: np.ndarray) -> np.ndarray:
-    """np.argsort(keys, kind="stable"), from a quicker unstable sort with equal keys put back in position order."""
+    """np.argsort(keys, kind="stable") of a 1-d array, from a quicker unstable sort with equal keys put back in position order."""
     order = np.argsort(keys)
     ordered = keys[order]
-    tied = np.flatnonzero(ordered[1:] == ordered[:-1])
+    same = ordered[1:] == ordered[:-1]
+    if ordered.dtype.kind == "f":
+        same |= np.isnan(ordered[1:]) & np.isnan(ordered[:-1])  # missing values sort last, together
+    tied = np.flatnonzero(same)
     if len(tied):
         # every slot in a run of equal keys, then those slots' positions sorted within each run
         slots = np.unique(np.concatenate([tied, tied + 1]))

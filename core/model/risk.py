@@ -8,6 +8,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from pandas.arrays import ArrowStringArray
 from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.compose import ColumnTransformer
@@ -79,7 +82,14 @@ class FieldCodes(TransformerMixin, BaseEstimator):
             codes[~np.isfinite(x)] = np.nan
             return codes
         known = pd.Index(self.categories_[name])
-        if pd.api.types.infer_dtype(values, skipna=True) == "string":
+        if isinstance(values, ArrowStringArray):
+            # Arrow text: each distinct text found by Arrow's own dictionary encoding, no Python strings
+            text = pa.array(values)
+            encoded = pc.dictionary_encode(text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text)
+            at = np.append(known.get_indexer(pd.Index(encoded.dictionary.to_numpy(zero_copy_only=False),
+                                                      dtype="str")), -1)
+            codes = at[pc.fill_null(encoded.indices, -1).to_numpy()].astype("float64")
+        elif pd.api.types.infer_dtype(values, skipna=True) == "string":
             # each distinct text looked up once (a million borrowers hold a handful of categories);
             # only for pure text: 1 and 1.0 would hash alike but read as '1' and '1.0'
             found, distinct = pd.factorize(values, use_na_sentinel=True)
@@ -90,9 +100,14 @@ class FieldCodes(TransformerMixin, BaseEstimator):
         codes[codes < 0] = np.nan
         return codes
 
+    def values(self, X: pd.DataFrame, name: str) -> np.ndarray | ArrowStringArray:
+        """One field's values as code() reads them quickest: Arrow text as it is, anything else as numpy."""
+        column = X[name]
+        return column.array if isinstance(column.array, ArrowStringArray) else column.to_numpy()
+
     def transform(self, X: pd.DataFrame) -> np.ndarray:
         """The code matrix, numeric fields first."""
-        columns = [self.code(n, X[n].to_numpy()) for n in self.numeric + self.categorical]
+        columns = [self.code(n, self.values(X, n)) for n in self.numeric + self.categorical]
         return np.column_stack(columns) if columns else np.empty((len(X), 0))
 
 
@@ -129,7 +144,8 @@ class AdditiveBoostingClassifier(ClassifierMixin, BaseEstimator):
 
     def places(self, name: str, values) -> np.ndarray:
         """Where each value reads the field's curve (its code; the last place when missing)."""
-        x = np.asarray(values) if np.ndim(values) else np.array([values])
+        x = values if isinstance(values, ArrowStringArray) else np.asarray(values) if np.ndim(values) \
+            else np.array([values])
         code = self.codes_.code(name, x)
         return np.where(np.isnan(code), len(self.curves_[name]) - 1, code).astype(np.int16)
 
@@ -142,7 +158,7 @@ class AdditiveBoostingClassifier(ClassifierMixin, BaseEstimator):
         columns = self.numeric + self.categorical
         out = np.empty((len(X), len(columns)), dtype=np.int16)
         for j, name in enumerate(columns):
-            out[:, j] = self.places(name, X[name].to_numpy())
+            out[:, j] = self.places(name, self.codes_.values(X, name))
         return out
 
     def decision_from_places(self, places: np.ndarray) -> np.ndarray:
@@ -156,7 +172,7 @@ class AdditiveBoostingClassifier(ClassifierMixin, BaseEstimator):
         """Log-odds of a bad outcome: the base plus every field's contribution."""
         total = np.full(len(X), self.base_)
         for name in self.numeric + self.categorical:
-            total += self.contribution(name, X[name].to_numpy())
+            total += self.contribution(name, self.codes_.values(X, name))
         return total
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
