@@ -225,32 +225,12 @@ class ReasonPicks:
 def pick_reasons(effects: np.ndarray, groups: list[FieldGroup]) -> ReasonPicks:
     """The top fields in each direction whose effect is at least MIN_EFFECT."""
     k = min(TOP_REASONS, effects.shape[1])
-    if np.isnan(effects).any():
-        # one sort serves both directions: the strongest rises first, the strongest falls last
-        order = np.argsort(-effects, axis=1, kind="stable")
-        up, down = order[:, :k], order[:, ::-1][:, :k]
-        up = np.where(np.take_along_axis(effects, up, axis=1) >= MIN_EFFECT, up, -1)
-        down = np.where(np.take_along_axis(-effects, down, axis=1) >= MIN_EFFECT, down, -1)
-    else:
-        # the same picks as that sort (ties: the first field up, the last down), k look-ups instead of a sort
-        up, down = _strongest(effects, k, first=True), _strongest(-effects, k, first=False)
+    # one sort serves both directions: the strongest rises first, the strongest falls last
+    order = np.argsort(-effects, axis=1, kind="stable")
+    up, down = order[:, :k], order[:, ::-1][:, :k]
+    up = np.where(np.take_along_axis(effects, up, axis=1) >= MIN_EFFECT, up, -1)
+    down = np.where(np.take_along_axis(-effects, down, axis=1) >= MIN_EFFECT, down, -1)
     return ReasonPicks(up=up.astype(np.int16), down=down.astype(np.int16), groups=tuple(groups))
-
-
-def _strongest(effects: np.ndarray, k: int, first: bool) -> np.ndarray:
-    """Per row, the k columns of largest effect at least MIN_EFFECT, largest first (-1: none left).
-
-    Equal effects go to the first column (``first``) or the last, as a stable sort and its reverse order them.
-    """
-    work = np.where(effects >= MIN_EFFECT, effects, -np.inf)
-    rows, width = np.arange(len(work)), work.shape[1]
-    picked = np.full((len(work), k), -1, dtype=np.int64)
-    for slot in range(k):
-        at = np.argmax(work, axis=1) if first else width - 1 - np.argmax(work[:, ::-1], axis=1)
-        found = work[rows, at] > -np.inf
-        picked[:, slot] = np.where(found, at, -1)
-        work[rows, at] = -np.inf
-    return picked
 
 
 def reasons(
