@@ -109,6 +109,8 @@ def stages(prepared: Prepared, config: RecoveryConfig, progress: Progress = no_p
     check_history(prepared, config)  # a plan that cannot be made is said before minutes of fitting
     segments = segment(prepared, config, progress)
     scored = score(prepared, config, segments, progress)
+    # the row hashes served the value orders above; freed before the decide stage's large tables
+    prepared.hashes.clear()
     return decide(prepared, segments, scored, config)
 
 

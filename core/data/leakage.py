@@ -58,11 +58,14 @@ def single_field_auc(values: pd.Series, y: np.ndarray, random_state: int = 0, n_
     return float((pos * (below + 0.5 * neg)).sum() / (total_pos * total_neg))
 
 
-def field_aucs(features: pd.DataFrame, y: np.ndarray, fields: list[str], random_state: int = 0
-               ) -> dict[str, float]:
-    """Each field's single-field cross-validated ROC-AUC, on a value-ordered sample of known outcomes."""
+def field_aucs(features: pd.DataFrame, y: np.ndarray, fields: list[str], random_state: int = 0,
+               hashes: dict[str, np.ndarray] | None = None) -> dict[str, float]:
+    """Each field's single-field cross-validated ROC-AUC, on a value-ordered sample of known outcomes.
+
+    ``hashes``: the features' column hashes (value_order's memo), kept for the later stages.
+    """
     # rows taken in value order, so the same file in any row order gives the same folds
-    order = value_order(features[fields].assign(_outcome=y)) if fields else np.arange(len(y))
+    order = value_order(features[fields], hashes, last=y) if fields else np.arange(len(y))
     rows = order[~np.isnan(y[order])]
     if len(rows) > LEAK_MAX_ROWS:
         rows = rows[np.sort(np.random.default_rng(random_state).choice(len(rows), LEAK_MAX_ROWS, replace=False))]

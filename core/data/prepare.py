@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from core.data.features import add_ratios
@@ -26,6 +27,8 @@ class Prepared:
     roles: ColumnRoles
     notes: tuple[str, ...] = ()
     written: pd.DataFrame | None = None  # the same cells as text, as the file wrote them, for downloads
+    # each feature column's row hashes, by name: worked out once for every value order on these rows
+    hashes: dict[str, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
 
 
 def analysable_rows(portfolio: Portfolio, exclude_invalid: bool) -> pd.DataFrame:
@@ -60,9 +63,11 @@ def prepare(rows: pd.DataFrame, roles: Roles = Roles(), separator: str | None = 
         rows = rows.drop(columns=previous)
         notes = (f"The file already had the analysis column(s) {', '.join(previous)} (an earlier export?): "
                  "they are replaced by this analysis, and File_Row gives the rows of this file.",)
-    features, column_roles = assign(rows, add_ratios(rows), roles, separator, headers)
+    hashes: dict[str, np.ndarray] = {}
+    features, column_roles = assign(rows, add_ratios(rows), roles, separator, headers, hashes)
     return Prepared(rows=rows, features=features, notes=notes + column_roles.notes, roles=column_roles,
-                    written=None if written is None else written[[c for c in rows.columns if c in written.columns]])
+                    written=None if written is None else written[[c for c in rows.columns if c in written.columns]],
+                    hashes=hashes)
 
 
 def prepare_portfolio(portfolio: Portfolio, roles: Roles = Roles(), exclude_invalid: bool = False) -> Prepared:

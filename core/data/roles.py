@@ -496,10 +496,12 @@ def _outcome_notes(rows: pd.DataFrame, outcome: Outcome | None) -> list[str]:
 
 
 def assign(rows: pd.DataFrame, features: pd.DataFrame, roles: Roles = Roles(), separator: str | None = None,
-           headers: dict[str, str] | None = None) -> tuple[pd.DataFrame, ColumnRoles]:
+           headers: dict[str, str] | None = None, hashes: dict[str, np.ndarray] | None = None,
+           ) -> tuple[pd.DataFrame, ColumnRoles]:
     """Type every column, give each its role and screen for leakage; returns features with extras added.
 
-    ``headers`` names the file's header of each mapped field, so the table can say where it came from.
+    ``headers`` names the file's header of each mapped field, so the table can say where it came from;
+    ``hashes`` keeps the returned features' column hashes the leakage screen works out (value_order).
     """
     headers = headers or {}
     roles = _by_field(roles.checked(), headers)
@@ -522,7 +524,7 @@ def assign(rows: pd.DataFrame, features: pd.DataFrame, roles: Roles = Roles(), s
     frame = features.assign(**decided.added) if decided.added else features
     off = {**decided.off, **{name: EXCLUDED_WHY for name in roles.exclude}}
     on = [c for c in decided.candidates if c not in off or c in roles.include]
-    aucs = {} if outcome is None else field_aucs(frame, outcome.y, on)
+    aucs = {} if outcome is None else field_aucs(frame, outcome.y, on, hashes=hashes)
     leaks = leaking(aucs, roles.include)
     off.update({name: leak_sentence(name, auc) for name, auc in leaks.items()})
     on = [c for c in on if c not in leaks]

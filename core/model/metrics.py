@@ -13,6 +13,8 @@ from sklearn.metrics import (
     roc_curve,
 )
 
+from core.data.ordering import stable_argsort
+
 METRIC_LABELS = {
     "roc_auc": "ROC-AUC",
     "pr_auc": "PR-AUC",
@@ -57,7 +59,7 @@ def ks_statistic(y: np.ndarray, scores: np.ndarray) -> float:
 
 def _curve(y: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """False and true positives counted at each distinct score, from the highest down."""
-    order = np.argsort(-scores, kind="stable")
+    order = stable_argsort(-scores)
     s, bad = scores[order], np.asarray(y)[order].astype(np.float64)
     last = np.r_[np.flatnonzero(np.diff(s)), len(s) - 1]
     tps = np.cumsum(bad)[last]
@@ -200,7 +202,7 @@ def calibration_table(y: np.ndarray, scores: np.ndarray, bins: int = 10) -> pd.D
 
 def gains_table(y: np.ndarray, scores: np.ndarray, outstanding: np.ndarray | None) -> pd.DataFrame:
     """Per score decile (1 = riskiest): bad rate, lift, and cumulative share of bads and money captured."""
-    order = np.argsort(-scores, kind="stable")
+    order = stable_argsort(-np.asarray(scores))
     decile = np.empty(len(scores), dtype=int)
     decile[order] = np.arange(len(scores)) * 10 // len(scores) + 1
     frame = pd.DataFrame({"decile": decile, "bad": y, "score": scores})

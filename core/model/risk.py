@@ -8,6 +8,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from pandas.arrays import ArrowStringArray
 from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.compose import ColumnTransformer
@@ -75,11 +78,18 @@ class FieldCodes(TransformerMixin, BaseEstimator):
         """Codes of one field's values."""
         if name in self.edges_:
             x = np.asarray(values, dtype="float64")
-            codes = np.searchsorted(self.edges_[name], x, side="right").astype("float64")
+            codes = bin_codes(self.edges_[name], x).astype("float64")
             codes[~np.isfinite(x)] = np.nan
             return codes
         known = pd.Index(self.categories_[name])
-        if pd.api.types.infer_dtype(values, skipna=True) == "string":
+        if isinstance(values, ArrowStringArray):
+            # Arrow text: each distinct text found by Arrow's own dictionary encoding, no Python strings
+            text = pa.array(values)
+            encoded = pc.dictionary_encode(text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text)
+            at = np.append(known.get_indexer(pd.Index(encoded.dictionary.to_numpy(zero_copy_only=False),
+                                                      dtype="str")), -1)
+            codes = at[pc.fill_null(encoded.indices, -1).to_numpy()].astype("float64")
+        elif pd.api.types.infer_dtype(values, skipna=True) == "string":
             # each distinct text looked up once (a million borrowers hold a handful of categories);
             # only for pure text: 1 and 1.0 would hash alike but read as '1' and '1.0'
             found, distinct = pd.factorize(values, use_na_sentinel=True)
@@ -90,10 +100,51 @@ class FieldCodes(TransformerMixin, BaseEstimator):
         codes[codes < 0] = np.nan
         return codes
 
+    def values(self, X: pd.DataFrame, name: str) -> np.ndarray | ArrowStringArray:
+        """One field's values as code() reads them quickest: Arrow text as it is, anything else as numpy."""
+        column = X[name]
+        return column.array if isinstance(column.array, ArrowStringArray) else column.to_numpy()
+
     def transform(self, X: pd.DataFrame) -> np.ndarray:
         """The code matrix, numeric fields first."""
-        columns = [self.code(n, X[n].to_numpy()) for n in self.numeric + self.categorical]
+        columns = [self.code(n, self.values(X, n)) for n in self.numeric + self.categorical]
         return np.column_stack(columns) if columns else np.empty((len(X), 0))
+
+
+def bin_codes(edges: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """np.searchsorted(edges, x, side="right") (sorted, distinct edges), found by a guide table when that is quicker.
+
+    A value's cell on an even grid over the edges says how many edges lie below it to within a
+    few, so each value needs a few comparisons instead of a binary search (about twice as quick
+    on a million borrowers); a grid the edges crowd into one cell is left to the binary search.
+    Missing values (NaN) get some code, which the caller replaces.
+    """
+    m = len(edges)
+    if m < 8 or len(x) < 4096:
+        return np.searchsorted(edges, x, side="right")
+    lo, hi = float(edges[0]), float(edges[-1])
+    cells = 16 * m
+    width = (hi - lo) / cells
+    if not (np.isfinite(width) and width > 1e-9 * max(abs(lo), abs(hi))):  # cell starts must be exact enough
+        return np.searchsorted(edges, x, side="right")
+    counted = np.searchsorted(edges, lo + np.arange(cells + 1) * width, side="right")
+    # a value in cell c (-1 below the first edge, cells past the last) has at least the edges up to the
+    # start of cell c - 1 (a whole cell of margin for rounding), and at most those up to the start of cell c + 2
+    below = np.r_[0, 0, counted[:-1]]
+    above = np.r_[counted[1:], m, m]
+    if int(np.max(above - below)) > 8:
+        return np.searchsorted(edges, x, side="right")
+    cell = (x - lo) / width
+    cell += 1.0
+    np.fmax(cell, 0.0, out=cell)  # fmax/fmin: a missing value reads cell 0
+    np.fmin(cell, cells + 1.0, out=cell)
+    code = below[cell.astype(np.intp)]
+    limits = np.r_[edges, np.nan]  # nothing passes the last place, so the count stops at m
+    while True:  # exact whatever the start, as long as it is not past the answer
+        more = x >= limits[code]
+        if not more.any():
+            return code
+        code += more
 
 
 class AdditiveBoostingClassifier(ClassifierMixin, BaseEstimator):
@@ -129,7 +180,8 @@ class AdditiveBoostingClassifier(ClassifierMixin, BaseEstimator):
 
     def places(self, name: str, values) -> np.ndarray:
         """Where each value reads the field's curve (its code; the last place when missing)."""
-        x = np.asarray(values) if np.ndim(values) else np.array([values])
+        x = values if isinstance(values, ArrowStringArray) else np.asarray(values) if np.ndim(values) \
+            else np.array([values])
         code = self.codes_.code(name, x)
         return np.where(np.isnan(code), len(self.curves_[name]) - 1, code).astype(np.int16)
 
@@ -142,7 +194,7 @@ class AdditiveBoostingClassifier(ClassifierMixin, BaseEstimator):
         columns = self.numeric + self.categorical
         out = np.empty((len(X), len(columns)), dtype=np.int16)
         for j, name in enumerate(columns):
-            out[:, j] = self.places(name, X[name].to_numpy())
+            out[:, j] = self.places(name, self.codes_.values(X, name))
         return out
 
     def decision_from_places(self, places: np.ndarray) -> np.ndarray:
@@ -156,7 +208,7 @@ class AdditiveBoostingClassifier(ClassifierMixin, BaseEstimator):
         """Log-odds of a bad outcome: the base plus every field's contribution."""
         total = np.full(len(X), self.base_)
         for name in self.numeric + self.categorical:
-            total += self.contribution(name, X[name].to_numpy())
+            total += self.contribution(name, self.codes_.values(X, name))
         return total
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
@@ -260,11 +312,13 @@ def fit_platt(d: np.ndarray, y: np.ndarray) -> Calibration:
     n_bad, n_good = float(y.sum()), float(len(y) - y.sum())
     t = np.where(y > 0, (n_bad + 1) / (n_bad + 2), 1 / (n_good + 2))
     a, b = 1.0, float(np.log((n_bad + 1) / (n_good + 1)))
+    squared = d * d  # the same products every step: worked out once
     for _ in range(50):
         p = sigmoid(a * d + b)
         w = np.maximum(p * (1 - p), 1e-12)
-        g = np.array([np.dot(p - t, d), np.sum(p - t)])
-        h = np.array([[np.dot(w, d * d), np.dot(w, d)], [np.dot(w, d), np.sum(w)]])
+        off, wd = p - t, np.dot(w, d)
+        g = np.array([np.dot(off, d), np.sum(off)])
+        h = np.array([[np.dot(w, squared), wd], [wd, np.sum(w)]])
         h += np.eye(2) * 1e-9
         step = np.linalg.solve(h, g)
         a, b = a - step[0], b - step[1]
@@ -377,9 +431,9 @@ def out_of_fold(
     for f, (_, test) in enumerate(splits):
         fold[test] = f
         raw[test] = answers[f][1]
-    calibrations = tuple(
-        _cross_fitted(raw, y, fold, f) if calibrate else Calibration() for f in range(n_folds)
-    )
+    # each fold's calibration reads the other folds' scores only: both cores fit them
+    calibrations = tuple(run_in_workers([lambda f=f: _cross_fitted(raw, y, fold, f) for f in range(n_folds)])
+                         if calibrate else [Calibration()] * n_folds)
     scores = np.full(len(y), np.nan)
     for f, (_, test) in enumerate(splits):
         # predict_proba's own arithmetic for the additive model: the sigmoid of its decision

@@ -16,7 +16,7 @@ from threadpoolctl import threadpool_limits
 from core.config import RecoveryConfig
 from core.data.features import RATIOS, add_ratios
 from core.data.labels import file_labels, label_in, lower_first
-from core.data.ordering import value_order
+from core.data.ordering import row_hashes, stable_argsort, value_order
 from core.data.prepare import Prepared
 from core.data.schema import FULLY_RECOVERED, NUMERIC_FIELDS, OUTCOME, label
 from core.display import decimal, priced
@@ -124,17 +124,21 @@ def fit_segments(
     k: int,
     random_state: int = 42,
     naming: str = "profile",
+    hashes: dict[str, np.ndarray] | None = None,
 ) -> Segments:
     """Cluster borrowers into k segments and name each one.
 
     With ``naming="seed"`` the notebook is reproduced: rows in file order, names by cluster id.
     Otherwise rows are put in a value-based order first, segments are numbered from least to
     most delinquent and named from their profile, so names don't depend on row order or ids.
+    ``hashes``: the frame's column hashes already worked out (value_order's memo), kept for later.
     """
     _check(df, features, k)
     X = df[list(features)].to_numpy(dtype="float64", na_value=np.nan)
-    # distinct rows by a hash of each row's values: np.unique(axis=0) takes seconds at 1,000,000
-    distinct = len(pd.unique(pd.util.hash_pandas_object(pd.DataFrame(X), index=False)))
+    # distinct rows by a hash of each row's values (np.unique(axis=0) takes seconds at 1,000,000);
+    # the same hashes give the value order
+    rows_hashed = row_hashes(df[list(features)], hashes)
+    distinct = len(pd.unique(rows_hashed))
     if distinct < k:
         raise RecoveryError(
             f"{k} segments need at least {k} distinct borrowers on the chosen fields; the data has "
@@ -142,7 +146,7 @@ def fit_segments(
         )
     imputed = {f: int(n) for f, n in df[list(features)].isna().sum().items() if n}
     model = _segmenter(k, random_state)
-    order = np.arange(len(X)) if naming == "seed" else value_order(df[list(features)])
+    order = np.arange(len(X)) if naming == "seed" else stable_argsort(rows_hashed)
     fit_rows = order
     if len(X) > FIT_MAX_ROWS:
         fit_rows = order[np.sort(np.random.default_rng(random_state).choice(len(X), FIT_MAX_ROWS, replace=False))]
@@ -489,7 +493,8 @@ def segment(prepared: Prepared, config: RecoveryConfig, progress: Progress = no_
     df = prepared.features
     present, notes = segment_fields(prepared, config)
     progress("Forming segments", 0.0)
-    segments = fit_segments(df, present, config.n_segments, config.random_state, config.segment_naming)
+    segments = fit_segments(df, present, config.n_segments, config.random_state, config.segment_naming,
+                            prepared.hashes)
     outcome = prepared.roles.outcome
     if outcome is not None and not outcome.canonical:
         # one outcome everywhere: the tutorial's status rates describe another reading of the file

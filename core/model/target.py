@@ -174,5 +174,5 @@ def model_inputs(prepared: Prepared, config: RecoveryConfig, segments: SegmentRu
     # The seed preset keeps the notebook's file order; otherwise the order is fixed by the
     # model's inputs and target only, so fields it does not use cannot move anyone between folds.
     order = (np.arange(len(df)) if config.preset == "seed"
-             else value_order(df[numeric + categorical].assign(_target=target.y)))
+             else value_order(df[numeric + categorical], prepared.hashes, last=target.y))
     return ModelInputs(target, numeric, categorical, order, notes)
