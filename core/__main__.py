@@ -262,7 +262,7 @@ def _roles_line(result) -> str:
 class Analysis:
     """A portfolio as read from the input file, and the analysis of its rows."""
 
-    data: bytes
+    data: bytes | None  # the file's bytes, kept only when asked for (the report fingerprints them)
     portfolio: Portfolio
     result: RecoveryResult
 
@@ -320,7 +320,7 @@ def _said(result: RecoveryResult) -> None:
         print(f"warning: {result.risk.ordering_note}", file=sys.stderr)
     if result.trust is not None and not result.trust.act_on_score:
         print(f"warning: {result.trust.sentence()} {result.trust.verdict()}", file=sys.stderr)
-    crowded = crowded_note(result.scored["Recovery_Strategy"].to_numpy(), result.scored["Risk_Score"].to_numpy())
+    crowded = crowded_note(result.scored["Recovery_Strategy"], result.scored["Risk_Score"].to_numpy())
     if crowded:
         print(f"warning: {crowded}", file=sys.stderr)
 
@@ -332,9 +332,15 @@ def metrics_json(result: RecoveryResult) -> bytes:
     return json.dumps(figures, indent=2, default=float, allow_nan=False).encode()
 
 
-def _analyse(args: argparse.Namespace) -> Analysis:
-    """Read the input and run every stage with the options given; roles and warnings go to stderr."""
+def _analyse(args: argparse.Namespace, keep_file: bool = False) -> Analysis:
+    """Read the input and run every stage with the options given; roles and warnings go to stderr.
+
+    The file's bytes are let go before the stages unless ``keep_file``: a million rows' file is
+    another 140 MB held through scoring, the run's peak.
+    """
     data, portfolio = _load(args)
+    if not keep_file:
+        data = None
     config = _config(args)
     prepared = prepare_portfolio(portfolio, config.roles, args.drop_invalid)
     honour_bad_below(args.bad_below, prepared.roles.outcome)
@@ -494,7 +500,7 @@ def report(args: argparse.Namespace) -> str:
     """Write the stakeholder report of a file; return the one-line summary."""
     from core.report import ReportSource, stakeholder_report  # only this command needs it
 
-    run = _analyse(args)
+    run = _analyse(args, keep_file=True)
     document = stakeholder_report(run.result, ReportSource.of(run.data, run.portfolio, args.drop_invalid))
     summary = f"Reported on {len(run.result.scored):,} borrowers scored with {run.result.risk.model_label}"
     summary += _write_excluded(args, run.portfolio)

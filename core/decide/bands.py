@@ -76,12 +76,13 @@ def bands_in_words(config: RecoveryConfig) -> str:
             "absolute cut-off can send everyone to one action; set them to what your teams can handle.")
 
 
-def crowded_note(strategy: np.ndarray, scores: np.ndarray) -> str | None:
+def crowded_note(strategy: np.ndarray | pd.Series, scores: np.ndarray) -> str | None:
     """A sentence when one action holds nearly everyone or the riskiest get what everyone gets (else None)."""
     n = len(strategy)
     if n < 10:
         return None
-    codes, names = pd.factorize(np.asarray(strategy, dtype=object))  # hashed: no sort of a million texts
+    # hashed: no sort of a million texts; a text column is hashed as it is, not as a million Python strings
+    codes, names = pd.factorize(strategy if isinstance(strategy, pd.Series) else np.asarray(strategy, dtype=object))
     names = np.asarray(names, dtype=object)
     counts = np.bincount(codes, minlength=len(names))
     biggest = _most_common(names, counts)

@@ -30,6 +30,8 @@ MIN_EFFECT = 0.005
 IMPORTANCE_ROWS_PER_FOLD = 2000
 # Rows per batch when a model is asked again with fields replaced (bounds memory).
 _BATCH_ROWS = 20_000
+# Borrowers whose reasons are written together (bounds the memory the words take while written).
+REASON_BLOCK_ROWS = 100_000
 
 
 @dataclass(frozen=True)
@@ -247,26 +249,64 @@ def reasons(
     for name, values in (reference or {}).items():
         picks.written.setdefault(("sorted", name), np.asarray(values, dtype="float64"))
     n = len(frame)
-    wanted = {}
     for side, chosen, rows_wanted in (("up", picks.up, flagged), ("down", picks.down, ~flagged)):
-        texts = picks.written.get(side, pa.nulls(n, pa.string()))
-        rows = np.flatnonzero(rows_wanted & texts.is_null().to_numpy(zero_copy_only=False))
-        wanted[side] = (texts, chosen, rows)
-        for g in np.unique(chosen[rows]):  # sorted once here, not raced for by both sides
+        texts = picks.written.get(side)
+        rows = np.flatnonzero(rows_wanted if texts is None else rows_wanted & _nulls(texts))
+        for g in np.unique(chosen[rows]):  # sorted once here, not raced for by the blocks
             if g >= 0:
                 _sorted_values(frame, picks.groups[g].field, picks.written)
-    sides = [side for side, (_, _, rows) in wanted.items() if len(rows)]
-    # the two sides' words are independent: both cores write them (Arrow and numpy let go of the GIL)
-    written = run_in_workers([lambda side=side: _joined(frame, picks.groups, wanted[side][1][wanted[side][2]],
-                                                        wanted[side][2], picks.written) for side in sides])
-    for side, words in zip(sides, written):
-        texts, _, rows = wanted[side]
-        at = np.full(n, -1)
-        at[rows] = np.arange(len(rows))
-        wanted[side] = (pc.coalesce(texts, pc.take(words, pa.array(at, mask=at < 0))), None, None)
-    for side, (texts, _, _) in wanted.items():
-        picks.written[side] = texts
-    return pc.if_else(pa.array(flagged), picks.written["up"], picks.written["down"]).to_pandas().array
+    # block by block, so a million borrowers' words are never all being written at once (the
+    # intermediate texts of one block are a few times its words); both cores write blocks
+    # (Arrow and numpy let go of the GIL). A row's words do not depend on its block.
+    starts = range(0, n, REASON_BLOCK_ROWS) if n else [0]
+    blocks = run_in_workers([lambda start=start: _block(frame, picks, flagged, start, min(n, start + REASON_BLOCK_ROWS))
+                             for start in starts])
+    picks.written["up"] = pa.chunked_array([up for up, _, _ in blocks], type=pa.string())
+    picks.written["down"] = pa.chunked_array([down for _, down, _ in blocks], type=pa.string())
+    return pa.chunked_array([words for _, _, words in blocks], type=pa.string()).to_pandas().array
+
+
+def _nulls(texts: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """True for each row whose text is not written yet."""
+    return np.asarray(texts.is_null(), dtype=bool)
+
+
+def _block(
+    frame: pd.DataFrame, picks: ReasonPicks, flagged: np.ndarray, start: int, stop: int,
+) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """Rows start..stop: each side's texts (kept ones, plus those this block writes) and the words shown."""
+    here = flagged[start:stop]
+    sides = []
+    for side, chosen, rows_wanted in (("up", picks.up, here), ("down", picks.down, ~here)):
+        kept = picks.written.get(side)
+        texts = pa.nulls(stop - start, pa.string()) if kept is None else _whole_array(kept.slice(start, stop - start))
+        rows = np.flatnonzero(rows_wanted & _nulls(texts))
+        if len(rows):
+            words = _joined(frame, picks.groups, chosen[start + rows], start + rows, picks.written)
+            at = np.full(stop - start, -1)
+            at[rows] = np.arange(len(rows))
+            texts = pc.coalesce(texts, pc.take(words, pa.array(at, mask=at < 0)))
+        sides.append(texts)
+    words = pc.if_else(pa.array(here), sides[0], sides[1])
+    # a side's texts are usually exactly the words of its own rows: kept as a view of the words, not a copy
+    return tuple(_only(words, mine) if np.array_equal(~_nulls(texts), mine) else texts
+                 for texts, mine in ((sides[0], here), (sides[1], ~here))) + (words,)
+
+
+def _only(words: pa.Array, rows: np.ndarray) -> pa.Array:
+    """``words`` where ``rows`` is True and null elsewhere, sharing the words' text (one bit a row more)."""
+    if words.offset or words.null_count:  # the view's bitmap would have to be shifted or merged
+        return pc.if_else(pa.array(rows), words, pa.nulls(len(words), words.type))
+    valid = pa.array(rows, type=pa.bool_()).buffers()[1]
+    return pa.Array.from_buffers(words.type, len(words), [valid, *words.buffers()[1:]],
+                                 null_count=len(rows) - int(np.count_nonzero(rows)))
+
+
+def _whole_array(texts: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """One array of the texts (a block's slice of a kept column may span two of its chunks)."""
+    if not isinstance(texts, pa.ChunkedArray):
+        return texts
+    return texts.chunk(0) if texts.num_chunks == 1 else texts.combine_chunks()
 
 
 def _joined(

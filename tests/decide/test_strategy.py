@@ -124,3 +124,17 @@ def test_worklist_selection_filters_actions_segments_scores_and_ids(default_resu
     assert set(one["Loan_ID"]) == {i for i in scored["Loan_ID"] if "ln_17" in i.lower()} and len(one) > 0
     view = worklist_view(everyone, SEED_STRATEGIES, limit=50)
     assert len(view) == 50 and list(view.columns[:4]) == ["File_Row", "Borrower_ID", "Loan_ID", "Recovery_Strategy"]
+
+
+@pytest.mark.parametrize("share", [0.0, 0.5, 0.9])  # one action for nearly all; the riskiest as all; apart
+def test_a_strategy_text_column_gets_the_crowding_sentence_of_its_values(share):
+    """The CLI passes the table's text column as it is; it reads as the plan's own array does."""
+    import pandas as pd
+
+    from core.decide import crowded_note
+    scores = np.linspace(0, 1, 1000)
+    plan = np.where(scores > share, "Legal action", np.where(scores > 0.2, "Reminder", "Settlement offer")).astype(object)
+    plan[scores > 0.97] = "Reminder"  # the riskiest mostly get what everyone gets once the reminders lead
+    column = pd.Series(plan, dtype="str")
+    assert crowded_note(column, scores) == crowded_note(plan, scores)
+    assert crowded_note(pd.Series(plan[::-1], dtype="str"), scores[::-1]) == crowded_note(plan, scores)

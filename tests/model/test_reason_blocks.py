@@ -1,0 +1,77 @@
+"""Reasons written block by block read exactly as reasons written in one piece, after threshold moves too."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core.config import RecoveryConfig
+from core.model import explain
+from core.pipeline import prepare
+from sample_data.generate import generate_portfolio
+
+COLUMNS = ["Age", "Monthly_Income", "Loan_Amount", "Interest_Rate", "Monthly_EMI", "Days_Past_Due",
+           "EMI_To_Income", "Employment_Type", "Payment_History"]
+
+
+@pytest.fixture(scope="module")
+def book():
+    """A prepared book with some unknown values, its field groups and per-borrower effects."""
+    df, _ = generate_portfolio(2500, seed=23)
+    df.loc[df.index[::37], "Monthly_Income"] = np.nan  # 'missing' and ratio-less reasons too
+    df.loc[df.index[::53], "Employment_Type"] = None
+    frame = prepare(df, RecoveryConfig().roles).features
+    groups = explain.field_groups(COLUMNS, frame)
+    rng = np.random.default_rng(23)
+    effects = rng.normal(0, 0.03, (len(frame), len(groups)))
+    effects[::11] = 0.0  # borrowers no field moves: the typical borrower's words
+    return frame, groups, effects
+
+
+def _words(book, flagged, monkeypatch, block_rows, picks=None) -> tuple[list[str], explain.ReasonPicks]:
+    """The reasons in words with blocks of ``block_rows`` borrowers (fresh picks unless given)."""
+    frame, groups, effects = book
+    monkeypatch.setattr(explain, "REASON_BLOCK_ROWS", block_rows)
+    picks = picks if picks is not None else explain.pick_reasons(effects, groups)
+    return list(explain.reasons(frame, picks, flagged)), picks
+
+
+def _flags(n: int, share: float, seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).random(n) < share
+
+
+@pytest.mark.parametrize("block_rows", [97, 1000, 2499])  # 2499: a last block of one borrower
+def test_blocks_of_any_size_give_the_one_piece_words(book, monkeypatch, block_rows):
+    flagged = _flags(len(book[0]), 0.3, 1)
+    whole, _ = _words(book, flagged, monkeypatch, 10**9)
+    blocked, _ = _words(book, flagged, monkeypatch, block_rows)
+    assert blocked == whole
+    assert any(w == explain.TYPICAL for w in whole) and any("missing" in w for w in whole)
+    assert len(set(whole)) > 1000  # real, varied words
+
+
+def test_moving_the_threshold_back_and_forth_gives_the_fresh_words(book, monkeypatch):
+    n = len(book[0])
+    first, second = _flags(n, 0.3, 2), _flags(n, 0.6, 3)
+    kept = None
+    for flagged in (first, second, first, np.zeros(n, bool), np.ones(n, bool)):
+        moved, kept = _words(book, flagged, monkeypatch, 300, kept)
+        fresh, _ = _words(book, flagged, monkeypatch, 10**9)
+        assert moved == fresh
+    # every borrower's words on both sides are kept once written: a later move writes none again
+    assert kept.written["up"].null_count == 0 and kept.written["down"].null_count == 0
+
+
+def test_kept_texts_are_the_shown_words_of_their_side(book, monkeypatch):
+    n = len(book[0])
+    flagged = _flags(n, 0.4, 4)
+    shown, picks = _words(book, flagged, monkeypatch, 500)
+    up, down = picks.written["up"].to_pylist(), picks.written["down"].to_pylist()
+    assert up == [w if f else None for w, f in zip(shown, flagged)]
+    assert down == [None if f else w for w, f in zip(shown, flagged)]
+
+
+def test_an_empty_book_has_no_reasons(book, monkeypatch):
+    frame, groups, effects = book
+    picks = explain.pick_reasons(effects[:0], groups)
+    assert list(explain.reasons(frame.iloc[:0], picks, np.zeros(0, bool))) == []
