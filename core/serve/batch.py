@@ -1,9 +1,11 @@
 """Score a CSV file larger than memory with a saved model: read, check, score and write in chunks.
 
 The file is cut into chunks at record boundaries (a line end outside quotes); each chunk, with the
-header in front, is read and checked exactly as a whole file is (``load_portfolio``) and scored
-with the saved model, whose every step is per borrower, then appended to the output. Row numbers
-are the file's own, so the output equals the one-piece scoring row for row, in flat memory.
+header in front, is read and checked exactly as a whole file is (``load_portfolio``; after a
+process's first chunk, ``core.data.chunk_check`` parses a regular chunk with that chunk's layout and
+types its numbers once, and reads any other chunk the whole way) and scored with the saved model,
+whose every step is per borrower, then appended to the output. Row numbers are the file's own, so
+the output equals the one-piece scoring row for row, in flat memory.
 
 Chunks are independent (``score_chunk``), so a large file is scored by forked worker processes
 side by side (one thread each), while this process reads the chunks ahead and checks, counts and
@@ -241,7 +243,7 @@ def score_chunk(bundle: Bundle, header: bytes, chunk: Chunk, name: str, drop_inv
         done.invalid_header_bytes = _header_length(done.invalid_csv)
         done.excluded = len(invalid)
     if len(rows):
-        result = score_rows(bundle, rows, name)
+        result = score_rows(bundle, rows, name, summarise=False)
         table = result.table
         table["File_Row"] = table["File_Row"] + offset
         if as_table:

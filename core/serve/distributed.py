@@ -114,7 +114,7 @@ def score_partition(frame: pd.DataFrame, bundle: Bundle, offset: int, part: int,
             raise RecoveryError(f"{name} from row {offset + 2}: {'; '.join(problems)} (row numbers within the "
                                 f"part; {len(portfolio.report.invalid_rows)} invalid row(s)): fix them, or score "
                                 "with the default engine and --drop-invalid.")
-        table = score_rows(bundle, portfolio.frame, name).table
+        table = score_rows(bundle, portfolio.frame, name, summarise=False).table
         table["File_Row"] = table["File_Row"] + offset
         if several_files:
             table.insert(0, SOURCE_FILE, name)
