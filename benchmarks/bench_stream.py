@@ -13,7 +13,11 @@ every child's: the model check, the workers, the Dask cluster) and the largest p
 of any one of them come from wait4(), wall time from the clock. "One piece" is the same command with a
 chunk larger than the file (the file reader refuses more than 1,000,000 rows at once, so it is
 measured up to that). ``--before`` runs the streamed path of another checkout (e.g. the main branch
-exported with `git archive`) in the same run, for a before/after on the same load.
+exported with `git archive`) in the same run, for a before/after on the same load. ``--work`` is where
+the model, the shorter files and the outputs go (default: beside --data, which is only read), so a
+shared input file is never written beside. Up to 1,000,000 rows the last output of each path is
+compared byte for byte with the one-piece output (Dask's parts joined, each header after the first
+dropped), and the answer printed under the table.
 """
 
 from __future__ import annotations
@@ -82,6 +86,17 @@ def run(data: Path, model: Path, out: Path, extra: list[str], root: Path = ROOT)
             "summary": text.strip()}
 
 
+def joined_parts(folder: Path) -> bytes:
+    """Dask's CSV parts as one file: the first whole, every later one without its header record."""
+    from core.serve.batch import _record_ends
+
+    pieces = []
+    for i, part in enumerate(sorted(folder.glob("part-*.csv"))):
+        data = part.read_bytes()
+        pieces.append(data if i == 0 else data[int(_record_ends(data)[0]) + 1:])
+    return b"".join(pieces)
+
+
 def measured(runs: int, once) -> list[dict]:
     """Several runs of the same command."""
     return [once() for _ in range(runs)]
@@ -104,44 +119,59 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path("/tmp/slr_bench/borrowers_2m.csv"))
     parser.add_argument("--before", type=Path, help="another checkout whose streamed path is run beside")
     parser.add_argument("--no-dask", action="store_true")
+    parser.add_argument("--work", type=Path, help="where the model, shorter files and outputs go (default: beside --data)")
     args = parser.parse_args()
     sizes = [int(r) for r in args.rows.split(",")]
     args.data.parent.mkdir(parents=True, exist_ok=True)
+    work = args.work or args.data.parent
+    work.mkdir(parents=True, exist_ok=True)
     if not args.data.exists():
         started = time.perf_counter()
         write_data(args.data, max(sizes))
         print(f"wrote {args.data} ({args.data.stat().st_size / MB:,.0f} MB) in {time.perf_counter() - started:.0f} s")
-    model = args.data.with_name("demo_model.slr")
+    model = work / "demo_model.slr"
     demo = ROOT / "sample_data" / "demo_portfolio.csv"
     trained, _ = bundles.train(prepare(load_portfolio(demo.read_bytes(), demo.name).frame), RecoveryConfig(),
                                demo.name, hashlib.sha256(demo.read_bytes()).hexdigest())
     model.write_bytes(bundles.dumps(trained))
-    out = args.data.with_name("scored.csv")
+    out = {path: work / f"scored_{path}.csv" for path in ("before", "one", "two", "whole")}
     print(f"python {sys.version.split()[0]}, numpy {version('numpy')}, pandas {version('pandas')}, "
           f"pyarrow {version('pyarrow')}, scikit-learn {version('scikit-learn')}, {os.cpu_count()} cores, "
           f"load average before: {load_average()}")
     print("| path | rows | runs | wall s (median) | CPU s (median) | rows/s | rows per CPU-s | peak RSS MB (one process) |")
     print("|---|---|---|---|---|---|---|---|")
     for rows in sizes:
-        data = args.data if rows >= max(sizes) else args.data.with_name(f"first_{rows}.csv")
+        data = args.data if rows >= max(sizes) else work / f"first_{rows}.csv"
         if not data.exists():
             head(args.data, rows, data)
         if args.before is not None:
-            report("streamed, before", rows, measured(args.runs, lambda: run(data, model, out, [], args.before)))
-        one = report("streamed, 1 worker", rows, measured(args.runs, lambda: run(data, model, out, ["--workers", "1"])))
-        two = report("streamed, 2 workers", rows, measured(args.runs, lambda: run(data, model, out, ["--workers", "2"])))
+            report("streamed, before", rows, measured(args.runs, lambda: run(data, model, out["before"], [], args.before)))
+        one = report("streamed, 1 worker", rows, measured(args.runs, lambda: run(data, model, out["one"],
+                                                                                 ["--workers", "1"])))
+        two = report("streamed, 2 workers", rows, measured(args.runs, lambda: run(data, model, out["two"],
+                                                                                  ["--workers", "2"])))
+        parts = work / "scored_parts"
         if not args.no_dask:
-            parts = args.data.with_name("scored_parts")
             dask = report("dask, 2 local workers", rows, measured(args.runs, lambda: run(
                 data, model, parts, ["--engine", "dask"])))
-            shutil.rmtree(parts, ignore_errors=True)
             print(f"dask / streamed 1 worker: {dask / one:.2f}x; dask / streamed 2 workers: {dask / two:.2f}x",
                   flush=True)
         if rows <= 1_000_000:
-            report("one piece", rows, measured(args.runs, lambda: run(data, model, out,
+            report("one piece", rows, measured(args.runs, lambda: run(data, model, out["whole"],
                                                                       ["--chunk-bytes", str(ONE_PIECE_CHUNK)])))
+            whole = out["whole"].read_bytes()
+            same = {"streamed, 1 worker": out["one"].read_bytes() == whole,
+                    "streamed, 2 workers": out["two"].read_bytes() == whole}
+            if args.before is not None:
+                same["streamed, before"] = out["before"].read_bytes() == whole
+            if not args.no_dask:
+                same["dask"] = joined_parts(parts) == whole
+            print("byte-equal to one piece: " + ", ".join(f"{k} {'yes' if v else 'NO'}" for k, v in same.items()),
+                  flush=True)
+        shutil.rmtree(parts, ignore_errors=True)
     print(f"load average after: {load_average()}")
-    out.unlink(missing_ok=True)
+    for path in out.values():
+        path.unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

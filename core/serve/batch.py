@@ -1,9 +1,11 @@
 """Score a CSV file larger than memory with a saved model: read, check, score and write in chunks.
 
 The file is cut into chunks at record boundaries (a line end outside quotes); each chunk, with the
-header in front, is read and checked exactly as a whole file is (``load_portfolio``) and scored
-with the saved model, whose every step is per borrower, then appended to the output. Row numbers
-are the file's own, so the output equals the one-piece scoring row for row, in flat memory.
+header in front, is read and checked exactly as a whole file is (``load_portfolio``; after a
+process's first chunk, ``core.data.chunk_check`` parses a regular chunk with that chunk's layout and
+types its numbers once, and reads any other chunk the whole way) and scored with the saved model,
+whose every step is per borrower, then appended to the output. Row numbers are the file's own, so
+the output equals the one-piece scoring row for row, in flat memory.
 
 Chunks are independent (``score_chunk``), so a large file is scored by forked worker processes
 side by side (one thread each), while this process reads the chunks ahead and checks, counts and
@@ -27,6 +29,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from core.data import load_portfolio
+from core.data.chunk_check import ChunkLayout, layout_of, load_chunk
 from core.errors import RecoveryError
 from core.pipeline import analysable_rows
 from core.report import atomic_file, to_csv_bytes
@@ -184,6 +187,32 @@ class ChunkScored:
     table: pd.DataFrame | None = None  # the scored rows themselves, when asked for instead of CSV bytes
 
 
+# Per process, what the first chunk read under each header settled (see core.data.chunk_check): a
+# later chunk under the same header is parsed with it and its numbers typed once, or read the whole
+# way when it is anything but regular; either way it reads as load_portfolio(header + chunk) would.
+_LAYOUTS: dict[bytes, ChunkLayout | None] = {}
+_MOST_LAYOUTS = 16  # a few files' headers; more would only be a cluster's many files, each read afresh
+
+
+def _load(header: bytes, chunk: Chunk, name: str):
+    """The chunk read and checked as ``load_portfolio(header + chunk)``; the first under a header sets its layout."""
+    if header in _LAYOUTS:
+        return load_chunk(header, chunk.data, name, _LAYOUTS[header])
+    portfolio = load_portfolio(header + chunk.data, name)
+    if len(_LAYOUTS) >= _MOST_LAYOUTS:
+        _LAYOUTS.clear()
+    _LAYOUTS[header] = layout_of(header, portfolio)
+    return portfolio
+
+
+def _header_length(csv_bytes: bytes) -> int:
+    """Bytes of a written CSV's header record (its first line end outside quotes)."""
+    ends = _record_ends(memoryview(csv_bytes)[:64 * 1024])
+    if not len(ends):
+        ends = _record_ends(csv_bytes)
+    return int(ends[0]) + 1 if len(ends) else len(csv_bytes)
+
+
 def score_chunk(bundle: Bundle, header: bytes, chunk: Chunk, name: str, drop_invalid: bool = False,
                 drift_profile: dict | None = None, as_table: bool = False) -> ChunkScored:
     """Read, check and score one chunk exactly as a whole file is (``load_portfolio``), rows numbered as in the file.
@@ -191,7 +220,7 @@ def score_chunk(bundle: Bundle, header: bytes, chunk: Chunk, name: str, drop_inv
     Pure in its inputs, so chunks can be scored in any process in any order and put together in
     file order; ``drift_profile`` (the training profile) counts drift only when it is given.
     """
-    portfolio = load_portfolio(header + chunk.data, name)
+    portfolio = _load(header, chunk, name)
     info, offset = portfolio.info, chunk.first_record - 2
     done = ChunkScored(chunk.first_record, info.encoding, info.separator)
     if info.encoding not in _UTF8:
@@ -210,16 +239,18 @@ def score_chunk(bundle: Bundle, header: bytes, chunk: Chunk, name: str, drop_inv
         invalid = portfolio.invalid_rows()
         invalid.index = invalid.index + offset
         invalid = invalid.reset_index()
-        done.invalid_csv, done.invalid_header_bytes = to_csv_bytes(invalid), len(to_csv_bytes(invalid.head(0)))
+        done.invalid_csv = to_csv_bytes(invalid)
+        done.invalid_header_bytes = _header_length(done.invalid_csv)
         done.excluded = len(invalid)
     if len(rows):
-        result = score_rows(bundle, rows, name)
+        result = score_rows(bundle, rows, name, summarise=False)
         table = result.table
         table["File_Row"] = table["File_Row"] + offset
         if as_table:
             done.table = table
         else:
-            done.scored_csv, done.header_bytes = to_csv_bytes(table), len(to_csv_bytes(table.head(0)))
+            done.scored_csv = to_csv_bytes(table)
+            done.header_bytes = _header_length(done.scored_csv)
         done.scored = len(table)
         done.strategies = {str(k): int(n) for k, n in table["Recovery_Strategy"].value_counts(sort=False).items()}
         if drift_profile is not None:

@@ -1,16 +1,17 @@
 """Score a dataset larger than one machine on a Dask cluster with a saved model.
 
-A CSV dataset (a path or a glob, local or on shared storage) is cut into byte blocks at line ends
-(``dask.bytes.read_bytes``), each read once by the worker that scores it; the loaded model is
-scattered to every worker once. A tiny task counts each block's records (its first row number in
-the file follows from the blocks before it), then the worker that holds the block reads it into a
-text table, checks and scores it exactly as the streamed and single-machine paths do (the block
-with its file's header goes through ``batch.score_chunk``: no CSV text made from a frame) and
-writes one output part. Row numbers are the file's own, so the parts, read in order, equal the
-single-machine output byte for byte. Only a few blocks per worker are in flight at once. A record
-whose quoted text holds a line end can be cut by a block edge (as dask.dataframe.read_csv cuts it):
-it is refused as a malformed row, never read wrongly. A Parquet dataset is read as
-``dask.dataframe`` partitions and each is checked as text, as before.
+A CSV dataset (a path or a glob, local or on shared storage) is cut into byte blocks
+(``dask.bytes.read_bytes``), each read once by a worker, which keeps it; the loaded model is
+scattered to every worker once. A tiny task marks each block (its quotes, and for either quote
+state at its start where its first record ends and how many records end in it); from the marks
+this process follows the quote state along the file, so a block's records start after the first
+line end outside quotes, as the streamed path cuts them, and a quoted cell whose line break sits on
+a block edge stays whole. The worker holding a block then reads its records (the next block's
+first bytes, up to that block's first record end, fetched as a small slice) with the file's header
+through ``batch.score_chunk``, exactly as the streamed and single-machine paths do, and writes one
+output part. Row numbers are the file's own (counted from the marks), so the parts, read in order,
+equal the single-machine output byte for byte. Only a few blocks per worker are in flight at once.
+A Parquet dataset is read as ``dask.dataframe`` partitions and each is checked as text, as before.
 
 Without a scheduler address a LocalCluster is started on this machine. Every worker holds its
 OpenMP/BLAS pools to one thread (environment and threadpool_limits): the cluster's parallelism
@@ -20,6 +21,7 @@ is its workers.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import glob
 import os
 import uuid
@@ -27,13 +29,14 @@ from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from core.data import load_portfolio
 from core.errors import RecoveryError
 from core.report import TEMP_PREFIX, atomic_file, to_csv_bytes, write_problem
-from core.serve.batch import Chunk, record_count, score_chunk, split_header
+from core.serve.batch import Chunk, score_chunk
 from core.serve.bundle import Bundle
 from core.serve.score import score_rows
 
@@ -111,7 +114,7 @@ def score_partition(frame: pd.DataFrame, bundle: Bundle, offset: int, part: int,
             raise RecoveryError(f"{name} from row {offset + 2}: {'; '.join(problems)} (row numbers within the "
                                 f"part; {len(portfolio.report.invalid_rows)} invalid row(s)): fix them, or score "
                                 "with the default engine and --drop-invalid.")
-        table = score_rows(bundle, portfolio.frame, name).table
+        table = score_rows(bundle, portfolio.frame, name, summarise=False).table
         table["File_Row"] = table["File_Row"] + offset
         if several_files:
             table.insert(0, SOURCE_FILE, name)
@@ -128,22 +131,31 @@ def _one_thread() -> None:
     pa.set_io_thread_count(1)
 
 
-def count_block(block: bytes, first: bool) -> int:
-    """Records in a block (after the header in a file's first block)."""
-    return record_count(split_header(block, "the file")[1] if first else block)
+def block_marks(block: bytes) -> tuple[int, int, tuple[tuple[int, int, int], tuple[int, int, int]]]:
+    """A block's quotes (mod 2), its length and, starting outside / inside quotes: first and last record end, record ends."""
+    buffer = np.frombuffer(block, dtype=np.uint8)
+    newlines = np.flatnonzero(buffer == 10)
+    quotes = np.flatnonzero(buffer == 34)
+    before = np.searchsorted(quotes, newlines) if len(quotes) else np.zeros(len(newlines), dtype=np.intp)
+    marks = []
+    for inside in (0, 1):
+        ends = newlines[(before + inside) % 2 == 0]
+        marks.append((int(ends[0]), int(ends[-1]), len(ends)) if len(ends) else (-1, -1, 0))
+    return len(quotes) % 2, len(buffer), (marks[0], marks[1])
 
 
-def block_header(block: bytes, name: str) -> bytes:
-    """The header record of a file's first block."""
-    return split_header(block, name)[0]
+def head_of(block: bytes, cut: int) -> bytes:
+    """A block's first ``cut`` bytes: the end of the record the block before it started."""
+    return block[:cut]
 
 
-def score_block(block: bytes, header: bytes, first: bool, first_record: int, bundle: Bundle, part: int,
-                output: str, parquet_out: bool, several_files: bool, name: str) -> pd.DataFrame:
-    """Check and score one block of a CSV file with its header, as the streamed path does; write its part."""
+def score_block(block: bytes, start: int, following: list[bytes], header: bytes, first_record: int,
+                bundle: Bundle, part: int, output: str, parquet_out: bool, several_files: bool,
+                name: str) -> pd.DataFrame:
+    """Check and score the records a block starts (from ``start``, ending in ``following``) as the streamed path does."""
     with threadpool_limits(limits=1):
         _one_thread()
-        body = split_header(block, name)[1] if first else block
+        body = b"".join([memoryview(block)[start:], *following])
         if not body.strip(b" \t\r\n,;|\"'"):
             return pd.DataFrame({"strategy": pd.Series([], dtype=str), "borrowers": pd.Series([], dtype=int)})
         done = score_chunk(bundle, header, Chunk(body, first_record), name, as_table=True)
@@ -206,21 +218,34 @@ def _client(scheduler: str | None, n_workers: int):
     return Client(cluster), cluster
 
 
+@dataclass
+class _Owner:
+    """A block whose records are still open: they end in the next block that has a record end."""
+
+    file: int
+    data: object  # the block's future, kept on the worker that read it
+    start: int  # where its first own record starts (after the header in a file's first block)
+    records: int  # record ends from ``start`` on, plus the one it shares with the next block
+    tail: bool  # bytes after its last record end (a last record without a line end)
+    following: list = dataclasses.field(default_factory=list)  # whole blocks without a record end
+
+
 def _score_csv(client, model, files: list[str], output: str, parquet_out: bool, block_bytes: int,
                n_workers: int) -> list[pd.DataFrame]:
-    """Every CSV block read once on a worker, counted, then checked, scored and written there, in file order."""
+    """Every CSV block read once on a worker and marked; its records then checked, scored and written there, in file order."""
     from dask.bytes import read_bytes
 
-    _, per_file = read_bytes(files, delimiter=b"\n", blocksize=block_bytes, sample=False)
+    _, per_file = read_bytes(files, delimiter=None, blocksize=block_bytes, sample=False)
     blocks = [(f, i, block) for f, file_blocks in enumerate(per_file) for i, block in enumerate(file_blocks)]
     names = [f.rsplit("/", 1)[-1] for f in files]
     window = max(2, IN_FLIGHT_PER_WORKER * max(1, len(client.scheduler_info().get("workers", {})) or n_workers))
-    read: deque = deque()  # (file, first?, bytes future, record count future), read ahead in order
+    read: deque = deque()  # (file, index, bytes future, marks future), read ahead in order
     scoring: deque = deque()
-    headers: dict[int, object] = {}
-    next_record: dict[int, int] = {}
     results: list[pd.DataFrame] = []
     upcoming = iter(blocks)
+    headers: dict[int, object] = {}
+    next_record: dict[int, int] = {}
+    part = 0
 
     def read_next() -> bool:
         found = next(upcoming, None)
@@ -228,25 +253,51 @@ def _score_csv(client, model, files: list[str], output: str, parquet_out: bool, 
             return False
         f, i, block = found
         data = client.compute(block)
-        if i == 0:
-            headers[f] = client.submit(block_header, data, names[f], pure=False)
-        read.append((f, i == 0, data, client.submit(count_block, data, i == 0, pure=False)))
+        read.append((f, i, data, client.submit(block_marks, data, pure=False)))
         return True
+
+    def close(owner: _Owner, head) -> None:
+        """Score an owner's records, ending in ``head`` (the next block's first bytes), or at the file's end."""
+        nonlocal part
+        records = owner.records if head is not None else owner.records - 1 + (owner.tail or bool(owner.following))
+        first_record = next_record.get(owner.file, 2)
+        next_record[owner.file] = first_record + records
+        following = [*owner.following, *([head] if head is not None else [])]
+        scoring.append(client.submit(score_block, owner.data, owner.start, following, headers[owner.file],
+                                     first_record, model, part, output, parquet_out, len(files) > 1,
+                                     names[owner.file], pure=False))
+        part += 1
+        while len(scoring) >= window:
+            results.append(scoring.popleft().result())
 
     while len(read) < window and read_next():
         pass
-    part = 0
+    owner: _Owner | None = None
+    inside = 0  # the quote state where the next block starts
     while read:
-        f, first, data, count = read.popleft()
-        first_record = next_record.get(f, 2)
-        next_record[f] = first_record + count.result()
-        scoring.append(client.submit(score_block, data, headers[f], first, first_record, model, part, output,
-                                     parquet_out, len(files) > 1, names[f], pure=False))
-        part += 1
-        del data, count
-        while len(scoring) >= window:
-            results.append(scoring.popleft().result())
+        f, i, data, marks = read.popleft()
+        quotes, size, by_state = marks.result()
+        if i == 0:
+            if owner is not None:
+                close(owner, None)
+            owner, inside = None, 0
+        first, last, ends = by_state[inside]
+        inside = (inside + quotes) % 2
+        if not ends:
+            if owner is None:
+                raise RecoveryError(f"{names[f]}: its header row does not end within the first "
+                                    f"{block_bytes:,} bytes (a quote left open?): check the first line.")
+            owner.following.append(data)
+        else:
+            if owner is not None:
+                close(owner, client.submit(head_of, data, first + 1, pure=False))
+            else:
+                headers[f] = client.submit(head_of, data, first + 1, pure=False)
+            owner = _Owner(f, data, first + 1, ends, last < size - 1)
+        del data, marks
         read_next()
+    if owner is not None:
+        close(owner, None)
     results.extend(future.result() for future in scoring)
     return results
 

@@ -53,11 +53,12 @@ def _require_columns(bundle: Bundle, df: pd.DataFrame, name: str) -> None:
 
 
 def score_rows(bundle: Bundle, rows: pd.DataFrame, name: str = "The file",
-               config: RecoveryConfig | None = None) -> ScoredWithModel:
+               config: RecoveryConfig | None = None, summarise: bool = True) -> ScoredWithModel:
     """Segment, score, explain and decide for new borrowers with a saved model: no fitting.
 
     Every step is per borrower against the training file (its segments, typical values and
-    value ranges), so a file scored in pieces gives the same rows as scored whole.
+    value ranges), so a file scored in pieces gives the same rows as scored whole. ``summarise``
+    False leaves ``strategies`` empty: a file scored in chunks counts its strategies itself.
     """
     # new borrowers take the training book's cut-offs, never shares of their own batch (a file scored
     # in pieces must give the same rows as scored whole)
@@ -73,8 +74,15 @@ def score_rows(bundle: Bundle, rows: pd.DataFrame, name: str = "The file",
     groups = [explain.FieldGroup(g["field"], tuple(g["columns"]), tuple(g["ratios"])) for g in ex["groups"]]
     typical = [np.nan if ex["typical"][g.field] is None else ex["typical"][g.field] for g in groups]
     with threadpool_limits(limits=1):
-        scores = risk.probability(bundle.model, bundle.calibration, df[columns], m["calibrated"])
-        base, drops = explain.Explainer(bundle.model, columns).changes(df, groups, typical)
+        places = None
+        if isinstance(bundle.model, risk.AdditiveBoostingClassifier) and m["calibrated"]:
+            # each borrower's curve places read once, for the score and for its explanation (the
+            # same sum in the same order as decision_function: the same scores to the last bit)
+            places = bundle.model.all_places(df[columns])
+            scores = bundle.calibration(bundle.model.decision_from_places(places))
+        else:
+            scores = risk.probability(bundle.model, bundle.calibration, df[columns], m["calibrated"])
+        base, drops = explain.Explainer(bundle.model, columns).changes(df, groups, typical, places)
     calibration = bundle.calibration
     effects = calibration(base)[:, None] - calibration(base[:, None] - drops)
     picks = explain.pick_reasons(effects, groups)
@@ -94,7 +102,8 @@ def score_rows(bundle: Bundle, rows: pd.DataFrame, name: str = "The file",
         notes.append(f"{', '.join(label(c) for c in unknown_codes)} is empty in this file: the model "
                      "scores as if unknown.")
     return ScoredWithModel(table=table.rename_axis("File_Row").reset_index(),
-                           strategies=strategy_summary(table, recovery.names, canonical_outcome(table)),
+                           strategies=strategy_summary(table, recovery.names, canonical_outcome(table))
+                           if summarise else pd.DataFrame(),
                            features=df, scores=scores, notes=tuple(notes),
                            learned_notes=(learned.messages + unvalued_notes(recovery)) if learned is not None else ())
 

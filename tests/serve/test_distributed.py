@@ -109,3 +109,21 @@ def test_an_invalid_row_in_a_later_block_is_named_by_its_file_row(trained, clust
     frame.to_csv(source, index=False)
     with pytest.raises(RecoveryError, match=r"(?s)Age: .* \(row 252\).*score with the default engine and --drop-invalid"):
         score_on_dask(trained, str(source), str(tmp_path / "scored"), cluster.scheduler_address, block_bytes=15_000)
+
+
+def test_a_quoted_line_break_on_a_block_edge_stays_in_its_record(trained, cluster, tmp_path):
+    frame, _ = generate_portfolio(n=200, seed=7)
+    frame["Branch_Note"] = [f'called {i}\nno answer\n"left a message"\nagain' for i in range(len(frame))]
+    source, out = tmp_path / "notes.csv", tmp_path / "scored"
+    data = frame.to_csv(index=False).encode()
+    source.write_bytes(data)
+    block = 9_000
+    step = len(data) / (len(data) // block)  # how dask evens the blocks out
+    cuts = [data.index(b"\n", int(k * step)) for k in range(1, len(data) // block)]
+    assert sum(data[:cut].count(b'"') % 2 for cut in cuts) == 3  # each edge's next line end is inside a note
+    done = score_on_dask(trained, str(source), str(out), cluster.scheduler_address, block_bytes=block)
+    expected = to_csv_bytes(batch.one_piece(trained, source))
+    header = expected[:expected.index(b"\r\n") + 2]
+    parts = sorted(out.glob("part-*.csv"))
+    assert done.scored == 200 and len(parts) == done.parts >= 4
+    assert b"".join(p.read_bytes()[0 if i == 0 else len(header):] for i, p in enumerate(parts)) == expected
