@@ -28,9 +28,25 @@ RATIO_PHRASES = {
 LEVELS = ("very low", "low", "below typical", "above typical", "high", "very high")
 
 
+# Arrow's int64 and the fixed-width grouping end near 9.2e18: larger magnitudes (a ratio over a near-zero
+# income, a typo of many digits) are written one by one in Python, the rest in Arrow kernels
+LARGEST_FAST = 1e18
+
+
+def _written_slowly(fast: pa.Array, values: np.ndarray, big: np.ndarray, spec: str) -> pa.Array:
+    """``fast`` with the big positions replaced by each value written with ``spec`` in Python."""
+    if not big.any():
+        return fast
+    slow = pa.array([format(float(v), spec) for v in values[big]], type=pa.string())
+    return pc.replace_with_mask(fast, pa.array(big), slow)
+
+
 def _text(values: np.ndarray) -> pa.Array:
     """Whole numbers as text."""
-    return pc.cast(pa.array(values, type=pa.int64()), pa.string())
+    values = np.asarray(values, dtype="float64")
+    big = np.abs(values) >= LARGEST_FAST
+    fast = pc.cast(pa.array(np.where(big, 0.0, values), type=pa.int64()), pa.string())
+    return _written_slowly(fast, values, big, ".0f")
 
 
 def _join(*parts, separator: str = "") -> pa.Array:
@@ -45,9 +61,11 @@ def grouped(whole: np.ndarray) -> pa.Array:
     the padding and the commas before the first digit are then trimmed.
     """
     width = 18
-    padded = pc.utf8_lpad(_text(whole), width, " ")
+    whole = np.asarray(whole, dtype="float64")
+    big = np.abs(whole) >= LARGEST_FAST
+    padded = pc.utf8_lpad(_text(np.where(big, 0.0, whole)), width, " ")
     groups = [pc.utf8_slice_codeunits(padded, i, i + 3) for i in range(0, width, 3)]
-    return pc.utf8_ltrim(_join(*groups, separator=","), " ,")
+    return _written_slowly(pc.utf8_ltrim(_join(*groups, separator=","), " ,"), whole, big, ",.0f")
 
 
 def _whole(x: np.ndarray) -> bool:
@@ -71,10 +89,12 @@ def number_text(field: str, x: np.ndarray, whole: bool | None = None) -> pa.Arra
         # a field of the file's own that holds whole numbers (months, counts) is written whole
         body = grouped(np.rint(size))
     else:
-        cents = np.rint(size * 100).astype(np.int64)
+        big = size * 100 >= LARGEST_FAST  # cents past int64: written whole, one by one
+        cents = np.rint(np.where(big, 0.0, size) * 100).astype(np.int64)
         whole = cents // 100
         head = _text(whole) if field == "Interest_Rate" else grouped(whole)
-        body = _join(head, ".", pc.utf8_lpad(_text(cents % 100), 2, "0"))
+        body = _written_slowly(_join(head, ".", pc.utf8_lpad(_text(cents % 100), 2, "0")), size, big,
+                               ".0f" if field == "Interest_Rate" else ",.0f")
         if field == "Interest_Rate":
             body = _join(body, "%")
     return _join(sign, body)

@@ -50,3 +50,13 @@ def test_ratio_phrases_skip_unknown_ratios_in_any_position():
     frame = pd.DataFrame({"Collateral_Coverage": [0.5, np.nan, np.nan], "Outstanding_Share": [np.nan, 0.25, np.nan]})
     text = wording.ratio_text(("Collateral_Coverage", "Outstanding_Share"), frame, np.arange(3)).to_pylist()
     assert text == [" (collateral covers 50% of the outstanding)", " (25% of the loan still outstanding)", ""]
+
+
+def test_magnitudes_past_int64_are_written_not_refused():
+    # a ratio over a near-zero income, or a typo of twenty digits, must not stop the reasons being written
+    huge = np.array([1e17, 9.3e18, -2e20, 12.5])
+    assert wording.number_text("Monthly_EMI", huge).to_pylist() == [f"{v:,.0f}" for v in huge]
+    assert wording.number_text("Days_Past_Due", huge).to_pylist() == [f"{v:.0f}" for v in huge]
+    assert wording.number_text("Unknown_Field", huge).to_pylist() == [
+        "100,000,000,000,000,000", "9,300,000,000,000,000,000", "-200,000,000,000,000,000,000", "12.50"]
+    assert wording.percent_text(huge / 100).to_pylist() == [f"{v / 100:.0%}" for v in huge]
