@@ -371,7 +371,8 @@ def check(mapped: pd.DataFrame, fields: Iterable[str], separator: str | None,
     ids = [name for name in fields if schema.BY_NAME[name].kind == "id"]
     repeating: dict[str, np.ndarray] = {}  # whole columns' repeating values, found once
     # The row labels' lookup structures are built here, once, before threads read them.
-    mapped.index.get_indexer(mapped.index[:1])
+    if mapped.index.is_unique:
+        mapped.index.get_indexer(mapped.index[:1])
     with ThreadPoolExecutor(max_workers=_workers(len(mapped))) as pool:
         # The ID check needs the exact duplicates; every other field runs beside them.
         exact_found = _Collector()
