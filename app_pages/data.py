@@ -6,13 +6,13 @@ from core.config import MAX_CURRENCY
 from core.data import (
     EXACT_DUPLICATE,
     EXACT_DUPLICATE_KEPT,
+    FIELDS,
     REPEATED_ID,
     REPEATED_ID_KEPT,
     describe,
     quality,
     suggest_mapping,
 )
-from core.data.schema import FIELDS
 from core.errors import RecoveryError
 from core.report import to_csv_bytes
 from ui import state

@@ -4,8 +4,7 @@ import streamlit as st
 
 from core.charts import analysis as report_charts
 from core.config import TARGET_LABELS
-from core.data.labels import file_labels, readable
-from core.data.schema import COLLECTION_FIELDS
+from core.data import COLLECTION_FIELDS, file_labels, readable
 from core.display import money_format
 from core.model import GAINS_HEADERS, MODEL_LABELS, comparison_view, readable_metrics
 from core.model import METRIC_MEANINGS as MEANING

@@ -5,9 +5,7 @@ import streamlit as st
 from core.charts import drift as charts
 from core.display import money_format
 from core.report import to_csv_bytes
-from core.serve import drift
-from core.serve.bundle import SUFFIX
-from core.serve.score import manifest_summary
+from core.serve import bundle, drift, score
 from ui import state
 from ui.render import plain, run_or_stop, show_notes
 
@@ -30,7 +28,7 @@ def _on_file_upload() -> None:
 
 st.subheader("1. The saved model")
 left, right = st.columns(2)
-left.file_uploader(f"Upload a saved model ({SUFFIX})", type=[SUFFIX.lstrip(".")], key="model_upload",
+left.file_uploader(f"Upload a saved model ({bundle.SUFFIX})", type=[bundle.SUFFIX.lstrip(".")], key="model_upload",
                    on_change=_on_model_upload)
 right.caption(f"Or use the model analysed in this session on {plain(state.source().name)} "
               "(the settings of the Risk and Strategy pages).")
@@ -47,7 +45,7 @@ else:
     st.caption(":material/gpp_maybe: Unsigned: no signing key is set here, so who made this file is not checked "
                "(its hash still shows it is unchanged since it was saved).")
 with st.expander("What this model is (its manifest)", expanded=True):
-    st.dataframe(manifest_summary(model.manifest), hide_index=True, width="stretch")
+    st.dataframe(score.manifest_summary(model.manifest), hide_index=True, width="stretch")
 
 st.subheader("2. The new borrowers")
 st.file_uploader("Upload the new file (CSV or Excel .xlsx)", type=["csv", "txt", "xlsx"], key="new_upload",

@@ -3,9 +3,8 @@
 import streamlit as st
 
 from core.charts import analysis as report_charts
-from core.charts.explore import segment_scatter
-from core.data.labels import label_in
-from core.data.schema import BY_NAME, DERIVED_LABELS
+from core.charts import explore
+from core.data import BY_NAME, DERIVED_LABELS, label_in
 from core.display import count, money_format
 from core.model import ADVICE, OUTCOME_RATES, field_means, profile_summary
 from core.pipeline import segment_fields, segment_options
@@ -71,5 +70,5 @@ st.dataframe(means, hide_index=True, width="stretch", column_config={
     **{c: st.column_config.TextColumn(alignment="right") for c in means.columns[1:] if c != "Column in the file"}})
 if len(result.segments.features) >= 2:
     features = state.prepared().features
-    st.plotly_chart(segment_scatter(result.scored.assign(**{f: features[f] for f in result.segments.features}),
+    st.plotly_chart(explore.segment_scatter(result.scored.assign(**{f: features[f] for f in result.segments.features}),
                                     fields=result.segments.features), width="stretch")

@@ -478,7 +478,7 @@ def score_with_saved_model(args: argparse.Namespace, path: Path) -> str:
 
 def score_on_cluster(args: argparse.Namespace, path: Path, model) -> str:
     """Score a dataset on a Dask cluster (or a local one) with a saved model."""
-    from core.serve.distributed import score_on_dask
+    from core.serve import distributed  # loads Dask only for a command that asks for it
 
     unsupported = [flag for flag, given in (("--actions", args.actions), ("--drift", args.drift),
                                             ("--drop-invalid", args.drop_invalid), ("--sheet", args.sheet))
@@ -486,7 +486,7 @@ def score_on_cluster(args: argparse.Namespace, path: Path, model) -> str:
     if unsupported:
         raise RecoveryError(f"{', '.join(unsupported)} cannot be used with --engine dask yet: score with the "
                             "default engine for those.")
-    done = score_on_dask(model, str(args.input), str(args.output), args.scheduler)
+    done = distributed.score_on_dask(model, str(args.input), str(args.output), args.scheduler)
     where = f"the cluster at {args.scheduler}" if args.scheduler else "a local Dask cluster"
     if args.metrics:
         figures = {"model": {k: model.manifest[k] for k in ("created", "training_file", "model", "model_sha256")},

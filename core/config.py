@@ -7,8 +7,7 @@ from typing import Literal
 
 import numpy as np
 
-from core.data import Roles
-from core.data.schema import SEED_FEATURES, SEED_STRATEGIES
+from core.data import SEED_FEATURES, SEED_STRATEGIES, Roles
 from core.errors import RecoveryError
 
 Target = Literal["not_fully_recovered", "written_off", "segment"]

@@ -485,11 +485,11 @@ def _saved_model_key() -> tuple:
 
 def signing_key() -> bytes | None:
     """The signing key from the app's secrets (LOAN_RECOVERY_SIGNING_KEY), None to use the environment's."""
-    from core.serve.signing import ENV
+    from core.serve import signing
 
     if not st.secrets.load_if_toml_exists():  # no secrets file: no error, the environment decides
         return None
-    value = st.secrets.get(ENV)
+    value = st.secrets.get(signing.ENV)
     return value.encode("utf-8") if isinstance(value, str) and value else None
 
 

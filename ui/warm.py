@@ -11,9 +11,9 @@ def _draw_nothing() -> None:
     """Import plotly and build one empty figure with the house template (its first build costs 0.3 CPU-s)."""
     import plotly.graph_objects as go
 
-    from core.charts.explore import layout
+    from core.charts import explore
 
-    layout(go.Figure(), "")
+    explore.layout(go.Figure(), "")
 
 
 def start() -> None:

@@ -6,9 +6,9 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from core.charts.explore import layout, plain_label
-from core.serve.drift import ACT, ACT_FROM, STABLE, WATCH, WATCH_FROM
+from core.serve import drift as bands
 
-BAND_COLOURS = {STABLE: "#2e9e44", WATCH: "#f0a202", ACT: "#d62728"}
+BAND_COLOURS = {bands.STABLE: "#2e9e44", bands.WATCH: "#f0a202", bands.ACT: "#d62728"}
 
 
 def drift_bars(table: pd.DataFrame) -> go.Figure:
@@ -19,7 +19,7 @@ def drift_bars(table: pd.DataFrame) -> go.Figure:
         x=table["psi"].clip(upper=right), y=[plain_label(v) for v in table["label"]], orientation="h",
         marker_color=[BAND_COLOURS[b] for b in table["band"]],
         text=[f"{p:.2f} {b}" for p, b in zip(table["psi"], table["band"])], textposition="auto"))
-    for value, name, where in ((WATCH_FROM, "watch from 0.10", "top left"), (ACT_FROM, "act above 0.25", "top right")):
+    for value, name, where in ((bands.WATCH_FROM, "watch from 0.10", "top left"), (bands.ACT_FROM, "act above 0.25", "top right")):
         fig.add_vline(x=value, line_dash="dot", annotation_text=name, annotation_position=where)
     fig.update_xaxes(range=[0, right])
     fig.update_yaxes(autorange="reversed")

@@ -15,9 +15,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.data import RATIOS, ColumnRoles, schema
+from core.data import RATIOS, ColumnRoles, label_in, lower_first, readable, schema
 from core.data import numeric_values as _numeric
-from core.data.labels import label_in, lower_first, readable
 from core.display import MISSING_COLOUR, PALETTE, SINGLE_COLOUR, STATUS_COLOURS, share
 from core.errors import RecoveryError
 

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from core.config import Action
-from core.data.schema import SEED_STRATEGIES
+from core.data import SEED_STRATEGIES
 from core.errors import RecoveryError
 
 COLUMNS = ("action", "cost", "capacity", "recovery_at_low_risk", "recovery_at_high_risk")

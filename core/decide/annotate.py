@@ -6,8 +6,7 @@ import numpy as np
 import pandas as pd
 
 from core.config import RecoveryConfig
-from core.data.features import outstanding
-from core.data.prepare import Prepared
+from core.data import Prepared, outstanding
 from core.decide.plan import RecoveryPlan, make_plan
 from core.model import explain
 

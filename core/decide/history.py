@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from core.data.schema import FULLY_RECOVERED, OUTCOME
-from core.model.metrics import Z95
+from core.data import FULLY_RECOVERED, OUTCOME
+from core.model import Z95
 
 
 def wilson(successes: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -20,13 +20,12 @@ import numpy as np
 import pandas as pd
 
 from core.config import RecoveryConfig
-from core.data.prepare import Prepared
-from core.data.schema import OUTCOME, label
+from core.data import OUTCOME, Prepared, label
 from core.decide.actions import Action
 from core.decide.learned import CLOSED, LEARNED, TYPED, LearnedValues, learned_values
 from core.decide.plan import RecoveryPlan
 from core.errors import RecoveryError
-from core.model.effects import MIN_ROWS, STATUS_SHARE, LearnedEffects, fit_effects, key
+from core.model import MIN_ROWS, STATUS_SHARE, LearnedEffects, fit_effects, key
 
 SUGGESTED_ACTION_COLUMN = "Collection_Method"
 ACTION_WORDS = ("channel", "method", "action", "treatment", "strategy")

@@ -19,7 +19,7 @@ import pandas as pd
 
 from core.decide.actions import Action
 from core.errors import RecoveryError
-from core.model.effects import LearnedEffects, key
+from core.model import LearnedEffects, key
 
 # The value of an action a borrower may not be given: far below any real amount, so the exact
 # assignment never picks it while another action is open, yet finite for the LP solver.

@@ -12,8 +12,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from core.data import ADDED_COLUMNS, parse_column, read_table
-from core.data.schema import BY_NAME
+from core.data import ADDED_COLUMNS, BY_NAME, parse_column, read_table
 from core.decide.actions import Action
 from core.decide.measure import ACTION, EXPECTED, EXPOSURE, GROUP, Measurement, measure_plan
 from core.display import priced, share

@@ -7,12 +7,9 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from core.config import RecoveryConfig
-from core.data.roles import ColumnRoles
+from core.data import ColumnRoles
 from core.decide.history_effects import LearnedPlan
-from core.model.honesty import performance_note
-from core.model.quality import RiskReport
-from core.model.segments import Segments
-from core.model.trust import Trust
+from core.model import RiskReport, Segments, Trust, performance_note
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,7 @@ import numpy as np
 import pandas as pd
 
 from core.config import RecoveryConfig
-from core.data.labels import readable
-from core.data.roles import Outcome
+from core.data import Outcome, readable
 
 # The tutorial's status reads "not fully recovered"; any other outcome is the file's own "bad outcome".
 NOT_FULLY_RECOVERED_RATE = "Actual not-fully-recovered rate"

@@ -56,8 +56,7 @@ import pandas as pd
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.tree import DecisionTreeClassifier
 
-from core.data.features import add_ratios, model_features
-from core.data.schema import FULLY_RECOVERED, WRITTEN_OFF, label
+from core.data import FULLY_RECOVERED, WRITTEN_OFF, add_ratios, label, model_features
 from core.errors import RecoveryError
 from core.model.risk import FieldCodes, run_in_workers
 

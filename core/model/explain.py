@@ -16,8 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from core.data.features import RATIOS, safe_ratio
-from core.data.schema import label
+from core.data import RATIOS, label, safe_ratio
 from core.model import wording
 from core.model.metrics import roc_auc
 from core.model.risk import AdditiveBoostingClassifier, OutOfFold, decision, run_in_workers

@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from core.data.roles import is_protected
-from core.data.schema import label
+from core.data import is_protected, label
 
 # A protected attribute with more groups than this (an age in years, say) is left out of the fairness table.
 FAIRNESS_MAX_GROUPS = 20

@@ -13,7 +13,7 @@ from sklearn.metrics import (
     roc_curve,
 )
 
-from core.data.ordering import stable_argsort
+from core.data import stable_argsort
 
 METRIC_LABELS = {
     "roc_auc": "ROC-AUC",

@@ -6,8 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from core.data.prepare import Prepared
-from core.data.roles import ColumnRoles
+from core.data import ColumnRoles, Prepared
 from core.model import metrics, risk
 from core.model.fairness import fairness_table
 from core.model.scoring import Scored

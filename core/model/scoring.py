@@ -9,8 +9,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from core.config import RecoveryConfig
-from core.data.features import outstanding
-from core.data.prepare import Prepared
+from core.data import Prepared, outstanding
 from core.model import explain, metrics, risk
 from core.model.segments import SegmentRun
 from core.model.target import ModelInputs, Target, model_inputs

@@ -14,11 +14,21 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from core.config import RecoveryConfig
-from core.data.features import RATIOS, add_ratios
-from core.data.labels import file_labels, label_in, lower_first
-from core.data.ordering import row_hashes, stable_argsort, value_order
-from core.data.prepare import Prepared
-from core.data.schema import FULLY_RECOVERED, NUMERIC_FIELDS, OUTCOME, label
+from core.data import (
+    FULLY_RECOVERED,
+    NUMERIC_FIELDS,
+    OUTCOME,
+    RATIOS,
+    Prepared,
+    add_ratios,
+    file_labels,
+    label,
+    label_in,
+    lower_first,
+    row_hashes,
+    stable_argsort,
+    value_order,
+)
 from core.display import decimal, priced
 from core.errors import RecoveryError
 from core.model.wording import MONEY_FIELDS

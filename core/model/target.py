@@ -8,11 +8,7 @@ import numpy as np
 import pandas as pd
 
 from core.config import RecoveryConfig
-from core.data.features import RATIOS, model_features, requested_fields
-from core.data.ordering import value_order
-from core.data.prepare import Prepared
-from core.data.roles import canonical_outcome
-from core.data.schema import label
+from core.data import RATIOS, Prepared, canonical_outcome, label, model_features, requested_fields, value_order
 from core.errors import RecoveryError
 from core.model.segments import SegmentRun, high_risk_segments
 

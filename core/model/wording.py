@@ -14,8 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from core.data.labels import label_in
-from core.data.schema import BY_NAME
+from core.data import BY_NAME, label_in
 
 MONEY_FIELDS = ("Monthly_Income", "Loan_Amount", "Collateral_Value", "Outstanding_Loan_Amount", "Monthly_EMI")
 TYPICAL = "Close to the portfolio's typical borrower: no single field moves the score by half a point"

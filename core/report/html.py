@@ -20,9 +20,7 @@ import pandas as pd
 
 from core import display
 from core.config import DEFAULT_HAIRCUT, TARGET_LABELS, RecoveryConfig
-from core.data import FileInfo, Portfolio, ValidationReport, kpis
-from core.data.labels import file_labels
-from core.data.schema import FIELDS, label
+from core.data import FIELDS, FileInfo, Portfolio, ValidationReport, file_labels, kpis, label
 from core.decide import POLICIES, actions_frame, bands_in_words
 from core.display import ACTION_HEADERS, PALETTE, STRATEGY_COLOURS, capacity_text
 from core.model import (

@@ -28,8 +28,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from core.data import load_portfolio
-from core.data.chunk_check import ChunkLayout, layout_of, load_chunk
+from core.data import ChunkLayout, layout_of, load_chunk, load_portfolio
 from core.errors import RecoveryError
 from core.pipeline import analysable_rows
 from core.report import atomic_file, to_csv_bytes

@@ -36,8 +36,7 @@ from threadpoolctl import threadpool_limits
 
 from core import pipeline
 from core.config import RecoveryConfig
-from core.data import open_zip
-from core.data.schema import BY_NAME
+from core.data import BY_NAME, open_zip
 from core.decide import (
     HistoryEffects,
     actions_frame,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from core.data.labels import readable as label  # a lender's header reads as words
+from core.data import readable as label
 from core.model import wording
 
 STABLE, WATCH, ACT = "stable", "watch", "act"

@@ -10,9 +10,7 @@ from threadpoolctl import threadpool_limits
 
 from core import pipeline
 from core.config import RecoveryConfig
-from core.data import NO_OUTCOME, Portfolio, Roles, canonical_outcome, load_portfolio
-from core.data.labels import file_labels
-from core.data.schema import label
+from core.data import NO_OUTCOME, Portfolio, Roles, canonical_outcome, file_labels, label, load_portfolio
 from core.decide import (
     HistoryEffects,
     plan_values,
