@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -342,7 +341,9 @@ PARALLEL_ROWS = 50_000
 
 def _workers(rows: int) -> int:
     """Threads for checking fields side by side: up to two (the kernels release the GIL), one for small files."""
-    return 1 if rows < PARALLEL_ROWS else max(1, min(2, os.cpu_count() or 1))
+    # Arrow's CPU count is the process's budget: a streamed-scoring worker sets it to one, so its
+    # chunks are not checked on two threads while the other worker holds the second core
+    return 1 if rows < PARALLEL_ROWS else max(1, min(2, pa.cpu_count()))
 
 
 def _check_field(name: str, mapped: pd.DataFrame, separator: str | None, keep_repeated_ids: bool,

@@ -61,3 +61,18 @@ def test_usual_numeric_cells_are_plain_and_twelve_point_three_nine_is_a_decimal(
     matched, pointed = numbers._fast_shapes(text.filter(pa.array([True, True, False, False, True, True, True])))
     assert matched.tolist() == [True, True, False, True, True]
     assert pointed.tolist() == [True, False, False, True, True]
+
+
+def test_checking_threads_follow_the_process_budget_a_streaming_worker_sets():
+    import pyarrow as pa
+
+    from core.data import validate
+
+    before = pa.cpu_count()
+    try:
+        pa.set_cpu_count(2)
+        assert validate._workers(validate.PARALLEL_ROWS) == 2 and validate._workers(1_000) == 1
+        pa.set_cpu_count(1)  # what each forked streaming worker sets
+        assert validate._workers(validate.PARALLEL_ROWS) == 1
+    finally:
+        pa.set_cpu_count(before)
