@@ -37,16 +37,19 @@ elif skipped:
     st.caption("The notebook's charts need its fields (loan amount, income, payment history, recovery status), "
                "which this file does not have; below are charts of the file's own fields instead.")
 
+# drawn once per file and roles in this session: a revisit redraws from the kept figures, not the rows
+drawn, own_drawn = state.view("explore", state.file_view_key(), lambda: (
+    [(name, eda.draw(frame, name)) for name in drawable],
+    [] if prepared is None else [(t, draw()) for t, draw in eda.field_charts(prepared.features, prepared.roles)]))
 left, right = st.columns(2)
-for i, name in enumerate(drawable):
+for i, (name, figure) in enumerate(drawn):
     with (left if i % 2 == 0 else right):
-        st.plotly_chart(eda.draw(frame, name), width="stretch", key=f"chart-{name}")
+        st.plotly_chart(figure, width="stretch", key=f"chart-{name}")
 
-own = [] if prepared is None else eda.field_charts(prepared.features, prepared.roles)
-if own:
+if own_drawn:
     st.subheader("The file's own fields")
     st.caption("The outcome, the fields that alone say most about it, and the bad-outcome rate per value.")
     left, right = st.columns(2)
-    for i, (title, draw) in enumerate(own):
+    for i, (title, figure) in enumerate(own_drawn):
         with (left if i % 2 == 0 else right):
-            st.plotly_chart(draw(), width="stretch", key=f"own-{title}")
+            st.plotly_chart(figure, width="stretch", key=f"own-{title}")

@@ -378,6 +378,11 @@ def view(name: str, key: tuple, compute: Callable[[], T]) -> T:
     return _cached(f"view-{name}", key, compute)
 
 
+def file_view_key() -> tuple:
+    """What identifies a view of the rows as typed and given their roles (Explore's charts)."""
+    return _prepare_key()
+
+
 def history_columns() -> tuple[str | None, list[str]]:
     """The column suggested as the history's actions and every column that may be one (kept per file)."""
     return view("history-columns", _rows_key(), lambda: (

@@ -85,6 +85,20 @@ def test_explore_page_has_kpis_and_every_notebook_chart(sample_app):
     assert not at.info  # nothing skipped on the full sample
 
 
+def test_explore_draws_its_charts_once_per_file_and_redraws_them_from_the_session(monkeypatch):
+    import core.charts.explore as eda
+
+    drawn, real = [], eda.draw
+    monkeypatch.setattr(eda, "draw", lambda frame, name: drawn.append(name) or real(frame, name))
+    at = _visit(_app(), "app_pages/explore.py")
+    first = [c.proto.spec for c in at.get("plotly_chart")]
+    assert len(drawn) == len(first) == 12
+    _visit(at, "app_pages/data.py")
+    _visit(at, "app_pages/explore.py")
+    assert len(drawn) == 12  # nothing drawn again from the rows
+    assert [c.proto.spec for c in at.get("plotly_chart")] == first
+
+
 def test_segments_page_shows_four_named_segments(sample_app):
     at = _visit(sample_app, "app_pages/segments.py")
     assert at.slider[0].value == 4
