@@ -29,16 +29,13 @@ from core.data.numbers import _FAST
 from core.data.portfolio import Portfolio, _apply_mapping, _outcome_if_known, _pin, load_portfolio, suggest_mapping
 from core.data.table import ROW, FileInfo, Limits
 from core.data.validate import (
-    MISSING_IMPUTED,
-    NOT_WHOLE,
-    WARNING,
     ValidationReport,
     _check_category,
     _check_id,
     _check_numeric,
     _Collector,
-    _range_wording,
     _repeating,
+    number_rules,
 )
 from core.errors import RecoveryError
 
@@ -194,7 +191,7 @@ def _short_way(body: bytes, name: str, layout: ChunkLayout) -> Portfolio | None:
             if values is None:
                 values = _check_numeric(spec, _text_series(cells[header], index), layout.separator, found)
             else:
-                _number_rules(spec, values, found)
+                number_rules(spec, values, found)
             typed[field] = values
         elif spec.kind == "category":
             typed[field] = _check_category(spec, mapped[field], found)
@@ -208,20 +205,3 @@ def _short_way(body: bytes, name: str, layout: ChunkLayout) -> Portfolio | None:
     report = ValidationReport(found.problems(), (), tuple(f.name for f in schema.FIELDS if f.name not in chosen))
     info = FileInfo(name, "csv", layout.encoding, layout.separator, None, (), len(frame), len(layout.names), 1, ())
     return Portfolio(frame, report, chosen, info, None, notes)
-
-
-def _number_rules(spec: schema.Field, values: pd.Series, found: _Collector) -> None:
-    """The number reader's checks after parsing (range, whole numbers, missing), on typed values."""
-    array = values.to_numpy()
-    outside = np.zeros(len(array), dtype=bool)
-    if spec.minimum is not None:
-        outside |= array < spec.minimum
-    if spec.maximum is not None:
-        outside |= array > spec.maximum
-    found.add(spec.name, _range_wording(spec), "error", values.index[outside])
-    if spec.integer:
-        fractional = ~np.isnan(array) & (array != np.floor(array))
-        found.add(spec.name, NOT_WHOLE, "error", values.index[fractional])
-    found.add(spec.name, MISSING_IMPUTED, WARNING, values.index[np.isnan(array)])
-
-

@@ -210,6 +210,14 @@ def _check_numeric(spec: schema.Field, raw: pd.Series, separator: str | None,
     for problem in pd.unique(bad_problems):  # in the order first met, row by row
         found.add(spec.name, problem, ERROR, bad_rows[bad_problems == problem], raw)
     values = parsed.values
+    # Unreadable cells become NaN too, but they are errors, not missing values: only blank cells are missing
+    number_rules(spec, values, found, raw, raw.isna().to_numpy())
+    return values
+
+
+def number_rules(spec: schema.Field, values: pd.Series, found: _Collector, raw: pd.Series | None = None,
+                 missing: np.ndarray | None = None) -> None:
+    """The number reader's checks on typed values: range, whole numbers, missing (NaN unless ``missing``)."""
     array = values.to_numpy()
     outside = np.zeros(len(array), dtype=bool)
     if spec.minimum is not None:
@@ -220,9 +228,7 @@ def _check_numeric(spec: schema.Field, raw: pd.Series, separator: str | None,
     if spec.integer:
         fractional = ~np.isnan(array) & (array != np.floor(array))
         found.add(spec.name, NOT_WHOLE, ERROR, values.index[fractional], raw)
-    found.add(spec.name, MISSING_IMPUTED, WARNING, raw.index[raw.isna().to_numpy()])
-    # Unreadable cells become NaN too, but they are errors, not missing values.
-    return values
+    found.add(spec.name, MISSING_IMPUTED, WARNING, values.index[np.isnan(array) if missing is None else missing])
 
 
 def spelling(value: str) -> str:
