@@ -7,6 +7,8 @@ from pathlib import Path
 import pandas as pd
 from streamlit.testing.v1 import AppTest
 
+from sample_data.generate import generate_portfolio
+
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "corpus"
 APP = str(ROOT / "streamlit_app.py")
@@ -46,3 +48,14 @@ def uploaded(name: str, data: bytes, mime: str = "text/csv") -> AppTest:
     at.file_uploader[0].upload(name, data, mime)
     at.run()
     return at
+
+
+def inch_mark_file(path: Path, n: int = 300) -> Path:
+    """Notes with an inch mark in unquoted cells (a letter, not a quote) and, later, line breaks in quoted ones."""
+    frame, _ = generate_portfolio(n=n, seed=5)
+    frame["Branch_Note"] = "ok"
+    frame.loc[frame.index[::7], "Branch_Note"] = "called\ntwice"
+    frame.loc[[2, 38, 39, 148], "Branch_Note"] = '5" screen'
+    # pandas quotes a cell with a quote in it; an export's own writer may not
+    path.write_text(frame.to_csv(index=False).replace('"5"" screen"', '5" screen'))
+    return path

@@ -9,6 +9,7 @@ from core.data.ordering import row_hashes, stable_argsort, value_order
 from core.data.portfolio import Portfolio, load_portfolio, suggest_mapping
 from core.data.prepare import ADDED_COLUMNS, Prepared, analysable_rows, prepare, prepare_portfolio
 from core.data.read import read_table
+from core.data.records import Where, block_records, record_ends, separator_of
 from core.data.roles import (
     NO_OUTCOME,
     ColumnRoles,
@@ -50,4 +51,4 @@ from core.data.validate import (
 )
 from core.data.xlsx import sheet_names
 
-__all__ = ["ADDED_COLUMNS", "BY_NAME", "COLLECTION_FIELDS", "ChunkLayout", "ColumnRoles", "DERIVED_LABELS", "EXACT_DUPLICATE", "EXACT_DUPLICATE_KEPT", "FIELDS", "FULLY_RECOVERED", "FileInfo", "LEAK_AUC", "Limits", "MISSING_TOKENS", "MISSING_WRITTEN", "NO_OUTCOME", "NUMERIC_FIELDS", "OUTCOME", "Outcome", "PROBLEMS", "Portfolio", "Prepared", "Problem", "RATIOS", "REPEATED_ID", "REPEATED_ID_KEPT", "ROW", "RawTable", "Roles", "SEED_FEATURES", "SEED_STRATEGIES", "ValidationReport", "WRITTEN_OFF", "add_ratios", "analysable_rows", "assign", "canonical_outcome", "check", "describe", "field_aucs", "file_labels", "is_protected", "kpis", "label", "label_in", "layout_of", "leakage_screen", "load_chunk", "load_portfolio", "lower_first", "model_features", "numeric_values", "open_zip", "outcome_columns", "outcome_values", "outstanding", "parse_column", "prepare", "prepare_portfolio", "quality", "read_table", "readable", "requested_fields", "row_hashes", "safe_ratio", "sheet_names", "single_field_auc", "spelling", "stable_argsort", "suggest_mapping", "switchable", "value_order"]
+__all__ = ["ADDED_COLUMNS", "BY_NAME", "COLLECTION_FIELDS", "ChunkLayout", "ColumnRoles", "DERIVED_LABELS", "EXACT_DUPLICATE", "EXACT_DUPLICATE_KEPT", "FIELDS", "FULLY_RECOVERED", "FileInfo", "LEAK_AUC", "Limits", "MISSING_TOKENS", "MISSING_WRITTEN", "NO_OUTCOME", "NUMERIC_FIELDS", "OUTCOME", "Outcome", "PROBLEMS", "Portfolio", "Prepared", "Problem", "RATIOS", "REPEATED_ID", "REPEATED_ID_KEPT", "ROW", "RawTable", "Roles", "SEED_FEATURES", "SEED_STRATEGIES", "ValidationReport", "WRITTEN_OFF", "Where", "add_ratios", "analysable_rows", "assign", "block_records", "canonical_outcome", "check", "describe", "field_aucs", "file_labels", "is_protected", "kpis", "label", "label_in", "layout_of", "leakage_screen", "load_chunk", "load_portfolio", "lower_first", "model_features", "numeric_values", "open_zip", "outcome_columns", "outcome_values", "outstanding", "parse_column", "prepare", "prepare_portfolio", "quality", "read_table", "readable", "record_ends", "requested_fields", "row_hashes", "separator_of", "safe_ratio", "sheet_names", "single_field_auc", "spelling", "stable_argsort", "suggest_mapping", "switchable", "value_order"]

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from core.data import ChunkLayout, layout_of, load_chunk, load_portfolio
+from core.data import ChunkLayout, layout_of, load_chunk, load_portfolio, record_ends, separator_of
 from core.errors import RecoveryError
 from core.pipeline import analysable_rows
 from core.report import atomic_file, to_csv_bytes
@@ -55,29 +55,9 @@ class Chunk:
     first_record: int
 
 
-def _record_ends(data: bytes | memoryview) -> np.ndarray:
-    """Positions of the line ends that end a record: '\\n' with an even number of quotes before it."""
-    buffer = np.frombuffer(data, dtype=np.uint8)
-    newlines = np.flatnonzero(buffer == 10)
-    quotes = np.flatnonzero(buffer == 34)
-    if not len(quotes):
-        return newlines
-    return newlines[np.searchsorted(quotes, newlines) % 2 == 0]
-
-
-def record_count(data: bytes) -> int:
-    """Records in whole-record bytes (the last one may lack its line end)."""
-    return len(_record_ends(data)) + (1 if data and not data.endswith(b"\n") else 0)
-
-
-def split_header(data: bytes, name: str) -> tuple[bytes, bytes]:
-    """A file's first bytes cut after its header record (the first record, quotes respected)."""
-    ends = _record_ends(data)
-    cut = int(ends[0]) + 1 if len(ends) else len(data)
-    header = data[:cut]
-    if not header.strip(b" \t\r\n\xef\xbb\xbf"):
-        raise RecoveryError(f"{name} starts with a blank line: remove it so the header is the first line.")
-    return header, data[cut:]
+def _record_ends(data: bytes | memoryview, separator: bytes = b",") -> np.ndarray:
+    """Positions of the line ends that end a record in bytes that start a record (quotes as csv.reader reads them)."""
+    return record_ends(data, separator)
 
 
 def read_chunks(path: Path, chunk_bytes: int = CHUNK_BYTES) -> tuple[bytes, Iterator[Chunk]]:
@@ -85,13 +65,15 @@ def read_chunks(path: Path, chunk_bytes: int = CHUNK_BYTES) -> tuple[bytes, Iter
     handle = open(path, "rb")  # noqa: SIM115 - the chunk generator below closes it when it ends
     step = min(chunk_bytes, _READ_BYTES)
     first = handle.read(1024 * 1024)
-    ends = _record_ends(first)
+    separator = separator_of(first)
+    ends = _record_ends(first, separator)
     while not len(ends):
         more = handle.read(_READ_BYTES)
         if not more:
             break
         first += more
-        ends = _record_ends(first)
+        separator = separator_of(first)
+        ends = _record_ends(first, separator)
     cut = int(ends[0]) + 1 if len(ends) else len(first)
     header, rest = first[:cut], first[cut:]
     if not header.strip(b" \t\r\n\xef\xbb\xbf"):
@@ -106,9 +88,9 @@ def read_chunks(path: Path, chunk_bytes: int = CHUNK_BYTES) -> tuple[bytes, Iter
                     block = handle.read(step)
                     ended = not block
                     pending += block
-                ends = _record_ends(memoryview(pending)[:chunk_bytes])
+                ends = _record_ends(memoryview(pending)[:chunk_bytes], separator)
                 if not len(ends):
-                    ends = _record_ends(pending)  # one record longer than a chunk
+                    ends = _record_ends(pending, separator)  # one record longer than a chunk
                 if not len(ends) and not ended:
                     more = handle.read(step)
                     ended = not more
@@ -117,7 +99,7 @@ def read_chunks(path: Path, chunk_bytes: int = CHUNK_BYTES) -> tuple[bytes, Iter
                 cut = len(pending) if not len(ends) or (ended and len(pending) <= chunk_bytes) else int(ends[-1]) + 1
                 piece, pending = pending[:cut], pending[cut:]
                 yield Chunk(piece, record)
-                record += len(_record_ends(piece)) + (0 if piece.endswith(b"\n") else 1)
+                record += len(_record_ends(piece, separator)) + (0 if piece.endswith(b"\n") else 1)
 
     return header, chunks()
 

@@ -2,12 +2,14 @@
 
 A CSV dataset (a path or a glob, local or on shared storage) is cut into byte blocks
 (``dask.bytes.read_bytes``), each read once by a worker, which keeps it; the loaded model is
-scattered to every worker once. A tiny task marks each block (its quotes, and for either quote
-state at its start where its first record ends and how many records end in it); from the marks
-this process follows the quote state along the file, so a block's records start after the first
-line end outside quotes, as the streamed path cuts them, and a quoted cell whose line break sits on
-a block edge stays whole. The worker holding a block then reads its records (the next block's
-first bytes, up to that block's first record end, fetched as a small slice) with the file's header
+scattered to every worker once. A tiny task marks each block: for each place the reader may be
+at its start (inside a quoted cell or not, quotes read as csv.reader reads them, see
+``core.data.records``), where its first record ends, how many records end in it and where the
+reader is after it. From the marks this process follows the reader along the file, so a block's
+records start after the first line end outside quotes, as the streamed path cuts them, and a
+quoted cell whose line break sits on a block edge stays whole. The worker holding a block then
+reads its records (the next block's first bytes, up to that block's first record end, fetched
+as a small slice) with the file's header
 through ``batch.score_chunk``, exactly as the streamed and single-machine paths do, and writes one
 output part. Row numbers are the file's own (counted from the marks), so the parts, read in order,
 equal the single-machine output byte for byte. Only a few blocks per worker are in flight at once.
@@ -29,11 +31,10 @@ from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from core.data import load_portfolio
+from core.data import Where, block_records, load_portfolio, separator_of
 from core.errors import RecoveryError
 from core.report import TEMP_PREFIX, atomic_file, to_csv_bytes, write_problem
 from core.serve.batch import Chunk, score_chunk
@@ -131,17 +132,13 @@ def _one_thread() -> None:
     pa.set_io_thread_count(1)
 
 
-def block_marks(block: bytes) -> tuple[int, int, tuple[tuple[int, int, int], tuple[int, int, int]]]:
-    """A block's quotes (mod 2), its length and, starting outside / inside quotes: first and last record end, record ends."""
-    buffer = np.frombuffer(block, dtype=np.uint8)
-    newlines = np.flatnonzero(buffer == 10)
-    quotes = np.flatnonzero(buffer == 34)
-    before = np.searchsorted(quotes, newlines) if len(quotes) else np.zeros(len(newlines), dtype=np.intp)
-    marks = []
-    for inside in (0, 1):
-        ends = newlines[(before + inside) % 2 == 0]
-        marks.append((int(ends[0]), int(ends[-1]), len(ends)) if len(ends) else (-1, -1, 0))
-    return len(quotes) % 2, len(buffer), (marks[0], marks[1])
+def block_marks(block: bytes, separator: bytes) -> tuple[int, dict[Where, tuple[int, int, int, Where]]]:
+    """A block's length and, for each place the reader may be at its start: first and last record end, record ends, place after it."""
+    marks = {}
+    for start in Where:
+        ends, after = block_records(block, separator, start)
+        marks[start] = (int(ends[0]), int(ends[-1]), len(ends), after) if len(ends) else (-1, -1, 0, after)
+    return len(block), marks
 
 
 def head_of(block: bytes, cut: int) -> bytes:
@@ -245,6 +242,7 @@ def _score_csv(client, model, files: list[str], output: str, parquet_out: bool, 
     upcoming = iter(blocks)
     headers: dict[int, object] = {}
     next_record: dict[int, int] = {}
+    separators: dict[int, object] = {}
     part = 0
 
     def read_next() -> bool:
@@ -253,7 +251,9 @@ def _score_csv(client, model, files: list[str], output: str, parquet_out: bool, 
             return False
         f, i, block = found
         data = client.compute(block)
-        read.append((f, i, data, client.submit(block_marks, data, pure=False)))
+        if i == 0:
+            separators[f] = client.submit(separator_of, data, pure=False)
+        read.append((f, i, data, client.submit(block_marks, data, separators[f], pure=False)))
         return True
 
     def close(owner: _Owner, head) -> None:
@@ -273,16 +273,15 @@ def _score_csv(client, model, files: list[str], output: str, parquet_out: bool, 
     while len(read) < window and read_next():
         pass
     owner: _Owner | None = None
-    inside = 0  # the quote state where the next block starts
+    where = Where.CELL_START  # the reader's place where the next block starts
     while read:
         f, i, data, marks = read.popleft()
-        quotes, size, by_state = marks.result()
+        size, by_place = marks.result()
         if i == 0:
             if owner is not None:
                 close(owner, None)
-            owner, inside = None, 0
-        first, last, ends = by_state[inside]
-        inside = (inside + quotes) % 2
+            owner, where = None, Where.CELL_START
+        first, last, ends, where = by_place[where]
         if not ends:
             if owner is None:
                 raise RecoveryError(f"{names[f]}: its header row does not end within the first "

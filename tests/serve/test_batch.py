@@ -14,7 +14,7 @@ from core.report import to_csv_bytes
 from core.serve import batch
 from core.serve import bundle as bundles
 from sample_data.generate import generate_portfolio
-from tests.helpers import ROOT
+from tests.helpers import ROOT, inch_mark_file
 
 
 def _awkward_file(path: Path, n: int = 300) -> Path:
@@ -41,6 +41,17 @@ def test_streamed_output_equals_one_piece_row_for_row(trained, tmp_path, chunk_b
     assert done.chunks > 5 if chunk_bytes == 6000 else done.chunks == 1
     written = pd.read_csv(out, encoding="utf-8-sig")
     assert written["File_Row"].iloc[-1] == 303  # header + 300 borrowers + the two blank records
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_an_inch_mark_in_a_note_is_a_letter_and_the_file_is_cut_at_its_records(trained, tmp_path, workers):
+    source = inch_mark_file(tmp_path / "june.csv")
+    out = tmp_path / "scored.csv"
+    done = batch.stream_score(trained, source, out, chunk_bytes=6000, workers=workers)
+    assert done.scored == 300 and done.chunks > 5
+    assert out.read_bytes() == to_csv_bytes(batch.one_piece(trained, source))
+    written = pd.read_csv(out, encoding="utf-8-sig")
+    assert written["File_Row"].tolist() == list(range(2, 302))
 
 
 @pytest.mark.parametrize("workers", [1, 2])

@@ -16,6 +16,7 @@ from core.serve import batch
 from core.serve import bundle as bundles
 from core.serve.distributed import read_parts, score_on_dask
 from sample_data.generate import generate_portfolio
+from tests.helpers import inch_mark_file
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -126,4 +127,14 @@ def test_a_quoted_line_break_on_a_block_edge_stays_in_its_record(trained, cluste
     header = expected[:expected.index(b"\r\n") + 2]
     parts = sorted(out.glob("part-*.csv"))
     assert done.scored == 200 and len(parts) == done.parts >= 4
+    assert b"".join(p.read_bytes()[0 if i == 0 else len(header):] for i, p in enumerate(parts)) == expected
+
+
+def test_an_inch_mark_in_a_note_does_not_shift_the_block_edges(trained, cluster, tmp_path):
+    source, out = inch_mark_file(tmp_path / "inches.csv"), tmp_path / "scored"
+    done = score_on_dask(trained, str(source), str(out), cluster.scheduler_address, block_bytes=9_000)
+    expected = to_csv_bytes(batch.one_piece(trained, source))
+    header = expected[:expected.index(b"\r\n") + 2]
+    parts = sorted(out.glob("part-*.csv"))
+    assert done.scored == 300 and len(parts) == done.parts >= 4
     assert b"".join(p.read_bytes()[0 if i == 0 else len(header):] for i, p in enumerate(parts)) == expected
