@@ -59,3 +59,14 @@ def inch_mark_file(path: Path, n: int = 300) -> Path:
     # pandas quotes a cell with a quote in it; an export's own writer may not
     path.write_text(frame.to_csv(index=False).replace('"5"" screen"', '5" screen'))
     return path
+
+
+def decimal_mark_file(path: Path, comma_from: int | None = None, n: int = 300) -> Path:
+    """A tab-separated export with amounts like 12,345.67; from row ``comma_from`` on, like 12.345,67."""
+    frame, _ = generate_portfolio(n=n, seed=5)
+    point = [f"{v:,.2f}" for v in frame["Loan_Amount"]]
+    comma = [v.replace(",", " ").replace(".", ",").replace(" ", ".") for v in point]
+    start = n if comma_from is None else comma_from - 2
+    frame["Loan_Amount"] = point[:start] + comma[start:]
+    path.write_text(frame.to_csv(index=False, sep="\t"))
+    return path

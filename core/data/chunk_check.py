@@ -192,6 +192,8 @@ def _short_way(body: bytes, name: str, layout: ChunkLayout) -> Portfolio | None:
                 values = _check_numeric(spec, _text_series(cells[header], index), layout.separator, found)
             else:
                 number_rules(spec, values, found)
+                if pc.any(pc.match_substring(cells[header], ".")).as_py():
+                    found.decimal_marks[field] = "dot"  # plain 12.39 cells are read with a decimal point
             typed[field] = values
         elif spec.kind == "category":
             typed[field] = _check_category(spec, mapped[field], found)
@@ -204,4 +206,4 @@ def _short_way(body: bytes, name: str, layout: ChunkLayout) -> Portfolio | None:
         return None  # invalid rows: the whole way names them, and keeps the file's text for them
     report = ValidationReport(found.problems(), (), tuple(f.name for f in schema.FIELDS if f.name not in chosen))
     info = FileInfo(name, "csv", layout.encoding, layout.separator, None, (), len(frame), len(layout.names), 1, ())
-    return Portfolio(frame, report, chosen, info, None, notes)
+    return Portfolio(frame, report, chosen, info, None, notes, found.decimal_marks)

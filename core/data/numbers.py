@@ -47,6 +47,7 @@ class ParsedColumn:
     values: pd.Series            # float64, NaN where missing or unreadable
     bad: dict[int, str]          # row label -> problem wording
     style: Style | None
+    read_by: Style | None = None  # the style, when some cell's value depends on it (1.5, 1,234)
 
 
 def _strip_currency(text: str) -> str:
@@ -184,7 +185,9 @@ def parse_stripped(text: pa.ChunkedArray, index: pd.Index, separator: str | None
         words = [wording] * len(positions) if isinstance(wording, str) else wording.tolist()
         problems.update(zip(positions.tolist(), words))
     bad = dict(sorted(zip(index[list(problems)].tolist(), problems.values())))
-    return ParsedColumn(pd.Series(values, index=index, dtype="float64"), bad, style)
+    depends = bool(decimal.any()) or slow.count((slow.problem == "") & ~(slow.dot == slow.comma)) > 0
+    return ParsedColumn(pd.Series(values, index=index, dtype="float64"), bad, style,
+                        style if depends else None)
 
 
 def _point_decimals(chunk: pa.Array) -> np.ndarray:

@@ -27,6 +27,8 @@ class Portfolio:
     raw: pd.DataFrame | None = dataclass_field(default=None, repr=False, compare=False)
     row_notes: Mapping[int, tuple[str, ...]] = dataclass_field(
         default_factory=dict, repr=False, compare=False)
+    # per numeric field whose values depended on it, the decimal mark they were read with
+    decimal_marks: Mapping[str, str] = dataclass_field(default_factory=dict, repr=False, compare=False)
 
     def valid_rows(self) -> pd.DataFrame:
         """The portfolio without the rows that have errors."""
@@ -154,4 +156,4 @@ def load_portfolio(data: bytes, name: str, mapping: dict[str, str] | None = None
               if mapping is None else _check_mapping(mapping, headers))
     checked = check(_apply_mapping(table.frame, chosen), chosen, table.info.separator, keep_repeated_ids)
     return Portfolio(checked.frame, checked.report, chosen, table.info, table.frame,
-                     checked.row_notes)
+                     checked.row_notes, checked.decimal_marks)

@@ -95,6 +95,7 @@ class Checked:
     frame: pd.DataFrame
     report: ValidationReport
     row_notes: Mapping[int, tuple[str, ...]] = dataclass_field(default_factory=dict)
+    decimal_marks: Mapping[str, str] = dataclass_field(default_factory=dict)
 
 
 class _Collector:
@@ -103,6 +104,7 @@ class _Collector:
     def __init__(self) -> None:
         # Per key, the parts added: row labels and their raw cells ("" when not shown).
         self.found: dict[tuple[str, str, str], list[tuple[np.ndarray, np.ndarray]]] = {}
+        self.decimal_marks: dict[str, str] = {}  # per numeric field, the style its values were read in
 
     def add(self, column: str, problem: str, severity: str, rows: Iterable[int],
             raw: pd.Series | None = None) -> None:
@@ -205,6 +207,8 @@ def _check_numeric(spec: schema.Field, raw: pd.Series, separator: str | None,
     if said_missing.any():
         text = pc.if_else(pa.array(said_missing), pa.scalar(None, pa.string()), text)
     parsed = numbers.parse_stripped(text, raw.index, separator, spec.name == "Interest_Rate", digits)
+    if parsed.read_by is not None:
+        found.decimal_marks[spec.name] = parsed.read_by
     bad_rows = np.array(list(parsed.bad))
     bad_problems = np.array(list(parsed.bad.values()), dtype=object)
     for problem in pd.unique(bad_problems):  # in the order first met, row by row
@@ -393,9 +397,10 @@ def check(mapped: pd.DataFrame, fields: Iterable[str], separator: str | None,
     for part in (exact_found, *(checked[name][1] for name in fields)):
         for key, parts in part.found.items():
             found.found.setdefault(key, []).extend(parts)
+        found.decimal_marks.update(part.decimal_marks)
     for name in fields:
         typed[name] = checked[name][0]
     notes = found.row_notes()
     missing = tuple(f.name for f in schema.FIELDS if f.name not in fields)
     report = ValidationReport(found.problems(), tuple(notes), missing)
-    return Checked(typed, report, notes)
+    return Checked(typed, report, notes, found.decimal_marks)

@@ -126,6 +126,29 @@ class StreamSummary:
     workers: int = 1
 
 
+_MARKS = {"dot": "decimal point (1,234.56)", "comma": "decimal comma (1.234,56)"}
+
+
+class DecimalMarks:
+    """The decimal mark each numeric column was read with in earlier parts, so parts that disagree are refused.
+
+    A whole file's column is read in the mark most of its values show; a part sees only its own
+    values, so a file whose parts differ would be read one way here and another way there.
+    """
+
+    def __init__(self) -> None:
+        self.seen: dict[tuple[str, str], tuple[str, int]] = {}
+
+    def check(self, name: str, first_record: int, marks: dict[str, str]) -> None:
+        """Refuse a part whose column was read with another mark than an earlier part's."""
+        for column, mark in marks.items():
+            earlier, row = self.seen.setdefault((name, column), (mark, first_record))
+            if earlier != mark:
+                raise RecoveryError(f"{name}: {column} reads with a {_MARKS[earlier]} in the part from row {row} and "
+                                    f"a {_MARKS[mark]} in the part from row {first_record}: one column must use "
+                                    "one decimal mark in the whole file. Write it one way and run again.")
+
+
 class _SeenLoans:
     """Loan IDs of earlier chunks, as sorted 64-bit hashes, to find a loan repeated across chunks."""
 
@@ -162,6 +185,7 @@ class ChunkScored:
     scored: int = 0
     excluded: int = 0
     strategies: dict[str, int] = dataclasses.field(default_factory=dict)
+    decimal_marks: dict[str, str] = dataclasses.field(default_factory=dict)  # per column header
     loan_ids: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0, dtype=object))
     loan_rows: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0, dtype=np.int64))
     drift: DriftCounts | None = None
@@ -204,6 +228,7 @@ def score_chunk(bundle: Bundle, header: bytes, chunk: Chunk, name: str, drop_inv
     portfolio = _load(header, chunk, name)
     info, offset = portfolio.info, chunk.first_record - 2
     done = ChunkScored(chunk.first_record, info.encoding, info.separator)
+    done.decimal_marks = {portfolio.mapping.get(f, f): m for f, m in portfolio.decimal_marks.items()}
     if info.encoding not in _UTF8:
         return done  # refused by the caller, which names the file's encoding
     if not portfolio.report.ok and not drop_invalid:
@@ -318,7 +343,7 @@ def stream_score(
     """
     header, chunks = read_chunks(path, chunk_bytes)
     workers = default_workers(path, chunk_bytes) if workers is None else max(1, workers)
-    summary, seen = StreamSummary(workers=workers), _SeenLoans()
+    summary, seen, marks = StreamSummary(workers=workers), _SeenLoans(), DecimalMarks()
     expected_header: bytes | None = None
     encoding = separator = None
     profile = drift.training if drift is not None else None
@@ -335,6 +360,7 @@ def stream_score(
                                     f"(separator {done.separator!r}, not {separator!r}): check the file there.")
             if done.refusal is not None:
                 raise RecoveryError(done.refusal)
+            marks.check(path.name, done.first_record, done.decimal_marks)
             seen.check(done.loan_ids, done.loan_rows)
             if done.excluded:
                 if invalid_sink is None:

@@ -37,7 +37,7 @@ from threadpoolctl import threadpool_limits
 from core.data import Where, block_records, load_portfolio, separator_of
 from core.errors import RecoveryError
 from core.report import TEMP_PREFIX, atomic_file, to_csv_bytes, write_problem
-from core.serve.batch import Chunk, score_chunk
+from core.serve.batch import Chunk, DecimalMarks, score_chunk
 from core.serve.bundle import Bundle
 from core.serve.score import score_rows
 
@@ -163,10 +163,13 @@ def score_block(block: bytes, start: int, following: list[bytes], header: bytes,
             raise RecoveryError(done.refusal.replace("rerun with --drop-invalid",
                                                      "score with the default engine and --drop-invalid"))
         table = done.table
+        marks = {"file": name, "first_record": first_record, "decimal_marks": done.decimal_marks}
         if several_files:
             table.insert(0, SOURCE_FILE, name)
         _write_part(table, output, part, parquet_out)
-        return pd.DataFrame({"strategy": list(done.strategies), "borrowers": list(done.strategies.values())})
+        counts = pd.DataFrame({"strategy": list(done.strategies), "borrowers": list(done.strategies.values())})
+        counts.attrs.update(marks)
+        return counts
 
 
 def _write_part(table: pd.DataFrame, output: str, part: int, parquet_out: bool) -> None:
@@ -314,6 +317,20 @@ def _score_parquet(client, model, files: list[str], output: str, parquet_out: bo
     return client.gather(client.compute(tasks))
 
 
+def _check_marks(results: list[pd.DataFrame], fs, root: str, parquet_out: bool) -> None:
+    """Refuse (and take back the parts written) when blocks of a file read a column with different decimal marks."""
+    marks = DecimalMarks()
+    try:
+        for result in results:
+            if "decimal_marks" in result.attrs:
+                marks.check(result.attrs["file"], result.attrs["first_record"], result.attrs["decimal_marks"])
+    except RecoveryError:
+        for part in range(len(results)):
+            with contextlib.suppress(OSError):
+                fs.rm(f"{root.rstrip('/')}/part-{part:05d}.{'parquet' if parquet_out else 'csv'}")
+        raise
+
+
 def score_on_dask(bundle: Bundle, source: str, output: str, scheduler: str | None = None,
                   n_workers: int = 2, block_bytes: int = BLOCK_BYTES) -> DaskSummary:
     """Score every row of a CSV or Parquet dataset on a Dask cluster; parts go to the ``output`` folder.
@@ -337,6 +354,7 @@ def score_on_dask(bundle: Bundle, source: str, output: str, scheduler: str | Non
             results = _score_parquet(client, model, files, output, parquet_out, block_bytes)
         else:
             results = _score_csv(client, model, files, output, parquet_out, block_bytes, n_workers)
+            _check_marks(results, fs, root, parquet_out)
     finally:
         client.close()
         if cluster is not None:

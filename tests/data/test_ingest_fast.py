@@ -288,6 +288,7 @@ class ReferenceCollector:
 
     def __init__(self) -> None:
         self.found: dict[tuple[str, str, str], list[pd.Series]] = {}
+        self.decimal_marks: dict[str, str] = {}  # not compared: the reference predates them
 
     def add(self, column, problem, severity, rows, raw=None) -> None:
         """Record ``rows`` under (column, problem, severity)."""

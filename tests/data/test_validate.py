@@ -88,6 +88,19 @@ def _parse(cells: list[str | None], separator: str | None = ",", percent: bool =
                         separator, percent)
 
 
+@pytest.mark.parametrize("cells, separator, read_by", [
+    (["12", "7", None], ",", None),             # whole numbers read the same with either mark
+    (["12", "7"], ";", None),
+    (["12.5", "7"], ";", "dot"),                 # a point with one or two digits after it is a decimal point
+    (["1.234,5", "12"], ";", "comma"),
+    (["1,234", "5"], ",", "dot"),                # ambiguous: the comma file's convention decided it
+    (["1,234", "5"], ";", "comma"),
+    (["$ 1,000", "12"], ",", "dot"),
+])
+def test_a_column_says_which_decimal_mark_its_values_depended_on(cells, separator, read_by):
+    assert _parse(cells, separator).read_by == read_by
+
+
 @pytest.mark.parametrize("cells, separator, expected", [
     (["1,234.5", "12"], ",", [1234.5, 12.0]),
     (["1.234,5", "12"], ";", [1234.5, 12.0]),

@@ -14,7 +14,7 @@ from core.report import to_csv_bytes
 from core.serve import batch
 from core.serve import bundle as bundles
 from sample_data.generate import generate_portfolio
-from tests.helpers import ROOT, inch_mark_file
+from tests.helpers import ROOT, decimal_mark_file, inch_mark_file
 
 
 def _awkward_file(path: Path, n: int = 300) -> Path:
@@ -52,6 +52,27 @@ def test_an_inch_mark_in_a_note_is_a_letter_and_the_file_is_cut_at_its_records(t
     assert out.read_bytes() == to_csv_bytes(batch.one_piece(trained, source))
     written = pd.read_csv(out, encoding="utf-8-sig")
     assert written["File_Row"].tolist() == list(range(2, 302))
+
+
+@pytest.mark.parametrize("comma_from", [None, 2])
+def test_a_column_written_with_one_decimal_mark_streams_as_one_piece(trained, tmp_path, comma_from):
+    source, out = decimal_mark_file(tmp_path / "june.tsv", comma_from), tmp_path / "scored.csv"
+    done = batch.stream_score(trained, source, out, chunk_bytes=6000, workers=1)
+    assert done.scored == 300 and done.chunks > 5
+    assert out.read_bytes() == to_csv_bytes(batch.one_piece(trained, source))
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_parts_read_with_different_decimal_marks_are_refused(trained, tmp_path, workers):
+    """Dropping the minority's rows is what the whole file would do; a part sees only its own majority."""
+    source, out = decimal_mark_file(tmp_path / "june.tsv", comma_from=172), tmp_path / "scored.csv"
+    assert len(batch.one_piece(trained, source, drop_invalid=True)) == 170  # the whole file: decimal point
+    with pytest.raises(RecoveryError, match=r"Loan_Amount reads with a decimal point \(1,234\.56\) in the part from "
+                                            r"row 2 and a decimal comma \(1\.234,56\) in the part from row \d+: one "
+                                            "column must use one decimal mark"):
+        batch.stream_score(trained, source, out, chunk_bytes=6000, workers=workers, drop_invalid=True,
+                           invalid_output=tmp_path / "invalid.csv")
+    assert not out.exists() and not (tmp_path / "invalid.csv").exists()
 
 
 @pytest.mark.parametrize("workers", [1, 2])

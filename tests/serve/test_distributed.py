@@ -16,7 +16,7 @@ from core.serve import batch
 from core.serve import bundle as bundles
 from core.serve.distributed import read_parts, score_on_dask
 from sample_data.generate import generate_portfolio
-from tests.helpers import inch_mark_file
+from tests.helpers import decimal_mark_file, inch_mark_file
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -138,3 +138,14 @@ def test_an_inch_mark_in_a_note_does_not_shift_the_block_edges(trained, cluster,
     parts = sorted(out.glob("part-*.csv"))
     assert done.scored == 300 and len(parts) == done.parts >= 4
     assert b"".join(p.read_bytes()[0 if i == 0 else len(header):] for i, p in enumerate(parts)) == expected
+
+
+def test_blocks_read_with_different_decimal_marks_are_refused_and_their_parts_taken_back(trained, cluster, tmp_path):
+    data, block = decimal_mark_file(tmp_path / "june.tsv").read_bytes(), 9_000
+    step = len(data) / (len(data) // block)  # how dask evens the blocks out
+    second_block = data[:data.index(b"\n", int(step)) + 1].count(b"\n") + 1  # its first record's row
+    source, out = decimal_mark_file(tmp_path / "june.tsv", comma_from=second_block), tmp_path / "scored"
+    with pytest.raises(RecoveryError, match=r"Loan_Amount reads with a decimal point .* and a decimal comma .* one "
+                                            "column must use one decimal mark"):
+        score_on_dask(trained, str(source), str(out), cluster.scheduler_address, block_bytes=block)
+    assert not list(out.glob("part-*"))
