@@ -18,6 +18,7 @@ import numpy as np
 from core.data.delimited import sniff
 
 _QUOTE, _LF, _CR = 34, 10, 13
+_BOM = b"\xef\xbb\xbf"  # a UTF-8 file's mark, which the reader drops: its first cell starts after it
 _HEAD_BYTES = 64 * 1024  # enough of a file's start to hold its header line
 
 
@@ -51,11 +52,16 @@ def _counting_quotes(buffer: np.ndarray, quotes: np.ndarray, separator: bytes, s
     opens_cell = np.isin(previous, _boundaries(separator)) & (quotes > 0)
     doubled = np.zeros(len(quotes), dtype=bool)
     doubled[1:] = quotes[1:] == quotes[:-1] + 1  # the second of "" after a closing quote
-    if quotes[0] == 0:
+    if quotes[0] == _first_cell(buffer):
         opens_cell[0] = start in (Where.CELL_START, Where.AFTER_CLOSE)
     if bool((opens_cell | doubled)[met_outside].all()):
         return quotes
     return _followed(buffer, quotes, separator, start)
+
+
+def _first_cell(buffer: np.ndarray) -> int:
+    """Where the data's first cell starts: after a UTF-8 mark, if it has one."""
+    return len(_BOM) if buffer[:3].tobytes() == _BOM else 0
 
 
 def _followed(buffer: np.ndarray, quotes: np.ndarray, separator: bytes, start: Where) -> np.ndarray:
@@ -63,10 +69,11 @@ def _followed(buffer: np.ndarray, quotes: np.ndarray, separator: bytes, start: W
     boundaries = {separator[0], _LF, _CR}
     data = buffer.tobytes()
     inside, closed_at, kept = start == Where.INSIDE, -2, []
+    first = _first_cell(buffer)
     for q in quotes.tolist():
         if inside:
             inside, closed_at = False, q
-        elif q == 0:
+        elif q == first:
             if start not in (Where.CELL_START, Where.AFTER_CLOSE):
                 continue
             inside = True

@@ -61,6 +61,11 @@ def test_a_doubled_quote_on_a_block_edge_stays_inside_its_cell():
     assert where == Where.AFTER_CLOSE
 
 
+def test_a_quoted_first_header_after_a_utf8_mark_opens_its_cell():
+    data = b'\xef\xbb\xbf"Loan\nID",Age\n1,2\n'
+    assert record_ends(data).tolist() == [16, 20]  # not the line break inside "Loan\nID"
+
+
 def test_quotes_only_count_after_the_files_own_separator():
     data = b'a;b\n1;x,"y\n2;z"\n'
     assert record_ends(data, b";").tolist() == [3, 10, 15]
