@@ -36,6 +36,9 @@ IMPORTANCE_ROWS_PER_FOLD = 2000
 _BATCH_ROWS = 20_000
 # Borrowers whose reasons are written together (bounds the memory the words take while written).
 REASON_BLOCK_ROWS = 100_000
+# Borrowers whose reasons a download writes together: a few blocks are in hand at once, each holding
+# a few times its words while they are written.
+LATER_BLOCK_ROWS = 25_000
 
 
 @dataclass(frozen=True)
@@ -159,10 +162,10 @@ def reason_effects(
     def fold_drops(f: int) -> tuple[np.ndarray, np.ndarray | None]:
         """Fold f's own rows explained, and its share of the unknown rows' mean."""
         explainer, calibration, rows = explainers[f], run.calibrations[f], run.test_rows[f]
-        own = _score_drops(explainer, calibration, frame.iloc[rows], groups, values, places[f])
+        own = _score_drops_by_block(explainer, calibration, frame, rows, groups, values, places[f])
         if not len(unknown):
             return own, None
-        return own, _score_drops(explainer, calibration, frame.iloc[unknown], groups, values)
+        return own, _score_drops_by_block(explainer, calibration, frame, unknown, groups, values)
 
     # folds are independent: both cores share them; the unknown rows' mean is summed in fold order
     at = np.arange(len(frame)) if positions is None else positions
@@ -171,6 +174,21 @@ def reason_effects(
         if shared is not None:
             effects[at[unknown]] += shared / len(explainers)
     return effects
+
+
+def _score_drops_by_block(explainer: Explainer, calibration, frame: pd.DataFrame, rows: np.ndarray, groups, values,
+                          places: np.ndarray | None = None) -> np.ndarray:
+    """_score_drops of ``frame``'s ``rows``, _BATCH_ROWS at a time (each row's drops are its own).
+
+    A fold's every row at once holds several borrowers × fields tables of temporaries (0.3 GB on a
+    million borrowers with two folds at a time); a block's are a few MB.
+    """
+    drops = np.empty((len(rows), len(groups)))
+    for start in range(0, len(rows), _BATCH_ROWS):
+        block = slice(start, start + _BATCH_ROWS)
+        drops[block] = _score_drops(explainer, calibration, frame.iloc[rows[block]], groups, values,
+                                    None if places is None else places[block])
+    return drops
 
 
 def _score_drops(explainer: Explainer, calibration, frame, groups, values, places=None) -> np.ndarray:
@@ -292,7 +310,7 @@ class ReasonsLater:
     reference: dict[str, np.ndarray] | None = None
 
     def blocks(self) -> Iterator[pa.Array]:
-        """The words of each REASON_BLOCK_ROWS borrowers in turn, row for row; two blocks are written ahead."""
+        """The words of each LATER_BLOCK_ROWS borrowers in turn, row for row; two blocks are written ahead."""
         memo = {("sorted", name): np.asarray(values, dtype="float64") for name, values in (self.reference or {}).items()}
         picks = ReasonPicks(self.picks.up, self.picks.down, self.picks.groups, memo)
         for g in np.unique(np.concatenate([self.picks.up.ravel(), self.picks.down.ravel()])):
@@ -302,9 +320,9 @@ class ReasonsLater:
 
         def words(start: int) -> pa.Array:
             with threadpool_limits(limits=1):
-                return _block(self.frame, picks, self.flagged, start, min(n, start + REASON_BLOCK_ROWS))[2]
+                return _block(self.frame, picks, self.flagged, start, min(n, start + LATER_BLOCK_ROWS))[2]
 
-        starts = iter(range(0, n, REASON_BLOCK_ROWS))
+        starts = iter(range(0, n, LATER_BLOCK_ROWS))
         with ThreadPoolExecutor(max_workers=2) as pool:
             ahead = deque(pool.submit(words, start) for start in itertools.islice(starts, 2))
             while ahead:

@@ -81,7 +81,7 @@ def test_reasons_left_for_the_download_are_the_words_of_the_table(book, monkeypa
     frame, groups, effects = book
     flagged = _flags(len(frame), 0.35, 5)
     whole, _ = _words(book, flagged, monkeypatch, 10**9)
-    monkeypatch.setattr(explain, "REASON_BLOCK_ROWS", 97)  # 26 blocks: more than the two written ahead
+    monkeypatch.setattr(explain, "LATER_BLOCK_ROWS", 97)  # 26 blocks: more than the two written ahead
     picks = explain.pick_reasons(effects, groups)
     blocks = list(explain.ReasonsLater(frame, picks, flagged).blocks())
     assert [len(b) for b in blocks] == [97] * 25 + [len(frame) - 25 * 97]
