@@ -38,6 +38,7 @@ from core.options import MODEL_KINDS, parser
 from core.pipeline import RecoveryResult, analysable_rows, prepare_portfolio, stages
 from core.progress import no_progress
 from core.report import (
+    LaterColumn,
     measurement_report,
     refuse_overwriting,
     same_file,
@@ -69,13 +70,16 @@ def _write(path: Path, data: bytes) -> None:
     write_atomic(path, data)
 
 
-def _write_table(path: Path, frame, currency: str = "") -> None:
-    """Excel for .xlsx paths (money columns labelled with the currency), CSV (streamed) otherwise."""
+def _write_table(path: Path, frame, currency: str = "", later: LaterColumn | None = None) -> None:
+    """Excel for .xlsx paths (money columns labelled with the currency), CSV (streamed) otherwise.
+
+    ``later``: a column written block by block with the rows (CSV only).
+    """
     if path.suffix.lower() == ".xlsx":
         _write(path, to_excel_bytes(frame, currency=currency))
         return
     try:
-        write_csv(frame, path)
+        write_csv(frame, path, later)
     except OSError as error:
         raise RecoveryError(f"Cannot write {path}: {error.strerror}.") from None
 
@@ -218,11 +222,12 @@ def metrics_json(result: RecoveryResult) -> bytes:
     return json.dumps(figures, indent=2, default=float, allow_nan=False).encode()
 
 
-def _analyse(args: argparse.Namespace, keep_file: bool = False) -> Analysis:
+def _analyse(args: argparse.Namespace, keep_file: bool = False, reasons_later: bool = False) -> Analysis:
     """Read the input and run every stage with the options given; roles and warnings go to stderr.
 
     The file's bytes are let go before the stages unless ``keep_file``: a million rows' file is
-    another 140 MB held through scoring, the run's peak.
+    another 140 MB held through scoring, the run's peak. ``reasons_later``: the reasons' words are
+    left for the download to write block by block (another 0.2 GB, and more while being written).
     """
     data, portfolio = _load(args)
     if not keep_file:
@@ -230,7 +235,7 @@ def _analyse(args: argparse.Namespace, keep_file: bool = False) -> Analysis:
     config = _config(args)
     prepared = prepare_portfolio(portfolio, config.roles, args.drop_invalid)
     honour_bad_below(args.bad_below, prepared.roles.outcome)
-    result = stages(prepared, config, progress=_progress())
+    result = stages(prepared, config, progress=_progress(), reasons_later=reasons_later)
     _said(result)
     if result.learned is not None:
         for note in result.learned.history.notes + result.learned.messages:
@@ -269,7 +274,8 @@ def score(args: argparse.Namespace) -> str:
     if args.drift:
         raise RecoveryError("--drift compares a new file with the file a saved model was trained on: "
                             "give the model with --model MODEL.slr.")
-    run = _analyse(args)
+    csv = args.output.suffix.lower() != ".xlsx"
+    run = _analyse(args, reasons_later=csv)  # a CSV download writes the reasons as it writes the rows
     result = run.result
     summary = f"Scored {len(result.scored)} borrowers with {result.risk.model_label}"
     if args.actions:
@@ -280,10 +286,18 @@ def score(args: argparse.Namespace) -> str:
         if result.learned is not None:
             summary += f" on what the history's '{result.learned.history.action_column}' says each action achieves"
     summary += _write_excluded(args, run.portfolio)
-    _write_table(args.output, result.table(as_written=args.output.suffix.lower() != ".xlsx"), result.config.currency)
+    table = result.table(as_written=csv)
+    _write_table(args.output, table, result.config.currency, _reasons_column(result, table))
     if args.metrics:
         _write(args.metrics, metrics_json(result))
     return summary + f"; wrote {args.output}."
+
+
+def _reasons_column(result: RecoveryResult, table) -> LaterColumn | None:
+    """The reasons left for the download, in their place after the strategy (None when in the table)."""
+    if result.reasons_later is None:
+        return None
+    return LaterColumn("Risk_Reasons", table.columns.get_loc("Recovery_Strategy") + 1, result.reasons_later.blocks)
 
 
 def _side_path(args: argparse.Namespace) -> Path:

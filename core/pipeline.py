@@ -14,7 +14,12 @@ and the ones after it. Scoring needs the segments only when the target is the se
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import sys
+
 import pandas as pd
+import pyarrow as pa
 
 from core.config import RecoveryConfig
 from core.data import ADDED_COLUMNS, Portfolio, Prepared, analysable_rows, prepare, prepare_portfolio
@@ -32,6 +37,7 @@ from core.decide import (
     with_bands,
 )
 from core.model import (
+    ReasonsLater,
     Scored,
     SegmentRun,
     compare,
@@ -63,12 +69,13 @@ def effects(prepared: Prepared, scored: Scored, config: RecoveryConfig) -> Histo
 
 def decide(
     prepared: Prepared, segments: SegmentRun, scored: Scored, config: RecoveryConfig,
-    history: HistoryEffects | None = None,
+    history: HistoryEffects | None = None, reasons_later: bool = False,
 ) -> RecoveryResult:
     """Flag, strategy and reasons per borrower at the configured thresholds.
 
     When the action table names the history's methods, the plan is made on the values learned from
-    the file's own history (``history``, learned here when not given).
+    the file's own history (``history``, learned here when not given). ``reasons_later``: the reasons'
+    words are not put in the table but written block by block with the download (``reasons_later``).
     """
     config = with_bands(config, scored.scores)  # bands by share of the book become this book's cut-offs
     report = risk_report(prepared, scored, config.flag_threshold)
@@ -79,7 +86,8 @@ def decide(
         notes = history.notes + (learned.messages if learned is not None else ())
     table, recovery = annotate(prepared, segments.segments.ids, segments.segments.name_of_each(),
                                scored.scores, scored.picks, config,
-                               values=None if learned is None else learned.values.values)
+                               values=None if learned is None else learned.values.values,
+                               reasons=not reasons_later)
     if recovery.note:  # the action table could not be applied: the result says what was used
         config = config.with_(actions=None)
     if learned is not None:
@@ -98,20 +106,38 @@ def decide(
         roles=prepared.roles,
         written=prepared.written,
         learned=learned,
+        reasons_later=ReasonsLater(prepared.features, scored.picks, scored.scores > config.flag_threshold)
+        if reasons_later else None,
     )
 
 
 # ------------------------------------------------------------------------------ all stages
 
 
-def stages(prepared: Prepared, config: RecoveryConfig, progress: Progress = no_progress) -> RecoveryResult:
-    """The stages after prepare in turn: segment, score every borrower out-of-fold, explain, decide."""
+def _return_freed_memory() -> None:
+    """Give the pages freed so far back to the system (Arrow's pool, then glibc's malloc_trim; elsewhere Arrow's only).
+
+    The decide stage's texts live in Arrow's pool, which cannot reuse what the score stage's arrays
+    freed into glibc's heap: without this a million borrowers' run holds both (about 0.35 GB more).
+    """
+    pa.default_memory_pool().release_unused()
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):  # musl and others have no malloc_trim
+            ctypes.CDLL(None).malloc_trim(0)
+
+
+def stages(prepared: Prepared, config: RecoveryConfig, progress: Progress = no_progress,
+           reasons_later: bool = False) -> RecoveryResult:
+    """The stages after prepare in turn: segment, score every borrower out-of-fold, explain, decide.
+
+    ``reasons_later``: the reasons' words are written with the download, block by block (decide).
+    """
     check_history(prepared, config)  # a plan that cannot be made is said before minutes of fitting
     segments = segment(prepared, config, progress)
-    scored = score(prepared, config, segments, progress)
-    # the row hashes served the value orders above; freed before the decide stage's large tables
-    prepared.hashes.clear()
-    return decide(prepared, segments, scored, config)
+    # the row hashes serve the value orders up to the score stage's fold order, and are let go there
+    scored = score(prepared, config, segments, progress, forget_hashes=True)
+    _return_freed_memory()
+    return decide(prepared, segments, scored, config, reasons_later=reasons_later)
 
 
 def analyse(frame: pd.DataFrame, config: RecoveryConfig, progress: Progress = no_progress) -> RecoveryResult:

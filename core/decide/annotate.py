@@ -14,11 +14,12 @@ from core.model import explain
 def annotate(
     prepared: Prepared, segment_ids: np.ndarray, segment_names: np.ndarray, scores: np.ndarray,
     picks: explain.ReasonPicks, config: RecoveryConfig, reference: dict[str, np.ndarray] | None = None,
-    values: np.ndarray | None = None,
+    values: np.ndarray | None = None, reasons: bool = True,
 ) -> tuple[pd.DataFrame, RecoveryPlan]:
     """The user's rows with segment, score, flag, strategy and reasons added, and the plan behind them.
 
     ``values`` (borrowers × actions expected net recovery, learned from history) replaces the typed lines.
+    ``reasons=False`` leaves Risk_Reasons out, for a caller that writes them as it writes the rows.
     """
     df = prepared.features
     flagged = scores > config.flag_threshold
@@ -29,7 +30,8 @@ def annotate(
     table["Predicted_High_Risk"] = flagged.astype(int)
     recovery = make_plan(df, scores, config, values)
     table["Recovery_Strategy"] = recovery.strategy
-    table["Risk_Reasons"] = explain.reasons(df, picks, flagged, reference)
+    if reasons:
+        table["Risk_Reasons"] = explain.reasons(df, picks, flagged, reference)
     owed = outstanding(df)
     if owed is not None:
         table["Outstanding_At_Risk"] = scores * owed

@@ -9,7 +9,7 @@ import pandas as pd
 from core.config import RecoveryConfig
 from core.data import ColumnRoles
 from core.decide.history_effects import LearnedPlan
-from core.model import RiskReport, Segments, Trust, performance_note
+from core.model import ReasonsLater, RiskReport, Segments, Trust, performance_note
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,8 @@ class RecoveryResult:
     roles: ColumnRoles | None = None  # what each column of the file was used for, and why
     written: pd.DataFrame | None = None  # the file's own cells as text, exactly as the file wrote them
     learned: LearnedPlan | None = None  # the plan's values learned from the file's history, when they were
+    # Risk_Reasons when it is not in ``scored``: its words, written block by block with the download
+    reasons_later: ReasonsLater | None = None
 
     def table(self, as_written: bool = False) -> pd.DataFrame:
         """The download: every analysed borrower, their file row first, then the added columns.

@@ -2,7 +2,7 @@
 
 from core.model.comparison import comparison_view
 from core.model.effects import ESTIMATORS, MIN_ROWS, STATUS_SHARE, LearnedEffects, dpd_band, fit_effects, key
-from core.model.explain import TYPICAL, typical_row
+from core.model.explain import TYPICAL, ReasonsLater, typical_row
 from core.model.fairness import fairness_table
 from core.model.honesty import performance_note, performance_shown
 from core.model.metrics import (
@@ -56,4 +56,4 @@ from core.model.target import ModelInputs, Target, model_inputs, score_needs_seg
 from core.model.trust import Trust, auc_interval, trust
 from core.model.wording import MONEY_FIELDS
 
-__all__ = ["ADVICE", "AdditiveBoostingClassifier", "CURVE_POINTS", "Calibration", "ESTIMATORS", "FieldCodes", "GAINS_HEADERS", "LearnedEffects", "MAX_CATEGORIES", "METRIC_MEANINGS", "MIN_ROWS", "MODEL_LABELS", "MONEY_FIELDS", "ModelInputs", "OUTCOME_RATES", "OutOfFold", "RiskReport", "SEED_SEGMENT_NAMES", "STATUS_SHARE", "Scored", "SegmentRun", "Segments", "TYPICAL", "Target", "Trust", "Z95", "assign_segments", "auc_interval", "calibration_table", "choose_k", "compare", "comparison_view", "confusion", "decision", "dpd_band", "fairness_table", "field_means", "fit_effects", "fit_platt", "fit_segments", "gains_table", "high_risk_segments", "key", "ks_statistic", "metrics_table", "model_inputs", "performance_note", "performance_shown", "pr_points", "profile_summary", "ranking_metrics", "readable_metrics", "risk_report", "roc_auc", "roc_points", "run_in_workers", "score", "score_metrics", "score_needs_segments", "segment", "segment_fields", "segment_options", "sigmoid", "trust", "typical_row"]
+__all__ = ["ADVICE", "AdditiveBoostingClassifier", "CURVE_POINTS", "Calibration", "ESTIMATORS", "FieldCodes", "GAINS_HEADERS", "LearnedEffects", "MAX_CATEGORIES", "METRIC_MEANINGS", "MIN_ROWS", "MODEL_LABELS", "MONEY_FIELDS", "ModelInputs", "OUTCOME_RATES", "OutOfFold", "ReasonsLater", "RiskReport", "SEED_SEGMENT_NAMES", "STATUS_SHARE", "Scored", "SegmentRun", "Segments", "TYPICAL", "Target", "Trust", "Z95", "assign_segments", "auc_interval", "calibration_table", "choose_k", "compare", "comparison_view", "confusion", "decision", "dpd_band", "fairness_table", "field_means", "fit_effects", "fit_platt", "fit_segments", "gains_table", "high_risk_segments", "key", "ks_statistic", "metrics_table", "model_inputs", "performance_note", "performance_shown", "pr_points", "profile_summary", "ranking_metrics", "readable_metrics", "risk_report", "roc_auc", "roc_points", "run_in_workers", "score", "score_metrics", "score_needs_segments", "segment", "segment_fields", "segment_options", "sigmoid", "trust", "typical_row"]

@@ -9,12 +9,17 @@ vectorised pass; other models are asked again with the field replaced.
 
 from __future__ import annotations
 
+import itertools
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from threadpoolctl import threadpool_limits
 
 from core.data import RATIOS, label, safe_ratio
 from core.model import wording
@@ -31,6 +36,9 @@ IMPORTANCE_ROWS_PER_FOLD = 2000
 _BATCH_ROWS = 20_000
 # Borrowers whose reasons are written together (bounds the memory the words take while written).
 REASON_BLOCK_ROWS = 100_000
+# Borrowers whose reasons a download writes together: a few blocks are in hand at once, each holding
+# a few times its words while they are written.
+LATER_BLOCK_ROWS = 25_000
 
 
 @dataclass(frozen=True)
@@ -136,12 +144,14 @@ def _asked_again(
 
 
 def reason_effects(
-    run: OutOfFold, explainers: list[Explainer], frame: pd.DataFrame, groups: list[FieldGroup]
+    run: OutOfFold, explainers: list[Explainer], frame: pd.DataFrame, groups: list[FieldGroup],
+    positions: np.ndarray | None = None,
 ) -> np.ndarray:
     """Per borrower and field: how much the score falls when the field takes its typical value.
 
     Each borrower is explained by the fold model (and calibration) that scored them. Borrowers
     without an outcome were scored by the mean of the fold models, so theirs is that mean's.
+    ``positions``: the row of the result each row of ``frame`` goes to (frame's own order when None).
     """
     typical = typical_row(frame, [g.field for g in groups])
     values = [typical[g.field] for g in groups]
@@ -152,17 +162,33 @@ def reason_effects(
     def fold_drops(f: int) -> tuple[np.ndarray, np.ndarray | None]:
         """Fold f's own rows explained, and its share of the unknown rows' mean."""
         explainer, calibration, rows = explainers[f], run.calibrations[f], run.test_rows[f]
-        own = _score_drops(explainer, calibration, frame.iloc[rows], groups, values, places[f])
+        own = _score_drops_by_block(explainer, calibration, frame, rows, groups, values, places[f])
         if not len(unknown):
             return own, None
-        return own, _score_drops(explainer, calibration, frame.iloc[unknown], groups, values)
+        return own, _score_drops_by_block(explainer, calibration, frame, unknown, groups, values)
 
     # folds are independent: both cores share them; the unknown rows' mean is summed in fold order
+    at = np.arange(len(frame)) if positions is None else positions
     for f, (own, shared) in enumerate(run_in_workers([lambda f=f: fold_drops(f) for f in range(len(explainers))])):
-        effects[run.test_rows[f]] = own
+        effects[at[run.test_rows[f]]] = own
         if shared is not None:
-            effects[unknown] += shared / len(explainers)
+            effects[at[unknown]] += shared / len(explainers)
     return effects
+
+
+def _score_drops_by_block(explainer: Explainer, calibration, frame: pd.DataFrame, rows: np.ndarray, groups, values,
+                          places: np.ndarray | None = None) -> np.ndarray:
+    """_score_drops of ``frame``'s ``rows``, _BATCH_ROWS at a time (each row's drops are its own).
+
+    A fold's every row at once holds several borrowers × fields tables of temporaries (0.3 GB on a
+    million borrowers with two folds at a time); a block's are a few MB.
+    """
+    drops = np.empty((len(rows), len(groups)))
+    for start in range(0, len(rows), _BATCH_ROWS):
+        block = slice(start, start + _BATCH_ROWS)
+        drops[block] = _score_drops(explainer, calibration, frame.iloc[rows[block]], groups, values,
+                                    None if places is None else places[block])
+    return drops
 
 
 def _score_drops(explainer: Explainer, calibration, frame, groups, values, places=None) -> np.ndarray:
@@ -226,12 +252,17 @@ class ReasonPicks:
 def pick_reasons(effects: np.ndarray, groups: list[FieldGroup]) -> ReasonPicks:
     """The top fields in each direction whose effect is at least MIN_EFFECT."""
     k = min(TOP_REASONS, effects.shape[1])
-    # one sort serves both directions: the strongest rises first, the strongest falls last
-    order = np.argsort(-effects, axis=1, kind="stable")
-    up, down = order[:, :k], order[:, ::-1][:, :k]
-    up = np.where(np.take_along_axis(effects, up, axis=1) >= MIN_EFFECT, up, -1)
-    down = np.where(np.take_along_axis(-effects, down, axis=1) >= MIN_EFFECT, down, -1)
-    return ReasonPicks(up=up.astype(np.int16), down=down.astype(np.int16), groups=tuple(groups))
+    up = np.empty((len(effects), k), dtype=np.int16)
+    down = np.empty((len(effects), k), dtype=np.int16)
+    # block by block: a row's picks are its own, and a million borrowers' sort order is not held at once
+    for start in range(0, len(effects), REASON_BLOCK_ROWS):
+        block = effects[start:start + REASON_BLOCK_ROWS]
+        # one sort serves both directions: the strongest rises first, the strongest falls last
+        order = np.argsort(-block, axis=1, kind="stable")
+        rises, falls = order[:, :k], order[:, ::-1][:, :k]
+        up[start:start + len(block)] = np.where(np.take_along_axis(block, rises, axis=1) >= MIN_EFFECT, rises, -1)
+        down[start:start + len(block)] = np.where(np.take_along_axis(-block, falls, axis=1) >= MIN_EFFECT, falls, -1)
+    return ReasonPicks(up=up, down=down, groups=tuple(groups))
 
 
 def reasons(
@@ -263,6 +294,43 @@ def reasons(
     picks.written["up"] = pa.chunked_array([up for up, _, _ in blocks], type=pa.string())
     picks.written["down"] = pa.chunked_array([down for _, down, _ in blocks], type=pa.string())
     return pa.chunked_array([words for _, _, words in blocks], type=pa.string()).to_pandas().array
+
+
+@dataclass(frozen=True)
+class ReasonsLater:
+    """Every borrower's reasons in words, written block by block as a download writes its rows.
+
+    A million borrowers' words are about 0.2 GB, and more while being written; a download that
+    writes each block as it comes holds a few blocks at once. The words are those ``reasons`` gives.
+    """
+
+    frame: pd.DataFrame
+    picks: ReasonPicks
+    flagged: np.ndarray
+    reference: dict[str, np.ndarray] | None = None
+
+    def blocks(self) -> Iterator[pa.Array]:
+        """The words of each LATER_BLOCK_ROWS borrowers in turn, row for row; two blocks are written ahead."""
+        memo = {("sorted", name): np.asarray(values, dtype="float64") for name, values in (self.reference or {}).items()}
+        picks = ReasonPicks(self.picks.up, self.picks.down, self.picks.groups, memo)
+        for g in np.unique(np.concatenate([self.picks.up.ravel(), self.picks.down.ravel()])):
+            if g >= 0:  # sorted once here, not raced for by the blocks
+                _sorted_values(self.frame, picks.groups[g].field, memo)
+        n = len(self.frame)
+
+        def words(start: int) -> pa.Array:
+            with threadpool_limits(limits=1):
+                return _block(self.frame, picks, self.flagged, start, min(n, start + LATER_BLOCK_ROWS))[2]
+
+        starts = iter(range(0, n, LATER_BLOCK_ROWS))
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            ahead = deque(pool.submit(words, start) for start in itertools.islice(starts, 2))
+            while ahead:
+                block = ahead.popleft().result()
+                following = next(starts, None)
+                if following is not None:
+                    ahead.append(pool.submit(words, following))
+                yield block
 
 
 def _nulls(texts: pa.Array | pa.ChunkedArray) -> np.ndarray:

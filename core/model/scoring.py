@@ -85,20 +85,28 @@ def score(
     config: RecoveryConfig,
     segments: SegmentRun | None = None,
     progress: Progress = no_progress,
+    forget_hashes: bool = False,
 ) -> Scored:
-    """Score every borrower out-of-fold, explain each score, and measure the ranking (score stage)."""
+    """Score every borrower out-of-fold, explain each score, and measure the ranking (score stage).
+
+    ``forget_hashes``: let go of the prepared rows' column hashes once the fold order is made, for a
+    caller that orders these rows no more (a million borrowers' hashes are 0.13 GB).
+    """
     # OpenMP threads spin when the cores are busy (other sessions, our own fold workers):
     # one thread per worker gives identical results at a fraction of the time there.
     with threadpool_limits(limits=1):
-        return _score(prepared, config, segments, progress)
+        return _score(prepared, config, segments, progress, forget_hashes)
 
 
 def _score(
-    prepared: Prepared, config: RecoveryConfig, segments: SegmentRun | None, progress: Progress
+    prepared: Prepared, config: RecoveryConfig, segments: SegmentRun | None, progress: Progress,
+    forget_hashes: bool = False,
 ) -> Scored:
     """The score stage, run with native thread pools held to one thread."""
     df = prepared.features
     inputs = model_inputs(prepared, config, segments)
+    if forget_hashes:
+        prepared.hashes.clear()
     target, numeric, categorical, order = inputs.target, inputs.numeric, inputs.categorical, inputs.order
     columns, notes = inputs.columns, list(inputs.notes)
     y = target.y
@@ -127,8 +135,8 @@ def _score(
     )
     progress("Explaining each score", 0.75)
     explainers = [explain.Explainer(model, columns) for model in run.models]
-    effects = np.empty((len(df), len(groups)))
-    effects[order] = explain.reason_effects(run, explainers, ordered, groups)
+    # written straight into file order: one borrowers × fields table, not a second one in fold order
+    effects = explain.reason_effects(run, explainers, ordered, groups, positions=order)
     importance = explain.held_out_importance(
         run, explainers, ordered, y_ordered, groups, config.random_state
     )

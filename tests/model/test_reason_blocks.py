@@ -75,3 +75,24 @@ def test_an_empty_book_has_no_reasons(book, monkeypatch):
     frame, groups, effects = book
     picks = explain.pick_reasons(effects[:0], groups)
     assert list(explain.reasons(frame.iloc[:0], picks, np.zeros(0, bool))) == []
+
+
+def test_reasons_left_for_the_download_are_the_words_of_the_table(book, monkeypatch):
+    frame, groups, effects = book
+    flagged = _flags(len(frame), 0.35, 5)
+    whole, _ = _words(book, flagged, monkeypatch, 10**9)
+    monkeypatch.setattr(explain, "LATER_BLOCK_ROWS", 97)  # 26 blocks: more than the two written ahead
+    picks = explain.pick_reasons(effects, groups)
+    blocks = list(explain.ReasonsLater(frame, picks, flagged).blocks())
+    assert [len(b) for b in blocks] == [97] * 25 + [len(frame) - 25 * 97]
+    assert [w for b in blocks for w in b.to_pylist()] == whole
+    assert "up" not in picks.written and "down" not in picks.written  # nothing of the words is kept
+
+
+def test_picks_made_block_by_block_are_the_one_piece_picks(book, monkeypatch):
+    _, groups, effects = book
+    whole = explain.pick_reasons(effects, groups)
+    monkeypatch.setattr(explain, "REASON_BLOCK_ROWS", 97)
+    blocked = explain.pick_reasons(effects, groups)
+    assert np.array_equal(blocked.up, whole.up) and np.array_equal(blocked.down, whole.down)
+    assert blocked.up.dtype == np.int16 and (whole.up >= 0).any() and (whole.down == -1).any()

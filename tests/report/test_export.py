@@ -198,3 +198,32 @@ def test_no_xlsx_cell_is_a_formula(df):
             assert cell.data_type != "f"
             if cell.data_type == "s":
                 assert not cell.value.startswith(DANGEROUS_PREFIXES)
+
+
+def _later_column(texts: list, rows: int):
+    """The texts as a column written later, in blocks of ``rows``, placed second."""
+    import pyarrow as pa
+
+    from core.report import LaterColumn
+
+    return LaterColumn("Why", 1, lambda: (pa.array(texts[s:s + rows], pa.string()) for s in range(0, len(texts), rows)))
+
+
+@pytest.mark.parametrize("with_object_column", [False, True])  # Arrow's block writer, and pandas' whole one
+def test_a_column_written_later_gives_the_bytes_of_the_whole_table(tmp_path, with_object_column):
+    from core.report import write_csv
+
+    texts = ["Income low", PAYLOADS["="], None, "-3 missed", "Age 41, typical", "é ü"] * 5
+    table = pd.DataFrame({"Borrower_ID": [f"BRW_{i}" for i in range(30)], "Score": np.linspace(0, 1, 30),
+                          "Paid": [float(i) for i in range(30)]})
+    if with_object_column:
+        table["Mixed"] = pd.Series([1, "a", None] * 10, dtype=object)
+    whole = table.copy()
+    whole.insert(1, "Why", pd.Series(texts, dtype="str"))
+    write_csv(whole, tmp_path / "whole.csv")
+    write_csv(table, tmp_path / "later.csv", _later_column(texts, 7))
+    written = (tmp_path / "later.csv").read_bytes()
+    assert written == (tmp_path / "whole.csv").read_bytes()
+    rows = read_csv_rows(written)
+    assert rows[0][:3] == ["Borrower_ID", "Why", "Score"] and rows[2][1] == "'" + PAYLOADS["="]
+    assert rows[4][3] == "3"  # whole numbers are still judged on the whole column
