@@ -19,6 +19,39 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.errors import RecoveryError
+from core.serve import isolation, signing
+
+_EARLY_MOST_BYTES = 256 * 1024 * 1024  # a larger file is left to the loader, which refuses it
+
+
+def _check_saved_model_early(argv: list[str]) -> None:
+    """For `score … --model FILE.slr`: start the model's isolated check before the libraries below import.
+
+    The child then loads and tries the file while this process imports pandas and scikit-learn
+    (seconds); the command joins the same check (same bytes) when it loads the model. Anything
+    unusual (no such file, an abbreviated option, a signing key) leaves it to the command itself.
+    """
+    try:
+        if argv[:1] != ["score"] or signing.signing_key() is not None:
+            return
+    except RecoveryError:  # a key too short: the command says so
+        return
+    given = [argv[i + 1] for i in range(len(argv) - 1) if argv[i] == "--model"]
+    given += [a.removeprefix("--model=") for a in argv if a.startswith("--model=")]
+    if len(given) != 1:
+        return
+    path = Path(given[0])
+    try:
+        if path.suffix.lower() == ".slr" and path.is_file() and path.stat().st_size <= _EARLY_MOST_BYTES:
+            isolation.start_check(path.read_bytes(), path.name)
+    except OSError:
+        return
+
+
+if __name__ == "__main__":
+    _check_saved_model_early(sys.argv[1:])
+
 import numpy as np
 
 from core.config import RecoveryConfig
@@ -33,7 +66,6 @@ from core.decide import (
     read_actions,
 )
 from core.display import priced
-from core.errors import RecoveryError
 from core.options import MODEL_KINDS, parser
 from core.pipeline import RecoveryResult, analysable_rows, prepare_portfolio, stages
 from core.progress import no_progress
@@ -318,8 +350,6 @@ def score_with_saved_model(args: argparse.Namespace, path: Path) -> str:
     it is; an Excel file, or a plan with capacities (which weighs every borrower against the others),
     is scored in one piece.
     """
-    from core.serve import isolation, signing
-
     if args.preset:
         raise RecoveryError("--preset chooses how a model is trained; a saved model brings its own "
                             "settings: leave --preset out when --model is a .slr file.")

@@ -354,9 +354,23 @@ def read_manifest(raw: bytes, name: str = "the model file") -> dict:
     return manifest
 
 
-def _unpack(data: bytes, name: str) -> Bundle:
-    """The bundle in these bytes, every part checked before use; its signature is not looked at."""
-    import skops.io as sio
+@dataclasses.dataclass(frozen=True)
+class _Audited:
+    """A bundle's checks that build no object: its manifest and the payload's type tree, read once."""
+
+    manifest: dict
+    tree: object  # skops' tree of the payload's nodes: types known, nothing constructed yet
+    trusted: list[str]  # the payload's types beyond skops' defaults, every one on TRUSTED_TYPES
+
+
+def _audit(data: bytes, name: str) -> _Audited:
+    """Every check that needs no object of the payload built: zip, manifest, versions, hashes, types.
+
+    Nothing here runs scikit-learn's compiled code on the file's numbers (the payload's arrays are
+    only read as bytes), so it may run while the isolated child still tries the file.
+    """
+    from skops.io._audit import get_tree
+    from skops.io._utils import read_schema
 
     _refuse_other_formats(data, name)
     archive = _open_zip(data, name, "the bundle")
@@ -368,7 +382,12 @@ def _unpack(data: bytes, name: str) -> Bundle:
                             "match its manifest. Use the file as saved, or train again.")
     _open_zip(payload, name, "the model inside it")
     try:
-        untrusted = sio.get_untrusted_types(data=payload)
+        # what skops.io.get_untrusted_types reads, kept: the same tree is then audited and built
+        # (skops.io.loads would read it a second time)
+        with zipfile.ZipFile(io.BytesIO(payload), "r") as inner:
+            schema, context = read_schema(inner)
+            tree = get_tree(schema, load_context=context, trusted=None)
+        untrusted = sorted(tree.get_unsafe_set())
     except Exception:  # skops raises many kinds on a malformed payload; all mean the same
         raise RecoveryError(f"{name} holds a model that cannot be read: save the model again.") from None
     foreign = sorted(set(untrusted) - set(TRUSTED_TYPES))
@@ -379,14 +398,28 @@ def _unpack(data: bytes, name: str) -> Bundle:
         raise RecoveryError(f"{name} has been changed since it was saved: its manifest (settings, calibration, "
                             "segments) or model no longer match the content SHA-256. Use the file as saved, "
                             "or train again.")
+    return _Audited(manifest, tree, [t for t in untrusted if t in TRUSTED_TYPES])
+
+
+def _build(audited: _Audited, name: str) -> Bundle:
+    """The audited payload's objects built, each checked, then tried on test borrowers."""
+    from skops.io._audit import audit_tree
+
+    manifest = audited.manifest
     try:
-        objects = sio.loads(payload, trusted=[t for t in untrusted if t in TRUSTED_TYPES])
+        audit_tree(audited.tree, trusted=audited.trusted)  # as skops.io.loads does before it builds
+        objects = audited.tree.construct()
     except Exception:
         raise RecoveryError(f"{name} holds a model that cannot be read: save the model again.") from None
     segmenter, model = fitted.check(objects, manifest, name)
     bundle = Bundle(manifest, segmenter, model, effects=_effects(manifest, objects.get("effects")))
     fitted.probe(bundle, name)
     return bundle
+
+
+def _unpack(data: bytes, name: str) -> Bundle:
+    """The bundle in these bytes, every part checked before use; its signature is not looked at."""
+    return _build(_audit(data, name), name)
 
 
 def check_bytes(data: bytes, name: str = "the model file") -> None:
@@ -410,9 +443,18 @@ def loads(data: bytes, name: str = "the model file", *, key: bytes | None = None
     if key is not None:
         signing.verify(data, key, name)
     if isolated and key is None:
-        from core.serve.isolation import check_in_child
+        from core.serve.isolation import check_in_child, start_check
 
+        # the checks that build nothing run here while the child tries the file (a no-op start when
+        # the caller started it already); objects are built here only once the child said it is sound
+        start_check(data, name)
+        try:
+            audited = _audit(data, name)
+        except RecoveryError:
+            check_in_child(data, name)  # the child's refusal, as before, when it has one
+            raise
         check_in_child(data, name)
+        return _build(audited, name)
     return dataclasses.replace(_unpack(data, name), signed=key is not None)
 
 
