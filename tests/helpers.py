@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import io
+import subprocess
+import warnings
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pandas as pd
 from streamlit.testing.v1 import AppTest
+from threadpoolctl import threadpool_limits
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "corpus"
@@ -46,3 +51,33 @@ def uploaded(name: str, data: bytes, mime: str = "text/csv") -> AppTest:
     at.file_uploader[0].upload(name, data, mime)
     at.run()
     return at
+
+
+# The warnings a fresh `python -m core` shows: Python's own default filters, not the test runner's.
+_PLAIN_FILTERS = (("default", DeprecationWarning, "__main__"), ("ignore", DeprecationWarning, None),
+                  ("ignore", PendingDeprecationWarning, None), ("ignore", ImportWarning, None),
+                  ("ignore", ResourceWarning, None))
+
+
+def cli(*args: str | Path) -> subprocess.CompletedProcess:
+    """`python -m core ARGS` run in this process: the same main(), its exit code, stdout and stderr.
+
+    The interpreter start and imports (about 3 CPU seconds a call) are paid once per test process; the
+    warnings the run raises are written to stderr as a fresh process would print them. Tests about the
+    process boundary itself (exit status, a terminal, a kill) still start `python -m core`.
+    """
+    from core.__main__ import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with warnings.catch_warnings(record=True) as caught, redirect_stdout(out), redirect_stderr(err), \
+            threadpool_limits(limits=1, user_api="openmp"):
+        warnings.resetwarnings()
+        for action, category, module in reversed(_PLAIN_FILTERS):
+            warnings.filterwarnings(action, category=category, module=module or "")
+        try:
+            code = main([str(a) for a in args])
+        except SystemExit as stop:  # argparse refusing an option exits 2, as the process would
+            code = 0 if stop.code is None else stop.code if isinstance(stop.code, int) else 1
+    shown = "".join(warnings.formatwarning(w.message, w.category, w.filename, w.lineno, w.line) for w in caught)
+    return subprocess.CompletedProcess(["python", "-m", "core", *map(str, args)], code, out.getvalue(),
+                                       err.getvalue() + shown)
