@@ -44,10 +44,18 @@ def table(at: AppTest, column: str) -> pd.DataFrame:
     return next(d.value for d in at.dataframe if column in d.value.columns)
 
 
+def opened(page: str) -> AppTest:
+    """A new app session opened straight on ``page``; no page may raise.
+
+    Its first run is that page: the Overview, which analyses the whole demo portfolio (about 2 CPU s
+    a session), runs only in the tests that look at it.
+    """
+    return visit(AppTest.from_file(APP, default_timeout=TIMEOUT), page)
+
+
 def uploaded(name: str, data: bytes, mime: str = "text/csv") -> AppTest:
     """A new app session after uploading a file on the Data page."""
-    at = app()
-    visit(at, "app_pages/data.py")
+    at = opened("app_pages/data.py")
     at.file_uploader[0].upload(name, data, mime)
     at.run()
     return at
