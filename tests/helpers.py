@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import io
+import subprocess
+import warnings
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pandas as pd
 from streamlit.testing.v1 import AppTest
+from threadpoolctl import threadpool_limits
 
 from sample_data.generate import generate_portfolio
 
@@ -41,10 +46,18 @@ def table(at: AppTest, column: str) -> pd.DataFrame:
     return next(d.value for d in at.dataframe if column in d.value.columns)
 
 
+def opened(page: str) -> AppTest:
+    """A new app session opened straight on ``page``; no page may raise.
+
+    Its first run is that page: the Overview, which analyses the whole demo portfolio (about 2 CPU s
+    a session), runs only in the tests that look at it.
+    """
+    return visit(AppTest.from_file(APP, default_timeout=TIMEOUT), page)
+
+
 def uploaded(name: str, data: bytes, mime: str = "text/csv") -> AppTest:
     """A new app session after uploading a file on the Data page."""
-    at = app()
-    visit(at, "app_pages/data.py")
+    at = opened("app_pages/data.py")
     at.file_uploader[0].upload(name, data, mime)
     at.run()
     return at
@@ -70,3 +83,33 @@ def decimal_mark_file(path: Path, comma_from: int | None = None, n: int = 300) -
     frame["Loan_Amount"] = point[:start] + comma[start:]
     path.write_text(frame.to_csv(index=False, sep="\t"))
     return path
+
+
+# The warnings a fresh `python -m core` shows: Python's own default filters, not the test runner's.
+_PLAIN_FILTERS = (("default", DeprecationWarning, "__main__"), ("ignore", DeprecationWarning, None),
+                  ("ignore", PendingDeprecationWarning, None), ("ignore", ImportWarning, None),
+                  ("ignore", ResourceWarning, None))
+
+
+def cli(*args: str | Path) -> subprocess.CompletedProcess:
+    """`python -m core ARGS` run in this process: the same main(), its exit code, stdout and stderr.
+
+    The interpreter start and imports (about 3 CPU seconds a call) are paid once per test process; the
+    warnings the run raises are written to stderr as a fresh process would print them. Tests about the
+    process boundary itself (exit status, a terminal, a kill) still start `python -m core`.
+    """
+    from core.__main__ import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with warnings.catch_warnings(record=True) as caught, redirect_stdout(out), redirect_stderr(err), \
+            threadpool_limits(limits=1, user_api="openmp"):
+        warnings.resetwarnings()
+        for action, category, module in reversed(_PLAIN_FILTERS):
+            warnings.filterwarnings(action, category=category, module=module or "")
+        try:
+            code = main([str(a) for a in args])
+        except SystemExit as stop:  # argparse refusing an option exits 2, as the process would
+            code = 0 if stop.code is None else stop.code if isinstance(stop.code, int) else 1
+    shown = "".join(warnings.formatwarning(w.message, w.category, w.filename, w.lineno, w.line) for w in caught)
+    return subprocess.CompletedProcess(["python", "-m", "core", *map(str, args)], code, out.getvalue(),
+                                       err.getvalue() + shown)

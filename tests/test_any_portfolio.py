@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +14,7 @@ from core.data import NO_OUTCOME, Roles, load_portfolio
 from core.errors import RecoveryError
 from core.model import metrics
 from sample_data.other_shapes import collections_export, loan_book
-from tests.helpers import ROOT
+from tests.helpers import ROOT, cli
 
 GERMAN = ROOT / "sample_data" / "german_credit" / "german_credit.csv"
 FAST = RecoveryConfig().with_(n_folds=3)
@@ -24,11 +22,6 @@ FAST = RecoveryConfig().with_(n_folds=3)
 
 def _analyse(data: bytes, name: str, config: RecoveryConfig = FAST, **load) -> pipeline.RecoveryResult:
     return pipeline.analyse_portfolio(load_portfolio(data, name, **load), config)
-
-
-def _cli(*args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "core", *map(str, args)], cwd=ROOT, capture_output=True,
-                          text=True, timeout=600)
 
 
 def _roles(result) -> pd.DataFrame:
@@ -83,7 +76,7 @@ def test_german_credit_segments_on_its_own_fields_with_outcome_rates(german):
 
 def test_german_credit_through_the_command_line(tmp_path):
     out = tmp_path / "scored.csv"
-    run = _cli("score", GERMAN, "-o", out)
+    run = cli("score", GERMAN, "-o", out)
     assert run.returncode == 0, run.stderr
     assert "roles: identifier none; outcome creditability (bad: bad); exposure none;" in run.stderr
     assert "personal_status_and_sex (protected attribute" in run.stderr
@@ -97,11 +90,11 @@ def test_german_credit_through_the_command_line(tmp_path):
 
 def test_the_user_can_choose_the_bad_values_on_the_command_line(tmp_path):
     out = tmp_path / "scored.csv"
-    run = _cli("score", GERMAN, "-o", out, "--outcome", "creditability", "--bad", "good", "--metrics",
+    run = cli("score", GERMAN, "-o", out, "--outcome", "creditability", "--bad", "good", "--metrics",
                tmp_path / "m.json")
     assert run.returncode == 0, run.stderr
     assert "outcome creditability (bad: good)" in run.stderr
-    wrong = _cli("score", GERMAN, "-o", out, "--outcome", "creditability", "--bad", "Default")
+    wrong = cli("score", GERMAN, "-o", out, "--outcome", "creditability", "--bad", "Default")
     assert wrong.returncode == 2
     assert wrong.stderr.strip() == (
         "error: The outcome column 'creditability' has no value 'Default'; its values are 'good', 'bad': "
@@ -145,7 +138,7 @@ def test_an_amount_recovered_is_the_outcome_and_collection_fields_are_left_out(e
 def test_bad_below_sets_the_recovered_share_that_counts_as_bad(export_file, tmp_path):
     path, _ = export_file
     out = tmp_path / "half.csv"
-    run = _cli("score", path, "-o", out, "--recovered", "recovery_amount", "--bad-below", "0.5", "--metrics",
+    run = cli("score", path, "-o", out, "--recovered", "recovery_amount", "--bad-below", "0.5", "--metrics",
                tmp_path / "m.json")
     assert run.returncode == 0, run.stderr
     assert "outcome recovery_amount (bad: recovered share below 50%)" in run.stderr
@@ -175,12 +168,12 @@ def test_repeated_ids_are_explained_and_can_be_kept_or_excluded(book_file, tmp_p
     portfolio = load_portfolio(path.read_bytes(), path.name)
     problem = portfolio.report.errors()[0]
     assert (problem.column, problem.problem, problem.count) == ("Loan_ID", "repeated Loan_ID (an earlier row has it)", 40)
-    refused = _cli("score", path, "-o", tmp_path / "o.csv")
+    refused = cli("score", path, "-o", tmp_path / "o.csv")
     assert refused.returncode == 2 and "--keep-repeated-ids" in refused.stderr
-    kept = _cli("score", path, "-o", tmp_path / "kept.csv", "--keep-repeated-ids")
+    kept = cli("score", path, "-o", tmp_path / "kept.csv", "--keep-repeated-ids")
     assert kept.returncode == 0, kept.stderr
     assert len(pd.read_csv(tmp_path / "kept.csv")) == 3000
-    dropped = _cli("score", path, "-o", tmp_path / "dropped.csv", "--drop-invalid")
+    dropped = cli("score", path, "-o", tmp_path / "dropped.csv", "--drop-invalid")
     assert dropped.returncode == 0, dropped.stderr
     assert len(pd.read_csv(tmp_path / "dropped.csv")) == 2960
     assert len(pd.read_csv(tmp_path / "dropped.invalid.csv")) == 40
@@ -299,7 +292,7 @@ def test_roles_given_on_the_command_line_override_the_suggestion(export_file, tm
     pd.read_csv(path, dtype="str").rename(columns={"account_id": "acct", "outstanding_amount": "bal_due"}).to_csv(
         renamed, index=False)
     out = tmp_path / "out.csv"
-    run = _cli("score", renamed, "-o", out, "--id", "acct", "--exposure", "bal_due", "--recovered", "recovery_amount",
+    run = cli("score", renamed, "-o", out, "--id", "acct", "--exposure", "bal_due", "--recovered", "recovery_amount",
                "--exclude", "customer_location,loan_amount", "--metrics", tmp_path / "m.json")
     assert run.returncode == 0, run.stderr
     roles_line = run.stderr.splitlines()[0]
@@ -309,7 +302,7 @@ def test_roles_given_on_the_command_line_override_the_suggestion(export_file, tm
     scored = pd.read_csv(out, dtype="str")
     assert list(scored.columns[:3]) == ["File_Row", "Loan_ID", "Loan_Amount"]
     assert scored["Outstanding_At_Risk"].notna().all()
-    missing = _cli("score", renamed, "-o", out, "--id", "account")
+    missing = cli("score", renamed, "-o", out, "--id", "account")
     assert missing.returncode == 2
     assert missing.stderr.startswith("error: --id account: the file has no such column. Columns are: acct,")
 

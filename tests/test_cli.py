@@ -16,7 +16,7 @@ import pytest
 
 from core.config import SEED_STRATEGIES
 from sample_data.generate import generate_portfolio
-from tests.helpers import CORPUS, ROOT
+from tests.helpers import CORPUS, ROOT, cli
 from tests.notebook import NOTEBOOK_NAMES
 
 ADDED = ["Borrower_Segment", "Segment_Name", "Risk_Score", "Predicted_High_Risk", "Recovery_Strategy",
@@ -24,6 +24,7 @@ ADDED = ["Borrower_Segment", "Segment_Name", "Risk_Score", "Predicted_High_Risk"
 
 
 def _cli(*args: str | Path) -> subprocess.CompletedProcess:
+    """A real `python -m core` process: for what only a process shows (exit status, no stray output, a terminal)."""
     return subprocess.run([sys.executable, "-m", "core", *map(str, args)], cwd=ROOT,
                           capture_output=True, text=True, timeout=600)
 
@@ -43,7 +44,7 @@ def _read(path: Path) -> pd.DataFrame:
 
 def test_score_writes_every_borrower_with_strategies_and_metrics(portfolio_csv, tmp_path):
     out, metrics = tmp_path / "scored.csv", tmp_path / "metrics.json"
-    run = _cli("score", portfolio_csv, "-o", out, "--metrics", metrics)
+    run = cli("score", portfolio_csv, "-o", out, "--metrics", metrics)
     assert run.returncode == 0, run.stderr
     assert run.stdout.startswith("Scored 400 borrowers with ")
     scored, original = _read(out), _read(portfolio_csv)
@@ -70,7 +71,7 @@ def test_score_writes_every_borrower_with_strategies_and_metrics(portfolio_csv, 
 
 def test_seed_preset_reports_the_notebook_split(portfolio_csv, tmp_path):
     out, metrics = tmp_path / "seed.xlsx", tmp_path / "seed.json"
-    run = _cli("score", portfolio_csv, "-o", out, "--preset", "seed", "--metrics", metrics)
+    run = cli("score", portfolio_csv, "-o", out, "--preset", "seed", "--metrics", metrics)
     assert run.returncode == 0, run.stderr
     figures = json.loads(metrics.read_text())
     assert figures["target"] == "segment"
@@ -101,7 +102,7 @@ def dirty_csv(tmp_path_factory) -> Path:
 def test_invalid_rows_fail_strictly_and_can_be_dropped(dirty_csv, tmp_path):
     source, out = dirty_csv, tmp_path / "out.csv"
 
-    strict = _cli("score", source, "-o", out)
+    strict = cli("score", source, "-o", out)
     assert strict.returncode == 2
     assert "Traceback" not in strict.stderr
     assert "Age: age outside 18-100 in 1 row (row 6)" in strict.stderr
@@ -110,7 +111,7 @@ def test_invalid_rows_fail_strictly_and_can_be_dropped(dirty_csv, tmp_path):
     assert "--drop-invalid" in strict.stderr
     assert not out.exists()
 
-    dropped = _cli("score", source, "-o", out, "--drop-invalid")
+    dropped = cli("score", source, "-o", out, "--drop-invalid")
     assert dropped.returncode == 0, dropped.stderr
     assert "excluded 2 invalid row(s)" in dropped.stdout
     assert len(_read(out)) == 298
@@ -133,7 +134,7 @@ def test_user_errors_print_one_message_and_exit_2(tmp_path, content, message):
     source = tmp_path / "input.csv"
     if content is not None:
         source.write_bytes(content)
-    run = _cli("score", source, "-o", tmp_path / "out.csv")
+    run = (_cli if content is None else cli)("score", source, "-o", tmp_path / "out.csv")  # one real process
     assert run.returncode == 2
     assert message in run.stderr
     assert run.stderr.startswith("error: ")
@@ -143,7 +144,7 @@ def test_user_errors_print_one_message_and_exit_2(tmp_path, content, message):
 
 def test_model_auto_compares_three_models_and_keeps_the_best(portfolio_csv, tmp_path):
     out, metrics = tmp_path / "scored.csv", tmp_path / "metrics.json"
-    run = _cli("score", portfolio_csv, "-o", out, "--metrics", metrics, "--model", "auto")
+    run = cli("score", portfolio_csv, "-o", out, "--metrics", metrics, "--model", "auto")
     assert run.returncode == 0, run.stderr
     figures = json.loads(metrics.read_text())
     compared = figures["model_comparison"]
@@ -199,7 +200,7 @@ def actions_csv(tmp_path_factory) -> Path:
 
 def test_actions_plan_within_capacities_with_expected_values_and_a_holdout(portfolio_csv, actions_csv, tmp_path):
     out, metrics = tmp_path / "plan.csv", tmp_path / "metrics.json"
-    run = _cli("score", portfolio_csv, "-o", out, "--actions", actions_csv, "--metrics", metrics)
+    run = cli("score", portfolio_csv, "-o", out, "--actions", actions_csv, "--metrics", metrics)
     assert run.returncode == 0, run.stderr
     assert "optimised plan worth" in run.stdout
     plan = _read(out)
@@ -222,7 +223,7 @@ def test_actions_plan_within_capacities_with_expected_values_and_a_holdout(portf
 
 def test_holdout_zero_and_threshold_policy(portfolio_csv, actions_csv, tmp_path):
     out = tmp_path / "plan.csv"
-    run = _cli("score", portfolio_csv, "-o", out, "--actions", actions_csv, "--policy", "thresholds")
+    run = cli("score", portfolio_csv, "-o", out, "--actions", actions_csv, "--policy", "thresholds")
     assert run.returncode == 0, run.stderr
     plan = _read(out)
     assert "Test_Group" not in plan.columns  # the holdout is kept only beside the optimised plan
@@ -234,15 +235,15 @@ def test_holdout_zero_and_threshold_policy(portfolio_csv, actions_csv, tmp_path)
 def test_a_bad_action_table_is_one_line_naming_the_row(portfolio_csv, tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("action,cost,capacity,recovery_at_low_risk,recovery_at_high_risk\nLegal,-1,,0.8,0.4\n")
-    run = _cli("score", portfolio_csv, "-o", tmp_path / "x.csv", "--actions", bad)
+    run = cli("score", portfolio_csv, "-o", tmp_path / "x.csv", "--actions", bad)
     assert run.returncode == 2
     assert run.stderr.strip() == "error: Action table row 2: cost -1 is negative: give 0 or more."
 
 
 def test_an_exported_file_can_be_scored_again(portfolio_csv, tmp_path):
     first, second = tmp_path / "first.csv", tmp_path / "second.csv"
-    assert _cli("score", portfolio_csv, "-o", first).returncode == 0
-    run = _cli("score", first, "-o", second)
+    assert cli("score", portfolio_csv, "-o", first).returncode == 0
+    run = cli("score", first, "-o", second)
     assert run.returncode == 0, run.stderr
     again = _read(second)
     assert list(again.columns).count("File_Row") == 1
@@ -268,7 +269,7 @@ def test_notes_on_how_the_file_was_read_go_to_stderr(tmp_path):
     frame, _ = generate_portfolio(n=300, seed=12)
     source = tmp_path / "titled.xlsx"
     source.write_bytes(_titled_workbook(frame))
-    run = _cli("score", source, "-o", tmp_path / "out.csv")
+    run = _cli("score", source, "-o", tmp_path / "out.csv")  # a process: nothing but its notes on stderr
     assert run.returncode == 0, run.stderr
     notes, roles = run.stderr.splitlines()[:2], run.stderr.splitlines()[2:]
     assert notes == [
@@ -286,9 +287,9 @@ def test_notes_on_how_the_file_was_read_go_to_stderr(tmp_path):
 
 def test_the_header_row_can_be_given(tmp_path):
     source = CORPUS / "title_above_header.csv"
-    chosen = _cli("score", source, "-o", tmp_path / "o.csv", "--header-row", "3")
+    chosen = cli("score", source, "-o", tmp_path / "o.csv", "--header-row", "3")
     assert chosen.stderr.splitlines()[0] == "note: The header is on row 3, as chosen; rows 1–2 above it were skipped."
-    beyond = _cli("score", source, "-o", tmp_path / "o.csv", "--header-row", "40")
+    beyond = cli("score", source, "-o", tmp_path / "o.csv", "--header-row", "40")
     assert beyond.returncode == 2
     assert beyond.stderr == ("error: title_above_header.csv has values down to row 9 only, so row 40 cannot be the "
                              "header. Choose a header row from 1 to 9.\n")
@@ -296,7 +297,7 @@ def test_the_header_row_can_be_given(tmp_path):
 
 def test_report_writes_one_offline_html_file_with_the_files_fingerprint(portfolio_csv, actions_csv, tmp_path):
     out = tmp_path / "board.html"
-    run = _cli("report", portfolio_csv, "-o", out, "--actions", actions_csv, "--holdout", "0")
+    run = cli("report", portfolio_csv, "-o", out, "--actions", actions_csv, "--holdout", "0")
     assert run.returncode == 0, run.stderr
     assert run.stdout.startswith("Reported on 400 borrowers scored with Additive gradient boosting")
     assert f"wrote {out} (" in run.stdout and run.stdout.strip().endswith("KB).")
@@ -312,7 +313,7 @@ def test_report_writes_one_offline_html_file_with_the_files_fingerprint(portfoli
 
 def test_report_lists_the_rows_it_excluded(dirty_csv, tmp_path):
     out = tmp_path / "dirty.html"
-    run = _cli("report", dirty_csv, "-o", out, "--drop-invalid")
+    run = cli("report", dirty_csv, "-o", out, "--drop-invalid")
     assert run.returncode == 0, run.stderr
     assert f"excluded 2 invalid row(s), listed in {tmp_path / 'dirty.invalid.csv'}" in run.stdout
     assert len(_read(tmp_path / "dirty.invalid.csv")) == 2
@@ -324,7 +325,7 @@ def test_report_lists_the_rows_it_excluded(dirty_csv, tmp_path):
 
 def test_report_user_errors_print_one_line_and_exit_2(portfolio_csv, tmp_path):
     missing = _cli("report", tmp_path / "nope.csv", "-o", tmp_path / "r.html")
-    unwritable = _cli("report", portfolio_csv, "-o", tmp_path / "no-such-folder" / "r.html")
+    unwritable = cli("report", portfolio_csv, "-o", tmp_path / "no-such-folder" / "r.html")
     for run, message in ((missing, "does not exist"), (unwritable, "Cannot write")):
         assert run.returncode == 2
         assert run.stderr.startswith("error: ") and message in run.stderr

@@ -525,8 +525,7 @@ def test_a_refused_upload_is_read_once_across_page_changes(monkeypatch):
 
     monkeypatch.setattr(ui.state, "load_portfolio", counted)
     at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)
-    at.run()
-    at.switch_page("app_pages/data.py")
+    at.switch_page("app_pages/data.py")  # straight to the page: the Overview would first analyse the demo
     at.run()
     at.file_uploader[0].upload("refused.csv", b"Loan_ID,Age,Outstanding_Loan_Amount\n", "text/csv")
     at.run()

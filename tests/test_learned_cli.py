@@ -18,6 +18,7 @@ from core.config import SEED_STRATEGIES
 from core.decide import measure_file, measurement_lines, measurement_table, read_actions
 from core.serve import bundle as bundles
 from sample_data.action_history import generate_history, new_month, realised
+from tests.helpers import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 LEGAL, SETTLEMENT, REMINDERS = SEED_STRATEGIES
@@ -68,7 +69,8 @@ def trained(files) -> tuple[subprocess.CompletedProcess, Path]:
 @pytest.fixture(scope="module")
 def month_plan(files, trained) -> tuple[subprocess.CompletedProcess, Path]:
     out = files["folder"] / "plan.csv"
-    return _cli("score", files["month"], "--model", trained[1], "--actions", files["actions"], "-o", out), out
+    # in process: the real `python -m core` process is the train above
+    return cli("score", files["month"], "--model", trained[1], "--actions", files["actions"], "-o", out), out
 
 
 def _within_capacity(plan: pd.DataFrame) -> None:

@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
-import subprocess
-import sys
 
 import pandas as pd
 import pytest
@@ -22,7 +19,7 @@ from core.config import SEED_STRATEGIES, RecoveryConfig
 from core.data import NO_OUTCOME, Roles, load_portfolio
 from core.decide import ASSIGNED, DEFAULT_ACTIONS, POLICIES
 from core.report import ReportSource, stakeholder_report
-from tests.helpers import ROOT
+from tests.helpers import ROOT, cli
 
 CORPUS = ROOT / "tests" / "corpus_foreign"
 GERMAN = ROOT / "sample_data" / "german_credit" / "german_credit.csv"
@@ -30,11 +27,6 @@ FAST = RecoveryConfig().with_(n_folds=3)
 PLANNING = FAST.with_(actions=DEFAULT_ACTIONS)
 TUTORIAL_KPIS = ("Fully recovered", "Partially recovered", "Written off")
 PERFORMANCE_WORDS = ("ROC-AUC", "Precision", "use it to order the work")
-
-
-def _cli(*args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "core", *map(str, args)], cwd=ROOT, capture_output=True,
-                          text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
 
 
 def _analyse(name: str, config: RecoveryConfig = FAST, drop_invalid: bool = False) -> tuple:
@@ -74,7 +66,7 @@ def test_the_command_line_refuses_a_money_plan_without_an_exposure_in_one_line(t
     actions = tmp_path / "actions.csv"
     actions.write_text("action,cost,capacity,recovery_at_low_risk,recovery_at_high_risk\n"
                        f"{SEED_STRATEGIES[0]},5000,30,0.85,0.45\nNo action,0,,0.92,0.05\n", encoding="utf-8")
-    run = _cli("score", GERMAN, "--actions", actions, "-o", tmp_path / "out.csv")
+    run = cli("score", GERMAN, "--actions", actions, "-o", tmp_path / "out.csv")
     assert run.returncode == 2, run.stderr
     assert "Traceback" not in run.stderr
     line = run.stderr.strip()
@@ -88,7 +80,7 @@ def test_the_command_line_refuses_a_money_plan_without_an_exposure_in_one_line(t
 
 def test_a_segment_flag_score_outside_the_seed_preset_shows_no_performance(tmp_path):
     out, metrics = tmp_path / "out.csv", tmp_path / "m.json"
-    run = _cli("score", CORPUS / "no_exposure.csv", "--outcome", "none", "-o", out, "--metrics", metrics)
+    run = cli("score", CORPUS / "no_exposure.csv", "--outcome", "none", "-o", out, "--metrics", metrics)
     assert run.returncode == 0, run.stderr
     assert "warning: No performance figures are shown" in run.stderr
     figures = json.loads(metrics.read_text())
@@ -111,7 +103,7 @@ def test_the_report_shows_no_performance_for_a_segment_flag_score():
 
 def test_nobody_fully_recovered_defaults_to_bad_below_half_recovered_and_says_so(tmp_path):
     out, metrics = tmp_path / "out.csv", tmp_path / "m.json"
-    run = _cli("score", CORPUS / "recovered_none_full.csv", "-o", out, "--metrics", metrics)
+    run = cli("score", CORPUS / "recovered_none_full.csv", "-o", out, "--metrics", metrics)
     assert run.returncode == 0, run.stderr
     assert "(bad: recovered share below 50%)" in run.stderr  # the roles line
     assert "note: Nobody in this file is recovered in full" in run.stderr and "--bad-below SHARE" in run.stderr

@@ -12,17 +12,17 @@ from streamlit.testing.v1 import AppTest
 from core.config import SEED_STRATEGIES
 from core.decide import champion_group, measure_download, measurement_table, read_download
 from sample_data.action_history import METHODS, generate_history, new_month, realised
-from tests.helpers import app, table, visit
+from tests.helpers import opened, table, visit
 
 LEGAL, SETTLEMENT, REMINDERS = SEED_STRATEGIES
-_app, _visit, _table = app, visit, table
+_opened, _visit, _table = opened, visit, table
 
 
 @pytest.fixture(scope="module")
 def learned_page() -> AppTest:
     """A session on a 1,200-borrower history, planning with the actions linked to its methods."""
     history, _ = generate_history(1200, seed=21, overlap=False)  # legal notices only from 90 days past due
-    at = _visit(_app(), "app_pages/data.py")
+    at = _opened("app_pages/data.py")
     at.file_uploader[0].upload("history.csv", history.to_csv(index=False).encode(), "text/csv")
     at.run()
     _visit(at, "app_pages/strategy.py")
@@ -98,7 +98,7 @@ def download() -> bytes:
 
 
 def test_measure_page_shows_the_measurement_and_its_verdict(download):
-    at = _visit(_app(), "app_pages/measure.py")
+    at = _opened("app_pages/measure.py")
     assert "Upload the plan's download with an outcome column to start." in [i.value for i in at.info]
     at.file_uploader(key="measure_upload").upload("june_outcomes.csv", download, "text/csv")
     at.run()
@@ -131,7 +131,7 @@ def test_measure_page_shows_the_measurement_and_its_verdict(download):
 
 
 def test_measure_page_names_a_file_that_is_not_a_plan():
-    at = _visit(_app(), "app_pages/measure.py")
+    at = _opened("app_pages/measure.py")
     frame, _ = new_month(50, seed=1)
     at.file_uploader(key="measure_upload").upload("month.csv", frame.to_csv(index=False).encode(), "text/csv")
     at.run()

@@ -36,8 +36,7 @@ def new_csv() -> bytes:
 
 def _page() -> AppTest:
     at = AppTest.from_file(APP, default_timeout=300)
-    at.run()
-    at.switch_page(PAGE)
+    at.switch_page(PAGE)  # straight to the page: the Overview would first analyse the demo
     at.run()
     assert not at.exception, at.exception
     return at

@@ -50,8 +50,7 @@ def _captions(at: AppTest) -> str:
 def test_page_refuses_a_crafted_model_lives_on_and_says_signed_or_unsigned(forest, monkeypatch):
     monkeypatch.delenv(signing.ENV, raising=False)
     at = AppTest.from_file(APP, default_timeout=300)
-    at.run()
-    at.switch_page(PAGE)
+    at.switch_page(PAGE)  # straight to the page: the Overview would first analyse the demo
     at.run()
     _upload(at, "crafted.slr", _crafted(forest))
     assert any("tree 1 of the forest has a child index outside" in e.value for e in at.error)

@@ -1,4 +1,7 @@
-"""What the saved-model tests share: one model trained on the demo history per test module."""
+"""What the saved-model tests share: one model trained on the demo history per test process.
+
+Tests must treat it as read-only, as the session fixtures in tests/conftest.py.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from core.pipeline import prepare
 from core.serve import bundle as bundles
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def trained(demo_frame) -> bundles.Bundle:
     """The recommended model trained on the 600-borrower demo history."""
     model, _ = bundles.train(prepare(demo_frame), RecoveryConfig(), "history.csv", "0" * 64)

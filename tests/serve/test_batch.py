@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -14,7 +12,7 @@ from core.report import to_csv_bytes
 from core.serve import batch
 from core.serve import bundle as bundles
 from sample_data.generate import generate_portfolio
-from tests.helpers import ROOT, decimal_mark_file, inch_mark_file
+from tests.helpers import cli, decimal_mark_file, inch_mark_file
 
 
 def _awkward_file(path: Path, n: int = 300) -> Path:
@@ -105,8 +103,7 @@ def test_a_loan_repeated_in_another_chunk_is_refused(trained, tmp_path):
 def test_cli_streams_a_csv_and_writes_what_one_piece_scoring_gives(trained, tmp_path):
     source, model, out = _awkward_file(tmp_path / "june.csv"), tmp_path / "m.slr", tmp_path / "out.csv"
     model.write_bytes(bundles.dumps(trained))
-    run = subprocess.run([sys.executable, "-m", "core", "score", str(source), "--model", str(model), "-o", str(out),
-                          "--chunk-bytes", "12000"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    run = cli("score", source, "--model", model, "-o", out, "--chunk-bytes", "12000")
     assert run.returncode == 0, run.stderr
     assert "Scored 300 borrowers with the saved model m.slr" in run.stdout and " part(s)" in run.stdout
     assert out.read_bytes() == to_csv_bytes(batch.one_piece(bundles.loads(model.read_bytes()), source))

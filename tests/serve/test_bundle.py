@@ -6,8 +6,6 @@ from __future__ import annotations
 import io
 import json
 import pickle
-import subprocess
-import sys
 import zipfile
 
 import joblib
@@ -25,7 +23,7 @@ from core.report import to_csv_bytes
 from core.serve import bundle as bundles
 from core.serve import score as scoring
 from sample_data.generate import generate_portfolio
-from tests.helpers import ROOT
+from tests.helpers import cli
 
 ADDED = ["Borrower_Segment", "Segment_Name", "Risk_Score", "Predicted_High_Risk", "Recovery_Strategy",
          "Risk_Reasons", "Outstanding_At_Risk"]
@@ -187,21 +185,16 @@ def test_missing_field_the_model_needs_is_named(trained, new_month):
         scoring.score_rows(trained, new_month.drop(columns=["Days_Past_Due"]), "june.csv")
 
 
-def _cli(*args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "core", *map(str, args)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
-
-
 def test_cli_trains_then_scores_without_retraining(tmp_path, new_month):
     history, _ = generate_portfolio(n=500, seed=4)
     history_csv, new_csv = tmp_path / "history.csv", tmp_path / "june.csv"
     history.to_csv(history_csv, index=False)
     new_month.to_csv(new_csv, index=False)
     model_path, out = tmp_path / "model.slr", tmp_path / "scored.csv"
-    run = _cli("train", history_csv, "-o", model_path)
+    run = cli("train", history_csv, "-o", model_path)
     assert run.returncode == 0, run.stderr
     assert run.stdout.startswith("Trained Additive gradient boosting") and "500 borrowers" in run.stdout
-    run = _cli("score", new_csv, "--model", model_path, "-o", out)
+    run = cli("score", new_csv, "--model", model_path, "-o", out)
     assert run.returncode == 0, run.stderr
     assert "Scored 200 borrowers with the saved model model.slr" in run.stdout
     # the file the CLI wrote is, byte for byte, what the engine gives in process with the same model
@@ -217,8 +210,8 @@ def test_cli_refuses_a_bad_model_in_one_line(tmp_path, new_month):
     new_month.to_csv(new_csv, index=False)
     fake = tmp_path / "model.slr"
     fake.write_bytes(pickle.dumps({"a": 1}))
-    run = _cli("score", new_csv, "--model", fake, "-o", tmp_path / "out.csv")
+    run = cli("score", new_csv, "--model", fake, "-o", tmp_path / "out.csv")
     assert run.returncode == 2
     assert run.stderr.startswith("error: model.slr is a pickle or joblib file") and run.stderr.count("\n") == 1
-    run = _cli("score", new_csv, "--model", "boosting", "-o", tmp_path / "out.csv")
+    run = cli("score", new_csv, "--model", "boosting", "-o", tmp_path / "out.csv")
     assert run.returncode == 2 and "not a model kind" in run.stderr
