@@ -105,6 +105,18 @@ def test_the_remembered_verdict_still_refuses_a_crafted_bundle_without_a_second_
         bundles.loads(crafted, "crafted.slr", isolated=True)  # and never loaded here either
 
 
+def test_a_bundle_damaged_inside_its_compressed_model_is_refused_in_one_line_not_a_traceback(saved):
+    # the checks that build nothing run here while the child tries the file: what escapes them
+    # (zlib's own error on a flipped compressed byte) still ends in the child's one-line refusal
+    info = zipfile.ZipFile(io.BytesIO(saved)).getinfo(bundles.PAYLOAD)
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    damaged = bytearray(saved)
+    damaged[start + 200] ^= 1
+    with pytest.raises(RecoveryError, match=r"^damaged\.slr could not be loaded and tried") as caught:
+        bundles.loads(bytes(damaged), "damaged.slr", isolated=True)
+    assert "\n" not in str(caught.value)
+
+
 def test_a_check_started_early_is_joined_not_repeated(saved, monkeypatch):
     other = bundles.dumps(bundles.loads(saved), key=None)  # bytes this process has no verdict for
     runs = []
