@@ -227,9 +227,16 @@ def field_text(
     first, inverse = distinct(_written_as(field, x, whole), level, by=x)
     head = _join(f"{name} ", number_text(field, x[first], whole), ", ",
                  pc.take(pa.array(LEVELS), pa.array(level[first])), " for this portfolio")
-    extra = ratio_text(ratios, frame, rows)
-    present = _join(pc.take(head, pa.array(inverse)), extra)
-    return pc.if_else(pa.array(known), present, _join(f"{name} missing", extra))
+    present = pc.take(head, pa.array(inverse))
+    # a field that feeds no ratio adds no words, and a field known in every row needs no 'missing'
+    # words: neither is written then (a join with '' row by row is most of a reason's cost)
+    extra = ratio_text(ratios, frame, rows) if ratios else None
+    if extra is not None:
+        present = _join(present, extra)
+    if known.all():
+        return present
+    missing = pa.scalar(f"{name} missing") if extra is None else _join(f"{name} missing", extra)
+    return pc.if_else(pa.array(known), present, missing)
 
 
 def _skipping_nulls(parts: list[pa.Array], separator: str) -> pa.Array:

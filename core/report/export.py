@@ -57,10 +57,48 @@ def _is_text_column(s: pd.Series) -> bool:
     )
 
 
+# Each prefix is one ASCII character: a cell is risky exactly when its first byte is one of these.
+_RISKY_FIRST_BYTE = np.zeros(256, dtype=bool)
+_RISKY_FIRST_BYTE[[ord(p) for p in DANGEROUS_PREFIXES if len(p) == 1 and p.isascii()]] = True
+_BY_FIRST_BYTE = all(len(p) == 1 and p.isascii() for p in DANGEROUS_PREFIXES)
+
+
+def _risky_arrow_cells(texts) -> np.ndarray | None:
+    """Per cell of Arrow text, True when it starts with a formula trigger (None: not plain Arrow text).
+
+    Reads each cell's first byte from the Arrow buffers: one look-up per cell where
+    ``str.startswith`` makes a pass over the column per prefix (a scored chunk has a dozen text columns).
+    """
+    import pyarrow as pa
+
+    chunked = getattr(texts, "_pa_array", None)
+    if not _BY_FIRST_BYTE or not isinstance(chunked, pa.ChunkedArray) or not (
+            pa.types.is_string(chunked.type) or pa.types.is_large_string(chunked.type)):
+        return None
+    parts = [np.zeros(0, dtype=bool)]
+    for chunk in chunked.chunks:
+        if not len(chunk):
+            continue
+        _, offsets, data = chunk.buffers()
+        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        starts = np.frombuffer(offsets, dtype=width)[chunk.offset:chunk.offset + len(chunk) + 1]
+        filled = starts[1:] > starts[:-1]
+        first = np.zeros(len(chunk), dtype=np.uint8)
+        if filled.any():
+            first[filled] = np.frombuffer(data, dtype=np.uint8)[starts[:-1][filled]]
+        risky = _RISKY_FIRST_BYTE[first] & filled
+        if chunk.null_count:
+            risky &= np.asarray(chunk.is_valid(), dtype=bool)
+        parts.append(risky)
+    return np.concatenate(parts)
+
+
 def _neutralise_column(col: pd.Series) -> pd.Series:
     """One text column made inert: vectorised for string columns, cell by cell for mixed ones."""
     if pd.api.types.is_string_dtype(col.dtype) and not pd.api.types.is_object_dtype(col.dtype):
-        risky = col.str.startswith(DANGEROUS_PREFIXES).fillna(False).astype(bool)
+        risky = _risky_arrow_cells(col.array)
+        if risky is None:
+            risky = col.str.startswith(DANGEROUS_PREFIXES).fillna(False).astype(bool).to_numpy()
         return col.where(~risky, QUOTE + col) if risky.any() else col
     return col.map(_neutralise_value, na_action="ignore")
 

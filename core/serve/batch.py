@@ -155,11 +155,10 @@ class _SeenLoans:
     def __init__(self) -> None:
         self.hashes = np.empty(0, dtype=np.uint64)
 
-    def check(self, ids: np.ndarray, rows: np.ndarray) -> None:
-        """Refuse a Loan_ID an earlier chunk had; remember this chunk's (``rows``: their file row numbers)."""
-        if not len(ids):
+    def check(self, hashes: np.ndarray, ids, rows: np.ndarray) -> None:
+        """Refuse a Loan_ID an earlier chunk had; remember this chunk's (``hashes`` of ``ids``, at file ``rows``)."""
+        if not len(hashes):
             return
-        hashes = pd.util.hash_array(ids)
         at = np.minimum(np.searchsorted(self.hashes, hashes), max(len(self.hashes) - 1, 0))
         repeated = self.hashes[at] == hashes if len(self.hashes) else np.zeros(len(hashes), dtype=bool)
         if repeated.any():
@@ -186,7 +185,9 @@ class ChunkScored:
     excluded: int = 0
     strategies: dict[str, int] = dataclasses.field(default_factory=dict)
     decimal_marks: dict[str, str] = dataclasses.field(default_factory=dict)  # per column header
-    loan_ids: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0, dtype=object))
+    # the chunk's Loan_IDs (text, for the message), their hashes (loan_hashes) and file row numbers
+    loan_ids: object = dataclasses.field(default_factory=lambda: np.empty(0, dtype=object))
+    loan_hashes: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0, dtype=np.uint64))
     loan_rows: np.ndarray = dataclasses.field(default_factory=lambda: np.empty(0, dtype=np.int64))
     drift: DriftCounts | None = None
     table: pd.DataFrame | None = None  # the scored rows themselves, when asked for instead of CSV bytes
@@ -239,7 +240,10 @@ def score_chunk(bundle: Bundle, header: bytes, chunk: Chunk, name: str, drop_inv
         return done
     if "Loan_ID" in portfolio.frame.columns:
         ids = portfolio.frame["Loan_ID"].dropna().astype(str)
-        done.loan_ids, done.loan_rows = ids.to_numpy(dtype=object), ids.index.to_numpy(dtype=np.int64) + offset
+        # hashed here, where chunks are scored side by side, and sent as Arrow text (pickled as a few
+        # buffers, not one Python string per loan): the hashes equal those of the IDs as Python strings
+        done.loan_ids, done.loan_rows = ids.array, ids.index.to_numpy(dtype=np.int64) + offset
+        done.loan_hashes = pd.util.hash_array(done.loan_ids)
     rows = analysable_rows(portfolio, drop_invalid)
     if not portfolio.report.ok:
         invalid = portfolio.invalid_rows()
@@ -361,7 +365,7 @@ def stream_score(
             if done.refusal is not None:
                 raise RecoveryError(done.refusal)
             marks.check(path.name, done.first_record, done.decimal_marks)
-            seen.check(done.loan_ids, done.loan_rows)
+            seen.check(done.loan_hashes, done.loan_ids, done.loan_rows)
             if done.excluded:
                 if invalid_sink is None:
                     invalid_sink = side.enter_context(atomic_file(invalid_output))

@@ -450,8 +450,8 @@ def loads(data: bytes, name: str = "the model file", *, key: bytes | None = None
         start_check(data, name)
         try:
             audited = _audit(data, name)
-        except RecoveryError:
-            check_in_child(data, name)  # the child's refusal, as before, when it has one
+        except Exception:  # the child's refusal first, as before (it also meets what escapes the checks)
+            check_in_child(data, name)
             raise
         check_in_child(data, name)
         return _build(audited, name)

@@ -6,6 +6,7 @@ import io
 import json
 import subprocess
 import zipfile
+import zlib
 from pathlib import Path
 
 import pandas as pd
@@ -103,6 +104,30 @@ def test_the_remembered_verdict_still_refuses_a_crafted_bundle_without_a_second_
     assert len(runs) <= 2  # at most one child per distinct bundle (none if an earlier test checked it)
     with pytest.raises(RecoveryError, match="has been changed since it was saved"):
         bundles.loads(crafted, "crafted.slr", isolated=True)  # and never loaded here either
+
+
+def _damaged_for_zlib(saved: bytes) -> bytes:
+    """The bundle with one bit of its compressed model flipped where zlib itself fails (not the CRC)."""
+    info = zipfile.ZipFile(io.BytesIO(saved)).getinfo(bundles.PAYLOAD)
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    for at in range(start + 100, start + info.compress_size):
+        damaged = bytearray(saved)
+        damaged[at] ^= 1
+        try:
+            zipfile.ZipFile(io.BytesIO(bytes(damaged))).read(bundles.PAYLOAD)
+        except zlib.error:
+            return bytes(damaged)
+        except zipfile.BadZipFile:
+            continue
+    raise AssertionError("no flipped bit made zlib fail")
+
+
+def test_a_bundle_damaged_inside_its_compressed_model_is_refused_in_one_line_not_a_traceback(saved):
+    # the checks that build nothing run here while the child tries the file: what escapes them
+    # (zlib's own error) still ends in the child's one-line refusal
+    with pytest.raises(RecoveryError, match=r"^damaged\.slr could not be loaded and tried") as caught:
+        bundles.loads(_damaged_for_zlib(saved), "damaged.slr", isolated=True)
+    assert "\n" not in str(caught.value)
 
 
 def test_a_check_started_early_is_joined_not_repeated(saved, monkeypatch):
