@@ -34,6 +34,8 @@ MIN_EFFECT = 0.005
 IMPORTANCE_ROWS_PER_FOLD = 2000
 # Rows per batch when a model is asked again with fields replaced (bounds memory).
 _BATCH_ROWS = 20_000
+# Rows of a fold explained and picked together (bounds memory; each block costs a few dozen ms more).
+EXPLAIN_BLOCK_ROWS = 50_000
 # Borrowers whose reasons are written together (bounds the memory the words take while written).
 REASON_BLOCK_ROWS = 100_000
 # Borrowers whose reasons a download writes together: a few blocks are in hand at once, each holding
@@ -291,8 +293,8 @@ def reason_picks(
         """Fold f's own rows' picks, and its share of the unknown rows' mean effects."""
         explainer, calibration, rows = explainers[f], run.calibrations[f], run.test_rows[f]
         up, down = np.empty((len(rows), k), dtype=np.int16), np.empty((len(rows), k), dtype=np.int16)
-        for start in range(0, len(rows), _BATCH_ROWS):
-            block = slice(start, start + _BATCH_ROWS)
+        for start in range(0, len(rows), EXPLAIN_BLOCK_ROWS):
+            block = slice(start, start + EXPLAIN_BLOCK_ROWS)
             effects = _score_drops(explainer, calibration, frame.iloc[rows[block]], groups, values,
                                    None if places[f] is None else places[f][block])
             up[block], down[block] = _picks(effects, k)

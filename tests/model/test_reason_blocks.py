@@ -114,7 +114,7 @@ def test_picks_made_fold_block_by_block_are_those_of_the_whole_effects(book, mon
     groups = explain.field_groups(columns, frame)
     positions = rng.permutation(len(frame))  # the result's row of each frame row (the fold order's undoing)
     whole = explain.pick_reasons(explain.reason_effects(run, explainers, frame, groups, positions), groups)
-    monkeypatch.setattr(explain, "_BATCH_ROWS", 101)
+    monkeypatch.setattr(explain, "EXPLAIN_BLOCK_ROWS", 101)
     picked = explain.reason_picks(run, explainers, frame, groups, positions)
     assert np.array_equal(picked.up, whole.up) and np.array_equal(picked.down, whole.down)
     assert (whole.up[positions[np.isnan(y)]] >= 0).any() and (whole.up >= 0).any() and (whole.down >= 0).any()
