@@ -137,7 +137,10 @@ def stages(prepared: Prepared, config: RecoveryConfig, progress: Progress = no_p
     # the row hashes serve the value orders up to the score stage's fold order, and are let go there
     scored = score(prepared, config, segments, progress, forget_hashes=True)
     _return_freed_memory()
-    return decide(prepared, segments, scored, config, reasons_later=reasons_later)
+    result = decide(prepared, segments, scored, config, reasons_later=reasons_later)
+    del scored  # the fold models, their curve places and the scores' figures: the result keeps what it shows
+    _return_freed_memory()  # the download that follows writes Arrow texts, which cannot reuse glibc's heap
+    return result
 
 
 def analyse(frame: pd.DataFrame, config: RecoveryConfig, progress: Progress = no_progress) -> RecoveryResult:

@@ -106,7 +106,7 @@ def test_a_full_disk_is_one_line_and_the_old_csv_stays(tmp_path, monkeypatch):
     target = tmp_path / "scored.csv"
     target.write_bytes(OLD)
 
-    def half_then_full(df, sink=None):
+    def half_then_full(df, sink=None, later=None):
         sink.write(b"Loan_ID,Risk_Score\r\nL1,0.5\r\n")
         raise OSError(errno.ENOSPC, "No space left on device")
 
@@ -123,7 +123,7 @@ def test_score_killed_while_writing_keeps_the_previous_output(portfolio_csv, tmp
     out, metrics = tmp_path / "scored.csv", tmp_path / "metrics.json"
     out.write_bytes(OLD)
 
-    def half_then_full(df, sink=None):
+    def half_then_full(df, sink=None, later=None):
         sink.write(b"Loan_ID,Risk_Score\r\nL1,0.5\r\n")
         raise OSError(errno.ENOSPC, "No space left on device")
 

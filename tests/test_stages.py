@@ -183,3 +183,17 @@ def test_an_action_table_or_a_policy_change_fits_nothing(demo_frame, fits):
     assert (planned.scored["Recovery_Strategy"] == DEFAULT_ACTIONS[0].name).sum() <= 200
     assert "Test_Group" in planned.scored and "Test_Group" not in banded.scored
     assert planned.policies["Policy"].iloc[0] == "Optimised (most expected net recovery)"
+
+
+def test_the_download_path_holds_neither_reasons_text_nor_row_hashes_yet_writes_the_same_reasons(demo_frame):
+    config = RecoveryConfig().with_(n_folds=3)
+    kept = pipeline.stages(pipeline.prepare(demo_frame), config)
+    prepared = pipeline.prepare(demo_frame)
+    assert prepared.hashes  # the value orders' hashes, until the score stage has its fold order
+    later = pipeline.stages(prepared, config, reasons_later=True)
+    assert prepared.hashes == {}
+    assert "Risk_Reasons" not in later.scored.columns and kept.reasons_later is None
+    words = [w for block in later.reasons_later.blocks() for w in block.to_pylist()]
+    assert words == kept.scored["Risk_Reasons"].tolist() and len(set(words)) > 100
+    assert later.scored.equals(kept.scored.drop(columns="Risk_Reasons"))
+    assert later.metrics_dict() == kept.metrics_dict()

@@ -34,6 +34,8 @@ MIN_EFFECT = 0.005
 IMPORTANCE_ROWS_PER_FOLD = 2000
 # Rows per batch when a model is asked again with fields replaced (bounds memory).
 _BATCH_ROWS = 20_000
+# Rows of a fold explained and picked together (bounds memory; each block costs a few dozen ms more).
+EXPLAIN_BLOCK_ROWS = 50_000
 # Borrowers whose reasons are written together (bounds the memory the words take while written).
 REASON_BLOCK_ROWS = 100_000
 # Borrowers whose reasons a download writes together: a few blocks are in hand at once, each holding
@@ -257,11 +259,59 @@ def pick_reasons(effects: np.ndarray, groups: list[FieldGroup]) -> ReasonPicks:
     # block by block: a row's picks are its own, and a million borrowers' sort order is not held at once
     for start in range(0, len(effects), REASON_BLOCK_ROWS):
         block = effects[start:start + REASON_BLOCK_ROWS]
-        # one sort serves both directions: the strongest rises first, the strongest falls last
-        order = np.argsort(-block, axis=1, kind="stable")
-        rises, falls = order[:, :k], order[:, ::-1][:, :k]
-        up[start:start + len(block)] = np.where(np.take_along_axis(block, rises, axis=1) >= MIN_EFFECT, rises, -1)
-        down[start:start + len(block)] = np.where(np.take_along_axis(-block, falls, axis=1) >= MIN_EFFECT, falls, -1)
+        up[start:start + len(block)], down[start:start + len(block)] = _picks(block, k)
+    return ReasonPicks(up=up, down=down, groups=tuple(groups))
+
+
+def _picks(effects: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's top ``k`` fields raising and lowering the score by at least MIN_EFFECT (-1: none)."""
+    # one sort serves both directions: the strongest rises first, the strongest falls last
+    order = np.argsort(-effects, axis=1, kind="stable")
+    rises, falls = order[:, :k], order[:, ::-1][:, :k]
+    up = np.where(np.take_along_axis(effects, rises, axis=1) >= MIN_EFFECT, rises, -1)
+    down = np.where(np.take_along_axis(-effects, falls, axis=1) >= MIN_EFFECT, falls, -1)
+    return up.astype(np.int16), down.astype(np.int16)
+
+
+def reason_picks(
+    run: OutOfFold, explainers: list[Explainer], frame: pd.DataFrame, groups: list[FieldGroup],
+    positions: np.ndarray | None = None,
+) -> ReasonPicks:
+    """pick_reasons(reason_effects(...)), picked a block of each fold at a time.
+
+    The borrowers × fields effects are never held whole (0.1 GB a million borrowers, and as much
+    again while sorted): each block's effects are picked as they are worked out. Borrowers without
+    an outcome are picked on the mean over the folds, as in reason_effects.
+    """
+    typical = typical_row(frame, [g.field for g in groups])
+    values = [typical[g.field] for g in groups]
+    k = min(TOP_REASONS, len(groups))
+    unknown = np.flatnonzero(run.fold < 0)
+    places = run.places or (None,) * len(explainers)
+
+    def fold_picks(f: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Fold f's own rows' picks, and its share of the unknown rows' mean effects."""
+        explainer, calibration, rows = explainers[f], run.calibrations[f], run.test_rows[f]
+        up, down = np.empty((len(rows), k), dtype=np.int16), np.empty((len(rows), k), dtype=np.int16)
+        for start in range(0, len(rows), EXPLAIN_BLOCK_ROWS):
+            block = slice(start, start + EXPLAIN_BLOCK_ROWS)
+            effects = _score_drops(explainer, calibration, frame.iloc[rows[block]], groups, values,
+                                   None if places[f] is None else places[f][block])
+            up[block], down[block] = _picks(effects, k)
+        shared = _score_drops_by_block(explainer, calibration, frame, unknown, groups, values) if len(unknown) else None
+        return up, down, shared
+
+    at = np.arange(len(frame)) if positions is None else positions
+    up, down = np.empty((len(frame), k), dtype=np.int16), np.empty((len(frame), k), dtype=np.int16)
+    mean = np.zeros((len(unknown), len(groups)))
+    # folds are independent: both cores share them; the unknown rows' mean is summed in fold order
+    for f, (own_up, own_down, shared) in enumerate(
+            run_in_workers([lambda f=f: fold_picks(f) for f in range(len(explainers))])):
+        up[at[run.test_rows[f]]], down[at[run.test_rows[f]]] = own_up, own_down
+        if shared is not None:
+            mean += shared / len(explainers)
+    if len(unknown):
+        up[at[unknown]], down[at[unknown]] = _picks(mean, k)
     return ReasonPicks(up=up, down=down, groups=tuple(groups))
 
 

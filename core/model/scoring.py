@@ -135,8 +135,8 @@ def _score(
     )
     progress("Explaining each score", 0.75)
     explainers = [explain.Explainer(model, columns) for model in run.models]
-    # written straight into file order: one borrowers × fields table, not a second one in fold order
-    effects = explain.reason_effects(run, explainers, ordered, groups, positions=order)
+    # picked as each block is explained, straight into file order: no borrowers × fields table is held
+    picks = explain.reason_picks(run, explainers, ordered, groups, positions=order)
     importance = explain.held_out_importance(
         run, explainers, ordered, y_ordered, groups, config.random_state
     )
@@ -153,8 +153,7 @@ def _score(
         if config.preset == "seed" else None
     )
     # the figures below each read the scores on their own: both cores share them
-    picks, ranking, roc, pr, calibration, gains, trusted = risk.run_in_workers([
-        lambda: explain.pick_reasons(effects, groups),
+    ranking, roc, pr, calibration, gains, trusted = risk.run_in_workers([
         lambda: metrics.ranking_table(yk, sk, fold[known]),
         lambda: metrics.roc_points(yk, sk),
         lambda: metrics.pr_points(yk, sk),

@@ -178,11 +178,20 @@ def level_cuts(known_sorted: np.ndarray) -> np.ndarray:
     return np.array(cuts)
 
 
+def _numbers_at(values: pd.Series, rows: np.ndarray) -> np.ndarray:
+    """The values at ``rows`` as floats, missing as NaN: only those rows are converted, not the whole column.
+
+    Reasons are written a block of borrowers at a time; converting a million borrowers' column for
+    each block and field cost more than the words themselves.
+    """
+    return values.iloc[rows].to_numpy(dtype="float64", na_value=np.nan)
+
+
 def ratio_text(ratios: Iterable[str], frame: pd.DataFrame, rows: np.ndarray) -> pa.Array:
     """' (EMI is 45% of income, …)' per row for the ratios a field feeds; '' where none is known."""
     phrases = []
     for ratio in ratios:
-        x = frame[ratio].to_numpy(dtype="float64", na_value=np.nan)[rows]
+        x = _numbers_at(frame[ratio], rows)
         before, after = RATIO_PHRASES[ratio]
         known = np.isfinite(x)
         x = np.where(known, x, 0.0)
@@ -216,7 +225,7 @@ def field_text(
             picked = picked.astype("object")
             text = pa.array(picked.where(picked.notna(), "missing").astype(str).to_numpy(), type=pa.string())
         return _join(f"{name}: ", text)
-    x = values.to_numpy(dtype="float64", na_value=np.nan)[rows]
+    x = _numbers_at(values, rows)
     known = np.isfinite(x)
     x = np.where(known, x, 0.0)
     level = np.searchsorted(level_cuts(known_sorted), x, side="right")

@@ -96,3 +96,25 @@ def test_picks_made_block_by_block_are_the_one_piece_picks(book, monkeypatch):
     blocked = explain.pick_reasons(effects, groups)
     assert np.array_equal(blocked.up, whole.up) and np.array_equal(blocked.down, whole.down)
     assert blocked.up.dtype == np.int16 and (whole.up >= 0).any() and (whole.down == -1).any()
+
+
+def test_picks_made_fold_block_by_block_are_those_of_the_whole_effects(book, monkeypatch):
+    from core.model import risk
+
+    frame = book[0]
+    numeric = ["Age", "Monthly_Income", "Monthly_EMI", "Days_Past_Due", "EMI_To_Income"]
+    categorical = ["Employment_Type", "Payment_History"]
+    columns = numeric + categorical
+    rng = np.random.default_rng(7)
+    y = (rng.random(len(frame)) < 0.4).astype(float)
+    y[::9] = np.nan  # borrowers without an outcome: explained by the mean of the fold models
+    run = risk.out_of_fold(lambda: risk.make_model("gradient_boosting", numeric, categorical, 0),
+                           frame[columns], y, 3, 0, True)
+    explainers = [explain.Explainer(m, columns) for m in run.models]
+    groups = explain.field_groups(columns, frame)
+    positions = rng.permutation(len(frame))  # the result's row of each frame row (the fold order's undoing)
+    whole = explain.pick_reasons(explain.reason_effects(run, explainers, frame, groups, positions), groups)
+    monkeypatch.setattr(explain, "EXPLAIN_BLOCK_ROWS", 101)
+    picked = explain.reason_picks(run, explainers, frame, groups, positions)
+    assert np.array_equal(picked.up, whole.up) and np.array_equal(picked.down, whole.down)
+    assert (whole.up[positions[np.isnan(y)]] >= 0).any() and (whole.up >= 0).any() and (whole.down >= 0).any()
