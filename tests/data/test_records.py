@@ -78,6 +78,6 @@ def test_the_separator_comes_from_the_header_line():
     assert separator_of(b"just one column\n") == b","
 
 
-def test_a_file_without_irregular_quotes_takes_the_counting_step():
+def test_line_breaks_inside_quoted_cells_of_every_record_end_nothing():
     data = b'1,"a\nb"\n' * 1000
     assert np.array_equal(record_ends(data), np.arange(7, len(data), 8))

@@ -50,15 +50,20 @@ def new_csv(tmp_path_factory) -> Path:
     return path
 
 
+def _parts_as_one(out: Path, expected: bytes) -> tuple[int, bytes]:
+    """How many CSV parts the run wrote, and their bytes joined as one file (each later part's header dropped)."""
+    header = len(expected[:expected.index(b"\r\n") + 2])
+    parts = sorted(out.glob("part-*.csv"))
+    return len(parts), b"".join(p.read_bytes()[0 if i == 0 else header:] for i, p in enumerate(parts))
+
+
 def test_csv_on_two_workers_equals_the_single_machine_output(trained, cluster, new_csv, tmp_path):
     out = tmp_path / "scored"
     done = score_on_dask(trained, str(new_csv), str(out), cluster.scheduler_address, block_bytes=20_000)
     assert done.scored == 400 and done.parts >= 2
     expected = to_csv_bytes(batch.one_piece(trained, new_csv))
-    header = expected[:expected.index(b"\r\n") + 2]
-    parts = sorted(out.glob("part-*.csv"))
-    assert len(parts) == done.parts
-    joined = b"".join(p.read_bytes()[0 if i == 0 else len(header):] for i, p in enumerate(parts))
+    parts, joined = _parts_as_one(out, expected)
+    assert parts == done.parts
     assert joined == expected  # byte for byte, File_Row included
 
 
@@ -96,10 +101,8 @@ def test_blocks_read_once_give_the_one_piece_bytes_with_blank_lines_and_crlf(tra
     done = score_on_dask(trained, str(source), str(out), cluster.scheduler_address, block_bytes=10_000)
     assert done.scored == 300 and done.parts == 4  # dask evens the blocks out: 41 KB in four
     expected = to_csv_bytes(batch.one_piece(trained, source))
-    header = expected[:expected.index(b"\r\n") + 2]
-    parts = sorted(out.glob("part-*.csv"))
-    assert b"".join(p.read_bytes()[0 if i == 0 else len(header):] for i, p in enumerate(parts)) == expected
-    assert pd.read_csv(out / parts[-1].name)["File_Row"].iloc[-1] == 303  # the blank records counted
+    assert _parts_as_one(out, expected)[1] == expected
+    assert pd.read_csv(sorted(out.glob("part-*.csv"))[-1])["File_Row"].iloc[-1] == 303  # the blank records counted
 
 
 def test_an_invalid_row_in_a_later_block_is_named_by_its_file_row(trained, cluster, tmp_path):
@@ -124,20 +127,18 @@ def test_a_quoted_line_break_on_a_block_edge_stays_in_its_record(trained, cluste
     assert sum(data[:cut].count(b'"') % 2 for cut in cuts) == 3  # each edge's next line end is inside a note
     done = score_on_dask(trained, str(source), str(out), cluster.scheduler_address, block_bytes=block)
     expected = to_csv_bytes(batch.one_piece(trained, source))
-    header = expected[:expected.index(b"\r\n") + 2]
-    parts = sorted(out.glob("part-*.csv"))
-    assert done.scored == 200 and len(parts) == done.parts >= 4
-    assert b"".join(p.read_bytes()[0 if i == 0 else len(header):] for i, p in enumerate(parts)) == expected
+    parts, joined = _parts_as_one(out, expected)
+    assert done.scored == 200 and parts == done.parts >= 4
+    assert joined == expected
 
 
 def test_an_inch_mark_in_a_note_does_not_shift_the_block_edges(trained, cluster, tmp_path):
     source, out = inch_mark_file(tmp_path / "inches.csv"), tmp_path / "scored"
     done = score_on_dask(trained, str(source), str(out), cluster.scheduler_address, block_bytes=9_000)
     expected = to_csv_bytes(batch.one_piece(trained, source))
-    header = expected[:expected.index(b"\r\n") + 2]
-    parts = sorted(out.glob("part-*.csv"))
-    assert done.scored == 300 and len(parts) == done.parts >= 4
-    assert b"".join(p.read_bytes()[0 if i == 0 else len(header):] for i, p in enumerate(parts)) == expected
+    parts, joined = _parts_as_one(out, expected)
+    assert done.scored == 300 and parts == done.parts >= 4
+    assert joined == expected
 
 
 def test_blocks_read_with_different_decimal_marks_are_refused_and_their_parts_taken_back(trained, cluster, tmp_path):
