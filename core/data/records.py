@@ -109,10 +109,7 @@ def _where_after(buffer: np.ndarray, counting: np.ndarray, separator: bytes, sta
 
 def record_ends(data: bytes | memoryview, separator: bytes = b",", start: Where = Where.CELL_START) -> np.ndarray:
     """Positions of the line ends ('\\n') that end a record in ``data``, read from ``start``."""
-    buffer = np.frombuffer(data, dtype=np.uint8)
-    newlines = np.flatnonzero(buffer == _LF)
-    quotes = np.flatnonzero(buffer == _QUOTE)
-    return _newline_ends(newlines, _counting_quotes(buffer, quotes, separator, start), start)
+    return block_records(data, separator, start)[0]
 
 
 def block_records(data: bytes | memoryview, separator: bytes, start: Where) -> tuple[np.ndarray, Where]:
