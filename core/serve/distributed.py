@@ -172,12 +172,17 @@ def score_block(block: bytes, start: int, following: list[bytes], header: bytes,
         return counts
 
 
+def part_path(output: str, part: int, parquet_out: bool) -> str:
+    """Where output part number ``part`` goes in the folder ``output``."""
+    return f"{output.rstrip('/')}/part-{part:05d}.{'parquet' if parquet_out else 'csv'}"
+
+
 def _write_part(table: pd.DataFrame, output: str, part: int, parquet_out: bool) -> None:
     """One output part (Parquet as scored, or CSV as the single-machine download writes it), whole or not at all."""
     import fsspec
     from fsspec.implementations.local import LocalFileSystem
 
-    path = f"{output.rstrip('/')}/part-{part:05d}.{'parquet' if parquet_out else 'csv'}"
+    path = part_path(output, part, parquet_out)
     fs, where = fsspec.core.url_to_fs(path)
 
     def fill(sink) -> None:
@@ -327,7 +332,7 @@ def _check_marks(results: list[pd.DataFrame], fs, root: str, parquet_out: bool) 
     except RecoveryError:
         for part in range(len(results)):
             with contextlib.suppress(OSError):
-                fs.rm(f"{root.rstrip('/')}/part-{part:05d}.{'parquet' if parquet_out else 'csv'}")
+                fs.rm(part_path(root, part, parquet_out))
         raise
 
 
