@@ -1,9 +1,12 @@
 """Crash-safe files: every file the product writes appears whole at its path, or not at all.
 
-Bytes go to a hidden temporary file beside the target (same folder, so the final rename never
-crosses a disk), are flushed to the disk, and only then replace the target in one step
-(``os.replace``). An error, a kill or a full disk leaves no half-written file at the target, and
-an existing file there untouched. Disk errors become one RecoveryError line naming the path.
+Bytes go to a file beside the target (same folder, so the final rename never crosses a disk), are
+flushed to the disk, and only then replace the target in one step (``os.replace``). On Linux that
+file has no name while it is written (O_TMPFILE): a killed run or a power cut leaves nothing in the
+folder. It is linked to a hidden name only once complete, and renamed onto the target at once.
+Elsewhere (no O_TMPFILE, a file system that refuses it, no /proc) it is a hidden named temporary,
+which a kill leaves behind. An error, a kill or a full disk leaves no half-written file at the
+target, and an existing file there untouched. Disk errors become one RecoveryError line naming the path.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import secrets
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -21,6 +25,9 @@ from core.errors import RecoveryError
 
 DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 TEMP_PREFIX = ".slr-tmp-"  # a prefix no result carries, so a leftover is recognisable
+# what open(O_TMPFILE) says where the kernel or the file system has no unnamed files (an old kernel
+# reads the flag as O_DIRECTORY, hence EISDIR): the named temporary is used instead
+UNNAMED_UNSUPPORTED = (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL)
 
 
 def write_problem(path: Path | str, error: OSError) -> RecoveryError:
@@ -46,7 +53,7 @@ def atomic_file(path: Path | str) -> Iterator[BinaryIO]:
     """A binary file to write; it becomes ``path`` only when the block ends without an error."""
     path = Path(path)
     try:
-        handle, temporary = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=f"-{path.name}", dir=path.parent)
+        handle, temporary = _temporary(path)
     except OSError as error:
         raise write_problem(path, error) from None
     try:
@@ -59,15 +66,52 @@ def atomic_file(path: Path | str) -> Iterator[BinaryIO]:
                     raise write_problem(path, error) from None
                 raise
             sink.flush()
+            # mkstemp makes 0600 and O_TMPFILE takes a default ACL: a result reads like any other file
+            os.fchmod(sink.fileno(), 0o666 & ~_UMASK)
             os.fsync(sink.fileno())  # on the disk before the name points at it
-        os.chmod(temporary, 0o666 & ~_UMASK)  # mkstemp makes 0600; a result reads like any other file
+            if temporary is None:  # complete: only now does it get a (hidden) name, renamed at once
+                temporary = _name_unnamed(sink.fileno(), path)
         os.replace(temporary, path)
-    except OSError as error:  # closing, flushing or renaming: all this file's
+    except OSError as error:  # closing, flushing, naming or renaming: all this file's
         _remove(temporary)
         raise write_problem(path, error) from None
     except BaseException:
         _remove(temporary)
         raise
+
+
+def _temporary(path: Path) -> tuple[int, str | None]:
+    """A file to fill beside ``path``: unnamed (None) where the system allows, else a hidden named one."""
+    if _UNNAMED_POSSIBLE:
+        try:
+            return _open_unnamed(path.parent), None
+        except OSError as error:
+            if error.errno not in UNNAMED_UNSUPPORTED:
+                raise  # a missing or read-only folder, a full disk: the same refusal either way
+    handle, temporary = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=f"-{path.name}", dir=path.parent)
+    return handle, temporary
+
+
+def _open_unnamed(folder: Path) -> int:
+    """A file in ``folder`` that has no name (Linux O_TMPFILE): closed without a link, it is gone."""
+    return os.open(folder, os.O_TMPFILE | os.O_WRONLY, 0o666 & ~_UMASK)
+
+
+def _name_unnamed(handle: int, path: Path) -> str:
+    """Link a complete unnamed file into ``path``'s folder under a fresh hidden name, and return it."""
+    folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        while True:
+            hidden = f"{TEMP_PREFIX}{secrets.token_hex(4)}-{path.name}"
+            try:
+                # dst_dir_fd makes Python call linkat(AT_SYMLINK_FOLLOW); without it Python 3.11 calls
+                # link(), which links the /proc symlink itself and fails with EXDEV
+                os.link(f"/proc/self/fd/{handle}", hidden, dst_dir_fd=folder, follow_symlinks=True)
+            except FileExistsError:
+                continue  # another writer's name: draw again, as mkstemp does
+            return str(path.parent / hidden)
+    finally:
+        os.close(folder)
 
 
 def write_atomic(path: Path | str, data: bytes | Iterable[bytes]) -> None:
@@ -112,8 +156,10 @@ def refuse_overwriting(outputs: dict[str, Path | None], inputs: Iterable[tuple[s
                                     "own path.")
 
 
-def _remove(temporary: str) -> None:
-    """Delete a temporary file, if it is still there."""
+def _remove(temporary: str | None) -> None:
+    """Delete a temporary file, if it has a name and is still there."""
+    if temporary is None:  # an unnamed file vanishes when it is closed
+        return
     with contextlib.suppress(FileNotFoundError):
         os.unlink(temporary)
 
@@ -126,3 +172,5 @@ def _read_umask() -> int:
 
 
 _UMASK = _read_umask()  # read once: changing the mask later would race with other threads' files
+# an unnamed file is named through /proc/self/fd: without O_TMPFILE or /proc, named temporaries
+_UNNAMED_POSSIBLE = hasattr(os, "O_TMPFILE") and os.path.isdir("/proc/self/fd")
