@@ -28,6 +28,7 @@ import hashlib
 import io
 import json
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -293,7 +294,7 @@ def _open_zip(data: bytes, name: str, what: str) -> zipfile.ZipFile:
 
 
 def _member(archive: zipfile.ZipFile, member: str, name: str, limit: int | None = None) -> bytes:
-    """One member's bytes; a CRC mismatch or a short read means the file was damaged."""
+    """One member's bytes; a broken deflate stream, a CRC mismatch or a short read means the file was damaged."""
     declared = next((m.file_size for m in archive.infolist() if m.filename == member), 0)
     if limit is not None and declared > limit:
         raise RecoveryError(f"{name} has a {member} of {manifests.size(declared)}, over the {manifests.size(limit)} "
@@ -302,9 +303,11 @@ def _member(archive: zipfile.ZipFile, member: str, name: str, limit: int | None 
         return archive.read(member)
     except KeyError:
         raise RecoveryError(f"{name} has no {member}: it is not a bundle this app wrote.") from None
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
-        raise RecoveryError(f"{name} is damaged or truncated ({member} does not read back as "
-                            "written): save the model again.") from None
+    except (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError, NotImplementedError) as error:
+        # zlib.error (a broken deflate stream) is none of the others: it would escape as a traceback
+        detail = " ".join(str(error).split())[:120] or type(error).__name__
+        raise RecoveryError(f"{name} is damaged: its member {member} cannot be read ({detail}). Save the "
+                            "model again, or use the original file.") from None
 
 
 def _check_versions(manifest: dict, name: str) -> None:
