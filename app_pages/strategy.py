@@ -3,12 +3,12 @@
 import streamlit as st
 
 from core.charts import analysis as report_charts
-from core.config import MIN_HAIRCUT
-from core.decide import POLICIES, haircuts_from_table, header, planning_refused, why_chosen
-from core.display import ACTION_HEADERS, money_format, priced
+from core.decide import POLICIES, haircuts_from_table, planning_refused, why_chosen
+from core.display import priced
 from core.report import stakeholder_report, to_csv_bytes
 from ui import state
 from ui import strategy as page
+from ui import worklist as tables
 from ui.render import excel_download, plain, run_or_stop, show_notes, show_trust_warning
 
 st.title("Recovery strategies")
@@ -54,16 +54,8 @@ with st.expander("Plan with costs and team capacity", expanded=config.actions is
             st.rerun()
     edited = st.data_editor(
         page.action_editor_base(methods), num_rows="dynamic", hide_index=True,
-        key=page.TABLE_KEY, width="stretch", disabled=not planning, column_config={
-            "action": st.column_config.TextColumn("Action", required=True),
-            "cost": st.column_config.NumberColumn("Cost per case", min_value=0.0, format=money_format(config.currency)),
-            "capacity": st.column_config.NumberColumn("Capacity (cases; empty = unlimited)", min_value=0, step=1),
-            "recovery_at_low_risk": st.column_config.NumberColumn(
-                ACTION_HEADERS["recovery_at_low_risk"], min_value=0.0, max_value=1.0, format="percent"),
-            "recovery_at_high_risk": st.column_config.NumberColumn(
-                ACTION_HEADERS["recovery_at_high_risk"], min_value=0.0, max_value=1.0, format="percent"),
-            "method": st.column_config.SelectboxColumn("Learned from the history's", options=["", *methods]),
-        })
+        key=page.TABLE_KEY, width="stretch", disabled=not planning,
+        column_config=tables.action_table_columns(config.currency, methods))
     left, right = st.columns(2)
     policy = left.radio("Policy", ["optimised", "thresholds"], format_func=POLICIES.get, horizontal=True,
                         key=f"{state.PLAN_KEY}policy", disabled=not planning)
@@ -76,9 +68,7 @@ with st.expander("Plan with costs and team capacity", expanded=config.actions is
     if editable is not None:
         edited_cuts = st.data_editor(
             editable, hide_index=True, disabled=["Loan type"], key=f"{state.PLAN_KEY}haircut-editor",
-            column_config={"Collateral haircut": st.column_config.NumberColumn(
-                min_value=MIN_HAIRCUT, max_value=1.0, step=0.05, format="percent",
-                help="Share of the collateral's value lost when it is sold; Expected_Loss counts the rest.")})
+            column_config=tables.haircut_columns())
         cuts = haircuts_from_table(edited_cuts)
     config = run_or_stop(lambda: page.apply_plan(config, planning, edited, policy, holdout, salt, cuts,
                                                   action_column))
@@ -99,14 +89,7 @@ for col, row in zip(cols, summary.to_dict(orient="records")):
     if "Outstanding" in row:
         col.text(f"{priced(row['Outstanding'], config.currency)} outstanding")
 st.plotly_chart(page.strategy_chart(result), width="stretch")
-st.dataframe(summary, hide_index=True, width="stretch", column_config={
-    "Borrowers": st.column_config.NumberColumn(format="%,d"),
-    **{c: st.column_config.NumberColumn(format=money_format(config.currency))
-       for c in ("Outstanding", "Outstanding at risk", "Expected net recovery")},
-    "Share of borrowers": st.column_config.NumberColumn("Share", format="percent"),
-    "Actual not-fully-recovered rate": st.column_config.NumberColumn("Not fully recovered (actual)", format="percent"),
-    "Actual bad-outcome rate": st.column_config.NumberColumn("Bad outcome (actual)", format="percent"),
-    "Mean risk score": st.column_config.NumberColumn(format="%.2f")})
+st.dataframe(summary, hide_index=True, width="stretch", column_config=tables.summary_columns(config.currency))
 
 history = page.history_by_method(result) if config.actions is not None else None
 if history is not None:
@@ -114,14 +97,12 @@ if history is not None:
         st.warning("History is observational: methods were not assigned at random (legal notices went to "
                    "the hardest cases), so these shares describe the past, not what a method would do for "
                    "a given borrower. Use them to sanity-check the action table, not to fill it in.")
-        st.dataframe(history, hide_index=True, width="stretch", column_config={
-            c: st.column_config.NumberColumn(format="percent")
-            for c in ("Share fully recovered", "95% interval from", "95% interval to")})
+        st.dataframe(history, hide_index=True, width="stretch", column_config=tables.history_columns())
 
 if not result.policies.empty:
     st.subheader("Policies compared at the same capacities")
-    st.dataframe(result.policies, hide_index=True, width="stretch", column_config={
-        c: st.column_config.NumberColumn(format=money_format(config.currency)) for c in ("Expected net recovery", "Cost")})
+    st.dataframe(result.policies, hide_index=True, width="stretch",
+                 column_config=tables.policy_columns(config.currency))
     gap = result.assignment.get("gap_to_lp_bound", 0.0)
     st.caption("The optimised plan is exact (a linear programme solved with HiGHS)." if not gap else
                f"The optimised plan was found with prices on this large book: it is within {gap:.4%} of "
@@ -143,16 +124,10 @@ if learned is not None:
                "it is expected to recover from a borrower; the plan weighs it against the action's cost.")
     for message in learned.messages:
         st.warning(plain(message), icon=":material/help:")
-    st.dataframe(learned.sources(), hide_index=True, width="stretch", column_config={
-        c: st.column_config.NumberColumn(format="%,d")
-        for c in ("Learned from history", "Your typed figures", "Not offered")})
+    st.dataframe(learned.sources(), hide_index=True, width="stretch", column_config=tables.learned_source_columns())
     support, support_chart = page.learned_views(result)
     st.plotly_chart(support_chart, width="stretch")
-    st.dataframe(support, hide_index=True, width="stretch", column_config={
-        **{c: st.column_config.NumberColumn(format="percent") for c in (
-            "Share learnable", "Learned share", "Doubly robust share", "95% interval from", "95% interval to")},
-        **{c: st.column_config.NumberColumn(format="%,d")
-           for c in ("Borrowers in the history", "History rows with this action")}})
+    st.dataframe(support, hide_index=True, width="stretch", column_config=tables.learned_support_columns())
     st.caption("Per action and risk band: the learned share recovered, a doubly robust estimate with its 95% "
                "interval, how many history rows received the action, and the share of the band the history "
                "gave it a real chance (trust a band with few rows or a low learnable share less).")
@@ -168,25 +143,17 @@ segment_names = sorted(result.segments.names.values())
 shown_segments = f2.multiselect("Segments", segment_names, default=segment_names)
 low_score, high_score = f3.slider("Risk score between", 0.0, 1.0, (0.0, 1.0), 0.05)
 search = f4.text_input("Find a borrower or loan ID", placeholder="e.g. LN_1024")
-matching, listed = page.worklist(result, shown_actions, shown_segments, (low_score, high_score), search)
-st.dataframe(listed, hide_index=True, width="stretch", column_config={
-    **{c: header(c) for c in listed.columns},
-    **{c: st.column_config.NumberColumn(header(c), format=money_format(config.currency)) for c in page.WORKLIST_MONEY},
-    **{c: st.column_config.TextColumn(header(c), pinned=True) for c in ("Borrower_ID", "Loan_ID")},
-    "File_Row": st.column_config.NumberColumn(header("File_Row"), pinned=True),
-    "Risk_Score": st.column_config.ProgressColumn(header("Risk_Score"), min_value=0.0, max_value=1.0, format="%.2f")})
-st.caption(f"{matching:,} borrowers match; the first {min(matching, page.WORKLIST_LIMIT):,} are listed.")
+matching, listed = tables.worklist(result, shown_actions, shown_segments, (low_score, high_score), search)
+st.dataframe(listed, hide_index=True, width="stretch",
+             column_config=tables.worklist_columns(listed.columns, config.currency))
+st.caption(f"{matching:,} borrowers match; the first {min(matching, tables.WORKLIST_LIMIT):,} are listed.")
 if config.actions is not None and len(listed):
     with st.expander("Why this action? One borrower's options"):
         pick = st.selectbox("Borrower (file row)", listed["File_Row"].tolist(),
-                            format_func=lambda r: page.borrower_label(result, r))
-        one, options = page.borrower_options(result, pick)
+                            format_func=lambda r: tables.borrower_label(result, r))
+        one, options = tables.borrower_options(result, pick)
         st.text(f"Risk score {one['Risk_Score']:.2f} · segment {one['Segment_Name']} · {one['Risk_Reasons']}")
-        st.dataframe(options, hide_index=True, width="stretch", column_config={
-            **{c: st.column_config.NumberColumn(format=money_format(config.currency))
-               for c in ("Expected recovery", "Cost", "Expected net recovery")},
-            **{c: st.column_config.NumberColumn(format="percent")
-               for c in ("Expected share recovered", "Spread between fold models")}})
+        st.dataframe(options, hide_index=True, width="stretch", column_config=tables.options_columns(config.currency))
         if learned is not None:
             st.caption("Expected share recovered: learned from the history for this borrower's fields (the spread "
                        "between the models learned on two halves of the history says how sure), or your typed "

@@ -12,14 +12,10 @@ from core.decide import (
     actions_frame,
     actions_from_frame,
     bands_in_words,
-    borrower_actions,
-    borrower_values,
     haircut_table,
     history_actions,
     method_history,
     planning_refused,
-    select_borrowers,
-    worklist_view,
 )
 from core.pipeline import RecoveryResult
 from core.report import plan_workbook_sheets
@@ -34,10 +30,6 @@ PLAN_ON_KEY = f"{state.PLAN_KEY}on"
 BASE_KEY = f"{state.PLAN_KEY}base"
 TABLE_KEY = f"{state.PLAN_KEY}table"
 HAIRCUTS_KEY = f"{state.PLAN_KEY}haircuts"
-WORKLIST_LIMIT = 1000
-# the worklist's money columns, shown in the lender's currency (the tutorial's amounts and the plan's own)
-WORKLIST_MONEY = ("Expected_Net_Recovery", "Outstanding_Loan_Amount", "Outstanding_At_Risk", "Expected_Loss",
-                  "Loan_Amount", "Monthly_Income", "Collateral_Value", "Monthly_EMI")
 OUT_OF_FOLD = "Scores are out-of-fold: no borrower was scored by a model trained on them."
 
 
@@ -193,34 +185,6 @@ def learned_views(result: RecoveryResult):
         return support, charts.learned_effects(support)
 
     return state.view("learned", state.result_key(), build)
-
-
-def worklist(result: RecoveryResult, actions: list[str], segments: list[str], scores: tuple[float, float],
-             search: str) -> tuple[int, pd.DataFrame]:
-    """How many borrowers match the filters, and the first WORKLIST_LIMIT of them in the worklist's order."""
-    order = tuple(result.strategies["Recovery strategy"])
-
-    def build() -> tuple[int, pd.DataFrame]:
-        rows = select_borrowers(result.scored, actions, segments, scores, search)
-        return len(rows), worklist_view(rows, order, limit=WORKLIST_LIMIT)
-
-    key = (state.result_key(), tuple(actions), tuple(segments), tuple(scores), search)
-    return state.view("worklist", key, build)
-
-
-def borrower_label(result: RecoveryResult, row: int) -> str:
-    """'Row 12 · LN_1024': a borrower in the options picker."""
-    return f"Row {row}" + (f" · {result.scored.at[row, 'Loan_ID']}" if "Loan_ID" in result.scored else "")
-
-
-def borrower_options(result: RecoveryResult, row: int) -> tuple[pd.Series, pd.DataFrame]:
-    """One borrower's row and what each action would bring them: learned from the history, else typed."""
-    one, config = result.scored.loc[row], result.config
-    outstanding, score = float(one["Outstanding_Loan_Amount"]), float(one["Risk_Score"])
-    if result.learned is None:
-        return one, borrower_actions(outstanding, score, one["Recovery_Strategy"], config.actions)
-    return one, borrower_values(result.learned.values, result.scored.index.get_loc(row), outstanding,
-                                config.actions, one["Recovery_Strategy"])
 
 
 def excel_sheets(result: RecoveryResult) -> dict[str, pd.DataFrame]:
