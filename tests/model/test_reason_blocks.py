@@ -108,11 +108,11 @@ def test_picks_made_fold_block_by_block_are_those_of_the_whole_effects(book, mon
     rng = np.random.default_rng(7)
     y = (rng.random(len(frame)) < 0.4).astype(float)
     y[::9] = np.nan  # borrowers without an outcome: explained by the mean of the fold models
+    positions = rng.permutation(len(frame))  # the frame's row of each of the run's rows (a fold order)
     run = risk.out_of_fold(lambda: risk.make_model("gradient_boosting", numeric, categorical, 0),
-                           frame[columns], y, 3, 0, True)
+                           frame[columns], y, 3, 0, True, positions=positions)
     explainers = [explain.Explainer(m, columns) for m in run.models]
     groups = explain.field_groups(columns, frame)
-    positions = rng.permutation(len(frame))  # the result's row of each frame row (the fold order's undoing)
     whole = explain.pick_reasons(explain.reason_effects(run, explainers, frame, groups, positions), groups)
     monkeypatch.setattr(explain, "EXPLAIN_BLOCK_ROWS", 101)
     picked = explain.reason_picks(run, explainers, frame, groups, positions)
