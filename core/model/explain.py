@@ -153,24 +153,25 @@ def reason_effects(
 
     Each borrower is explained by the fold model (and calibration) that scored them. Borrowers
     without an outcome were scored by the mean of the fold models, so theirs is that mean's.
-    ``positions``: the row of the result each row of ``frame`` goes to (frame's own order when None).
+    ``positions``: the row of ``frame`` that each of the run's rows is (frame's own order when None);
+    the result is in frame's order.
     """
     typical = typical_row(frame, [g.field for g in groups])
     values = [typical[g.field] for g in groups]
     effects = np.zeros((len(frame), len(groups)))
     unknown = np.flatnonzero(run.fold < 0)
     places = run.places or (None,) * len(explainers)
+    at = np.arange(len(frame)) if positions is None else positions
 
     def fold_drops(f: int) -> tuple[np.ndarray, np.ndarray | None]:
         """Fold f's own rows explained, and its share of the unknown rows' mean."""
         explainer, calibration, rows = explainers[f], run.calibrations[f], run.test_rows[f]
-        own = _score_drops_by_block(explainer, calibration, frame, rows, groups, values, places[f])
+        own = _score_drops_by_block(explainer, calibration, frame, at[rows], groups, values, places[f])
         if not len(unknown):
             return own, None
-        return own, _score_drops_by_block(explainer, calibration, frame, unknown, groups, values)
+        return own, _score_drops_by_block(explainer, calibration, frame, at[unknown], groups, values)
 
     # folds are independent: both cores share them; the unknown rows' mean is summed in fold order
-    at = np.arange(len(frame)) if positions is None else positions
     for f, (own, shared) in enumerate(run_in_workers([lambda f=f: fold_drops(f) for f in range(len(explainers))])):
         effects[at[run.test_rows[f]]] = own
         if shared is not None:
@@ -201,9 +202,14 @@ def _score_drops(explainer: Explainer, calibration, frame, groups, values, place
 
 def held_out_importance(
     run: OutOfFold, explainers: list[Explainer], frame: pd.DataFrame, y: np.ndarray,
-    groups: list[FieldGroup], random_state: int, repeats: int = 3,
+    groups: list[FieldGroup], random_state: int, repeats: int = 3, positions: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """Drop in ROC-AUC when each field is shuffled (its ratios with it), on each fold's held-out rows."""
+    """Drop in ROC-AUC when each field is shuffled (its ratios with it), on each fold's held-out rows.
+
+    ``y`` is in the run's order; ``positions``: the row of ``frame`` that each of the run's rows is
+    (frame's own order when None).
+    """
+    at = np.arange(len(frame)) if positions is None else positions
     rng = np.random.default_rng(random_state)
     # every random draw first, in the order one fold after another would make them (a permutation
     # of n positions shuffles n values alike), so the folds can then run on both cores
@@ -215,7 +221,7 @@ def held_out_importance(
 
     def fold_drops(explainer: Explainer, rows: np.ndarray, orders: list[list[np.ndarray]]) -> np.ndarray:
         """Mean drop in ROC-AUC per field over the repeats, on one fold's held-out rows."""
-        part, truth = frame.iloc[rows], y[rows].astype(int)
+        part, truth = frame.iloc[at[rows]], y[rows].astype(int)
         drops = np.zeros(len(groups))
         for order in orders:
             shuffled = [part[g.field].to_numpy()[o] for g, o in zip(groups, order)]
@@ -281,13 +287,14 @@ def reason_picks(
 
     The borrowers × fields effects are never held whole (0.1 GB a million borrowers, and as much
     again while sorted): each block's effects are picked as they are worked out. Borrowers without
-    an outcome are picked on the mean over the folds, as in reason_effects.
+    an outcome are picked on the mean over the folds, as in reason_effects. ``positions`` as there.
     """
     typical = typical_row(frame, [g.field for g in groups])
     values = [typical[g.field] for g in groups]
     k = min(TOP_REASONS, len(groups))
     unknown = np.flatnonzero(run.fold < 0)
     places = run.places or (None,) * len(explainers)
+    at = np.arange(len(frame)) if positions is None else positions
 
     def fold_picks(f: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Fold f's own rows' picks, and its share of the unknown rows' mean effects."""
@@ -295,13 +302,12 @@ def reason_picks(
         up, down = np.empty((len(rows), k), dtype=np.int16), np.empty((len(rows), k), dtype=np.int16)
         for start in range(0, len(rows), EXPLAIN_BLOCK_ROWS):
             block = slice(start, start + EXPLAIN_BLOCK_ROWS)
-            effects = _score_drops(explainer, calibration, frame.iloc[rows[block]], groups, values,
+            effects = _score_drops(explainer, calibration, frame.iloc[at[rows[block]]], groups, values,
                                    None if places[f] is None else places[f][block])
             up[block], down[block] = _picks(effects, k)
-        shared = _score_drops_by_block(explainer, calibration, frame, unknown, groups, values) if len(unknown) else None
+        shared = _score_drops_by_block(explainer, calibration, frame, at[unknown], groups, values) if len(unknown) else None
         return up, down, shared
 
-    at = np.arange(len(frame)) if positions is None else positions
     up, down = np.empty((len(frame), k), dtype=np.int16), np.empty((len(frame), k), dtype=np.int16)
     mean = np.zeros((len(unknown), len(groups)))
     # folds are independent: both cores share them; the unknown rows' mean is summed in fold order
@@ -327,14 +333,14 @@ def reasons(
     (a saved model's training file) instead of ``frame`` itself.
     """
     for name, values in (reference or {}).items():
-        picks.written.setdefault(("sorted", name), np.asarray(values, dtype="float64"))
+        picks.written.setdefault(("spread", name), wording.Spread.of(np.asarray(values, dtype="float64")))
     n = len(frame)
     for side, chosen, rows_wanted in (("up", picks.up, flagged), ("down", picks.down, ~flagged)):
         texts = picks.written.get(side)
         rows = np.flatnonzero(rows_wanted if texts is None else rows_wanted & _nulls(texts))
         for g in np.unique(chosen[rows]):  # sorted once here, not raced for by the blocks
             if g >= 0:
-                _sorted_values(frame, picks.groups[g].field, picks.written)
+                _spread(frame, picks.groups[g].field, picks.written)
     # block by block, so a million borrowers' words are never all being written at once (the
     # intermediate texts of one block are a few times its words); both cores write blocks
     # (Arrow and numpy let go of the GIL). A row's words do not depend on its block.
@@ -361,11 +367,12 @@ class ReasonsLater:
 
     def blocks(self) -> Iterator[pa.Array]:
         """The words of each LATER_BLOCK_ROWS borrowers in turn, row for row; two blocks are written ahead."""
-        memo = {("sorted", name): np.asarray(values, dtype="float64") for name, values in (self.reference or {}).items()}
+        memo = {("spread", name): wording.Spread.of(np.asarray(values, dtype="float64"))
+                for name, values in (self.reference or {}).items()}
         picks = ReasonPicks(self.picks.up, self.picks.down, self.picks.groups, memo)
         for g in np.unique(np.concatenate([self.picks.up.ravel(), self.picks.down.ravel()])):
             if g >= 0:  # sorted once here, not raced for by the blocks
-                _sorted_values(self.frame, picks.groups[g].field, memo)
+                _spread(self.frame, picks.groups[g].field, memo)
         n = len(self.frame)
 
         def words(start: int) -> pa.Array:
@@ -443,7 +450,7 @@ def _joined(
         at = np.sort(np.concatenate(mine))  # a field is at most once among a row's reasons
         if not len(at):
             continue
-        known = _sorted_values(frame, group.field, memo)
+        known = _spread(frame, group.field, memo)
         pieces.append(wording.field_text(frame, group.field, group.ratios, rows[at], known))
         for slot, hit in enumerate(mine):
             place[hit, slot] = offset + np.searchsorted(at, hit)
@@ -451,6 +458,19 @@ def _joined(
     every = pa.concat_arrays(pieces) if pieces else pa.array([], type=pa.string())
     slots = [pc.take(every, pa.array(place[:, slot], mask=place[:, slot] < 0)) for slot in range(chosen.shape[1])]
     return wording.joined(slots)
+
+
+def _spread(frame: pd.DataFrame, field: str, memo: dict) -> wording.Spread | None:
+    """What the field's reasons read of its known values (kept), or None for a category.
+
+    Only the spread is kept, not the sorted values: a million borrowers' are 8 MB a field, held
+    while the download writes every block of reasons.
+    """
+    if not pd.api.types.is_numeric_dtype(frame[field]):
+        return None
+    if ("spread", field) not in memo:
+        memo["spread", field] = wording.Spread.of(_sorted_values(frame, field, {}))
+    return memo["spread", field]
 
 
 def _sorted_values(frame: pd.DataFrame, field: str, memo: dict) -> np.ndarray | None:

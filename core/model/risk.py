@@ -390,19 +390,24 @@ def out_of_fold(
     calibrate: bool,
     train_max_rows: int = TRAIN_MAX_ROWS,
     progress: Progress = no_progress,
+    positions: np.ndarray | None = None,
 ) -> OutOfFold:
     """Stratified K-fold scores; borrowers without an outcome get the mean of the fold models.
 
     Calibration is cross-fitted from the out-of-fold scores themselves: fold f's borrowers are
     calibrated by a sigmoid fitted on the other folds' scores and outcomes, so no borrower's
     calibration saw their own outcome, and no model is fitted twice.
+    ``positions``: the row of ``X`` that each of ``y``'s rows is (``X``'s own order when None), so
+    a caller in another order than the file's passes the file's rows, not a reordered copy of them;
+    folds, scores and every returned row number are in ``y``'s order.
     """
     splits = fold_splits(y, n_folds, random_state)
     unknown = np.flatnonzero(np.isnan(y))
+    at = np.arange(len(y)) if positions is None else positions
 
     def fit(f: int, train: np.ndarray) -> Pipeline:
         rows = capped(train, train_max_rows, random_state + f)
-        return make().fit(X.iloc[rows], y[rows].astype(int))
+        return make().fit(X.iloc[at[rows]], y[rows].astype(int))
 
     # A Random Forest fits its trees through scikit-learn's Parallel, which empties and restores
     # the process-wide warning filters around every tree: two forests fitting on two threads race
@@ -418,10 +423,11 @@ def out_of_fold(
 
     def held_out(model, test: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
         """The fold's test rows' places (additive model) and decisions (or probabilities)."""
+        part = X.iloc[at[test]]
         if additive:
-            places = model.all_places(X.iloc[test])
+            places = model.all_places(part)
             return places, model.decision_from_places(places)
-        return None, decision(model, X.iloc[test]) if calibrate else model.predict_proba(X.iloc[test])[:, 1]
+        return None, decision(model, part) if calibrate else model.predict_proba(part)[:, 1]
 
     # each fold's rows are read by its own model: independent, so both cores share them
     answers = run_in_workers([lambda m=m, t=test: held_out(m, t) for m, (_, test) in zip(models, splits)],
@@ -439,7 +445,7 @@ def out_of_fold(
         # predict_proba's own arithmetic for the additive model: the sigmoid of its decision
         scores[test] = calibrations[f](raw[test]) if calibrate else sigmoid(raw[test]) if additive else raw[test]
     if len(unknown):
-        unknown_x = X.iloc[unknown]
+        unknown_x = X.iloc[at[unknown]]
         scores[unknown] = np.mean(
             [probability(m, c, unknown_x, calibrate) for m, c in zip(models, calibrations)], axis=0
         )

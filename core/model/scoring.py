@@ -71,10 +71,11 @@ def compare(
 
 def _compared(prepared: Prepared, config: RecoveryConfig, inputs: ModelInputs, progress: Progress) -> pd.DataFrame:
     """The three candidates on the score stage's own inputs and fold order."""
-    ordered = prepared.features[inputs.columns].iloc[inputs.order]
     y = inputs.target.y[inputs.order]
     rows = _comparison_rows(y, config.random_state)
-    table, _ = risk.compare_models(ordered.iloc[rows], y[rows], inputs.numeric, inputs.categorical,
+    # the sample's rows taken straight from the file's, in fold order: not every borrower reordered first
+    sample = prepared.features[inputs.columns].iloc[inputs.order[rows]]
+    table, _ = risk.compare_models(sample, y[rows], inputs.numeric, inputs.categorical,
                                    config.n_folds, config.random_state, progress, config.calibrate)
     table["borrowers_compared"] = len(rows)
     return table
@@ -112,7 +113,9 @@ def _score(
     y = target.y
     groups = explain.field_groups(columns, df)
     needed = list(dict.fromkeys(columns + [g.field for g in groups]))
-    ordered, y_ordered = df[needed].iloc[order], y[order]
+    # the folds are made over the fold order; each fold takes its own rows of the file's (order maps
+    # them), so every model input is never copied into fold order at once (0.2 GB a million borrowers)
+    inputs_read, y_ordered = df[needed], y[order]
     comparison = pd.DataFrame()
     kind = config.model
     if kind == "auto":
@@ -130,15 +133,15 @@ def _score(
         )
     run = risk.out_of_fold(
         lambda: risk.make_model(kind, numeric, categorical, config.random_state),
-        ordered[columns], y_ordered, config.n_folds, config.random_state, config.calibrate,
-        progress=lambda step, done: progress(f"Scoring: {step}", 0.1 + 0.6 * done),
+        df[columns], y_ordered, config.n_folds, config.random_state, config.calibrate,
+        progress=lambda step, done: progress(f"Scoring: {step}", 0.1 + 0.6 * done), positions=order,
     )
     progress("Explaining each score", 0.75)
     explainers = [explain.Explainer(model, columns) for model in run.models]
     # picked as each block is explained, straight into file order: no borrowers × fields table is held
-    picks = explain.reason_picks(run, explainers, ordered, groups, positions=order)
+    picks = explain.reason_picks(run, explainers, inputs_read, groups, positions=order)
     importance = explain.held_out_importance(
-        run, explainers, ordered, y_ordered, groups, config.random_state
+        run, explainers, inputs_read, y_ordered, groups, config.random_state, positions=order
     )
     progress("Measuring how well the score ranks", 0.9)
     scores = np.empty(len(df))

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from core.config import RecoveryConfig
-from core.model import explain
+from core.model import explain, wording
 from core.pipeline import prepare
 from sample_data.generate import generate_portfolio
 
@@ -108,13 +108,27 @@ def test_picks_made_fold_block_by_block_are_those_of_the_whole_effects(book, mon
     rng = np.random.default_rng(7)
     y = (rng.random(len(frame)) < 0.4).astype(float)
     y[::9] = np.nan  # borrowers without an outcome: explained by the mean of the fold models
+    positions = rng.permutation(len(frame))  # the frame's row of each of the run's rows (a fold order)
     run = risk.out_of_fold(lambda: risk.make_model("gradient_boosting", numeric, categorical, 0),
-                           frame[columns], y, 3, 0, True)
+                           frame[columns], y, 3, 0, True, positions=positions)
     explainers = [explain.Explainer(m, columns) for m in run.models]
     groups = explain.field_groups(columns, frame)
-    positions = rng.permutation(len(frame))  # the result's row of each frame row (the fold order's undoing)
     whole = explain.pick_reasons(explain.reason_effects(run, explainers, frame, groups, positions), groups)
     monkeypatch.setattr(explain, "EXPLAIN_BLOCK_ROWS", 101)
     picked = explain.reason_picks(run, explainers, frame, groups, positions)
     assert np.array_equal(picked.up, whole.up) and np.array_equal(picked.down, whole.down)
     assert (whole.up[positions[np.isnan(y)]] >= 0).any() and (whole.up >= 0).any() and (whole.down >= 0).any()
+
+
+def test_a_fields_spread_writes_the_words_its_sorted_values_write_and_is_all_that_is_kept(book, monkeypatch):
+    frame, groups, effects = book
+    rows = np.arange(0, len(frame), 3)
+    for field, ratios in (("Monthly_Income", ("EMI_To_Income",)), ("Age", ()), ("Days_Past_Due", ())):
+        known = explain._sorted_values(frame, field, {})
+        by_spread = wording.field_text(frame, field, ratios, rows, wording.Spread.of(known)).to_pylist()
+        assert by_spread == wording.field_text(frame, field, ratios, rows, known).to_pylist()
+        assert any(" high for this portfolio" in w for w in by_spread)
+    _, picks = _words(book, _flags(len(frame), 0.3, 6), monkeypatch, 500)
+    kept = {key: value for key, value in picks.written.items() if isinstance(key, tuple)}
+    # a few bytes a field while the words are kept, not a sorted copy of every borrower's value
+    assert kept and all(isinstance(value, wording.Spread) and len(value.cuts) == 5 for value in kept.values())
