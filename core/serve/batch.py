@@ -10,7 +10,10 @@ the output equals the one-piece scoring row for row, in flat memory.
 Chunks are independent (``score_chunk``), so a large file is scored by forked worker processes
 side by side (one thread each), while this process reads the chunks ahead and checks, counts and
 writes the results in file order (encoding, repeated loans across chunks, the first invalid row):
-the output is the same bytes whatever the number of workers. The Dask engine scores its blocks
+the output is the same bytes whatever the number of workers. Given an ``Unbuilt`` bundle (only the
+checks that build nothing run in this process), each worker builds, checks and tries the model
+itself under the isolated check's bounds, so this process never deserialises it; a worker that
+dies building it refuses the file in the isolated check's words. The Dask engine scores its blocks
 with the same ``score_chunk``.
 """
 

@@ -15,7 +15,9 @@ ones this product writes). Before anything is used, the manifest is checked agai
 schema (manifest), the content hash covers every number that decides a score, each fitted object
 is checked to be the kind this app writes with indices, widths and numbers in range (fitted), and
 a few made-up borrowers are scored; a file a user hands in goes through all of that first in a
-child process (isolation), so even a crash in compiled code cannot take the app down. Anything
+child process (isolation), so even a crash in compiled code cannot take the app down. A file the
+command line streams through worker processes is built and tried by each worker instead
+(``audit``, then ``Unbuilt.build``): the parent runs only the checks that build nothing. Anything
 else, a tampered or truncated file, a pickle, a zip bomb, or a bundle from other library versions,
 is refused with one RecoveryError line.
 """

@@ -12,6 +12,9 @@ The verdict (sound, or the refusal's line) is kept in this process's memory, key
 the bundle's bytes and never written to disk: the same file handed in again (a page rerun, a second
 upload) is not tried again, and any other byte sequence is. A check can start in a background thread
 (``start_check``) while the caller reads the file it will score, and is joined when the model is loaded.
+
+A process that may die for the file anyway (a worker forked to score it) builds it itself under the
+same bounds (``build_here``), and its parent refuses a crash or a timeout there in the same words.
 """
 
 from __future__ import annotations
