@@ -103,7 +103,10 @@ def read_chunks(path: Path, chunk_bytes: int = CHUNK_BYTES) -> tuple[bytes, Iter
                 cut = len(pending) if not len(ends) or (ended and len(pending) <= chunk_bytes) else int(ends[-1]) + 1
                 piece, pending = pending[:cut], pending[cut:]
                 yield Chunk(piece, record)
-                record += len(_record_ends(piece, separator)) + (0 if piece.endswith(b"\n") else 1)
+                # cut after the last end found: those ends are the piece's records (no second scan)
+                whole = len(ends) and cut == int(ends[-1]) + 1
+                record += (len(ends) if whole else len(_record_ends(piece, separator))) + (
+                    0 if piece.endswith(b"\n") else 1)
 
     return header, chunks()
 
@@ -163,14 +166,17 @@ class _SeenLoans:
         """Refuse a Loan_ID an earlier chunk had; remember this chunk's (``hashes`` of ``ids``, at file ``rows``)."""
         if not len(hashes):
             return
-        at = np.minimum(np.searchsorted(self.hashes, hashes), max(len(self.hashes) - 1, 0))
-        repeated = self.hashes[at] == hashes if len(self.hashes) else np.zeros(len(hashes), dtype=bool)
-        if repeated.any():
-            first = int(np.argmax(repeated))
-            raise RecoveryError(f"Loan_ID '{ids[first]}' at row {int(rows[first])} was already "
-                                "earlier in the file: every loan must appear once. Fix the duplicate and run again.")
+        # looked up in sorted order: the searches then walk the earlier hashes forwards (a third of the time)
+        ordered = np.sort(hashes)
+        if len(self.hashes):
+            at = np.minimum(np.searchsorted(self.hashes, ordered), len(self.hashes) - 1)
+            found = self.hashes[at] == ordered
+            if found.any():
+                first = int(np.argmax(np.isin(hashes, ordered[found])))  # the chunk's first, in file order
+                raise RecoveryError(f"Loan_ID '{ids[first]}' at row {int(rows[first])} was already earlier in the "
+                                    "file: every loan must appear once. Fix the duplicate and run again.")
         # two sorted runs: the stable sort (timsort) merges them in linear time
-        self.hashes = np.sort(np.concatenate([self.hashes, np.sort(hashes)]), kind="stable")
+        self.hashes = np.sort(np.concatenate([self.hashes, ordered]), kind="stable")
 
 
 @dataclass
@@ -300,8 +306,9 @@ def _worker_bundle() -> Bundle:
     if w["refusal"] is not None:
         raise RecoveryError(w["refusal"])
     if isinstance(w["bundle"], Unbuilt):
-        unbuilt, slots = w["bundle"], w["building"]
-        with slots.get_lock():
+        unbuilt, building = w["bundle"], w["building"]
+        slots = building.get_obj()
+        with building.get_lock():  # claimed under the lock; a worker's own slot is written without it
             slot = next((i for i, pid in enumerate(slots) if pid == 0), None)
             if slot is not None:
                 slots[slot] = os.getpid()
@@ -312,8 +319,7 @@ def _worker_bundle() -> Bundle:
             raise
         finally:
             if slot is not None:
-                with slots.get_lock():
-                    slots[slot] = 0
+                slots[slot] = 0
     return w["bundle"]
 
 
@@ -328,6 +334,22 @@ def _worker_try() -> None:
     _worker_bundle()
 
 
+def _exit_code(process, seconds: float = 5.0) -> int | None:
+    """A pool process's exit status once it has ended (None if it still runs after ``seconds``).
+
+    The pool's own thread reaps its processes too: a read that loses that race sees no status yet
+    for a moment, so it is read again rather than taken for a process still running.
+    """
+    import time
+
+    deadline = time.monotonic() + seconds
+    while True:
+        process.join(0.1)
+        code = process.exitcode
+        if code is not None or time.monotonic() > deadline:
+            return code
+
+
 def _pool_stopped(pool, building, path: Path, model_name: str) -> RecoveryError:
     """Why the worker pool broke: a worker that died building the bundle refuses it, else the run stops."""
     import signal
@@ -335,14 +357,13 @@ def _pool_stopped(pool, building, path: Path, model_name: str) -> RecoveryError:
     if building is not None:
         # the pool's processes by ID (a private attribute, read only for their exit status)
         processes = getattr(pool, "_processes", None) or {}
-        with building.get_lock():
-            pids = [pid for pid in building if pid]
+        # read without the lock: a worker the pool terminated may have died holding it
+        pids = [pid for pid in building.get_obj() if pid]
         for pid in pids:
             process = processes.get(pid)
             if process is None:
                 continue
-            process.join(5)  # dead already when the pool broke for it; the others are being terminated
-            code = process.exitcode
+            code = _exit_code(process)
             if code is None or code >= 0 or -code == signal.SIGTERM:  # SIGTERM: the pool ended it after another
                 continue
             return (isolation.timed_out(model_name) if -code == signal.SIGALRM

@@ -205,3 +205,21 @@ def test_the_early_guess_matches_the_streaming_rule(tmp_path):
     assert not guess(["score", str(small), "--model", str(model), "-o", str(big)], model)  # an old output
     assert not guess(["score", str(big), "--model", str(model), "-o", "o.xlsx"], model)
 
+
+
+def test_a_loan_repeated_across_chunks_is_named_in_file_order_whatever_its_hash():
+    import numpy as np
+    import pandas as pd
+
+    seen = batch._SeenLoans()
+    earlier = np.array([f"L{i}" for i in range(1000)], dtype=object)
+    seen.check(pd.util.hash_array(earlier), earlier, np.arange(2, 1002))
+    later = np.array(["N1", "L950", "N2", "L7"], dtype=object)
+    hashes = pd.util.hash_array(later)
+    assert hashes[3] < hashes[1]  # the later repeat is looked up first: the message still names the earlier
+    with pytest.raises(RecoveryError, match=r"^Loan_ID 'L950' at row 1004 was already earlier in the file: every "
+                                            r"loan must appear once\. Fix the duplicate and run again\.$"):
+        seen.check(hashes, later, np.arange(1003, 1007))
+    fresh = np.array(["N1", "N2"], dtype=object)
+    seen.check(pd.util.hash_array(fresh), fresh, np.arange(1003, 1005))
+    assert len(seen.hashes) == 1002 and (seen.hashes[1:] >= seen.hashes[:-1]).all()
