@@ -14,6 +14,7 @@ import errno
 import glob
 import hashlib
 import json
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -23,6 +24,42 @@ from core.errors import RecoveryError
 from core.serve import isolation, signing
 
 _EARLY_MOST_BYTES = 256 * 1024 * 1024  # a larger file is left to the loader, which refuses it
+# core.serve.batch's PARALLEL_FROM_BYTES (a test keeps them equal): a larger CSV is scored by workers
+_WORKERS_FROM_BYTES = 16 * 1024 * 1024
+
+
+def _likely_in_workers(argv: list[str], model: Path) -> bool:
+    """A guess, before parsing, that `score` streams a large CSV in worker processes (which try the model).
+
+    Wrong either way it costs time only: a check started needlessly is waited for, a missing one
+    is started by the command itself.
+    """
+    def value(option: str) -> str | None:
+        given = [argv[i + 1] for i in range(len(argv) - 1) if argv[i] == option]
+        given += [a.removeprefix(option + "=") for a in argv if a.startswith(option + "=")]
+        return given[-1] if given else None
+
+    if any(a.startswith(("--actions", "--sheet", "--chunk-bytes")) or "dask" in a for a in argv):
+        return False
+    if value("--workers") == "1" or any(a.lower().endswith((".xlsx", ".xls")) for a in argv):
+        return False
+    written = {value(o) for o in ("-o", "--output", "--metrics", "--drift", "--invalid-output")}
+    try:
+        if value("--workers") is None and len(os.sched_getaffinity(0)) < 2:
+            return False
+        sizes = [Path(a).stat().st_size for a in argv[1:] if not a.startswith("-") and a not in written
+                 and Path(a).is_file() and not _same_path(Path(a), model)]
+    except (OSError, AttributeError):
+        return False
+    return bool(sizes) and (value("--workers") is not None or max(sizes) > _WORKERS_FROM_BYTES)
+
+
+def _same_path(a: Path, b: Path) -> bool:
+    """True when two paths name the same file (False when either cannot be looked at)."""
+    try:
+        return a.samefile(b)
+    except OSError:
+        return False
 
 
 def _check_saved_model_early(argv: list[str]) -> None:
@@ -31,6 +68,7 @@ def _check_saved_model_early(argv: list[str]) -> None:
     The child then loads and tries the file while this process imports pandas and scikit-learn
     (seconds); the command joins the same check (same bytes) when it loads the model. Anything
     unusual (no such file, an abbreviated option, a signing key) leaves it to the command itself.
+    A large CSV streamed by worker processes needs no child: each worker tries the model itself.
     """
     try:
         if argv[:1] != ["score"] or signing.signing_key() is not None:
@@ -44,7 +82,11 @@ def _check_saved_model_early(argv: list[str]) -> None:
     path = Path(given[0])
     try:
         if path.suffix.lower() == ".slr" and path.is_file() and path.stat().st_size <= _EARLY_MOST_BYTES:
-            isolation.start_check(path.read_bytes(), path.name)
+            if not any("dask" in a for a in argv):
+                # skops' import reaches dask through scikit-learn (0.7 s); only --engine dask uses it
+                sys.modules.setdefault("dask", None)
+            if not _likely_in_workers(argv, path):
+                isolation.start_check(path.read_bytes(), path.name)
     except OSError:
         return
 
@@ -343,6 +385,15 @@ def _streams(args: argparse.Namespace) -> bool:
             and not args.actions and args.sheet is None)
 
 
+def _stream_workers(args: argparse.Namespace, batch) -> int:
+    """Processes a streamed scoring uses (``--workers``, else one per core for a large file); 0 when not streamed."""
+    if args.engine == "dask" or not _streams(args) or not args.input.is_file():
+        return 0
+    if args.workers is not None:
+        return max(1, args.workers)
+    return batch.default_workers(args.input, args.chunk_bytes or batch.CHUNK_BYTES)
+
+
 def score_with_saved_model(args: argparse.Namespace, path: Path) -> str:
     """Score a new file with a saved model: no fitting; the model's own settings, decisions included.
 
@@ -354,13 +405,20 @@ def score_with_saved_model(args: argparse.Namespace, path: Path) -> str:
         raise RecoveryError("--preset chooses how a model is trained; a saved model brings its own "
                             "settings: leave --preset out when --model is a .slr file.")
     saved = _read(path)
-    if signing.signing_key() is None:  # a signed bundle skips the child (bundle.loads)
-        isolation.start_check(saved, path.name)  # the child checks while this process imports the loader
     from core.serve import batch, drift
     from core.serve import bundle as bundles
     from core.serve import score as scoring
 
-    model = bundles.loads(saved, path.name, isolated=True)  # a crash in the check cannot end this run
+    workers = _stream_workers(args, batch)
+    if workers > 1:
+        # the workers build, check and try the model themselves, each a process that may die for it;
+        # here only the checks that build nothing run (a check an early guess started is waited for)
+        isolation.join_check(saved, path.name)
+        model = bundles.audit(saved, path.name)
+    else:
+        if signing.signing_key() is None:  # a signed bundle skips the child (bundle.loads)
+            isolation.start_check(saved, path.name)  # the child checks while this process imports the loader
+        model = bundles.loads(saved, path.name, isolated=True)  # a crash in the check cannot end this run
     m = model.manifest
     if args.engine == "dask":
         return score_on_cluster(args, path, model)
@@ -370,7 +428,7 @@ def score_with_saved_model(args: argparse.Namespace, path: Path) -> str:
             _read(args.input)  # raises the message for a missing file or a folder
         done = batch.stream_score(model, args.input, args.output, drop_invalid=args.drop_invalid,
                                   invalid_output=_side_path(args), drift=counts,
-                                  chunk_bytes=args.chunk_bytes or batch.CHUNK_BYTES, workers=args.workers)
+                                  chunk_bytes=args.chunk_bytes or batch.CHUNK_BYTES, workers=max(1, workers))
         scored, excluded, by_strategy = done.scored, done.excluded, done.strategies
         how = f" in {done.chunks} part(s)"
     else:

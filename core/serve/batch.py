@@ -10,7 +10,10 @@ the output equals the one-piece scoring row for row, in flat memory.
 Chunks are independent (``score_chunk``), so a large file is scored by forked worker processes
 side by side (one thread each), while this process reads the chunks ahead and checks, counts and
 writes the results in file order (encoding, repeated loans across chunks, the first invalid row):
-the output is the same bytes whatever the number of workers. The Dask engine scores its blocks
+the output is the same bytes whatever the number of workers. Given an ``Unbuilt`` bundle (only the
+checks that build nothing run in this process), each worker builds, checks and tries the model
+itself under the isolated check's bounds, so this process never deserialises it; a worker that
+dies building it refuses the file in the isolated check's words. The Dask engine scores its blocks
 with the same ``score_chunk``.
 """
 
@@ -32,7 +35,8 @@ from core.data import ChunkLayout, layout_of, load_chunk, load_portfolio, record
 from core.errors import RecoveryError
 from core.pipeline import analysable_rows
 from core.report import atomic_file, to_csv_bytes
-from core.serve.bundle import Bundle
+from core.serve import isolation
+from core.serve.bundle import Bundle, Unbuilt
 from core.serve.drift import DriftCounts
 from core.serve.score import score_rows
 
@@ -99,7 +103,10 @@ def read_chunks(path: Path, chunk_bytes: int = CHUNK_BYTES) -> tuple[bytes, Iter
                 cut = len(pending) if not len(ends) or (ended and len(pending) <= chunk_bytes) else int(ends[-1]) + 1
                 piece, pending = pending[:cut], pending[cut:]
                 yield Chunk(piece, record)
-                record += len(_record_ends(piece, separator)) + (0 if piece.endswith(b"\n") else 1)
+                # cut after the last end found: those ends are the piece's records (no second scan)
+                whole = len(ends) and cut == int(ends[-1]) + 1
+                record += (len(ends) if whole else len(_record_ends(piece, separator))) + (
+                    0 if piece.endswith(b"\n") else 1)
 
     return header, chunks()
 
@@ -159,14 +166,17 @@ class _SeenLoans:
         """Refuse a Loan_ID an earlier chunk had; remember this chunk's (``hashes`` of ``ids``, at file ``rows``)."""
         if not len(hashes):
             return
-        at = np.minimum(np.searchsorted(self.hashes, hashes), max(len(self.hashes) - 1, 0))
-        repeated = self.hashes[at] == hashes if len(self.hashes) else np.zeros(len(hashes), dtype=bool)
-        if repeated.any():
-            first = int(np.argmax(repeated))
-            raise RecoveryError(f"Loan_ID '{ids[first]}' at row {int(rows[first])} was already "
-                                "earlier in the file: every loan must appear once. Fix the duplicate and run again.")
+        # looked up in sorted order: the searches then walk the earlier hashes forwards (a third of the time)
+        ordered = np.sort(hashes)
+        if len(self.hashes):
+            at = np.minimum(np.searchsorted(self.hashes, ordered), len(self.hashes) - 1)
+            found = self.hashes[at] == ordered
+            if found.any():
+                first = int(np.argmax(np.isin(hashes, ordered[found])))  # the chunk's first, in file order
+                raise RecoveryError(f"Loan_ID '{ids[first]}' at row {int(rows[first])} was already earlier in the "
+                                    "file: every loan must appear once. Fix the duplicate and run again.")
         # two sorted runs: the stable sort (timsort) merges them in linear time
-        self.hashes = np.sort(np.concatenate([self.hashes, np.sort(hashes)]), kind="stable")
+        self.hashes = np.sort(np.concatenate([self.hashes, ordered]), kind="stable")
 
 
 @dataclass
@@ -272,8 +282,13 @@ def score_chunk(bundle: Bundle, header: bytes, chunk: Chunk, name: str, drop_inv
 _WORKER: dict = {}
 
 
-def _start_worker(bundle: Bundle, name: str, drop_invalid: bool, drift_profile: dict | None) -> None:
-    """In a forked worker: one thread per library (the workers are the parallelism), the bundle kept."""
+def _start_worker(bundle: Bundle | Unbuilt, name: str, drop_invalid: bool, drift_profile: dict | None,
+                  building=None) -> None:
+    """In a forked worker: one thread per library (the workers are the parallelism), the bundle kept.
+
+    ``building``: shared slots where a worker building an ``Unbuilt`` bundle writes its process ID
+    while it builds, so the parent can tell a crash there (the file's fault) from a later one.
+    """
     import pyarrow as pa
 
     for variable in ONE_THREAD:
@@ -281,13 +296,80 @@ def _start_worker(bundle: Bundle, name: str, drop_invalid: bool, drift_profile: 
     _WORKER["limits"] = threadpool_limits(limits=1)  # kept: the limits last as long as the worker
     pa.set_cpu_count(1)
     pa.set_io_thread_count(1)
-    _WORKER.update(bundle=bundle, name=name, drop_invalid=drop_invalid, drift_profile=drift_profile)
+    _WORKER.update(bundle=bundle, name=name, drop_invalid=drop_invalid, drift_profile=drift_profile,
+                   building=building, refusal=None)
+
+
+def _worker_bundle() -> Bundle:
+    """The worker's bundle; an ``Unbuilt`` one is built, checked and tried here first, once per worker."""
+    w = _WORKER
+    if w["refusal"] is not None:
+        raise RecoveryError(w["refusal"])
+    if isinstance(w["bundle"], Unbuilt):
+        unbuilt, building = w["bundle"], w["building"]
+        slots = building.get_obj()
+        with building.get_lock():  # claimed under the lock; a worker's own slot is written without it
+            slot = next((i for i, pid in enumerate(slots) if pid == 0), None)
+            if slot is not None:
+                slots[slot] = os.getpid()
+        try:
+            w["bundle"] = isolation.build_here(unbuilt.build, unbuilt.name)
+        except RecoveryError as error:
+            w["refusal"] = str(error)
+            raise
+        finally:
+            if slot is not None:
+                slots[slot] = 0
+    return w["bundle"]
 
 
 def _worker_chunk(header: bytes, chunk: Chunk) -> ChunkScored:
     """Score one chunk in a worker with the bundle it was forked with."""
     w = _WORKER
-    return score_chunk(w["bundle"], header, chunk, w["name"], w["drop_invalid"], w["drift_profile"])
+    return score_chunk(_worker_bundle(), header, chunk, w["name"], w["drop_invalid"], w["drift_profile"])
+
+
+def _worker_try() -> None:
+    """Build and try the worker's bundle (for a file with no chunk to score, so the file is still tried)."""
+    _worker_bundle()
+
+
+def _exit_code(process, seconds: float = 5.0) -> int | None:
+    """A pool process's exit status once it has ended (None if it still runs after ``seconds``).
+
+    The pool's own thread reaps its processes too: a read that loses that race sees no status yet
+    for a moment, so it is read again rather than taken for a process still running.
+    """
+    import time
+
+    deadline = time.monotonic() + seconds
+    while True:
+        process.join(0.1)
+        code = process.exitcode
+        if code is not None or time.monotonic() > deadline:
+            return code
+
+
+def _pool_stopped(pool, building, path: Path, model_name: str) -> RecoveryError:
+    """Why the worker pool broke: a worker that died building the bundle refuses it, else the run stops."""
+    import signal
+
+    if building is not None:
+        # the pool's processes by ID (a private attribute, read only for their exit status)
+        processes = getattr(pool, "_processes", None) or {}
+        # read without the lock: a worker the pool terminated may have died holding it
+        pids = [pid for pid in building.get_obj() if pid]
+        for pid in pids:
+            process = processes.get(pid)
+            if process is None:
+                continue
+            code = _exit_code(process)
+            if code is None or code >= 0 or -code == signal.SIGTERM:  # SIGTERM: the pool ended it after another
+                continue
+            return (isolation.timed_out(model_name) if -code == signal.SIGALRM
+                    else isolation.crashed(model_name, -code))
+    return RecoveryError(f"A process scoring {path.name} stopped before it finished (the system may have "
+                         "ended it for want of memory): run again, or with --workers 1.")
 
 
 def default_workers(path: Path, chunk_bytes: int) -> int:
@@ -299,7 +381,7 @@ def default_workers(path: Path, chunk_bytes: int) -> int:
     return max(1, min(MAX_WORKERS, cores)) if path.stat().st_size > max(PARALLEL_FROM_BYTES, 2 * chunk_bytes) else 1
 
 
-def _scored_in_order(bundle: Bundle, path: Path, header: bytes, chunks: Iterator[Chunk], drop_invalid: bool,
+def _scored_in_order(bundle: Bundle | Unbuilt, path: Path, header: bytes, chunks: Iterator[Chunk], drop_invalid: bool,
                      drift_profile: dict | None, workers: int) -> Iterator[ChunkScored]:
     """Every chunk with values scored, in file order: here, or by ``workers`` forked processes side by side."""
     chunks = (c for c in chunks if _has_values(c.data))
@@ -311,27 +393,33 @@ def _scored_in_order(bundle: Bundle, path: Path, header: bytes, chunks: Iterator
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    # fork: the workers start with the checked bundle in memory (no second load, nothing pickled);
+    # fork: the workers start with the checked bundle in memory (nothing pickled), or with an
+    # Unbuilt one that each builds and tries itself, so this process never deserialises it;
     # at most two chunks per worker are in flight, so memory stays flat however long the file is
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_start_worker,
-                               initargs=(bundle, path.name, drop_invalid, drift_profile))
+    context = multiprocessing.get_context("fork")
+    building = context.Array("q", workers) if isinstance(bundle, Unbuilt) else None
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
+                               initargs=(bundle, path.name, drop_invalid, drift_profile, building))
     try:
         pending: deque = deque()
+        submitted = False
         for chunk in chunks:
             pending.append(pool.submit(_worker_chunk, header, chunk))
+            submitted = True
             if len(pending) >= 2 * workers:
                 yield pending.popleft().result()
+        if not submitted and building is not None:
+            pool.submit(_worker_try).result()  # no rows to score: the file is still refused if it must be
         while pending:
             yield pending.popleft().result()
     except BrokenProcessPool:
-        raise RecoveryError(f"A process scoring {path.name} stopped before it finished (the system may have "
-                            "ended it for want of memory): run again, or with --workers 1.") from None
+        raise _pool_stopped(pool, building, path, getattr(bundle, "name", "")) from None
     finally:
         pool.shutdown(wait=True, cancel_futures=True)  # at most the chunks in flight finish first
 
 
 def stream_score(
-    bundle: Bundle, path: Path, output: Path, *, drop_invalid: bool = False,
+    bundle: Bundle | Unbuilt, path: Path, output: Path, *, drop_invalid: bool = False,
     invalid_output: Path | None = None, drift: DriftCounts | None = None,
     chunk_bytes: int = CHUNK_BYTES, progress: Callable[[int], None] | None = None,
     workers: int | None = None,
@@ -344,9 +432,12 @@ def stream_score(
     streams into a temporary file beside ``output`` that takes its name only when every chunk is
     written: an error, a kill or a full disk never leaves a half-scored file there as if it were
     complete, and an earlier file at that path stays as it was. ``drift`` is counted only when given.
+    An ``Unbuilt`` bundle (``bundle.audit``) is built and tried by each worker: it needs ``workers`` > 1.
     """
-    header, chunks = read_chunks(path, chunk_bytes)
     workers = default_workers(path, chunk_bytes) if workers is None else max(1, workers)
+    if isinstance(bundle, Unbuilt) and workers <= 1:
+        raise ValueError("an Unbuilt bundle is built only in worker processes: load it (bundle.loads) to score here")
+    header, chunks = read_chunks(path, chunk_bytes)
     summary, seen, marks = StreamSummary(workers=workers), _SeenLoans(), DecimalMarks()
     expected_header: bytes | None = None
     encoding = separator = None

@@ -15,7 +15,9 @@ ones this product writes). Before anything is used, the manifest is checked agai
 schema (manifest), the content hash covers every number that decides a score, each fitted object
 is checked to be the kind this app writes with indices, widths and numbers in range (fitted), and
 a few made-up borrowers are scored; a file a user hands in goes through all of that first in a
-child process (isolation), so even a crash in compiled code cannot take the app down. Anything
+child process (isolation), so even a crash in compiled code cannot take the app down. A file the
+command line streams through worker processes is built and tried by each worker instead
+(``audit``, then ``Unbuilt.build``): the parent runs only the checks that build nothing. Anything
 else, a tampered or truncated file, a pickle, a zip bomb, or a bundle from other library versions,
 is refused with one RecoveryError line.
 """
@@ -428,6 +430,44 @@ def _unpack(data: bytes, name: str) -> Bundle:
 def check_bytes(data: bytes, name: str = "the model file") -> None:
     """Load, check and test-score a bundle, signature aside: what the isolated child process runs."""
     _unpack(data, name)
+
+
+@dataclasses.dataclass(frozen=True)
+class Unbuilt:
+    """A bundle through every check that builds nothing (signature, zip, manifest, hashes, allow-list).
+
+    Its objects are built, checked and tried (``build``) only in a process that may die for it:
+    the forked workers that score a file side by side, so this process never deserialises them.
+    """
+
+    manifest: dict
+    name: str
+    audited: _Audited
+    signed: bool = False
+
+    def build(self) -> Bundle:
+        """The objects built from the audited tree, each checked, then tried on test borrowers."""
+        return dataclasses.replace(_build(self.audited, self.name), signed=self.signed)
+
+
+def audit(data: bytes, name: str = "the model file", *, key: bytes | None = None) -> Unbuilt:
+    """The bundle's checks that build no object, in this process; the objects are left to ``Unbuilt.build``.
+
+    The signature (when a key is set) is verified first, as in ``loads``; a refusal is the same line
+    the isolated child would give for these checks, and anything else they raise is refused in one line.
+    """
+    _refuse_other_formats(data, name)
+    key = signing.signing_key(key)
+    if key is not None:
+        signing.verify(data, key, name)
+    try:
+        audited = _audit(data, name)
+    except RecoveryError:
+        raise
+    except Exception as error:  # what the isolated child would have stopped on: one line, never a traceback
+        raise RecoveryError(f"{name} could not be loaded and tried ({type(error).__name__}): it is not loaded. "
+                            "Use the file as saved, or train again.") from None
+    return Unbuilt(audited.manifest, name, audited, signed=key is not None)
 
 
 def loads(data: bytes, name: str = "the model file", *, key: bytes | None = None,

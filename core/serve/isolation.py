@@ -12,10 +12,14 @@ The verdict (sound, or the refusal's line) is kept in this process's memory, key
 the bundle's bytes and never written to disk: the same file handed in again (a page rerun, a second
 upload) is not tried again, and any other byte sequence is. A check can start in a background thread
 (``start_check``) while the caller reads the file it will score, and is joined when the model is loaded.
+
+A process that may die for the file anyway (a worker forked to score it) builds it itself under the
+same bounds (``build_here``), and its parent refuses a crash or a timeout there in the same words.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -126,6 +130,73 @@ def check_in_child(data: bytes, name: str, timeout: float = TIMEOUT_SECONDS, ent
     running.wait()
 
 
+def timed_out(name: str, timeout: float = TIMEOUT_SECONDS) -> RecoveryError:
+    """The refusal of a bundle that took longer than ``timeout`` to load and try."""
+    return RecoveryError(f"{name} took more than {timeout:.0f} s to load and score test borrowers, so it is "
+                         "not loaded: it is not a model this app wrote, or this machine is overloaded "
+                         "(try again later).")
+
+
+def crashed(name: str, code: int) -> RecoveryError:
+    """The refusal of a bundle that killed the process trying it with signal ``code``."""
+    return RecoveryError(f"{name} crashed the process that tried it ({_signal_name(code)}) and is "
+                         "not loaded: it is damaged or crafted. Use the file as saved, or train again.")
+
+
+def join_check(data: bytes, name: str, entry: str = _ENTRY) -> None:
+    """Give the verdict of a check already known or started for these bytes; no-op (no child) otherwise."""
+    key = _verdict_key(data, entry)
+    with _LOCK:
+        started = key in _VERDICTS or key in _RUNNING
+    if started:
+        check_in_child(data, name, entry=entry)
+
+
+def build_here(build, name: str, timeout: float = TIMEOUT_SECONDS, limit: int = MEMORY_BYTES):
+    """``build()`` in a process that may die for it (a scoring worker), under the isolated child's bounds.
+
+    Like the child: at most ``limit`` more bytes of address space (the bound is lifted again after)
+    and ``timeout`` seconds, after which SIGALRM ends the process; a crash or that alarm ends only
+    this process, and its parent refuses the file with ``crashed`` or ``timed_out``. A MemoryError
+    or any other exception is refused in one line, as the child would.
+    """
+    import resource
+
+    previous = signal.signal(signal.SIGALRM, signal.SIG_DFL)  # default action: the process ends
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    mapped = _address_space()
+    try:
+        if mapped:  # unknown: no bound rather than one the worker's own libraries may already pass
+            cap = mapped + limit
+            resource.setrlimit(resource.RLIMIT_AS, (cap if hard == resource.RLIM_INFINITY else min(cap, hard), hard))
+    except (ValueError, OSError):
+        pass
+    signal.alarm(max(1, int(timeout)))
+    try:
+        return build()
+    except RecoveryError:
+        raise
+    except MemoryError:
+        raise RecoveryError(f"{name} needs more memory to load than a model bundle may: it is not loaded.") from None
+    except Exception as error:
+        raise RecoveryError(f"{name} could not be loaded and tried ({type(error).__name__}): it is not loaded. "
+                            "Use the file as saved, or train again.") from None
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+def _address_space() -> int:
+    """Bytes of address space this process maps now (Linux; 0 where it cannot be read)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def _run_child(data: bytes, name: str, timeout: float, entry: str) -> None:
     """Run one child on the bundle; raise a _Verdict for what the file is, RecoveryError for this machine."""
     request = json.dumps({"name": name}).encode("utf-8") + b"\n" + data
@@ -133,14 +204,11 @@ def _run_child(data: bytes, name: str, timeout: float, entry: str) -> None:
         done = subprocess.run([sys.executable, "-m", entry], input=request, capture_output=True,
                               timeout=timeout, env=_child_environment(), cwd=_ROOT, check=False)
     except subprocess.TimeoutExpired:
-        raise RecoveryError(f"{name} took more than {timeout:.0f} s to load and score test borrowers, so it is "
-                            "not loaded: it is not a model this app wrote, or this machine is overloaded "
-                            "(try again later).") from None
+        raise timed_out(name, timeout) from None
     except OSError as error:
         raise RecoveryError(f"The model check could not start ({error.strerror}): try again later.") from None
     if done.returncode < 0:
-        raise _Verdict(f"{name} crashed the process that tried it ({_signal_name(-done.returncode)}) and is "
-                            "not loaded: it is damaged or crafted. Use the file as saved, or train again.")
+        raise _Verdict(str(crashed(name, -done.returncode)))
     reply = _reply(done.stdout)
     if done.returncode == 0 and reply.get("ok") is True:
         return
