@@ -85,11 +85,15 @@ def test_the_checks_that_build_nothing_refuse_in_the_isolated_checks_words(saved
     assert str(audited.value) == str(isolated.value) and "\n" not in str(audited.value)
 
 
-def test_what_escapes_the_checks_is_refused_in_one_line_not_a_traceback(saved):
+def test_a_broken_deflate_stream_is_refused_in_one_line_naming_the_member(saved):
+    damaged = _damaged_for_zlib(saved)  # zlib's own error, not the zip's CRC
     with pytest.raises(RecoveryError) as caught:
-        bundles.audit(_damaged_for_zlib(saved), "m.slr")  # zlib's own error, not the zip's CRC
-    assert str(caught.value) == ("m.slr could not be loaded and tried (error): it is not loaded. Use the file as "
-                                 "saved, or train again.")
+        bundles.audit(damaged, "m.slr")
+    with pytest.raises(RecoveryError) as isolated:
+        bundles.check_bytes(damaged, "m.slr")  # what the isolated child runs and prints
+    assert str(caught.value).startswith("m.slr is damaged: its member model.skops cannot be read (Error -3 ")
+    assert str(caught.value).endswith("Save the model again, or use the original file.")
+    assert str(caught.value) == str(isolated.value) and "\n" not in str(caught.value)
 
 
 def test_with_a_key_the_signature_is_checked_before_anything_else(trained, saved, monkeypatch):
