@@ -10,7 +10,7 @@ from tests.helpers import ROOT
 
 # lowest first: a module may import from its own floor and the floors below it, never above
 FLOORS = ("errors", "progress", "versions", "display", "data", "config", "model", "decide", "pipeline", "report",
-          "serve", "charts", "options")
+          "serve", "charts", "options", "commands")
 PACKAGES = ("data", "model", "decide", "serve", "report", "charts")
 
 

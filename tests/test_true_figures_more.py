@@ -73,7 +73,7 @@ def test_bands_by_share_hold_on_a_book_where_every_score_is_high():
 
 
 def test_a_plan_that_puts_nearly_everyone_in_one_band_is_named_everywhere(capsys):
-    from core.__main__ import _said
+    from core.commands import _said
     everyone_legal = FAST.with_(band_shares=None, settlement_threshold=0.0, legal_threshold=0.0)
     result, report = _run("good_bad_spellings.csv", everyone_legal)
     n = len(result.scored)

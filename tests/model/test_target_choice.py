@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.__main__ import honour_bad_below
+from core.commands import honour_bad_below
 from core.data.roles import recovered_outcome
 from core.errors import RecoveryError
 from core.model.trust import Trust, ordering_note
