@@ -50,7 +50,7 @@ from core.model import Calibration, LearnedEffects, explain, risk
 from core.pipeline import Prepared, RecoveryResult, Scored, SegmentRun
 from core.progress import Progress, no_progress
 from core.report import write_atomic
-from core.serve import drift, fitted, signing
+from core.serve import drift, fitted, isolation, signing
 from core.serve import manifest as manifests
 from core.serve.saved import Bundle, config_from_dict, config_to_dict
 from core.versions import installed
@@ -465,8 +465,7 @@ def audit(data: bytes, name: str = "the model file", *, key: bytes | None = None
     except RecoveryError:
         raise
     except Exception as error:  # what the isolated child would have stopped on: one line, never a traceback
-        raise RecoveryError(f"{name} could not be loaded and tried ({type(error).__name__}): it is not loaded. "
-                            "Use the file as saved, or train again.") from None
+        raise isolation.not_tried(name, error) from None
     return Unbuilt(audited.manifest, name, audited, signed=key is not None)
 
 

@@ -143,6 +143,12 @@ def crashed(name: str, code: int) -> RecoveryError:
                          "not loaded: it is damaged or crafted. Use the file as saved, or train again.")
 
 
+def not_tried(name: str, error: Exception) -> RecoveryError:
+    """The refusal of a bundle whose loading or trying stopped on an error no check names."""
+    return RecoveryError(f"{name} could not be loaded and tried ({type(error).__name__}): it is not loaded. "
+                         "Use the file as saved, or train again.")
+
+
 def join_check(data: bytes, name: str, entry: str = _ENTRY) -> None:
     """Give the verdict of a check already known or started for these bytes; no-op (no child) otherwise."""
     key = _verdict_key(data, entry)
@@ -179,8 +185,7 @@ def build_here(build, name: str, timeout: float = TIMEOUT_SECONDS, limit: int = 
     except MemoryError:
         raise RecoveryError(f"{name} needs more memory to load than a model bundle may: it is not loaded.") from None
     except Exception as error:
-        raise RecoveryError(f"{name} could not be loaded and tried ({type(error).__name__}): it is not loaded. "
-                            "Use the file as saved, or train again.") from None
+        raise not_tried(name, error) from None
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)

@@ -96,6 +96,17 @@ def test_a_broken_deflate_stream_is_refused_in_one_line_naming_the_member(saved)
     assert str(caught.value) == str(isolated.value) and "\n" not in str(caught.value)
 
 
+def test_what_escapes_the_checks_is_refused_in_one_line_not_a_traceback(saved, monkeypatch):
+    def unforeseen(data, name):
+        raise IndexError("list index out of range")  # an error no check of ours names
+
+    monkeypatch.setattr(bundles, "_audit", unforeseen)
+    with pytest.raises(RecoveryError) as caught:
+        bundles.audit(saved, "m.slr")
+    assert str(caught.value) == ("m.slr could not be loaded and tried (IndexError): it is not loaded. Use the file "
+                                 "as saved, or train again.")
+
+
 def test_with_a_key_the_signature_is_checked_before_anything_else(trained, saved, monkeypatch):
     monkeypatch.setenv("LOAN_RECOVERY_SIGNING_KEY", KEY.decode())
     with pytest.raises(RecoveryError, match="^m.slr is not signed"):
