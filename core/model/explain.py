@@ -333,14 +333,14 @@ def reasons(
     (a saved model's training file) instead of ``frame`` itself.
     """
     for name, values in (reference or {}).items():
-        picks.written.setdefault(("spread", name), wording.Spread.of(np.asarray(values, dtype="float64")))
+        picks.written.setdefault(("levels", name), wording.Levels.of(np.asarray(values, dtype="float64")))
     n = len(frame)
     for side, chosen, rows_wanted in (("up", picks.up, flagged), ("down", picks.down, ~flagged)):
         texts = picks.written.get(side)
         rows = np.flatnonzero(rows_wanted if texts is None else rows_wanted & _nulls(texts))
         for g in np.unique(chosen[rows]):  # sorted once here, not raced for by the blocks
             if g >= 0:
-                _spread(frame, picks.groups[g].field, picks.written)
+                _levels(frame, picks.groups[g].field, picks.written)
     # block by block, so a million borrowers' words are never all being written at once (the
     # intermediate texts of one block are a few times its words); both cores write blocks
     # (Arrow and numpy let go of the GIL). A row's words do not depend on its block.
@@ -367,12 +367,12 @@ class ReasonsLater:
 
     def blocks(self) -> Iterator[pa.Array]:
         """The words of each LATER_BLOCK_ROWS borrowers in turn, row for row; two blocks are written ahead."""
-        memo = {("spread", name): wording.Spread.of(np.asarray(values, dtype="float64"))
+        memo = {("levels", name): wording.Levels.of(np.asarray(values, dtype="float64"))
                 for name, values in (self.reference or {}).items()}
         picks = ReasonPicks(self.picks.up, self.picks.down, self.picks.groups, memo)
         for g in np.unique(np.concatenate([self.picks.up.ravel(), self.picks.down.ravel()])):
             if g >= 0:  # sorted once here, not raced for by the blocks
-                _spread(self.frame, picks.groups[g].field, memo)
+                _levels(self.frame, picks.groups[g].field, memo)
         n = len(self.frame)
 
         def words(start: int) -> pa.Array:
@@ -450,7 +450,7 @@ def _joined(
         at = np.sort(np.concatenate(mine))  # a field is at most once among a row's reasons
         if not len(at):
             continue
-        known = _spread(frame, group.field, memo)
+        known = _levels(frame, group.field, memo)
         pieces.append(wording.field_text(frame, group.field, group.ratios, rows[at], known))
         for slot, hit in enumerate(mine):
             place[hit, slot] = offset + np.searchsorted(at, hit)
@@ -460,24 +460,22 @@ def _joined(
     return wording.joined(slots)
 
 
-def _spread(frame: pd.DataFrame, field: str, memo: dict) -> wording.Spread | None:
+def _levels(frame: pd.DataFrame, field: str, memo: dict) -> wording.Levels | None:
     """What the field's reasons read of its known values (kept), or None for a category.
 
-    Only the spread is kept, not the sorted values: a million borrowers' are 8 MB a field, held
+    Only the levels are kept, not the sorted values: a million borrowers' are 8 MB a field, held
     while the download writes every block of reasons.
     """
     if not pd.api.types.is_numeric_dtype(frame[field]):
         return None
-    if ("spread", field) not in memo:
-        memo["spread", field] = wording.Spread.of(_sorted_values(frame, field, {}))
-    return memo["spread", field]
+    if ("levels", field) not in memo:
+        memo["levels", field] = wording.Levels.of(_sorted_values(frame, field))
+    return memo["levels", field]
 
 
-def _sorted_values(frame: pd.DataFrame, field: str, memo: dict) -> np.ndarray | None:
-    """The field's known values in order (kept), or None for a category."""
+def _sorted_values(frame: pd.DataFrame, field: str) -> np.ndarray | None:
+    """The field's known values in order, or None for a category."""
     if not pd.api.types.is_numeric_dtype(frame[field]):
         return None
-    if ("sorted", field) not in memo:
-        every = frame[field].to_numpy(dtype="float64", na_value=np.nan)
-        memo["sorted", field] = np.sort(every[np.isfinite(every)])
-    return memo["sorted", field]
+    every = frame[field].to_numpy(dtype="float64", na_value=np.nan)
+    return np.sort(every[np.isfinite(every)])

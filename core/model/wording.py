@@ -180,7 +180,7 @@ def level_cuts(known_sorted: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class Spread:
+class Levels:
     """All a numeric field's reasons read of its known values: where each level starts, and whether all are whole.
 
     Kept in place of the sorted values themselves while reasons are written (8 MB a field a million
@@ -191,8 +191,8 @@ class Spread:
     whole: bool
 
     @classmethod
-    def of(cls, known_sorted: np.ndarray) -> Spread:
-        """The spread of a field's known values, sorted."""
+    def of(cls, known_sorted: np.ndarray) -> Levels:
+        """The levels of a field's known values, sorted."""
         return cls(level_cuts(known_sorted), _whole(known_sorted))
 
 
@@ -225,12 +225,12 @@ def ratio_text(ratios: Iterable[str], frame: pd.DataFrame, rows: np.ndarray) -> 
 
 def field_text(
     frame: pd.DataFrame, field: str, ratios: tuple[str, ...], rows: np.ndarray,
-    known_sorted: np.ndarray | Spread | None,
+    known_sorted: np.ndarray | Levels | None,
 ) -> pa.Array:
     """One reason per row: 'Days past due 150, high for this portfolio (…)'.
 
     Each distinct wording of the value is written once and taken for every row that has it.
-    ``known_sorted``: the field's known values, sorted (or their Spread); None for a category.
+    ``known_sorted``: the field's known values, sorted (or their Levels); None for a category.
     """
     name = label_in(field, frame.columns)  # a lender's own header reads as words, as on the charts
     values = frame[field]
@@ -247,11 +247,11 @@ def field_text(
     x = _numbers_at(values, rows)
     known = np.isfinite(x)
     x = np.where(known, x, 0.0)
-    spread = known_sorted if isinstance(known_sorted, Spread) else Spread.of(known_sorted)
-    level = np.searchsorted(spread.cuts, x, side="right")
+    levels = known_sorted if isinstance(known_sorted, Levels) else Levels.of(known_sorted)
+    level = np.searchsorted(levels.cuts, x, side="right")
     # whole or not is the field's own (all its known values), so a value reads the same in every
     # reason whichever other borrowers share its slot
-    whole = field not in BY_NAME and spread.whole  # only a file's own field asks
+    whole = field not in BY_NAME and levels.whole  # only a file's own field asks
     # in x's order equal (words, level) pairs sit together: both only grow with x on each side of 0
     first, inverse = distinct(_written_as(field, x, whole), level, by=x)
     head = _join(f"{name} ", number_text(field, x[first], whole), ", ",

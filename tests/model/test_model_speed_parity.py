@@ -61,7 +61,7 @@ def reference_joined(frame, groups, chosen, rows) -> pa.Array:
         for g, group in enumerate(groups):
             at = np.flatnonzero(chosen[:, slot] == g)
             if len(at):
-                known = explain._sorted_values(frame, group.field, {})
+                known = explain._sorted_values(frame, group.field)
                 pieces.append(reference_field_text(frame, group.field, group.ratios, rows[at], known))
                 places.append(at)
         none = np.flatnonzero(chosen[:, slot] < 0)
@@ -122,7 +122,7 @@ FIELDS = [
 @pytest.mark.parametrize("field, ratios", FIELDS)
 def test_each_reason_reads_as_before_row_by_row(frame, field, ratios):
     rows = np.random.default_rng(5).permutation(len(frame))[:3000]
-    known = explain._sorted_values(frame, field, {})
+    known = explain._sorted_values(frame, field)
     new = wording.field_text(frame, field, ratios, rows, known).to_pylist()
     old = reference_field_text(frame, field, ratios, rows, known).to_pylist()
     assert new == old

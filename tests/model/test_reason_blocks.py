@@ -120,15 +120,15 @@ def test_picks_made_fold_block_by_block_are_those_of_the_whole_effects(book, mon
     assert (whole.up[positions[np.isnan(y)]] >= 0).any() and (whole.up >= 0).any() and (whole.down >= 0).any()
 
 
-def test_a_fields_spread_writes_the_words_its_sorted_values_write_and_is_all_that_is_kept(book, monkeypatch):
+def test_a_fields_levels_write_the_words_its_sorted_values_write_and_are_all_that_is_kept(book, monkeypatch):
     frame, groups, effects = book
     rows = np.arange(0, len(frame), 3)
     for field, ratios in (("Monthly_Income", ("EMI_To_Income",)), ("Age", ()), ("Days_Past_Due", ())):
-        known = explain._sorted_values(frame, field, {})
-        by_spread = wording.field_text(frame, field, ratios, rows, wording.Spread.of(known)).to_pylist()
-        assert by_spread == wording.field_text(frame, field, ratios, rows, known).to_pylist()
-        assert any(" high for this portfolio" in w for w in by_spread)
+        known = explain._sorted_values(frame, field)
+        by_levels = wording.field_text(frame, field, ratios, rows, wording.Levels.of(known)).to_pylist()
+        assert by_levels == wording.field_text(frame, field, ratios, rows, known).to_pylist()
+        assert any(" high for this portfolio" in w for w in by_levels)
     _, picks = _words(book, _flags(len(frame), 0.3, 6), monkeypatch, 500)
     kept = {key: value for key, value in picks.written.items() if isinstance(key, tuple)}
     # a few bytes a field while the words are kept, not a sorted copy of every borrower's value
-    assert kept and all(isinstance(value, wording.Spread) and len(value.cuts) == 5 for value in kept.values())
+    assert kept and all(isinstance(value, wording.Levels) and len(value.cuts) == 5 for value in kept.values())
