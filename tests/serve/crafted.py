@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import zipfile
+import zlib
 
 import skops.io as sio
 
@@ -44,3 +45,26 @@ def objects_of(bundle: bundles.Bundle) -> dict:
     # a history with an action column saves the learned action effects beside the model
     effects = {} if bundle.effects is None else {"effects": bundles.effects_parts(bundle.effects)}
     return {"segmenter": copy.deepcopy(bundle.segmenter), "model": copy.deepcopy(bundle.model), **effects}
+
+
+def tampered(data: bytes) -> bytes:
+    """The bundle with its calibration edited and nothing else: what the content hash must catch."""
+    manifest, payload = parts(data)
+    manifest["model"]["calibration"]["slope"] = manifest["model"]["calibration"]["slope"] * 2 + 1
+    return zipped(json.dumps(manifest, indent=1).encode(), payload)
+
+
+def damaged_for_zlib(saved: bytes) -> bytes:
+    """The bundle with one bit of its compressed model flipped where zlib itself fails (not the CRC)."""
+    info = zipfile.ZipFile(io.BytesIO(saved)).getinfo(bundles.PAYLOAD)
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    for at in range(start + 100, start + info.compress_size):
+        damaged = bytearray(saved)
+        damaged[at] ^= 1
+        try:
+            zipfile.ZipFile(io.BytesIO(bytes(damaged))).read(bundles.PAYLOAD)
+        except zlib.error:
+            return bytes(damaged)
+        except zipfile.BadZipFile:
+            continue
+    raise AssertionError("no flipped bit made zlib fail")

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import io
-import json
 import subprocess
-import zipfile
-import zlib
 from pathlib import Path
 
 import pandas as pd
@@ -15,16 +11,12 @@ import pytest
 from core.__main__ import main
 from core.errors import RecoveryError
 from core.report import to_csv_bytes
-from core.serve import batch, drift, isolation, signing
+from core.serve import batch, drift, isolation
 from core.serve import bundle as bundles
 from sample_data.generate import generate_portfolio
+from tests.serve.crafted import damaged_for_zlib, tampered
 
 KEY = b"k" * 32
-
-
-@pytest.fixture(scope="module")
-def saved(trained) -> bytes:
-    return bundles.dumps(trained, key=None) if signing.signing_key() is None else pytest.skip("a key is set")
 
 
 @pytest.fixture(scope="module")
@@ -72,20 +64,8 @@ def test_without_drift_nothing_is_counted_and_no_drift_is_said(trained, saved, j
     assert "Risk_Score" in pd.read_csv(report)["field"].tolist()
 
 
-def _tampered(data: bytes) -> bytes:
-    """The bundle with its calibration edited and nothing else: what the content hash must catch."""
-    source = zipfile.ZipFile(io.BytesIO(data))
-    manifest = json.loads(source.read(bundles.MANIFEST))
-    manifest["model"]["calibration"]["slope"] = manifest["model"]["calibration"]["slope"] * 2 + 1
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(bundles.MANIFEST, json.dumps(manifest, indent=1))
-        archive.writestr(bundles.PAYLOAD, source.read(bundles.PAYLOAD))
-    return buffer.getvalue()
-
-
 def test_the_remembered_verdict_still_refuses_a_crafted_bundle_without_a_second_child(saved, monkeypatch):
-    crafted = _tampered(saved)
+    crafted = tampered(saved)
     runs = []
     real_run = subprocess.run
 
@@ -106,27 +86,11 @@ def test_the_remembered_verdict_still_refuses_a_crafted_bundle_without_a_second_
         bundles.loads(crafted, "crafted.slr", isolated=True)  # and never loaded here either
 
 
-def _damaged_for_zlib(saved: bytes) -> bytes:
-    """The bundle with one bit of its compressed model flipped where zlib itself fails (not the CRC)."""
-    info = zipfile.ZipFile(io.BytesIO(saved)).getinfo(bundles.PAYLOAD)
-    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
-    for at in range(start + 100, start + info.compress_size):
-        damaged = bytearray(saved)
-        damaged[at] ^= 1
-        try:
-            zipfile.ZipFile(io.BytesIO(bytes(damaged))).read(bundles.PAYLOAD)
-        except zlib.error:
-            return bytes(damaged)
-        except zipfile.BadZipFile:
-            continue
-    raise AssertionError("no flipped bit made zlib fail")
-
-
 def test_a_bundle_damaged_inside_its_compressed_model_is_refused_in_one_line_not_a_traceback(saved):
     # zlib's own error is no OSError: the member reader still refuses it in one line naming the member
     with pytest.raises(RecoveryError, match=r"^damaged\.slr is damaged: its member model\.skops cannot be "
                                             r"read \(Error -3 ") as caught:
-        bundles.loads(_damaged_for_zlib(saved), "damaged.slr", isolated=True)
+        bundles.loads(damaged_for_zlib(saved), "damaged.slr", isolated=True)
     assert "\n" not in str(caught.value)
 
 

@@ -17,17 +17,12 @@ import pytest
 from core import __main__ as cli_main
 from core.errors import RecoveryError
 from core.report import to_csv_bytes
-from core.serve import batch, isolation, signing
+from core.serve import batch, isolation
 from core.serve import bundle as bundles
 from sample_data.generate import generate_portfolio
-from tests.serve.test_stream_speed import _damaged_for_zlib, _tampered
+from tests.serve.crafted import damaged_for_zlib, tampered
 
 KEY = b"k" * 32
-
-
-@pytest.fixture(scope="module")
-def saved(trained) -> bytes:
-    return bundles.dumps(trained, key=None) if signing.signing_key() is None else pytest.skip("a key is set")
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +72,7 @@ def test_an_unbuilt_model_is_never_scored_in_this_process(saved, july, tmp_path)
 
 @pytest.mark.parametrize("how", ["tampered", "pickle", "not a zip"])
 def test_the_checks_that_build_nothing_refuse_in_the_isolated_checks_words(saved, how):
-    data = {"tampered": _tampered(saved), "pickle": b"\x80\x04K\x01.", "not a zip": b"Loan_ID,Age\n"}[how]
+    data = {"tampered": tampered(saved), "pickle": b"\x80\x04K\x01.", "not a zip": b"Loan_ID,Age\n"}[how]
     with pytest.raises(RecoveryError) as isolated:
         bundles.check_bytes(data, "m.slr")  # what the isolated child runs and prints
     with pytest.raises(RecoveryError) as audited:
@@ -86,7 +81,7 @@ def test_the_checks_that_build_nothing_refuse_in_the_isolated_checks_words(saved
 
 
 def test_a_broken_deflate_stream_is_refused_in_one_line_naming_the_member(saved):
-    damaged = _damaged_for_zlib(saved)  # zlib's own error, not the zip's CRC
+    damaged = damaged_for_zlib(saved)  # zlib's own error, not the zip's CRC
     with pytest.raises(RecoveryError) as caught:
         bundles.audit(damaged, "m.slr")
     with pytest.raises(RecoveryError) as isolated:
