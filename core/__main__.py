@@ -21,6 +21,12 @@ _EARLY_MOST_BYTES = 256 * 1024 * 1024  # a larger file is left to the loader, wh
 _WORKERS_FROM_BYTES = 16 * 1024 * 1024
 
 
+def _given(argv: list[str], option: str) -> list[str]:
+    """Every value written for ``option`` (``--model M`` or ``--model=M``), read before the options are parsed."""
+    given = [argv[i + 1] for i in range(len(argv) - 1) if argv[i] == option]
+    return given + [a.removeprefix(option + "=") for a in argv if a.startswith(option + "=")]
+
+
 def _likely_in_workers(argv: list[str], model: Path) -> bool:
     """A guess, before parsing, that `score` streams a large CSV in worker processes (which try the model).
 
@@ -28,8 +34,7 @@ def _likely_in_workers(argv: list[str], model: Path) -> bool:
     is started by the command itself.
     """
     def value(option: str) -> str | None:
-        given = [argv[i + 1] for i in range(len(argv) - 1) if argv[i] == option]
-        given += [a.removeprefix(option + "=") for a in argv if a.startswith(option + "=")]
+        given = _given(argv, option)
         return given[-1] if given else None
 
     if any(a.startswith(("--actions", "--sheet", "--chunk-bytes")) or "dask" in a for a in argv):
@@ -68,8 +73,7 @@ def _check_saved_model_early(argv: list[str]) -> None:
             return
     except RecoveryError:  # a key too short: the command says so
         return
-    given = [argv[i + 1] for i in range(len(argv) - 1) if argv[i] == "--model"]
-    given += [a.removeprefix("--model=") for a in argv if a.startswith("--model=")]
+    given = _given(argv, "--model")
     if len(given) != 1:
         return
     path = Path(given[0])
