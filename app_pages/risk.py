@@ -8,7 +8,7 @@ from core.data import COLLECTION_FIELDS, file_labels, readable
 from core.display import money_format
 from core.model import GAINS_HEADERS, MODEL_LABELS, comparison_view, readable_metrics
 from core.model import METRIC_MEANINGS as MEANING
-from ui import state
+from ui import saved_models, state
 from ui.render import plain, run_or_stop, show_notes, show_trust_warning
 
 st.title("Recovery risk")
@@ -154,7 +154,7 @@ st.caption("Save the model to score next month's borrowers without retraining (c
            "`python -m core score NEW.csv --model MODEL.slr -o OUT.csv`, or the Score new borrowers page). "
            "It is fitted once more on every borrower with an outcome and calibrated on the out-of-fold "
            "scores above; the file also holds these settings, the metrics and the training file's profile.")
-if state.saved_model_ready() or st.button("Save this model", icon=":material/save:"):
-    saved = run_or_stop(state.saved_model)
+if saved_models.saved_model_ready() or st.button("Save this model", icon=":material/save:"):
+    saved = run_or_stop(saved_models.saved_model)
     st.download_button("Download the model (.slr)", saved, file_name="recovery_model.slr",
                        mime="application/zip", icon=":material/download:")

@@ -6,7 +6,7 @@ from core.charts import drift as charts
 from core.display import money_format
 from core.report import to_csv_bytes
 from core.serve import bundle, drift, score
-from ui import state
+from ui import saved_models, state
 from ui.render import plain, run_or_stop, show_notes
 
 st.title("Score new borrowers")
@@ -18,12 +18,12 @@ st.caption("Score this month's borrowers with a model trained and reviewed earli
 def _on_model_upload() -> None:
     upload = st.session_state["model_upload"]
     if upload is not None:
-        state.use_model(upload.name, upload.getvalue())
+        saved_models.use_model(upload.name, upload.getvalue())
 
 
 def _on_file_upload() -> None:
     upload = st.session_state["new_upload"]
-    state.use_new_file(None if upload is None else upload.name, None if upload is None else upload.getvalue())
+    saved_models.use_new_file(None if upload is None else upload.name, None if upload is None else upload.getvalue())
 
 
 st.subheader("1. The saved model")
@@ -33,8 +33,8 @@ left.file_uploader(f"Upload a saved model ({bundle.SUFFIX})", type=[bundle.SUFFI
 right.caption(f"Or use the model analysed in this session on {plain(state.source().name)} "
               "(the settings of the Risk and Strategy pages).")
 if right.button("Use the model trained in this session", icon=":material/model_training:"):
-    run_or_stop(state.use_session_model)
-model = run_or_stop(state.scoring_model)
+    run_or_stop(saved_models.use_session_model)
+model = run_or_stop(saved_models.scoring_model)
 if model is None:
     st.info("Choose a saved model to start.", icon=":material/info:")
     st.stop()
@@ -50,11 +50,11 @@ with st.expander("What this model is (its manifest)", expanded=True):
 st.subheader("2. The new borrowers")
 st.file_uploader("Upload the new file (CSV or Excel .xlsx)", type=["csv", "txt", "xlsx"], key="new_upload",
                  on_change=_on_file_upload)
-if state.new_file() is None:
+if saved_models.new_file() is None:
     st.info("Upload the file of borrowers to score: outcomes are not needed.", icon=":material/info:")
     st.stop()
 exclude = st.session_state.get("new_exclude_invalid", False)
-scored_file = run_or_stop(lambda: state.scored_new_file(exclude))
+scored_file = run_or_stop(lambda: saved_models.scored_new_file(exclude))
 report = scored_file.portfolio.report
 if not report.ok:
     st.warning(f"{len(report.invalid_rows):,} row(s) have errors and cannot be scored as they are: fix them "

@@ -126,6 +126,7 @@ def use_sample() -> None:
     set_source(Source(SAMPLE_NAME, SAMPLE_PATH.read_bytes(), True))
 
 
+SESSION_MODEL = " (this session)"  # the name's end for a model trained on the loaded file
 NOTICE = "state-notice"  # what a change of file or preset reset, said once on the next page
 
 
@@ -203,7 +204,7 @@ def switch_preset(name: str) -> None:
         del st.session_state[key]
 
 
-def _cached(stage: str, key: tuple, compute: Callable[[], T]) -> T:
+def cached(stage: str, key: tuple, compute: Callable[[], T]) -> T:
     """The stage's result for ``key`` from this session's cache, computed on a miss."""
     store = st.session_state.setdefault("stages", {}).setdefault(stage, OrderedDict())
     if key in store:
@@ -216,7 +217,7 @@ def _cached(stage: str, key: tuple, compute: Callable[[], T]) -> T:
     return value
 
 
-def _with_progress(title: str, work: Callable[[Progress], T]) -> T:
+def with_progress(title: str, work: Callable[[Progress], T]) -> T:
     """Run long engine work behind a status box with named steps and a progress bar."""
     with st.status(title, expanded=True) as status:
         bar = st.progress(0.0, text="Starting…")
@@ -249,7 +250,7 @@ def _rows_key() -> tuple:
 def sheets() -> tuple[str, ...]:
     """Worksheets of the loaded workbook; () for CSV files."""
     s = source()
-    return _cached("sheets", (s.digest,), lambda: sheet_names(s.data))
+    return cached("sheets", (s.digest,), lambda: sheet_names(s.data))
 
 
 def portfolio() -> Portfolio:
@@ -264,7 +265,7 @@ def portfolio() -> Portfolio:
         except RecoveryError as refusal:
             return Refused(str(refusal))  # remembered for this upload: a page change must not read it again
 
-    loaded = _cached("load", _file_key(), load)
+    loaded = cached("load", _file_key(), load)
     if isinstance(loaded, Refused):
         raise RecoveryError(loaded.message)  # a fresh error each time, not one whose traceback keeps growing
     return loaded
@@ -296,7 +297,7 @@ def prepared() -> Prepared:
     if waiting:  # segments, scores and plans need unique, valid rows: say where to decide, in words
         raise RecoveryError(f"{waiting}. Segments, Risk and Strategy need that decision; the Data and Explore "
                             "pages show the file as read meanwhile.")
-    return _cached("prepare", _prepare_key(), lambda: pipeline.prepare_portfolio(loaded, roles, exclude))
+    return cached("prepare", _prepare_key(), lambda: pipeline.prepare_portfolio(loaded, roles, exclude))
 
 
 def prepared_as_read() -> Prepared:
@@ -306,7 +307,7 @@ def prepared_as_read() -> Prepared:
         return prepared()
     # charts need no unique IDs: every row as read, the errors set aside until the user decides
     as_read = replace(loaded, report=replace(loaded.report, problems=loaded.report.warnings(), invalid_rows=()))
-    return _cached("prepare-as-read", (*_file_key(), config().stage_key("prepare")),
+    return cached("prepare-as-read", (*_file_key(), config().stage_key("prepare")),
                    lambda: pipeline.prepare_portfolio(as_read, roles, False))
 
 
@@ -317,14 +318,14 @@ def _segment_key() -> tuple:
 def segments() -> SegmentRun:
     """The borrower segments for the current segment settings."""
     c = config()
-    return _cached("segment", _segment_key(), lambda: _with_progress(
+    return cached("segment", _segment_key(), lambda: with_progress(
         "Forming borrower segments", lambda report: pipeline.segment(prepared(), c, report)))
 
 
 def _needs_segments() -> bool:
     """Whether scoring learns the segment flag (kept per file and target: it reads the whole outcome)."""
     c = config()
-    return _cached("needs-segments", (*_prepare_key(), c.target),
+    return cached("needs-segments", (*_prepare_key(), c.target),
                    lambda: pipeline.score_needs_segments(prepared(), c))
 
 
@@ -340,7 +341,7 @@ def scored() -> Scored:
     def work(report: Progress) -> Scored:
         return pipeline.score(prepared(), c, segments() if needs else None, report)
 
-    return _cached("score", _score_key(), lambda: _with_progress("Scoring every borrower", work))
+    return cached("score", _score_key(), lambda: with_progress("Scoring every borrower", work))
 
 
 def effects() -> HistoryEffects:
@@ -348,7 +349,7 @@ def effects() -> HistoryEffects:
     moving a threshold or a capacity never refits it."""
     c = config()
     key = (_score_key(), c.action_column, c.random_state)
-    return _cached("effects", key, lambda: _with_progress(
+    return cached("effects", key, lambda: with_progress(
         "Learning what each action achieves from the file's history", lambda report: pipeline.effects(
             prepared(), scored(), c)))
 
@@ -361,7 +362,7 @@ def result_key() -> tuple:
 def result() -> RecoveryResult:
     """The analysis with the current settings: only the stages whose settings changed rerun."""
     c = config()
-    found = _cached("decide", result_key(), lambda: pipeline.decide(
+    found = cached("decide", result_key(), lambda: pipeline.decide(
         prepared(), segments(), scored(), c, effects() if wants_learned(c) else None))
     if found.config.currency == c.currency:
         return found
@@ -375,7 +376,7 @@ def view(name: str, key: tuple, compute: Callable[[], T]) -> T:
     Reruns of a page redraw its views from here instead of rebuilding them from 100,000 rows; ``key``
     must hold everything the view depends on (``result_key()`` for views of the analysis).
     """
-    return _cached(f"view-{name}", key, compute)
+    return cached(f"view-{name}", key, compute)
 
 
 def file_view_key() -> tuple:
@@ -403,7 +404,7 @@ def frontier() -> pd.DataFrame:
     c = config()
     key = (_score_key(), c.stage_key("decide"))
     learned = result().learned
-    return _cached("frontier", key, lambda: _with_progress(
+    return cached("frontier", key, lambda: with_progress(
         "Planning at other capacities", lambda report: capacity_frontier(
             prepared().features, scored().scores, c, None if learned is None else learned.values.values)))
 
@@ -418,7 +419,7 @@ def model_comparison() -> pd.DataFrame:
     """The three candidate models compared on this file (run when the user asks)."""
     c = config()
     needs = _needs_segments()
-    return _cached("compare", _score_key(), lambda: _with_progress(
+    return cached("compare", _score_key(), lambda: with_progress(
         "Comparing three models", lambda report: pipeline.compare(
             prepared(), c, segments() if needs else None, report)))
 
@@ -471,7 +472,7 @@ def k_diagnostics() -> pd.DataFrame:
         report("Trying k = 2 … 8", 0.0)
         return choose_k(frame, pipeline.segment_fields(prepared(), c)[0], random_state=c.random_state)
 
-    return _cached("choose_k", key, lambda: _with_progress("Trying k = 2 … 8", work))
+    return cached("choose_k", key, lambda: with_progress("Trying k = 2 … 8", work))
 
 
 def k_diagnostics_ready() -> bool:
@@ -481,98 +482,6 @@ def k_diagnostics_ready() -> bool:
     return key in st.session_state.get("stages", {}).get("choose_k", {})
 
 
-# ------------------------------------------------------------------------------ saved models
-
-
-def _saved_model_key() -> tuple:
-    return _score_key(), _segment_key(), config().stage_key("decide")
-
-
-def signing_key() -> bytes | None:
-    """The signing key from the app's secrets (LOAN_RECOVERY_SIGNING_KEY), None to use the environment's."""
-    from core.serve import signing
-
-    if not st.secrets.load_if_toml_exists():  # no secrets file: no error, the environment decides
-        return None
-    value = st.secrets.get(signing.ENV)
-    return value.encode("utf-8") if isinstance(value, str) and value else None
-
-
-def saved_model() -> bytes:
-    """The analysed model as a .slr bundle: fitted once more on every borrower with an outcome."""
-    from core.serve import bundle as bundles
-
-    def work(report: Progress) -> bytes:
-        report("Fitting the model on every borrower with an outcome", 0.1)
-        manifest, segmenter, model = bundles.fit_bundle(
-            prepared(), segments(), scored(), result(), source().name, source().digest)
-        learned = result().learned  # a plan on the history's effects: they are saved with the model
-        if learned is not None:
-            manifest["effects"] = bundles.effects_manifest(learned.history)
-        return bundles.dumps(bundles.Bundle(manifest, segmenter, model,
-                                            effects=None if learned is None else learned.history.effects),
-                             key=signing_key())
-
-    return _cached("saved-model", _saved_model_key(), lambda: _with_progress("Saving this model", work))
-
-
-def saved_model_ready() -> bool:
-    """True when the model file for the current settings has been made already."""
-    return _saved_model_key() in st.session_state.get("stages", {}).get("saved-model", {})
-
-
-SESSION_MODEL = " (this session)"  # the name's end for a model trained on the loaded file
-
-
-def use_session_model() -> None:
-    """Score new files with the model trained in this session on the loaded file."""
-    use_model(f"{source().name}{SESSION_MODEL}", saved_model())
-
-
-def use_model(name: str, data: bytes) -> None:
-    """Score new files with this saved model (kept in this session only)."""
-    st.session_state["scoring_model"] = Source(name, data, False)
-
-
-def scoring_model():
-    """The saved model chosen on the Score page, loaded (None before one is chosen)."""
-    from core.serve import bundle as bundles
-
-    chosen = st.session_state.get("scoring_model")
-    if chosen is None:
-        return None
-
-    key = signing_key()
-
-    def load():
-        # checked in a child process first: a crafted file cannot take the server down; a refusal
-        # is remembered like a model, so the page does not start a new check on every click
-        try:
-            return bundles.loads(chosen.data, chosen.name, key=key, isolated=True)
-        except RecoveryError as error:
-            return Refused(str(error))
-
-    signer = None if key is None else hashlib.sha256(key).hexdigest()  # another key, another verdict
-    loaded = _cached("load-model", (chosen.digest, signer), load)
-    if isinstance(loaded, Refused):
-        raise RecoveryError(loaded.message)
-    return loaded
-
-
-def use_new_file(name: str | None, data: bytes | None) -> None:
-    """The file of new borrowers to score (None forgets it)."""
-    st.session_state["new_file"] = None if data is None else Source(name, data, False)
-
-
-def new_file() -> Source | None:
-    """The file of new borrowers chosen on the Score page."""
-    return st.session_state.get("new_file")
-
-
-def scored_new_file(exclude_invalid: bool):
-    """The new file read, checked and scored with the chosen model (no fitting)."""
-    from core.serve import score as scoring  # imported on the Score page only, as the saved-model code is
-
-    chosen, new = st.session_state["scoring_model"], new_file()
-    return _cached("score-new", (chosen.digest, new.digest, exclude_invalid), lambda: scoring.score_file(
-        scoring_model(), new.data, new.name, exclude_invalid))
+def cached_already(stage: str, key: tuple) -> bool:
+    """True when ``stage``'s result for ``key`` is in this session's cache (nothing is computed)."""
+    return key in st.session_state.get("stages", {}).get(stage, {})
