@@ -196,6 +196,11 @@ def _plain_numbers(column: pa.Array, index: pd.Index) -> tuple[pd.Series, bool] 
     return pd.Series(array, index=index, dtype="float64"), bool(pointed)
 
 
+def _only_allowed(column: pa.Array, allowed: tuple[str, ...]) -> bool:
+    """True when every cell is written exactly as one of ``allowed`` (which are never blank)."""
+    return set(pc.unique(column).to_pylist()) <= set(allowed)
+
+
 def _short_way(body: bytes, name: str, layout: ChunkLayout) -> Portfolio | None:
     """The chunk read with the first chunk's layout and checked with typed numbers; None when it needs the whole way."""
     if not _regular(body, name, layout):
@@ -214,9 +219,16 @@ def _short_way(body: bytes, name: str, layout: ChunkLayout) -> Portfolio | None:
     cells = dict(zip(layout.names, columns))
     headers = {h: c for c, h in layout.suggested.items()}
     numeric = {h for h, c in headers.items() if schema.BY_NAME[c].kind == "numeric"}
-    texts: dict[str, pd.Series] = {h: _text_series(cells[h], index) for h in layout.names if h not in numeric}
+    # a category column written only in its allowed spellings has no blank, unknown or variant cell:
+    # its text is its typed value, and the checks that would say so are skipped, not repeated
+    settled = {h for h, c in headers.items() if schema.BY_NAME[c].kind == "category"
+               and _only_allowed(cells[h], schema.BY_NAME[c].allowed)}
+    texts: dict[str, pd.Series] = {h: pd.Series(cells[h], index=index, dtype="str") if h in settled
+                                   else _text_series(cells[h], index) for h in layout.names if h not in numeric}
     raw = pd.DataFrame({h: texts.get(h) for h in layout.names if h in texts}, index=index)
-    chosen = _pin(_outcome_if_known(raw, layout.suggested), {}, list(layout.names), {})
+    outcome = layout.suggested.get(schema.OUTCOME)
+    known = layout.suggested if outcome in settled else _outcome_if_known(raw, layout.suggested)
+    chosen = _pin(known, {}, list(layout.names), {})
     if any(schema.BY_NAME[c].kind == "numeric" for c in set(layout.suggested) - set(chosen)):
         return None  # a numeric field left unmapped: its column is text the short way did not keep
     mapped = _apply_mapping(raw, {c: h for c, h in chosen.items() if h in texts})
@@ -241,7 +253,8 @@ def _short_way(body: bytes, name: str, layout: ChunkLayout) -> Portfolio | None:
                     found.decimal_marks[field] = "dot"  # plain 12.39 cells are read with a decimal point
             typed[field] = values
         elif spec.kind == "category":
-            typed[field] = _check_category(spec, mapped[field], found)
+            typed[field] = (mapped[field].astype("str") if header in settled
+                            else _check_category(spec, mapped[field], found))
         else:
             typed[field] = _check_id(spec, mapped[field], found, False, exact, repeating.get(field))
     used = set(chosen.values())

@@ -112,3 +112,12 @@ def test_decimal_cells_in_a_chunk_read_as_the_whole_reader_reads_them(parts, cel
         rest = _edit(rest, 3 + at, 9, cell).splitlines(keepends=True)
         rest = _edit(rest, 10 + at, 1, cell).splitlines(keepends=True)
     _same(header, first, b"".join(rest))
+
+
+@pytest.mark.parametrize("cell", [b"Female", b"", b" ", b"Other", b"male", b"Male ", b"\xc2\xa0Male"])
+def test_a_category_cell_in_a_chunk_reads_as_the_whole_reader_reads_it(parts, cell):
+    header, first, rest = parts
+    clean = [line.replace(b",,", b",Fully Recovered,") for line in rest]  # every outcome written
+    short, got = _same(header, first, _edit(clean, 5, 2, cell))  # Gender
+    assert short  # a warning at most: the short way reads it
+    assert (got.report.problems == ()) == (cell == b"Female")
