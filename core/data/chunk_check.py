@@ -41,7 +41,7 @@ from core.data.validate import (
 from core.errors import RecoveryError
 
 _HEAD_LINES = 60  # the sniffer reads 50 lines and the header finder fewer: a prefix this long decides both
-_BLOCK_BYTES = 1024 * 1024  # blocks that stay in cache parse a sixth faster than one 8 MB block; longer rows go the whole way
+_BLOCK_BYTES = 1024 * 1024  # blocks that stay in cache parse a sixth faster than one 8 MB block (a longer row fails, and goes the whole way)
 
 
 @dataclass(frozen=True)
