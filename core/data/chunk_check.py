@@ -24,7 +24,6 @@ import pyarrow.csv as pa_csv
 
 from core.data import schema
 from core.data.delimited import _csv_header, _refuse_binary, sniff
-from core.data.hashing import text_hashes
 from core.data.header import _text_series
 from core.data.numbers import _FAST
 from core.data.portfolio import Portfolio, _apply_mapping, _outcome_if_known, _pin, load_portfolio, suggest_mapping
@@ -202,19 +201,6 @@ def _only_allowed(column: pa.Array, allowed: tuple[str, ...]) -> bool:
     return set(pc.unique(column).to_pylist()) <= set(allowed)
 
 
-def _id_hashes(column: pa.Array, ids: pd.Series) -> np.ndarray | None:
-    """The IDs' pandas hashes when every ID is filled and no two hashes are equal (so no two IDs are); else None.
-
-    The hashes, which streamed scoring needs anyway to find a loan repeated across chunks, tell that
-    the IDs are all distinct for the price of a sort, instead of a second pass hashing the text.
-    """
-    hashes = None if ids.hasnans else text_hashes(column)
-    if hashes is None:
-        return None
-    ordered = np.sort(hashes)
-    return None if (ordered[1:] == ordered[:-1]).any() else hashes
-
-
 def _short_way(body: bytes, name: str, layout: ChunkLayout) -> Portfolio | None:
     """The chunk read with the first chunk's layout and checked with typed numbers; None when it needs the whole way."""
     if not _regular(body, name, layout):
@@ -247,10 +233,7 @@ def _short_way(body: bytes, name: str, layout: ChunkLayout) -> Portfolio | None:
         return None  # a numeric field left unmapped: its column is text the short way did not keep
     mapped = _apply_mapping(raw, {c: h for c, h in chosen.items() if h in texts})
     ids = [c for c in ("Loan_ID", *schema.ID_FIELDS) if c in chosen]
-    if not ids:
-        return None
-    hashes = _id_hashes(cells[chosen[ids[0]]], mapped[ids[0]])
-    if hashes is None and _repeating(mapped[ids[0]]).any():
+    if not ids or _repeating(mapped[ids[0]]).any():
         return None  # possible copies of earlier rows: compared cell by cell on the whole way
     found = _Collector()
     # no ID repeats, so no row can copy an earlier one: validate's copy check would find none
@@ -281,5 +264,4 @@ def _short_way(body: bytes, name: str, layout: ChunkLayout) -> Portfolio | None:
         return None  # invalid rows: the whole way names them, and keeps the file's text for them
     report = ValidationReport(found.problems(), (), tuple(f.name for f in schema.FIELDS if f.name not in chosen))
     info = FileInfo(name, "csv", layout.encoding, layout.separator, None, (), len(frame), len(layout.names), 1, ())
-    return Portfolio(frame, report, chosen, info, None, notes, found.decimal_marks,
-                     hashes if ids[0] == "Loan_ID" else None)
+    return Portfolio(frame, report, chosen, info, None, notes, found.decimal_marks)

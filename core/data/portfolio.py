@@ -7,7 +7,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 
-import numpy as np
 import pandas as pd
 
 from core.data import schema
@@ -30,8 +29,6 @@ class Portfolio:
         default_factory=dict, repr=False, compare=False)
     # per numeric field whose values depended on it, the decimal mark they were read with
     decimal_marks: Mapping[str, str] = dataclass_field(default_factory=dict, repr=False, compare=False)
-    # pd.util.hash_array of the Loan_IDs as Python strings, when the reader worked them out (no ID missing)
-    loan_hashes: np.ndarray | None = dataclass_field(default=None, repr=False, compare=False)
 
     def valid_rows(self) -> pd.DataFrame:
         """The portfolio without the rows that have errors."""

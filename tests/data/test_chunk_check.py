@@ -121,16 +121,3 @@ def test_a_category_cell_in_a_chunk_reads_as_the_whole_reader_reads_it(parts, ce
     short, got = _same(header, first, _edit(clean, 5, 2, cell))  # Gender
     assert short  # a warning at most: the short way reads it
     assert (got.report.problems == ()) == (cell == b"Female")
-
-
-@pytest.mark.parametrize("edit", [None, b"", b"LN_X"])
-def test_a_chunk_read_the_short_way_brings_its_loans_pandas_hashes(parts, edit):
-    header, first, rest = parts
-    body = b"".join(rest) if edit is None else _edit(rest, 4, 6, edit)  # Loan_ID: blank, or another ID
-    short, got = _same(header, first, body)
-    assert short
-    ids = got.frame["Loan_ID"]
-    if ids.hasnans:
-        assert got.loan_hashes is None  # a missing ID: batch hashes the filled ones itself
-    else:
-        np.testing.assert_array_equal(got.loan_hashes, pd.util.hash_array(ids.to_numpy(dtype=object)))
