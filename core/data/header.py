@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from core.data.table import ROW, Limits, cell_text, column_letter, is_blank, shortened
+from core.data.table import ROW, Limits, cell_text, column_letter, first_bytes, is_blank, shortened
 from core.errors import RecoveryError
 
 # The header is looked for among this many first non-blank rows; a lower one is chosen.
@@ -164,6 +164,11 @@ def _text_series(values: Sequence[Any] | pa.ChunkedArray, index: pd.Index) -> pd
     """A text column in which blank cells are missing."""
     series = pd.Series(values, index=index, dtype="str")
     cells = pa.chunked_array(pa.array(series.array))
+    # A cell that starts with a visible ASCII character is not blank: a column of only those (the usual
+    # one) is settled from the first bytes, without asking every cell whether it is all whitespace
+    starts = first_bytes(cells)
+    if not ((starts < 0x21) | (starts > 0x7e)).any():
+        return series
     # Blank: empty or only what str.strip() removes (Arrow's whitespace is Python's); no copy when none is.
     blank = pc.fill_null(pc.or_(pc.equal(pc.binary_length(cells), 0), pc.utf8_is_space(cells)), False)
     if not pc.any(blank).as_py():

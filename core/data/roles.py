@@ -407,8 +407,10 @@ class _Decisions:
             self.off[name] = off
         self.rows.append((column, read_as, used_as, off or why))
 
-    def table(self, headers: dict[str, str], columns: pd.Index) -> pd.DataFrame:
-        frame = pd.DataFrame(self.rows, columns=["Column", "Read as", "Used as", "Why"])
+    def table(self, headers: dict[str, str], columns: pd.Index, off: dict[str, str],
+              include: tuple[str, ...]) -> pd.DataFrame:
+        """The roles table, with what is switched off or on (``off``, ``include``) saying so."""
+        frame = pd.DataFrame(_switched(self.rows, off, include), columns=["Column", "Read as", "Used as", "Why"])
         frame.insert(1, "In the file", [headers.get(c, c if c in columns else "(computed)") for c in frame["Column"]])
         return frame
 
@@ -421,7 +423,7 @@ def _tutorial_field(name: str, rows: pd.DataFrame, features: pd.DataFrame, decid
         decided.left_out(name, read_as, "names the borrower or loan: never a model input", "identifier")
     elif name == OUTCOME:
         decided.left_out(name, read_as, "an outcome column, not the one chosen")
-    elif rows[name].notna().sum() == 0:
+    elif rows[name].array.isna().all():  # the array's own mask: no Series built per check
         decided.left_out(name, "empty", "empty: no value in any row")
     else:
         kind = "numeric" if pd.api.types.is_numeric_dtype(features[name]) else "categorical"
@@ -456,18 +458,24 @@ def _ages(dates: dict[str, pd.Series], decided: _Decisions) -> None:
                         why=f"as age in days at the file's latest date, {latest:%Y-%m-%d}")
 
 
-def _switched(table: pd.DataFrame, off: dict[str, str], include: tuple[str, ...]) -> pd.DataFrame:
-    """The table with each field that is off saying why, and each the user switched on saying so."""
-    for name, why in off.items():
-        at = table["Column"] == name.removesuffix(AGE_SUFFIX)
-        if name not in include:
-            table.loc[at, "Why"] = why
-            table.loc[at & (table["Used as"] == "feature"), "Used as"] = "not learned from"
-            table.loc[at & (table["Used as"] == "exposure and feature"), "Used as"] = "exposure only"
-    for name in include:
-        on = (table["Column"] == name.removesuffix(AGE_SUFFIX)) & table["Used as"].isin(["feature", "exposure and feature"])
-        table.loc[on, "Why"] = INCLUDED_WHY
-    return table
+_SWITCHED_OFF = {"feature": "not learned from", "exposure and feature": "exposure only"}
+
+
+def _switched(rows: list[tuple[str, str, str, str]], off: dict[str, str],
+              include: tuple[str, ...]) -> list[tuple[str, str, str, str]]:
+    """The table's rows with each field that is off saying why, and each the user switched on saying so."""
+    # on the rows before they become a table: a few dozen tuples, not a boolean mask per field
+    off_here = [(name.removesuffix(AGE_SUFFIX), why) for name, why in off.items() if name not in include]
+    on_here = {name.removesuffix(AGE_SUFFIX) for name in include}
+    switched = []
+    for column, read_as, used_as, why in rows:
+        for name, reason in off_here:  # in order: the last that names a column gives its reason
+            if column == name:
+                why, used_as = reason, _SWITCHED_OFF.get(used_as, used_as)
+        if column in on_here and used_as in ("feature", "exposure and feature"):
+            why = INCLUDED_WHY
+        switched.append((column, read_as, used_as, why))
+    return switched
 
 
 def _by_field(roles: Roles, headers: dict[str, str]) -> Roles:
@@ -529,7 +537,7 @@ def assign(rows: pd.DataFrame, features: pd.DataFrame, roles: Roles = Roles(), s
     off.update({name: leak_sentence(name, auc) for name, auc in leaks.items()})
     on = [c for c in on if c not in leaks]
     return frame, ColumnRoles(
-        table=_switched(decided.table(headers, rows.columns), off, roles.include),
+        table=decided.table(headers, rows.columns, off, roles.include),
         numeric=tuple(c for c in on if decided.candidates[c] == "numeric"),
         categorical=tuple(c for c in on if decided.candidates[c] == "categorical"),
         outcome=outcome, leaks=leaks,

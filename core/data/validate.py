@@ -245,8 +245,18 @@ def _uses_tutorial_spellings(unknown_rows: np.ndarray) -> bool:
     return len(unknown_rows) > 0 and float(np.mean(unknown_rows)) < 0.5
 
 
+def _written_as_allowed(spec: schema.Field, raw: pd.Series) -> bool:
+    """True when every cell is filled and written exactly as one of the field's allowed values."""
+    if not isinstance(raw.dtype, pd.StringDtype) or raw.dtype.storage != "pyarrow" or raw.hasnans:
+        return False
+    # Arrow's distinct values of the text, without pandas' factorize: a clean column has a handful
+    return set(pc.unique(numbers.arrow_text(raw)).to_pylist()) <= set(spec.allowed)
+
+
 def _check_category(spec: schema.Field, raw: pd.Series, found: _Collector) -> pd.Series:
     """Read a category field, reading case/space variants as the allowed spelling."""
+    if _written_as_allowed(spec, raw):
+        return raw.astype("str")  # no unknown, variant or missing cell: nothing to say or read differently
     allowed = {spelling(a): a for a in spec.allowed}
     at = np.flatnonzero(raw.notna().to_numpy())
     # Each distinct spelling is judged once; rows then follow their spelling's code.

@@ -251,9 +251,11 @@ def score_chunk(bundle: Bundle, header: bytes, chunk: Chunk, name: str, drop_inv
     if "Loan_ID" in portfolio.frame.columns:
         ids = portfolio.frame["Loan_ID"].dropna().astype(str)
         # hashed here, where chunks are scored side by side, and sent as Arrow text (pickled as a few
-        # buffers, not one Python string per loan): the hashes equal those of the IDs as Python strings
+        # buffers, not one Python string per loan): the hashes equal those of the IDs as Python strings,
+        # hashed one by one (categorize=False changes no hash; it skips finding the distinct IDs first,
+        # which IDs nearly all are, at half the cost)
         done.loan_ids, done.loan_rows = ids.array, ids.index.to_numpy(dtype=np.int64) + offset
-        done.loan_hashes = pd.util.hash_array(done.loan_ids)
+        done.loan_hashes = pd.util.hash_array(done.loan_ids.to_numpy(dtype=object), categorize=False)
     rows = analysable_rows(portfolio, drop_invalid)
     if not portfolio.report.ok:
         invalid = portfolio.invalid_rows()

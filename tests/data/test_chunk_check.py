@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from core.data import load_portfolio
-from core.data.chunk_check import _short_way, layout_of, load_chunk
+from core.data.chunk_check import _plain_numbers, _short_way, layout_of, load_chunk
+from core.data.numbers import _FAST
 from core.errors import RecoveryError
 from sample_data.generate import generate_portfolio
 
@@ -80,3 +85,39 @@ def test_an_invalid_row_is_named_by_the_whole_reader_with_its_row(parts):
     short, got = _same(header, first, _edit(rest, 20, 1, b"-3"))
     assert not short and not got.report.ok
     assert got.report.errors()[0].line() == "Age: age outside 18-100 in 1 row (row 22)"
+
+
+@pytest.mark.parametrize("cells", [
+    ["12", "7", "", "0"], ["12.39", "1234.5", "1.5", "", "0.0"], ["1.234", "5"], ["5.", "1"], [".5", "1"],
+    ["1..2", "3"], ["1.2.3", "4"], ["1.2", "3.4.5"], ["12.3456", "1.2345", "123.45"], ["0012", "1.00"],
+    ["-4", "12.39", ""], ["+7", "1"], [" 12", "1"], ["1,5", "2"], ["N/A", "3"], ["1e5", "2"], ["٣", "1"],
+    ["", ""], ["9" * 400, "1"],
+])
+def test_plain_numbers_from_the_bytes_are_what_the_shape_test_and_float_give(cells):
+    got = _plain_numbers(pa.array(cells, type=pa.string()), pd.RangeIndex(len(cells)))
+    plain = all(c == "" or re.match(_FAST, c) for c in cells)
+    if not plain or any(c and np.isinf(float(c)) for c in cells):
+        assert got is None
+        return
+    values, pointed = got
+    expected = [np.nan if c == "" else float(c) for c in cells]
+    np.testing.assert_array_equal(values.to_numpy(), np.array(expected, dtype="float64"))
+    assert pointed == any("." in c for c in cells)
+
+
+@pytest.mark.parametrize("cells", [[b"1.5", b"1234.56", b""], [b"1.23", b"1.234"], [b"12", b"-3.5"], [b"7.", b"1"]])
+def test_decimal_cells_in_a_chunk_read_as_the_whole_reader_reads_them(parts, cells):
+    header, first, rest = parts
+    for at, cell in enumerate(cells):  # Interest_Rate, a column of decimals, and Age, one of whole numbers
+        rest = _edit(rest, 3 + at, 9, cell).splitlines(keepends=True)
+        rest = _edit(rest, 10 + at, 1, cell).splitlines(keepends=True)
+    _same(header, first, b"".join(rest))
+
+
+@pytest.mark.parametrize("cell", [b"Female", b"", b" ", b"Other", b"male", b"Male ", b"\xc2\xa0Male"])
+def test_a_category_cell_in_a_chunk_reads_as_the_whole_reader_reads_it(parts, cell):
+    header, first, rest = parts
+    clean = [line.replace(b",,", b",Fully Recovered,") for line in rest]  # every outcome written
+    short, got = _same(header, first, _edit(clean, 5, 2, cell))  # Gender
+    assert short  # a warning at most: the short way reads it
+    assert (got.report.problems == ()) == (cell == b"Female")

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from core.data import add_ratios, leakage, roles
+from core.data.features import safe_ratio
 from core.errors import RecoveryError
 from core.model import metrics
 
@@ -136,3 +137,44 @@ def test_a_date_column_is_learned_from_as_its_age_at_the_latest_date():
     assert features["opened (age in days)"].tolist()[:2] == [60.0, 0.0]
     assert np.isnan(features["opened (age in days)"].iloc[2]) and features["opened (age in days)"].iloc[3] == 30.0
     assert "opened (age in days)" in used.numeric
+
+
+def _switched_as_a_table(rows, off, include) -> pd.DataFrame:
+    """The roles table switched as the table itself once was, mask by mask: what the rows' way must equal."""
+    table = pd.DataFrame(rows, columns=["Column", "Read as", "Used as", "Why"])
+    for name, why in off.items():
+        at = table["Column"] == name.removesuffix(roles.AGE_SUFFIX)
+        if name not in include:
+            table.loc[at, "Why"] = why
+            table.loc[at & (table["Used as"] == "feature"), "Used as"] = "not learned from"
+            table.loc[at & (table["Used as"] == "exposure and feature"), "Used as"] = "exposure only"
+    for name in include:
+        on = (table["Column"] == name.removesuffix(roles.AGE_SUFFIX)) & table["Used as"].isin(
+            ["feature", "exposure and feature"])
+        table.loc[on, "Why"] = roles.INCLUDED_WHY
+    return table
+
+
+@pytest.mark.parametrize("include", [(), ("Gender",), ("Opened",), ("Opened (age in days)", "Outstanding_Loan_Amount")])
+def test_fields_switched_off_and_on_say_so_in_the_roles_table(include):
+    rows = [("Loan_ID", "identifier", "identifier", "names the borrower"), ("Gender", "category", "feature", ""),
+            ("Outstanding_Loan_Amount", "number", "exposure and feature", ""), ("Opened", "date", "feature", "as age"),
+            ("Collection_Attempts", "number", "feature", ""), ("EMI_To_Income", "ratio", "feature", "")]
+    off = {"Gender": roles.PROTECTED_WHY, "Collection_Attempts": roles.COLLECTION_WHY,
+           "Opened (age in days)": roles.EXCLUDED_WHY, "Outstanding_Loan_Amount": "leaks: AUC 0.99",
+           "EMI_To_Income": roles.EXCLUDED_WHY, "Collection_Attempts (age in days)": "never a column here"}
+    got = pd.DataFrame(roles._switched(rows, off, include), columns=["Column", "Read as", "Used as", "Why"])
+    pd.testing.assert_frame_equal(got, _switched_as_a_table(rows, off, include))
+    used = dict(zip(got["Column"], got["Used as"]))
+    assert used["Gender"] == ("feature" if "Gender" in include else "not learned from")
+    assert used["Outstanding_Loan_Amount"] == (
+        "exposure and feature" if "Outstanding_Loan_Amount" in include else "exposure only")
+
+
+def test_a_ratio_of_two_float_columns_is_pandas_division_with_no_denominator_at_or_below_zero():
+    top = pd.Series([1.0, 2.0, -0.0, np.nan, np.inf, 5.0, 7.0, 0.0], index=range(2, 10))
+    bottom = pd.Series([3.0, 0.0, 2.0, 4.0, np.inf, -1.0, np.nan, 1e-320], index=range(2, 10))
+    got = safe_ratio(top, bottom)
+    expected = (top / bottom.where(bottom > 0)).astype("float64")
+    pd.testing.assert_series_equal(got, expected, check_exact=True)
+    assert np.signbit(got.iloc[2]) and got.isna().tolist() == [False, True, False, True, True, True, True, False]

@@ -9,6 +9,8 @@ import pandas as pd
 import pytest
 
 from core.data import Problem, ValidationReport, load_portfolio, parse_column
+from core.data.schema import BY_NAME
+from core.data.validate import _check_category, _Collector
 
 HEADER = "Loan_ID,Age,Days_Past_Due,Outstanding_Loan_Amount,Recovery_Status\n"
 
@@ -159,3 +161,15 @@ def test_missing_value_words_in_a_numeric_column_are_read_as_missing_and_said(to
     assert np.isnan(checked.frame.loc[3, "Monthly_Income"]) and checked.frame.loc[2, "Monthly_Income"] == 52000
     problem = next(p for p in checked.report.problems if p.problem == MISSING_WRITTEN)
     assert problem.rows == (3,) and problem.severity == "warning" and problem.examples == (token,)
+
+
+@pytest.mark.parametrize("cells", [["Male", "Female", "Male"], ["Male", " female", "Male"], ["Male", None, "Female"],
+                                   ["Male", "Other", "Female"], ["Male", "MALE", "Unknown", "Female"]])
+def test_a_category_read_from_arrow_text_says_and_types_what_object_text_does(cells):
+    index = pd.RangeIndex(2, 2 + len(cells), name="Row")
+    arrow, plain = _Collector(), _Collector()
+    typed = _check_category(BY_NAME["Gender"], pd.Series(cells, index=index, dtype="str"), arrow)
+    expected = _check_category(BY_NAME["Gender"], pd.Series(cells, index=index, dtype=object), plain)
+    pd.testing.assert_series_equal(typed, expected)
+    assert arrow.problems() == plain.problems()
+    assert (arrow.problems() == ()) == all(c in ("Male", "Female") for c in cells)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -107,3 +108,13 @@ def test_cli_streams_a_csv_and_writes_what_one_piece_scoring_gives(trained, tmp_
     assert run.returncode == 0, run.stderr
     assert "Scored 300 borrowers with the saved model m.slr" in run.stdout and " part(s)" in run.stdout
     assert out.read_bytes() == to_csv_bytes(batch.one_piece(bundles.loads(model.read_bytes()), source))
+
+
+def test_a_chunks_loan_hashes_are_those_of_its_ids_as_python_strings(trained):
+    frame, _ = generate_portfolio(n=40, seed=5)
+    frame.loc[3, "Loan_ID"], frame.loc[4, "Loan_ID"] = "Lé-7 日本", ""  # non-ASCII, and a blank (missing) ID
+    lines = to_csv_bytes(frame.drop(columns=["Recovery_Status"])).splitlines(keepends=True)
+    done = batch.score_chunk(trained, lines[0], batch.Chunk(b"".join(lines[1:]), 2), "june.csv")
+    ids = [str(i) for i in done.loan_ids]
+    assert "Lé-7 日本" in ids and len(ids) == 39
+    assert (done.loan_hashes == pd.util.hash_array(np.array(ids, dtype=object))).all()
