@@ -54,18 +54,40 @@ def _join(*parts, separator: str = "") -> pa.Array:
     return pc.binary_join_element_wise(*parts, separator)
 
 
+# Three digits and the comma before them ('1' -> ',001'), as the four bytes of one uint32 each
+_COMMA_GROUPS = np.frombuffer(b"".join(b"," + b"%03d" % i for i in range(1000)), dtype=np.uint32)
+# 10 ** d, d = 0 .. 18: a whole number below 10 ** 18 has as many digits as these at or below it
+_POWERS = 10 ** np.arange(19, dtype=np.int64)
+
+
 def grouped(whole: np.ndarray) -> pa.Array:
     """Non-negative whole numbers with thousands separators: 1234567 -> '1,234,567'.
 
-    Right-aligned in a fixed width, cut into fixed groups of three and joined with commas;
-    the padding and the commas before the first digit are then trimmed.
+    Each number is written right-aligned as groups of ',ddd' (one table look-up per three
+    digits); the bytes before its first digit are then left out.
     """
-    width = 18
     whole = np.asarray(whole, dtype="float64")
-    big = np.abs(whole) >= LARGEST_FAST
-    padded = pc.utf8_lpad(_text(np.where(big, 0.0, whole)), width, " ")
-    groups = [pc.utf8_slice_codeunits(padded, i, i + 3) for i in range(0, width, 3)]
-    return _written_slowly(pc.utf8_ltrim(_join(*groups, separator=","), " ,"), whole, big, ",.0f")
+    big = ~(np.abs(whole) < LARGEST_FAST)  # NaN too: written as Python writes it, not as a wrong number
+    small = np.where(big, 0.0, whole).astype(np.int64)
+    digits = np.maximum(np.searchsorted(_POWERS, small, side="right"), 1)
+    sizes = digits + (digits - 1) // 3
+    places = (int(digits.max()) + 2) // 3 if len(small) else 0
+    cells = np.empty((len(small), places), dtype=np.uint32)
+    rest = small
+    for place in range(places - 1, -1, -1):
+        rest, three = np.divmod(rest, 1000)
+        cells[:, place] = _COMMA_GROUPS[three]
+    width = 4 * places
+    kept = np.arange(width) >= (width - sizes)[:, None]
+    fast = _from_bytes(cells.view(np.uint8)[kept], sizes)
+    return _written_slowly(fast, whole, big, ",.0f")
+
+
+def _from_bytes(data: np.ndarray, sizes: np.ndarray) -> pa.Array:
+    """Text array of consecutive UTF-8 texts of the given sizes in bytes."""
+    offsets = np.zeros(len(sizes) + 1, dtype=np.int32)
+    np.cumsum(sizes, out=offsets[1:])
+    return pa.Array.from_buffers(pa.string(), len(sizes), [None, pa.py_buffer(offsets), pa.py_buffer(data)])
 
 
 def _whole(x: np.ndarray) -> bool:
@@ -79,7 +101,6 @@ def number_text(field: str, x: np.ndarray, whole: bool | None = None) -> pa.Arra
 
     ``whole``: whether the field's values (all of them, when ``x`` is a part) are whole numbers.
     """
-    sign = pa.array(np.where(x < 0, "-", ""))
     size = np.abs(x)
     if field in MONEY_FIELDS:
         body = grouped(np.rint(size))
@@ -97,13 +118,21 @@ def number_text(field: str, x: np.ndarray, whole: bool | None = None) -> pa.Arra
                                ".0f" if field == "Interest_Rate" else ",.0f")
         if field == "Interest_Rate":
             body = _join(body, "%")
-    return _join(sign, body)
+    return _signed(x, body)
+
+
+def _signed(x: np.ndarray, body: pa.Array) -> pa.Array:
+    """``body`` with '-' before each negative value's text (a column of '' joined to no end when none is)."""
+    negative = x < 0
+    if not negative.any():
+        return body
+    return _join(pa.array(np.where(negative, "-", "")), body)
 
 
 def percent_text(x: np.ndarray) -> pa.Array:
     """Shares as whole percentages: 0.456 -> '46%'."""
     cents = np.rint(np.abs(x) * 100)
-    return _join(pa.array(np.where(x < 0, "-", "")), _text(cents), "%")
+    return _signed(x, _join(_text(cents), "%"))
 
 
 def level_text(values: np.ndarray, known_sorted: np.ndarray) -> pa.Array:
