@@ -400,21 +400,28 @@ def _block(
 ) -> tuple[pa.Array, pa.Array, pa.Array]:
     """Rows start..stop: each side's texts (kept ones, plus those this block writes) and the words shown."""
     here = flagged[start:stop]
-    sides = []
-    for side, chosen, rows_wanted in (("up", picks.up, here), ("down", picks.down, ~here)):
-        kept = picks.written.get(side)
-        texts = pa.nulls(stop - start, pa.string()) if kept is None else _whole_array(kept.slice(start, stop - start))
-        rows = np.flatnonzero(rows_wanted & _nulls(texts))
-        if len(rows):
-            words = _joined(frame, picks.groups, chosen[start + rows], start + rows, picks.written)
+    kept = [picks.written.get(side) for side in ("up", "down")]
+    kept = [None if texts is None else _whole_array(texts.slice(start, stop - start)) for texts in kept]
+    # the side a row shows is written only where it is not kept: both sides' rows in one pass
+    shown = None
+    if kept != [None, None]:
+        shown = pc.if_else(pa.array(here), *(pa.nulls(stop - start, pa.string()) if texts is None else texts
+                                             for texts in kept))
+    rows = np.arange(stop - start) if shown is None else np.flatnonzero(_nulls(shown))
+    if len(rows) or shown is None:  # (an empty block's words are written too: none)
+        chosen = np.where(here[rows, None], picks.up[start + rows], picks.down[start + rows])
+        written = _joined(frame, picks.groups, chosen, start + rows, picks.written)
+        if shown is None:
+            shown = written
+        else:
             at = np.full(stop - start, -1)
             at[rows] = np.arange(len(rows))
-            texts = pc.coalesce(texts, pc.take(words, pa.array(at, mask=at < 0)))
-        sides.append(texts)
-    words = pc.if_else(pa.array(here), sides[0], sides[1])
+            shown = pc.coalesce(shown, pc.take(written, pa.array(at, mask=at < 0)))
     # a side's texts are usually exactly the words of its own rows: kept as a view of the words, not a copy
-    return tuple(_only(words, mine) if np.array_equal(~_nulls(texts), mine) else texts
-                 for texts, mine in ((sides[0], here), (sides[1], ~here))) + (words,)
+    sides = tuple(_only(shown, mine) if texts is None or not (~_nulls(texts) & ~mine).any()
+                  else pc.if_else(pa.array(mine), shown, texts)
+                  for texts, mine in ((kept[0], here), (kept[1], ~here)))
+    return sides + (shown,)
 
 
 def _only(words: pa.Array, rows: np.ndarray) -> pa.Array:
@@ -436,28 +443,39 @@ def _whole_array(texts: pa.Array | pa.ChunkedArray) -> pa.Array:
 def _joined(
     frame: pd.DataFrame, groups: tuple[FieldGroup, ...], chosen: np.ndarray, rows: np.ndarray,
     memo: dict,
-) -> np.ndarray:
-    """The reasons of some rows, slot by slot, written column-wise and joined with '; '.
+) -> pa.Array:
+    """The reasons of some rows, slot by slot, joined with '; '.
 
     Each field's words are written once for every row that gives it as a reason, whatever the
-    slot, then placed slot by slot.
+    slot (each distinct text once), and every row's words are then taken and joined in one pass.
     """
-    pieces, offset = [], 0
-    place = np.full(chosen.shape, -1, dtype=np.int64)  # per row and slot: position in the pieces
+    heads, extras, taken_heads, taken_extras = [], [], 0, 0
+    head = np.full(chosen.shape, -1, dtype=np.int64)  # per row and slot: index into the heads
+    extra = np.full(chosen.shape, -1, dtype=np.int64)  # ... and into the ratio words
     slots = np.ascontiguousarray(chosen.T)
     for g, group in enumerate(groups):
         mine = [np.flatnonzero(slot == g) for slot in slots]
-        at = np.sort(np.concatenate(mine))  # a field is at most once among a row's reasons
+        at = np.concatenate(mine)  # a field is at most once among a row's reasons
         if not len(at):
             continue
-        known = _levels(frame, group.field, memo)
-        pieces.append(wording.field_text(frame, group.field, group.ratios, rows[at], known))
+        words = wording.field_words(frame, group.field, group.ratios, rows[at], _levels(frame, group.field, memo))
+        ends = np.cumsum([len(hit) for hit in mine])
         for slot, hit in enumerate(mine):
-            place[hit, slot] = offset + np.searchsorted(at, hit)
-        offset += len(at)
-    every = pa.concat_arrays(pieces) if pieces else pa.array([], type=pa.string())
-    slots = [pc.take(every, pa.array(place[:, slot], mask=place[:, slot] < 0)) for slot in range(chosen.shape[1])]
-    return wording.joined(slots)
+            here = slice(ends[slot] - len(hit), ends[slot])
+            head[hit, slot] = taken_heads + words.head[here]
+            if words.extras is not None:
+                extra[hit, slot] = taken_extras + words.extra[here]
+        heads.append(words.heads)
+        taken_heads += len(words.heads)
+        if words.extras is not None:
+            extras.append(words.extras)
+            taken_extras += len(words.extras)
+    return wording.slots_joined(_concat(heads), head, _concat(extras), extra)
+
+
+def _concat(texts: list[pa.Array]) -> pa.Array:
+    """The texts one after another (none: no text)."""
+    return pa.concat_arrays(texts) if texts else pa.array([], type=pa.string())
 
 
 def _levels(frame: pd.DataFrame, field: str, memo: dict) -> wording.Levels | None:

@@ -252,13 +252,39 @@ def ratio_text(ratios: Iterable[str], frame: pd.DataFrame, rows: np.ndarray) -> 
     return pc.fill_null(_join(" (", inside, ")"), "")
 
 
+@dataclass(frozen=True)
+class FieldWords:
+    """A field's reasons for some rows, by index: ``heads[head]`` says the field, its value and level,
+    ``extras[extra]`` the ratios it feeds (None: it feeds none, nothing follows the head).
+
+    Each distinct text is written once; a row's words are only taken when its reasons are joined.
+    """
+
+    heads: pa.Array
+    head: np.ndarray
+    extras: pa.Array | None = None
+    extra: np.ndarray | None = None
+
+    def text(self) -> pa.Array:
+        """One reason per row, written out."""
+        present = pc.take(self.heads, pa.array(self.head))
+        return present if self.extras is None else _join(present, pc.take(self.extras, pa.array(self.extra)))
+
+
 def field_text(
     frame: pd.DataFrame, field: str, ratios: tuple[str, ...], rows: np.ndarray,
     known_sorted: np.ndarray | Levels | None,
 ) -> pa.Array:
-    """One reason per row: 'Days past due 150, high for this portfolio (…)'.
+    """One reason per row: 'Days past due 150, high for this portfolio (…)'."""
+    return field_words(frame, field, ratios, rows, known_sorted).text()
 
-    Each distinct wording of the value is written once and taken for every row that has it.
+
+def field_words(
+    frame: pd.DataFrame, field: str, ratios: tuple[str, ...], rows: np.ndarray,
+    known_sorted: np.ndarray | Levels | None,
+) -> FieldWords:
+    """field_text's reasons as FieldWords: each distinct wording written once, each row's an index.
+
     ``known_sorted``: the field's known values, sorted (or their Levels); None for a category.
     """
     name = label_in(field, frame.columns)  # a lender's own header reads as words, as on the charts
@@ -268,33 +294,46 @@ def field_text(
         if isinstance(picked.dtype, pd.StringDtype):  # equal texts read the same: write each once
             codes, uniques = pd.factorize(picked, use_na_sentinel=True)
             words = pa.array(list(uniques.astype(str)) + ["missing"], type=pa.string())
-            text = pc.take(words, pa.array(np.where(codes < 0, len(uniques), codes)))
-        else:  # mixed values (1 and 1.0 hash alike but read differently): each as itself
-            picked = picked.astype("object")
-            text = pa.array(picked.where(picked.notna(), "missing").astype(str).to_numpy(), type=pa.string())
-        return _join(f"{name}: ", text)
+            return FieldWords(_join(f"{name}: ", words), np.where(codes < 0, len(uniques), codes))
+        # mixed values (1 and 1.0 hash alike but read differently): each as itself
+        picked = picked.astype("object")
+        text = pa.array(picked.where(picked.notna(), "missing").astype(str).to_numpy(), type=pa.string())
+        return FieldWords(_join(f"{name}: ", text), np.arange(len(rows)))
     x = _numbers_at(values, rows)
     known = np.isfinite(x)
-    x = np.where(known, x, 0.0)
+    shown = x if known.all() else x[known]
     levels = known_sorted if isinstance(known_sorted, Levels) else Levels.of(known_sorted)
-    level = np.searchsorted(levels.cuts, x, side="right")
+    level = np.searchsorted(levels.cuts, shown, side="right")
     # whole or not is the field's own (all its known values), so a value reads the same in every
     # reason whichever other borrowers share its slot
     whole = field not in BY_NAME and levels.whole  # only a file's own field asks
     # in x's order equal (words, level) pairs sit together: both only grow with x on each side of 0
-    first, inverse = distinct(_written_as(field, x, whole), level, by=x)
-    head = _join(f"{name} ", number_text(field, x[first], whole), ", ",
-                 pc.take(pa.array(LEVELS), pa.array(level[first])), " for this portfolio")
-    present = pc.take(head, pa.array(inverse))
-    # a field that feeds no ratio adds no words, and a field known in every row needs no 'missing'
-    # words: neither is written then (a join with '' row by row is most of a reason's cost)
-    extra = ratio_text(ratios, frame, rows) if ratios else None
-    if extra is not None:
-        present = _join(present, extra)
-    if known.all():
-        return present
-    missing = pa.scalar(f"{name} missing") if extra is None else _join(f"{name} missing", extra)
-    return pc.if_else(pa.array(known), present, missing)
+    first, inverse = distinct(_written_as(field, shown, whole), level, by=shown)
+    heads = _join(f"{name} ", number_text(field, shown[first], whole), ", ",
+                  pc.take(pa.array(LEVELS), pa.array(level[first])), " for this portfolio")
+    head = inverse
+    if len(shown) < len(x):  # an unknown value reads 'missing' (its ratios still follow)
+        heads = pa.concat_arrays([heads, pa.array([f"{name} missing"], type=pa.string())])
+        head = np.full(len(x), len(first), dtype=np.intp)
+        head[known] = inverse
+    # a field that feeds no ratio adds no words: none are written then
+    if not ratios:
+        return FieldWords(heads, head)
+    return FieldWords(heads, head, *_ratio_words(ratios, frame, rows))
+
+
+def _ratio_words(ratios: tuple[str, ...], frame: pd.DataFrame, rows: np.ndarray) -> tuple[pa.Array, np.ndarray]:
+    """ratio_text of each distinct combination of the ratios' written values, and each row's combination."""
+    keys = []
+    for ratio in ratios:
+        x = _numbers_at(frame[ratio], rows)
+        known = np.isfinite(x)
+        cents = np.rint(np.abs(np.where(known, x, 0.0)) * 100)
+        keys.append(np.where(x < 0, -cents - 0.5, cents))  # equal where percent_text writes the same
+        if not known.all():
+            keys.append(known)  # an unknown ratio says nothing, unlike any value's words
+    first, inverse = distinct(*keys)
+    return ratio_text(ratios, frame, rows[first]), inverse
 
 
 def _skipping_nulls(parts: list[pa.Array], separator: str) -> pa.Array:
@@ -319,3 +358,29 @@ def joined(slots: list[pa.Array]) -> pa.Array:
     prefixes = [pc.binary_join_element_wise(*slots[:k], "; ") if k > 1 else slots[0]
                 for k in range(len(slots), 0, -1)]
     return pc.coalesce(*prefixes, pa.scalar(TYPICAL))
+
+
+def slots_joined(heads: pa.Array, head: np.ndarray, extras: pa.Array, extra: np.ndarray) -> pa.Array:
+    """Each row's reasons joined with '; ' (TYPICAL where there is none), taken and joined in one pass.
+
+    ``head`` and ``extra``: per row and slot, where in ``heads`` and ``extras`` that reason's words
+    are (-1: no reason, or a reason with no ratio words). Slots fill best first, so a slot's reason
+    is followed by '; ' exactly when the next slot has one: it is written at the end of the slot's
+    ratio words, each of which is kept with and without it (a few thousand texts, not a row each).
+    """
+    rows, k = head.shape
+    if not k:
+        return pa.array([TYPICAL] * rows, type=pa.string())
+    typical, empty = len(heads), len(heads) + 1
+    every_head = pa.concat_arrays([heads, pa.array([TYPICAL, ""], type=pa.string())])
+    plain = pa.concat_arrays([extras, pa.array([""], type=pa.string())])
+    every_extra = pa.concat_arrays([plain, _join(plain, "; ")])
+    parts = []
+    for slot in range(k):
+        said = head[:, slot]
+        parts.append(pc.take(every_head, pa.array(np.where(said >= 0, said, typical if slot == 0 else empty))))
+        after = np.where(extra[:, slot] >= 0, extra[:, slot], len(extras))
+        if slot + 1 < k:
+            after += len(plain) * (head[:, slot + 1] >= 0)
+        parts.append(pc.take(every_extra, pa.array(after)))
+    return _join(*parts)
