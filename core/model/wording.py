@@ -26,6 +26,8 @@ RATIO_PHRASES = {
     "Outstanding_Share": ("", " of the loan still outstanding"),
 }
 LEVELS = ("very low", "low", "below typical", "above typical", "high", "very high")
+# A head's words after its value, per level
+_LEVEL_WORDS = pa.array([f", {level} for this portfolio" for level in LEVELS], type=pa.string())
 
 
 # Arrow's int64 and the fixed-width grouping end near 9.2e18: larger magnitudes (a ratio over a near-zero
@@ -231,6 +233,8 @@ def _numbers_at(values: pd.Series, rows: np.ndarray) -> np.ndarray:
     Reasons are written a block of borrowers at a time; converting a million borrowers' column for
     each block and field cost more than the words themselves.
     """
+    if values.dtype == np.dtype("float64"):  # a plain float column: read in place, only the rows' values copied
+        return values.to_numpy(copy=False)[rows]
     return values.iloc[rows].to_numpy(dtype="float64", na_value=np.nan)
 
 
@@ -295,10 +299,9 @@ def field_words(
     # whole or not is the field's own (all its known values), so a value reads the same in every
     # reason whichever other borrowers share its slot
     whole = field not in BY_NAME and levels.whole  # only a file's own field asks
-    # in x's order equal (words, level) pairs sit together: both only grow with x on each side of 0
-    first, inverse = distinct(_written_as(field, shown, whole), level, by=shown)
-    heads = _join(f"{name} ", number_text(field, shown[first], whole), ", ",
-                  pc.take(pa.array(LEVELS), pa.array(level[first])), " for this portfolio")
+    first, inverse = _distinct_heads(_written_as(field, shown, whole), level, shown)
+    heads = _join(f"{name} ", number_text(field, shown[first], whole),
+                  pc.take(_LEVEL_WORDS, pa.array(level[first])))
     head = inverse
     if len(shown) < len(x):  # an unknown value reads 'missing' (its ratios still follow)
         heads = pa.concat_arrays([heads, pa.array([f"{name} missing"], type=pa.string())])
@@ -308,6 +311,18 @@ def field_words(
     if not ratios:
         return FieldWords(heads, head)
     return FieldWords(heads, head, *_ratio_words(ratios, frame, rows))
+
+
+def _distinct_heads(written: np.ndarray, level: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows that stand for each distinct (words, level) pair of a field's values, and each row's pair.
+
+    Numbered in order of first sight when the pair fits one float exactly (rows then take their
+    words nearly in order); otherwise in x's order, where equal pairs sit together (both only
+    grow with x on each side of 0).
+    """
+    if not len(written) or np.abs(written).max() < 2.0 ** 49:
+        return _first_seen(written * 8 + level)
+    return distinct(written, level, by=x)
 
 
 def _ratio_words(ratios: tuple[str, ...], frame: pd.DataFrame, rows: np.ndarray) -> tuple[pa.Array, np.ndarray]:
