@@ -19,7 +19,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from threadpoolctl import threadpool_limits
 
 from core.data import RATIOS, label, safe_ratio
 from core.model import wording
@@ -345,11 +344,19 @@ def reasons(
     # intermediate texts of one block are a few times its words); both cores write blocks
     # (Arrow and numpy let go of the GIL). A row's words do not depend on its block.
     starts = range(0, n, REASON_BLOCK_ROWS) if n else [0]
-    blocks = run_in_workers([lambda start=start: _block(frame, picks, flagged, start, min(n, start + REASON_BLOCK_ROWS))
-                             for start in starts])
+    tasks = [lambda start=start: _block(frame, picks, flagged, start, min(n, start + REASON_BLOCK_ROWS))
+             for start in starts]
+    blocks = [task() for task in tasks] if _one_thread(len(tasks)) else run_in_workers(tasks)
     picks.written["up"] = pa.chunked_array([up for up, _, _ in blocks], type=pa.string())
     picks.written["down"] = pa.chunked_array([down for _, down, _ in blocks], type=pa.string())
     return pa.chunked_array([words for _, _, words in blocks], type=pa.string()).to_pandas().array
+
+
+def _one_thread(blocks: int) -> bool:
+    """True when blocks of words are best written on the caller's thread: there is one, or the
+    process is one of several workers (they hold Arrow to one CPU: the processes are the parallelism,
+    and a second thread would only take turns with the first on the same core share)."""
+    return blocks <= 1 or pa.cpu_count() <= 1
 
 
 @dataclass(frozen=True)
@@ -376,8 +383,8 @@ class ReasonsLater:
         n = len(self.frame)
 
         def words(start: int) -> pa.Array:
-            with threadpool_limits(limits=1):
-                return _block(self.frame, picks, self.flagged, start, min(n, start + LATER_BLOCK_ROWS))[2]
+            # no OpenMP/BLAS limit to set: the words use none (entering one costs ms a block)
+            return _block(self.frame, picks, self.flagged, start, min(n, start + LATER_BLOCK_ROWS))[2]
 
         starts = iter(range(0, n, LATER_BLOCK_ROWS))
         with ThreadPoolExecutor(max_workers=2) as pool:
