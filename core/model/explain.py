@@ -457,9 +457,9 @@ def _joined(
     slot (each distinct text once), and every row's words are then taken and joined in one pass.
     """
     heads, extras, taken_heads, taken_extras = [], [], 0, 0
-    head = np.full(chosen.shape, -1, dtype=np.int64)  # per row and slot: index into the heads
-    extra = np.full(chosen.shape, -1, dtype=np.int64)  # ... and into the ratio words
     slots = np.ascontiguousarray(chosen.T)
+    head = np.full(slots.shape, -1, dtype=np.int64)  # per slot and row: index into the heads
+    extra = np.full(slots.shape, -1, dtype=np.int64)  # ... and into the ratio words
     for g, group in enumerate(groups):
         mine = [np.flatnonzero(slot == g) for slot in slots]
         at = np.concatenate(mine)  # a field is at most once among a row's reasons
@@ -469,9 +469,9 @@ def _joined(
         ends = np.cumsum([len(hit) for hit in mine])
         for slot, hit in enumerate(mine):
             here = slice(ends[slot] - len(hit), ends[slot])
-            head[hit, slot] = taken_heads + words.head[here]
+            head[slot, hit] = taken_heads + words.head[here]
             if words.extras is not None:
-                extra[hit, slot] = taken_extras + words.extra[here]
+                extra[slot, hit] = taken_extras + words.extra[here]
         heads.append(words.heads)
         taken_heads += len(words.heads)
         if words.extras is not None:

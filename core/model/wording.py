@@ -388,12 +388,12 @@ def joined(slots: list[pa.Array]) -> pa.Array:
 def slots_joined(heads: pa.Array, head: np.ndarray, extras: pa.Array, extra: np.ndarray) -> pa.Array:
     """Each row's reasons joined with '; ' (TYPICAL where there is none), taken and joined in one pass.
 
-    ``head`` and ``extra``: per row and slot, where in ``heads`` and ``extras`` that reason's words
+    ``head`` and ``extra``: per slot and row, where in ``heads`` and ``extras`` that reason's words
     are (-1: no reason, or a reason with no ratio words). Slots fill best first, so a slot's reason
     is followed by '; ' exactly when the next slot has one: it is written at the end of the slot's
     ratio words, each of which is kept with and without it (a few thousand texts, not a row each).
     """
-    rows, k = head.shape
+    k, rows = head.shape
     if not k:
         return pa.array([TYPICAL] * rows, type=pa.string())
     typical, empty = len(heads), len(heads) + 1
@@ -402,10 +402,10 @@ def slots_joined(heads: pa.Array, head: np.ndarray, extras: pa.Array, extra: np.
     every_extra = pa.concat_arrays([plain, _join(plain, "; ")])
     parts = []
     for slot in range(k):
-        said = head[:, slot]
+        said = head[slot]
         parts.append(pc.take(every_head, pa.array(np.where(said >= 0, said, typical if slot == 0 else empty))))
-        after = np.where(extra[:, slot] >= 0, extra[:, slot], len(extras))
+        after = np.where(extra[slot] >= 0, extra[slot], len(extras))
         if slot + 1 < k:
-            after += len(plain) * (head[:, slot + 1] >= 0)
+            after += len(plain) * (head[slot + 1] >= 0)
         parts.append(pc.take(every_extra, pa.array(after)))
     return _join(*parts)
