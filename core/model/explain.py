@@ -19,7 +19,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from threadpoolctl import threadpool_limits
 
 from core.data import RATIOS, label, safe_ratio
 from core.model import wording
@@ -338,18 +337,30 @@ def reasons(
     for side, chosen, rows_wanted in (("up", picks.up, flagged), ("down", picks.down, ~flagged)):
         texts = picks.written.get(side)
         rows = np.flatnonzero(rows_wanted if texts is None else rows_wanted & _nulls(texts))
-        for g in np.unique(chosen[rows]):  # sorted once here, not raced for by the blocks
-            if g >= 0:
-                _levels(frame, picks.groups[g].field, picks.written)
+        for g in _given(chosen[rows]):  # sorted once here, not raced for by the blocks
+            _levels(frame, picks.groups[g].field, picks.written)
     # block by block, so a million borrowers' words are never all being written at once (the
     # intermediate texts of one block are a few times its words); both cores write blocks
     # (Arrow and numpy let go of the GIL). A row's words do not depend on its block.
     starts = range(0, n, REASON_BLOCK_ROWS) if n else [0]
-    blocks = run_in_workers([lambda start=start: _block(frame, picks, flagged, start, min(n, start + REASON_BLOCK_ROWS))
-                             for start in starts])
+    tasks = [lambda start=start: _block(frame, picks, flagged, start, min(n, start + REASON_BLOCK_ROWS))
+             for start in starts]
+    blocks = [task() for task in tasks] if _one_thread(len(tasks)) else run_in_workers(tasks)
     picks.written["up"] = pa.chunked_array([up for up, _, _ in blocks], type=pa.string())
     picks.written["down"] = pa.chunked_array([down for _, down, _ in blocks], type=pa.string())
     return pa.chunked_array([words for _, _, words in blocks], type=pa.string()).to_pandas().array
+
+
+def _given(chosen: np.ndarray) -> np.ndarray:
+    """The fields given as a reason anywhere in ``chosen`` (-1: none), in order (counted, not sorted)."""
+    return np.flatnonzero(np.bincount(chosen.ravel() + 1)[1:])
+
+
+def _one_thread(blocks: int) -> bool:
+    """True when blocks of words are best written on the caller's thread: there is one, or the
+    process is one of several workers (they hold Arrow to one CPU: the processes are the parallelism,
+    and a second thread would only take turns with the first on the same core share)."""
+    return blocks <= 1 or pa.cpu_count() <= 1
 
 
 @dataclass(frozen=True)
@@ -370,14 +381,13 @@ class ReasonsLater:
         memo = {("levels", name): wording.Levels.of(np.asarray(values, dtype="float64"))
                 for name, values in (self.reference or {}).items()}
         picks = ReasonPicks(self.picks.up, self.picks.down, self.picks.groups, memo)
-        for g in np.unique(np.concatenate([self.picks.up.ravel(), self.picks.down.ravel()])):
-            if g >= 0:  # sorted once here, not raced for by the blocks
-                _levels(self.frame, picks.groups[g].field, memo)
+        for g in np.union1d(_given(self.picks.up), _given(self.picks.down)):  # sorted once here, not raced for by the blocks
+            _levels(self.frame, picks.groups[g].field, memo)
         n = len(self.frame)
 
         def words(start: int) -> pa.Array:
-            with threadpool_limits(limits=1):
-                return _block(self.frame, picks, self.flagged, start, min(n, start + LATER_BLOCK_ROWS))[2]
+            # no OpenMP/BLAS limit to set: the words use none (entering one costs ms a block)
+            return _block(self.frame, picks, self.flagged, start, min(n, start + LATER_BLOCK_ROWS))[2]
 
         starts = iter(range(0, n, LATER_BLOCK_ROWS))
         with ThreadPoolExecutor(max_workers=2) as pool:
@@ -400,21 +410,28 @@ def _block(
 ) -> tuple[pa.Array, pa.Array, pa.Array]:
     """Rows start..stop: each side's texts (kept ones, plus those this block writes) and the words shown."""
     here = flagged[start:stop]
-    sides = []
-    for side, chosen, rows_wanted in (("up", picks.up, here), ("down", picks.down, ~here)):
-        kept = picks.written.get(side)
-        texts = pa.nulls(stop - start, pa.string()) if kept is None else _whole_array(kept.slice(start, stop - start))
-        rows = np.flatnonzero(rows_wanted & _nulls(texts))
-        if len(rows):
-            words = _joined(frame, picks.groups, chosen[start + rows], start + rows, picks.written)
+    kept = [picks.written.get(side) for side in ("up", "down")]
+    kept = [None if texts is None else _whole_array(texts.slice(start, stop - start)) for texts in kept]
+    # the side a row shows is written only where it is not kept: both sides' rows in one pass
+    shown = None
+    if kept != [None, None]:
+        shown = pc.if_else(pa.array(here), *(pa.nulls(stop - start, pa.string()) if texts is None else texts
+                                             for texts in kept))
+    rows = np.arange(stop - start) if shown is None else np.flatnonzero(_nulls(shown))
+    if len(rows) or shown is None:  # (an empty block's words are written too: none)
+        chosen = np.where(here[rows, None], picks.up[start + rows], picks.down[start + rows])
+        written = _joined(frame, picks.groups, chosen, start + rows, picks.written)
+        if shown is None:
+            shown = written
+        else:
             at = np.full(stop - start, -1)
             at[rows] = np.arange(len(rows))
-            texts = pc.coalesce(texts, pc.take(words, pa.array(at, mask=at < 0)))
-        sides.append(texts)
-    words = pc.if_else(pa.array(here), sides[0], sides[1])
+            shown = pc.coalesce(shown, pc.take(written, pa.array(at, mask=at < 0)))
     # a side's texts are usually exactly the words of its own rows: kept as a view of the words, not a copy
-    return tuple(_only(words, mine) if np.array_equal(~_nulls(texts), mine) else texts
-                 for texts, mine in ((sides[0], here), (sides[1], ~here))) + (words,)
+    sides = tuple(_only(shown, mine) if texts is None or not (~_nulls(texts) & ~mine).any()
+                  else pc.if_else(pa.array(mine), shown, texts)
+                  for texts, mine in ((kept[0], here), (kept[1], ~here)))
+    return sides + (shown,)
 
 
 def _only(words: pa.Array, rows: np.ndarray) -> pa.Array:
@@ -436,28 +453,39 @@ def _whole_array(texts: pa.Array | pa.ChunkedArray) -> pa.Array:
 def _joined(
     frame: pd.DataFrame, groups: tuple[FieldGroup, ...], chosen: np.ndarray, rows: np.ndarray,
     memo: dict,
-) -> np.ndarray:
-    """The reasons of some rows, slot by slot, written column-wise and joined with '; '.
+) -> pa.Array:
+    """The reasons of some rows, slot by slot, joined with '; '.
 
     Each field's words are written once for every row that gives it as a reason, whatever the
-    slot, then placed slot by slot.
+    slot (each distinct text once), and every row's words are then taken and joined in one pass.
     """
-    pieces, offset = [], 0
-    place = np.full(chosen.shape, -1, dtype=np.int64)  # per row and slot: position in the pieces
+    heads, extras, taken_heads, taken_extras = [], [], 0, 0
     slots = np.ascontiguousarray(chosen.T)
+    head = np.full(slots.shape, -1, dtype=np.int64)  # per slot and row: index into the heads
+    extra = np.full(slots.shape, -1, dtype=np.int64)  # ... and into the ratio words
     for g, group in enumerate(groups):
         mine = [np.flatnonzero(slot == g) for slot in slots]
-        at = np.sort(np.concatenate(mine))  # a field is at most once among a row's reasons
+        at = np.concatenate(mine)  # a field is at most once among a row's reasons
         if not len(at):
             continue
-        known = _levels(frame, group.field, memo)
-        pieces.append(wording.field_text(frame, group.field, group.ratios, rows[at], known))
+        words = wording.field_words(frame, group.field, group.ratios, rows[at], _levels(frame, group.field, memo))
+        ends = np.cumsum([len(hit) for hit in mine])
         for slot, hit in enumerate(mine):
-            place[hit, slot] = offset + np.searchsorted(at, hit)
-        offset += len(at)
-    every = pa.concat_arrays(pieces) if pieces else pa.array([], type=pa.string())
-    slots = [pc.take(every, pa.array(place[:, slot], mask=place[:, slot] < 0)) for slot in range(chosen.shape[1])]
-    return wording.joined(slots)
+            here = slice(ends[slot] - len(hit), ends[slot])
+            head[slot, hit] = taken_heads + words.head[here]
+            if words.extras is not None:
+                extra[slot, hit] = taken_extras + words.extra[here]
+        heads.append(words.heads)
+        taken_heads += len(words.heads)
+        if words.extras is not None:
+            extras.append(words.extras)
+            taken_extras += len(words.extras)
+    return wording.slots_joined(_concat(heads), head, _concat(extras), extra)
+
+
+def _concat(texts: list[pa.Array]) -> pa.Array:
+    """The texts one after another (none: no text)."""
+    return pa.concat_arrays(texts) if texts else pa.array([], type=pa.string())
 
 
 def _levels(frame: pd.DataFrame, field: str, memo: dict) -> wording.Levels | None:

@@ -26,6 +26,8 @@ RATIO_PHRASES = {
     "Outstanding_Share": ("", " of the loan still outstanding"),
 }
 LEVELS = ("very low", "low", "below typical", "above typical", "high", "very high")
+# A head's words after its value, per level
+_LEVEL_WORDS = pa.array([f", {level} for this portfolio" for level in LEVELS], type=pa.string())
 
 
 # Arrow's int64 and the fixed-width grouping end near 9.2e18: larger magnitudes (a ratio over a near-zero
@@ -54,18 +56,40 @@ def _join(*parts, separator: str = "") -> pa.Array:
     return pc.binary_join_element_wise(*parts, separator)
 
 
+# Three digits and the comma before them ('1' -> ',001'), as the four bytes of one uint32 each
+_COMMA_GROUPS = np.frombuffer(b"".join(b"," + b"%03d" % i for i in range(1000)), dtype=np.uint32)
+# 10 ** d, d = 0 .. 18: a whole number below 10 ** 18 has as many digits as these at or below it
+_POWERS = 10 ** np.arange(19, dtype=np.int64)
+
+
 def grouped(whole: np.ndarray) -> pa.Array:
     """Non-negative whole numbers with thousands separators: 1234567 -> '1,234,567'.
 
-    Right-aligned in a fixed width, cut into fixed groups of three and joined with commas;
-    the padding and the commas before the first digit are then trimmed.
+    Each number is written right-aligned as groups of ',ddd' (one table look-up per three
+    digits); the bytes before its first digit are then left out.
     """
-    width = 18
     whole = np.asarray(whole, dtype="float64")
-    big = np.abs(whole) >= LARGEST_FAST
-    padded = pc.utf8_lpad(_text(np.where(big, 0.0, whole)), width, " ")
-    groups = [pc.utf8_slice_codeunits(padded, i, i + 3) for i in range(0, width, 3)]
-    return _written_slowly(pc.utf8_ltrim(_join(*groups, separator=","), " ,"), whole, big, ",.0f")
+    big = ~(np.abs(whole) < LARGEST_FAST)  # NaN too: written as Python writes it, not as a wrong number
+    small = np.where(big, 0.0, whole).astype(np.int64)
+    digits = np.maximum(np.searchsorted(_POWERS, small, side="right"), 1)
+    sizes = digits + (digits - 1) // 3
+    places = (int(digits.max()) + 2) // 3 if len(small) else 0
+    cells = np.empty((len(small), places), dtype=np.uint32)
+    rest = small
+    for place in range(places - 1, -1, -1):
+        rest, three = np.divmod(rest, 1000)
+        cells[:, place] = _COMMA_GROUPS[three]
+    width = 4 * places
+    kept = np.arange(width) >= (width - sizes)[:, None]
+    fast = _from_bytes(cells.view(np.uint8)[kept], sizes)
+    return _written_slowly(fast, whole, big, ",.0f")
+
+
+def _from_bytes(data: np.ndarray, sizes: np.ndarray) -> pa.Array:
+    """Text array of consecutive UTF-8 texts of the given sizes in bytes."""
+    offsets = np.zeros(len(sizes) + 1, dtype=np.int32)
+    np.cumsum(sizes, out=offsets[1:])
+    return pa.Array.from_buffers(pa.string(), len(sizes), [None, pa.py_buffer(offsets), pa.py_buffer(data)])
 
 
 def _whole(x: np.ndarray) -> bool:
@@ -79,7 +103,6 @@ def number_text(field: str, x: np.ndarray, whole: bool | None = None) -> pa.Arra
 
     ``whole``: whether the field's values (all of them, when ``x`` is a part) are whole numbers.
     """
-    sign = pa.array(np.where(x < 0, "-", ""))
     size = np.abs(x)
     if field in MONEY_FIELDS:
         body = grouped(np.rint(size))
@@ -97,13 +120,21 @@ def number_text(field: str, x: np.ndarray, whole: bool | None = None) -> pa.Arra
                                ".0f" if field == "Interest_Rate" else ",.0f")
         if field == "Interest_Rate":
             body = _join(body, "%")
-    return _join(sign, body)
+    return _signed(x, body)
+
+
+def _signed(x: np.ndarray, body: pa.Array) -> pa.Array:
+    """``body`` with '-' before each negative value's text (a column of '' joined to no end when none is)."""
+    negative = x < 0
+    if not negative.any():
+        return body
+    return _join(pa.array(np.where(negative, "-", "")), body)
 
 
 def percent_text(x: np.ndarray) -> pa.Array:
     """Shares as whole percentages: 0.456 -> '46%'."""
     cents = np.rint(np.abs(x) * 100)
-    return _join(pa.array(np.where(x < 0, "-", "")), _text(cents), "%")
+    return _signed(x, _join(_text(cents), "%"))
 
 
 def level_text(values: np.ndarray, known_sorted: np.ndarray) -> pa.Array:
@@ -202,34 +233,50 @@ def _numbers_at(values: pd.Series, rows: np.ndarray) -> np.ndarray:
     Reasons are written a block of borrowers at a time; converting a million borrowers' column for
     each block and field cost more than the words themselves.
     """
+    if values.dtype == np.dtype("float64"):  # a plain float column: read in place, only the rows' values copied
+        return values.to_numpy(copy=False)[rows]
     return values.iloc[rows].to_numpy(dtype="float64", na_value=np.nan)
 
 
 def ratio_text(ratios: Iterable[str], frame: pd.DataFrame, rows: np.ndarray) -> pa.Array:
     """' (EMI is 45% of income, …)' per row for the ratios a field feeds; '' where none is known."""
-    phrases = []
-    for ratio in ratios:
-        x = _numbers_at(frame[ratio], rows)
-        before, after = RATIO_PHRASES[ratio]
-        known = np.isfinite(x)
-        x = np.where(known, x, 0.0)
-        cents = np.rint(np.abs(x) * 100)
-        first, inverse = distinct(np.where(x < 0, -cents - 0.5, cents))
-        phrase = pc.take(_join(before, percent_text(x[first]), after), pa.array(inverse))
-        phrases.append(pc.if_else(pa.array(known), phrase, pa.nulls(len(rows), pa.string())))
-    if not phrases:
-        return pa.array([""] * len(rows), type=pa.string())
-    inside = _skipping_nulls(phrases, ", ")
-    return pc.fill_null(_join(" (", inside, ")"), "")
+    texts, codes = _ratio_words(tuple(ratios), frame, rows)
+    return pc.take(texts, pa.array(codes))
+
+
+@dataclass(frozen=True)
+class FieldWords:
+    """A field's reasons for some rows, by index: ``heads[head]`` says the field, its value and level,
+    ``extras[extra]`` the ratios it feeds (None: it feeds none, nothing follows the head).
+
+    Each distinct text is written once; a row's words are only taken when its reasons are joined.
+    """
+
+    heads: pa.Array
+    head: np.ndarray
+    extras: pa.Array | None = None
+    extra: np.ndarray | None = None
+
+    def text(self) -> pa.Array:
+        """One reason per row, written out."""
+        present = pc.take(self.heads, pa.array(self.head))
+        return present if self.extras is None else _join(present, pc.take(self.extras, pa.array(self.extra)))
 
 
 def field_text(
     frame: pd.DataFrame, field: str, ratios: tuple[str, ...], rows: np.ndarray,
     known_sorted: np.ndarray | Levels | None,
 ) -> pa.Array:
-    """One reason per row: 'Days past due 150, high for this portfolio (…)'.
+    """One reason per row: 'Days past due 150, high for this portfolio (…)'."""
+    return field_words(frame, field, ratios, rows, known_sorted).text()
 
-    Each distinct wording of the value is written once and taken for every row that has it.
+
+def field_words(
+    frame: pd.DataFrame, field: str, ratios: tuple[str, ...], rows: np.ndarray,
+    known_sorted: np.ndarray | Levels | None,
+) -> FieldWords:
+    """field_text's reasons as FieldWords: each distinct wording written once, each row's an index.
+
     ``known_sorted``: the field's known values, sorted (or their Levels); None for a category.
     """
     name = label_in(field, frame.columns)  # a lender's own header reads as words, as on the charts
@@ -239,33 +286,79 @@ def field_text(
         if isinstance(picked.dtype, pd.StringDtype):  # equal texts read the same: write each once
             codes, uniques = pd.factorize(picked, use_na_sentinel=True)
             words = pa.array(list(uniques.astype(str)) + ["missing"], type=pa.string())
-            text = pc.take(words, pa.array(np.where(codes < 0, len(uniques), codes)))
-        else:  # mixed values (1 and 1.0 hash alike but read differently): each as itself
-            picked = picked.astype("object")
-            text = pa.array(picked.where(picked.notna(), "missing").astype(str).to_numpy(), type=pa.string())
-        return _join(f"{name}: ", text)
+            return FieldWords(_join(f"{name}: ", words), np.where(codes < 0, len(uniques), codes))
+        # mixed values (1 and 1.0 hash alike but read differently): each as itself
+        picked = picked.astype("object")
+        text = pa.array(picked.where(picked.notna(), "missing").astype(str).to_numpy(), type=pa.string())
+        return FieldWords(_join(f"{name}: ", text), np.arange(len(rows)))
     x = _numbers_at(values, rows)
     known = np.isfinite(x)
-    x = np.where(known, x, 0.0)
+    shown = x if known.all() else x[known]
     levels = known_sorted if isinstance(known_sorted, Levels) else Levels.of(known_sorted)
-    level = np.searchsorted(levels.cuts, x, side="right")
+    level = np.searchsorted(levels.cuts, shown, side="right")
     # whole or not is the field's own (all its known values), so a value reads the same in every
     # reason whichever other borrowers share its slot
     whole = field not in BY_NAME and levels.whole  # only a file's own field asks
-    # in x's order equal (words, level) pairs sit together: both only grow with x on each side of 0
-    first, inverse = distinct(_written_as(field, x, whole), level, by=x)
-    head = _join(f"{name} ", number_text(field, x[first], whole), ", ",
-                 pc.take(pa.array(LEVELS), pa.array(level[first])), " for this portfolio")
-    present = pc.take(head, pa.array(inverse))
-    # a field that feeds no ratio adds no words, and a field known in every row needs no 'missing'
-    # words: neither is written then (a join with '' row by row is most of a reason's cost)
-    extra = ratio_text(ratios, frame, rows) if ratios else None
-    if extra is not None:
-        present = _join(present, extra)
-    if known.all():
-        return present
-    missing = pa.scalar(f"{name} missing") if extra is None else _join(f"{name} missing", extra)
-    return pc.if_else(pa.array(known), present, missing)
+    first, inverse = _distinct_heads(_written_as(field, shown, whole), level, shown)
+    heads = _join(f"{name} ", number_text(field, shown[first], whole),
+                  pc.take(_LEVEL_WORDS, pa.array(level[first])))
+    head = inverse
+    if len(shown) < len(x):  # an unknown value reads 'missing' (its ratios still follow)
+        heads = pa.concat_arrays([heads, pa.array([f"{name} missing"], type=pa.string())])
+        head = np.full(len(x), len(first), dtype=np.intp)
+        head[known] = inverse
+    # a field that feeds no ratio adds no words: none are written then
+    if not ratios:
+        return FieldWords(heads, head)
+    return FieldWords(heads, head, *_ratio_words(ratios, frame, rows))
+
+
+def _distinct_heads(written: np.ndarray, level: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows that stand for each distinct (words, level) pair of a field's values, and each row's pair.
+
+    Numbered in order of first sight when the pair fits one float exactly (rows then take their
+    words nearly in order); otherwise in x's order, where equal pairs sit together (both only
+    grow with x on each side of 0).
+    """
+    if not len(written) or np.abs(written).max() < 2.0 ** 49:
+        return _first_seen(written * 8 + level)
+    return distinct(written, level, by=x)
+
+
+def _ratio_words(ratios: tuple[str, ...], frame: pd.DataFrame, rows: np.ndarray) -> tuple[pa.Array, np.ndarray]:
+    """ratio_text of each distinct combination of the ratios' written values, and each row's combination.
+
+    Each ratio's phrases are written once per distinct percentage, and each combination's words
+    once from them: a few thousand texts among a million borrowers.
+    """
+    if not ratios:
+        return pa.array([""], type=pa.string()), np.zeros(len(rows), dtype=np.intp)
+    phrases, codes, combination = [], [], None
+    for ratio in ratios:
+        x = _numbers_at(frame[ratio], rows)
+        cents = np.rint(np.abs(x) * 100)
+        # equal where percent_text writes the same; an unknown ratio (NaN) says nothing
+        first, code = _first_seen(np.where(x < 0, -cents - 0.5, cents))
+        code[code < 0] = len(first)
+        before, after = RATIO_PHRASES[ratio]
+        phrases.append(pa.concat_arrays([_join(before, percent_text(x[first]), after), pa.nulls(1, pa.string())]))
+        codes.append(code)
+        # renumbered as it grows, so the combinations of several ratios never outgrow int64
+        combination = code if combination is None else _first_seen(combination * (len(first) + 1) + code)[1]
+    first, combination = _first_seen(combination)
+    inside = _skipping_nulls([pc.take(p, pa.array(c[first])) for p, c in zip(phrases, codes)], ", ")
+    return pc.fill_null(_join(" (", inside, ")"), ""), combination
+
+
+def _first_seen(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows that stand for each distinct key, and each row's key numbered in order of first sight (NaN: -1).
+
+    Numbered in the rows' order, rows then take their texts nearly in order (fewer cache misses).
+    """
+    codes, _ = pd.factorize(keys)
+    # a number is first seen exactly where it exceeds every number before it
+    before = np.maximum.accumulate(np.concatenate([[-1], codes[:-1]])) if len(codes) else codes
+    return np.flatnonzero(codes > before), codes
 
 
 def _skipping_nulls(parts: list[pa.Array], separator: str) -> pa.Array:
@@ -290,3 +383,29 @@ def joined(slots: list[pa.Array]) -> pa.Array:
     prefixes = [pc.binary_join_element_wise(*slots[:k], "; ") if k > 1 else slots[0]
                 for k in range(len(slots), 0, -1)]
     return pc.coalesce(*prefixes, pa.scalar(TYPICAL))
+
+
+def slots_joined(heads: pa.Array, head: np.ndarray, extras: pa.Array, extra: np.ndarray) -> pa.Array:
+    """Each row's reasons joined with '; ' (TYPICAL where there is none), taken and joined in one pass.
+
+    ``head`` and ``extra``: per slot and row, where in ``heads`` and ``extras`` that reason's words
+    are (-1: no reason, or a reason with no ratio words). Slots fill best first, so a slot's reason
+    is followed by '; ' exactly when the next slot has one: it is written at the end of the slot's
+    ratio words, each of which is kept with and without it (a few thousand texts, not a row each).
+    """
+    k, rows = head.shape
+    if not k:
+        return pa.array([TYPICAL] * rows, type=pa.string())
+    typical, empty = len(heads), len(heads) + 1
+    every_head = pa.concat_arrays([heads, pa.array([TYPICAL, ""], type=pa.string())])
+    plain = pa.concat_arrays([extras, pa.array([""], type=pa.string())])
+    every_extra = pa.concat_arrays([plain, _join(plain, "; ")])
+    parts = []
+    for slot in range(k):
+        said = head[slot]
+        parts.append(pc.take(every_head, pa.array(np.where(said >= 0, said, typical if slot == 0 else empty))))
+        after = np.where(extra[slot] >= 0, extra[slot], len(extras))
+        if slot + 1 < k:
+            after += len(plain) * (head[slot + 1] >= 0)
+        parts.append(pc.take(every_extra, pa.array(after)))
+    return _join(*parts)

@@ -71,6 +71,22 @@ def test_kept_texts_are_the_shown_words_of_their_side(book, monkeypatch):
     assert down == [None if f else w for w, f in zip(shown, flagged)]
 
 
+def test_a_worker_process_writes_its_blocks_on_one_thread_with_the_same_words(book, monkeypatch):
+    import pyarrow as pa
+
+    flagged = _flags(len(book[0]), 0.3, 7)
+    threaded, _ = _words(book, flagged, monkeypatch, 300)
+    cores = pa.cpu_count()
+    # a streamed worker holds Arrow to one CPU: its blocks are written without starting threads
+    monkeypatch.setattr(explain, "run_in_workers", lambda *args, **kwargs: pytest.fail("threads were started"))
+    pa.set_cpu_count(1)
+    try:
+        one, _ = _words(book, flagged, monkeypatch, 300)
+    finally:
+        pa.set_cpu_count(cores)
+    assert one == threaded and len(set(one)) > 1000
+
+
 def test_an_empty_book_has_no_reasons(book, monkeypatch):
     frame, groups, effects = book
     picks = explain.pick_reasons(effects[:0], groups)
