@@ -374,17 +374,6 @@ def _skipping_nulls(parts: list[pa.Array], separator: str) -> pa.Array:
     return together
 
 
-def joined(slots: list[pa.Array]) -> pa.Array:
-    """The reasons of each row joined with '; '; TYPICAL where there is none.
-
-    Slots are filled best first, so an empty slot is only ever followed by empty ones: a row's
-    text is the join of its first k slots for the largest k with none empty.
-    """
-    prefixes = [pc.binary_join_element_wise(*slots[:k], "; ") if k > 1 else slots[0]
-                for k in range(len(slots), 0, -1)]
-    return pc.coalesce(*prefixes, pa.scalar(TYPICAL))
-
-
 def slots_joined(heads: pa.Array, head: np.ndarray, extras: pa.Array, extra: np.ndarray) -> pa.Array:
     """Each row's reasons joined with '; ' (TYPICAL where there is none), taken and joined in one pass.
 

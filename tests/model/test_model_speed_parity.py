@@ -54,6 +54,13 @@ def reference_field_text(frame, field, ratios, rows, known_sorted) -> pa.Array:
     return pc.if_else(pa.array(known), present, wording._join(f"{name} missing", extra))
 
 
+def _joined(slots: list[pa.Array]) -> pa.Array:
+    """The reasons of each row joined with '; ' (TYPICAL where there is none), as they were joined slot by slot."""
+    prefixes = [pc.binary_join_element_wise(*slots[:k], "; ") if k > 1 else slots[0]
+                for k in range(len(slots), 0, -1)]
+    return pc.coalesce(*prefixes, pa.scalar(wording.TYPICAL))
+
+
 def reference_joined(frame, groups, chosen, rows) -> pa.Array:
     slots = []
     for slot in range(chosen.shape[1]):
@@ -69,7 +76,7 @@ def reference_joined(frame, groups, chosen, rows) -> pa.Array:
         places.append(none)
         back = np.argsort(np.concatenate(places), kind="stable")
         slots.append(pc.take(pa.concat_arrays(pieces), pa.array(back)))
-    return wording.joined(slots)
+    return _joined(slots)
 
 
 def reference_code(codes: risk.FieldCodes, name: str, values) -> np.ndarray:

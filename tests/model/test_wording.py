@@ -39,9 +39,12 @@ def test_percentages_are_whole(values):
 
 
 def test_slots_join_leaving_out_empty_ones_and_keep_every_row():
-    # slots fill best first: an empty slot is followed by empty ones only
-    slots = [pa.array(["a", "b", None, "d"]), pa.array(["x", None, None, "e"]), pa.array(["c", None, None, None])]
-    assert wording.joined(slots).to_pylist() == ["a; x; c", "b", wording.TYPICAL, "d; e"]
+    # slots fill best first: an empty slot is followed by empty ones only; a reason's ratio words follow it
+    heads, extras = pa.array(["a", "b", "x", "c", "d", "e"]), pa.array([" (60% of income)"])
+    head = np.array([[0, 1, -1, 4], [2, -1, -1, 5], [3, -1, -1, -1]])
+    extra = np.array([[0, -1, -1, -1], [-1, -1, -1, 0], [-1, -1, -1, -1]])
+    assert wording.slots_joined(heads, head, extras, extra).to_pylist() == [
+        "a (60% of income); x; c", "b", wording.TYPICAL, "d; e (60% of income)"]
 
 
 def test_ratio_phrases_skip_unknown_ratios_in_any_position():
