@@ -270,7 +270,33 @@ def pick_reasons(effects: np.ndarray, groups: list[FieldGroup]) -> ReasonPicks:
 
 
 def _picks(effects: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's top ``k`` fields raising and lowering the score by at least MIN_EFFECT (-1: none)."""
+    """Each row's top ``k`` fields raising and lowering the score by at least MIN_EFFECT (-1: none).
+
+    The fields are in the order one stable sort of each row gives: equal effects leftmost first
+    among the rises, rightmost first among the falls.
+    """
+    if np.isnan(effects).any():
+        return _picks_sorted(effects, k)  # where a sort puts NaN among the picks is the sort's own rule
+    # a quicker sort that may order equal effects either way; rows where that could change a pick are sorted again
+    order = np.argsort(-effects, axis=1)
+    n, m = effects.shape
+    head = order[:, :k + 1]  # the rises, and the next field (does it tie with the last rise?)
+    tail = order[:, max(m - k - 1, 0):][:, ::-1]  # the falls, strongest first, and the one before them
+    starts = (np.arange(n) * m)[:, None]  # a flat look-up: take_along_axis builds its index far slower
+    highest, lowest = effects.ravel()[head + starts], effects.ravel()[tail + starts]
+    up = np.where(highest[:, :k] >= MIN_EFFECT, head[:, :k], -1).astype(np.int16)
+    down = np.where(lowest[:, :k] <= -MIN_EFFECT, tail[:, :k], -1).astype(np.int16)
+    tied = np.zeros(n, dtype=bool)
+    for j in range(highest.shape[1] - 1):  # a tie counts where its effect is a reason: others are never picked
+        tied |= (highest[:, j + 1] == highest[:, j]) & (highest[:, j + 1] >= MIN_EFFECT)
+        tied |= (lowest[:, j + 1] == lowest[:, j]) & (lowest[:, j + 1] <= -MIN_EFFECT)
+    if tied.any():
+        up[tied], down[tied] = _picks_sorted(effects[tied], k)
+    return up, down
+
+
+def _picks_sorted(effects: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """_picks by one stable sort of each row (the rule _picks keeps to, and its way with NaN)."""
     # one sort serves both directions: the strongest rises first, the strongest falls last
     order = np.argsort(-effects, axis=1, kind="stable")
     rises, falls = order[:, :k], order[:, ::-1][:, :k]
