@@ -87,11 +87,39 @@ def replaced(frame: pd.DataFrame, group: FieldGroup, values) -> dict[str, object
         out[group.field] = values
     for ratio in group.ratios:
         top, bottom = RATIOS[ratio]
+        quick = _float_parts(frame, (top, bottom), group.field, values)
+        if quick is not None:
+            out[ratio] = _safe_ratio(quick[top], quick[bottom])
+            continue
         parts = {top: frame[top], bottom: frame[bottom]}
         parts[group.field] = pd.Series(values, index=frame.index, dtype="float64") \
             if np.ndim(values) else pd.Series(float(values), index=frame.index)
         out[ratio] = safe_ratio(parts[top], parts[bottom]).to_numpy()
     return out
+
+
+def _float_parts(frame: pd.DataFrame, names: tuple[str, str], field: str, values) -> dict | None:
+    """A ratio's two parts as float64 numbers, ``field`` taking ``values`` (None: not all plain float64)."""
+    parts: dict = {}
+    for name in names:
+        if name == field:
+            plain = isinstance(values, (float, np.floating)) or (
+                isinstance(values, np.ndarray) and values.dtype == np.float64)
+            part = float(values) if np.ndim(values) == 0 and plain else values
+        else:
+            part = frame[name].to_numpy() if frame[name].dtype == np.float64 else None
+            plain = part is not None
+        if not plain:
+            return None
+        parts[name] = part
+    return parts
+
+
+def _safe_ratio(top, bottom) -> np.ndarray:
+    """safe_ratio of float64 numbers without building Series: NaN where the bottom is not above zero."""
+    with np.errstate(all="ignore"):  # as pandas divides: infinity over infinity is quietly NaN
+        ratio = np.divide(top, np.where(bottom > 0, bottom, np.nan))
+    return np.asarray(ratio, dtype="float64")
 
 
 class Explainer:
@@ -102,21 +130,23 @@ class Explainer:
 
     def changes(
         self, frame: pd.DataFrame, groups: list[FieldGroup], new_values: list,
-        places: np.ndarray | None = None,
+        places: np.ndarray | None = None, contributions: dict[str, np.ndarray] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """The decision per row, and how much it falls when each group's field takes its new values.
 
         ``places``: the additive model's all_places of these rows when already read (scoring
-        read them), so each row's curve places are looked up once.
+        read them), so each row's curve places are looked up once; ``contributions``: what
+        contributions() read off them, when scoring read that too.
         """
         model, n = self.model, len(frame)
         if not isinstance(model, AdditiveBoostingClassifier):
             return _asked_again(model, frame, self.columns, groups, new_values)
-        if places is None:
+        if contributions is not None:
+            own = contributions
+        elif places is None:
             own = {c: model.contribution(c, frame[c].to_numpy()) for c in self.columns}
         else:
-            at = {c: j for j, c in enumerate(model.numeric + model.categorical)}
-            own = {c: model.curves_[c][places[:, at[c]]] for c in self.columns}
+            own = model.contributions(places)
         base = model.base_ + np.sum([own[c] for c in self.columns], axis=0)
         drops = np.empty((n, len(groups)))
         for g, (group, values) in enumerate(zip(groups, new_values)):

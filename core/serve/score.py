@@ -72,15 +72,16 @@ def score_rows(bundle: Bundle, rows: pd.DataFrame, name: str = "The file",
     groups = [explain.FieldGroup(g["field"], tuple(g["columns"]), tuple(g["ratios"])) for g in ex["groups"]]
     typical = [np.nan if ex["typical"][g.field] is None else ex["typical"][g.field] for g in groups]
     with threadpool_limits(limits=1):
-        places = None
+        places = own = None
         if isinstance(bundle.model, risk.AdditiveBoostingClassifier) and m["calibrated"]:
-            # each borrower's curve places read once, for the score and for its explanation (the
-            # same sum in the same order as decision_function: the same scores to the last bit)
+            # each borrower's curve places and contributions read once, for the score and for its
+            # explanation (the same sum in the same order as decision_function: the same scores to the last bit)
             places = bundle.model.all_places(df[columns])
-            scores = bundle.calibration(bundle.model.decision_from_places(places))
+            own = bundle.model.contributions(places)
+            scores = bundle.calibration(bundle.model.decision_from_places(places, own))
         else:
             scores = risk.probability(bundle.model, bundle.calibration, df[columns], m["calibrated"])
-        base, drops = explain.Explainer(bundle.model, columns).changes(df, groups, typical, places)
+        base, drops = explain.Explainer(bundle.model, columns).changes(df, groups, typical, places, own)
     calibration = bundle.calibration
     effects = calibration(base)[:, None] - calibration(base[:, None] - drops)
     picks = explain.pick_reasons(effects, groups)
