@@ -148,12 +148,14 @@ class Explainer:
         else:
             own = model.contributions(places)
         base = model.base_ + np.sum([own[c] for c in self.columns], axis=0)
-        drops = np.empty((n, len(groups)))
+        # a group's drops are written as one row of memory, then turned once: written as a column of
+        # the borrowers × groups table, each value would land on its own cache line
+        drops = np.empty((len(groups), n))
         for g, (group, values) in enumerate(zip(groups, new_values)):
             after = replaced(frame, group, values)
-            drops[:, g] = sum(own[c] - np.broadcast_to(model.contribution(c, after[c]), n)
-                              for c in group.columns)
-        return base, drops
+            drops[g] = sum(own[c] - np.broadcast_to(model.contribution(c, after[c]), n)
+                           for c in group.columns)
+        return base, np.ascontiguousarray(drops.T)
 
 
 def _asked_again(

@@ -190,6 +190,11 @@ class AdditiveBoostingClassifier(ClassifierMixin, BaseEstimator):
             at = bin_codes(edges, x)
             at[~np.isfinite(x)] = missing
             return at.astype(np.int16)
+        known = self.codes_.categories_[name]
+        if isinstance(x, ArrowStringArray) and len(np.unique(known)) == len(known):
+            # Arrow text found in the known categories by Arrow itself: no dictionary of the texts, no float codes
+            found = pc.index_in(pa.array(x), value_set=pa.array(known, type=pa.string()))
+            return np.asarray(pc.fill_null(found, missing), dtype=np.int16)
         code = self.codes_.code(name, x)
         return np.where(np.isnan(code), missing, code).astype(np.int16)
 

@@ -99,3 +99,14 @@ def test_ratios_recomputed_on_numbers_are_safe_ratios(value):
     assert got["Monthly_Income"] is values
     assert np.array_equal(got["EMI_To_Income"], expected, equal_nan=True)
     assert got["EMI_To_Income"].dtype == np.float64
+
+
+def test_arrow_text_places_found_by_arrow_are_those_of_the_codes():
+    model, frame = _fitted_model()
+    text = pd.Series(pd.array(["Home", "Auto", None, "Unseen", "home", "Home"] * 50, dtype="str"))
+    chunked = pd.concat([text.iloc[:7], text.iloc[7:]]).array  # Arrow storage in two chunks
+    code = model.codes_.code("Loan_Type", text.to_numpy())
+    expected = np.where(np.isnan(code), len(model.curves_["Loan_Type"]) - 1, code).astype(np.int16)
+    assert np.array_equal(model.places("Loan_Type", chunked), expected)
+    assert np.array_equal(model.places("Loan_Type", text.to_numpy()), expected)  # Python strings: the codes' way
+    assert len(set(expected[[2, 3, 4]])) == 1 and expected[0] != expected[2]  # unseen and case-changed read as missing
