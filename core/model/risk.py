@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -21,7 +22,7 @@ from sklearn.metrics import accuracy_score, confusion_matrix, precision_score, r
 from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController, threadpool_limits
 
 from core.errors import RecoveryError
 from core.progress import Progress, no_progress
@@ -377,6 +378,20 @@ def capped(train: np.ndarray, cap: int, random_state: int) -> np.ndarray:
     if len(train) <= cap:
         return train
     return np.sort(np.random.default_rng(random_state).choice(train, cap, replace=False))
+
+
+@cache
+def _thread_pools() -> ThreadpoolController:
+    """The OpenMP/BLAS libraries loaded, found once (first asked for when scoring, every library loaded)."""
+    return ThreadpoolController()
+
+
+def one_thread():
+    """threadpool_limits(limits=1) for a step run again and again: the libraries are not looked for every time.
+
+    Looking for them reads every loaded shared library (a few ms), as often as a streamed worker scores a chunk.
+    """
+    return _thread_pools().limit(limits=1)
 
 
 def run_in_workers(tasks: list[Callable[[], object]], done: Callable[[int], None] | None = None,

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
 
 from core import pipeline
 from core.config import RecoveryConfig
@@ -71,7 +70,7 @@ def score_rows(bundle: Bundle, rows: pd.DataFrame, name: str = "The file",
     columns = bundle.columns
     groups = [explain.FieldGroup(g["field"], tuple(g["columns"]), tuple(g["ratios"])) for g in ex["groups"]]
     typical = [np.nan if ex["typical"][g.field] is None else ex["typical"][g.field] for g in groups]
-    with threadpool_limits(limits=1):
+    with risk.one_thread():
         places = own = None
         if isinstance(bundle.model, risk.AdditiveBoostingClassifier) and m["calibrated"]:
             # each borrower's curve places and contributions read once, for the score and for its
