@@ -66,7 +66,8 @@ def score_rows(bundle: Bundle, rows: pd.DataFrame, name: str = "The file",
     _require_columns(bundle, df, name)
     m, seg, ex = bundle.manifest["model"], bundle.manifest["segments"], bundle.manifest["explain"]
     ids = assign_segments(bundle.segmenter, np.array(seg["relabel"]), df, tuple(seg["features"]))
-    names = np.array([seg["names"][str(i)] for i in range(len(seg["names"]))], dtype=object)[ids]
+    # each segment's name made text once and taken per borrower (not a Python string per borrower)
+    names = pd.array([seg["names"][str(i)] for i in range(len(seg["names"]))], dtype="str").take(ids)
     columns = bundle.columns
     groups = [explain.FieldGroup(g["field"], tuple(g["columns"]), tuple(g["ratios"])) for g in ex["groups"]]
     typical = [np.nan if ex["typical"][g.field] is None else ex["typical"][g.field] for g in groups]
