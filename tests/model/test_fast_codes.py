@@ -110,3 +110,17 @@ def test_arrow_text_places_found_by_arrow_are_those_of_the_codes():
     assert np.array_equal(model.places("Loan_Type", chunked), expected)
     assert np.array_equal(model.places("Loan_Type", text.to_numpy()), expected)  # Python strings: the codes' way
     assert len(set(expected[[2, 3, 4]])) == 1 and expected[0] != expected[2]  # unseen and case-changed read as missing
+
+
+@pytest.mark.parametrize("slope, intercept", [(1.0, 0.0), (1.04, 0.0067), (0.3, -2.5), (1, 0)])
+def test_score_falls_in_one_table_are_those_of_the_calibration(slope, intercept):
+    from core.model.risk import Calibration
+
+    rng = np.random.default_rng(3)
+    d = np.r_[rng.normal(-1, 2, 500), 40.0, -40.0, 0.0]
+    drops = rng.normal(0, 0.5, (len(d), 6))
+    drops[::3] = 0.0
+    calibration = Calibration(slope, intercept)
+    expected = calibration(d)[:, None] - calibration(d[:, None] - drops)
+    assert np.array_equal(calibration.falls(d, drops), expected)
+    assert np.array_equal(calibration.falls(d[:0], drops[:0]), expected[:0])
