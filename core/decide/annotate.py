@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from core.config import RecoveryConfig
 from core.data import Prepared, outstanding
@@ -25,11 +26,11 @@ def annotate(
     flagged = scores > config.flag_threshold
     table = prepared.rows.copy(deep=False)  # copy-on-write: the user's rows stay as they are
     table["Borrower_Segment"] = segment_ids
-    table["Segment_Name"] = segment_names
+    table["Segment_Name"] = _as_text(segment_names)
     table["Risk_Score"] = scores
     table["Predicted_High_Risk"] = flagged.astype(int)
     recovery = make_plan(df, scores, config, values)
-    table["Recovery_Strategy"] = recovery.strategy
+    table["Recovery_Strategy"] = _as_text(recovery.strategy)
     if reasons:
         table["Risk_Reasons"] = explain.reasons(df, picks, flagged, reference)
     owed = outstanding(df)
@@ -42,3 +43,18 @@ def annotate(
     if recovery.test_group is not None:
         table["Test_Group"] = recovery.test_group
     return table, recovery
+
+
+def _as_text(values):
+    """Python strings as the text column pandas would make of them, converted by Arrow in one pass.
+
+    pandas checks each object before handing the strings to Arrow (a few ms a chunk for a
+    column of a few distinct labels). Anything but text and missing values is left to pandas.
+    """
+    if not (isinstance(values, np.ndarray) and values.dtype == object):
+        return values
+    try:
+        texts = pa.array(values, type=pa.large_string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return values
+    return pd.array(texts, dtype="str")

@@ -86,11 +86,39 @@ def replaced(frame: pd.DataFrame, group: FieldGroup, values) -> dict[str, object
         out[group.field] = values
     for ratio in group.ratios:
         top, bottom = RATIOS[ratio]
+        quick = _float_parts(frame, (top, bottom), group.field, values)
+        if quick is not None:
+            out[ratio] = _safe_ratio(quick[top], quick[bottom])
+            continue
         parts = {top: frame[top], bottom: frame[bottom]}
         parts[group.field] = pd.Series(values, index=frame.index, dtype="float64") \
             if np.ndim(values) else pd.Series(float(values), index=frame.index)
         out[ratio] = safe_ratio(parts[top], parts[bottom]).to_numpy()
     return out
+
+
+def _float_parts(frame: pd.DataFrame, names: tuple[str, str], field: str, values) -> dict | None:
+    """A ratio's two parts as float64 numbers, ``field`` taking ``values`` (None: not all plain float64)."""
+    parts: dict = {}
+    for name in names:
+        if name == field:
+            plain = isinstance(values, (float, np.floating)) or (
+                isinstance(values, np.ndarray) and values.dtype == np.float64)
+            part = float(values) if np.ndim(values) == 0 and plain else values
+        else:
+            part = frame[name].to_numpy() if frame[name].dtype == np.float64 else None
+            plain = part is not None
+        if not plain:
+            return None
+        parts[name] = part
+    return parts
+
+
+def _safe_ratio(top, bottom) -> np.ndarray:
+    """safe_ratio of float64 numbers without building Series: NaN where the bottom is not above zero."""
+    with np.errstate(all="ignore"):  # as pandas divides: infinity over infinity is quietly NaN
+        ratio = np.divide(top, np.where(bottom > 0, bottom, np.nan))
+    return np.asarray(ratio, dtype="float64")
 
 
 class Explainer:
@@ -101,28 +129,32 @@ class Explainer:
 
     def changes(
         self, frame: pd.DataFrame, groups: list[FieldGroup], new_values: list,
-        places: np.ndarray | None = None,
+        places: np.ndarray | None = None, contributions: dict[str, np.ndarray] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """The decision per row, and how much it falls when each group's field takes its new values.
 
         ``places``: the additive model's all_places of these rows when already read (scoring
-        read them), so each row's curve places are looked up once.
+        read them), so each row's curve places are looked up once; ``contributions``: what
+        contributions() read off them, when scoring read that too.
         """
         model, n = self.model, len(frame)
         if not isinstance(model, AdditiveBoostingClassifier):
             return _asked_again(model, frame, self.columns, groups, new_values)
-        if places is None:
+        if contributions is not None:
+            own = contributions
+        elif places is None:
             own = {c: model.contribution(c, frame[c].to_numpy()) for c in self.columns}
         else:
-            at = {c: j for j, c in enumerate(model.numeric + model.categorical)}
-            own = {c: model.curves_[c][places[:, at[c]]] for c in self.columns}
+            own = model.contributions(places)
         base = model.base_ + np.sum([own[c] for c in self.columns], axis=0)
-        drops = np.empty((n, len(groups)))
+        # a group's drops are written as one row of memory, then turned once: written as a column of
+        # the borrowers × groups table, each value would land on its own cache line
+        drops = np.empty((len(groups), n))
         for g, (group, values) in enumerate(zip(groups, new_values)):
             after = replaced(frame, group, values)
-            drops[:, g] = sum(own[c] - np.broadcast_to(model.contribution(c, after[c]), n)
-                              for c in group.columns)
-        return base, drops
+            drops[g] = sum(own[c] - np.broadcast_to(model.contribution(c, after[c]), n)
+                           for c in group.columns)
+        return base, np.ascontiguousarray(drops.T)
 
 
 def _asked_again(
@@ -269,7 +301,33 @@ def pick_reasons(effects: np.ndarray, groups: list[FieldGroup]) -> ReasonPicks:
 
 
 def _picks(effects: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's top ``k`` fields raising and lowering the score by at least MIN_EFFECT (-1: none)."""
+    """Each row's top ``k`` fields raising and lowering the score by at least MIN_EFFECT (-1: none).
+
+    The fields are in the order one stable sort of each row gives: equal effects leftmost first
+    among the rises, rightmost first among the falls.
+    """
+    if np.isnan(effects).any():
+        return _picks_sorted(effects, k)  # where a sort puts NaN among the picks is the sort's own rule
+    # a quicker sort that may order equal effects either way; rows where that could change a pick are sorted again
+    order = np.argsort(-effects, axis=1)
+    n, m = effects.shape
+    head = order[:, :k + 1]  # the rises, and the next field (does it tie with the last rise?)
+    tail = order[:, max(m - k - 1, 0):][:, ::-1]  # the falls, strongest first, and the one before them
+    starts = (np.arange(n) * m)[:, None]  # a flat look-up: take_along_axis builds its index far slower
+    highest, lowest = effects.ravel()[head + starts], effects.ravel()[tail + starts]
+    up = np.where(highest[:, :k] >= MIN_EFFECT, head[:, :k], -1).astype(np.int16)
+    down = np.where(lowest[:, :k] <= -MIN_EFFECT, tail[:, :k], -1).astype(np.int16)
+    tied = np.zeros(n, dtype=bool)
+    for j in range(highest.shape[1] - 1):  # a tie counts where its effect is a reason: others are never picked
+        tied |= (highest[:, j + 1] == highest[:, j]) & (highest[:, j + 1] >= MIN_EFFECT)
+        tied |= (lowest[:, j + 1] == lowest[:, j]) & (lowest[:, j + 1] <= -MIN_EFFECT)
+    if tied.any():
+        up[tied], down[tied] = _picks_sorted(effects[tied], k)
+    return up, down
+
+
+def _picks_sorted(effects: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """_picks by one stable sort of each row (the rule _picks keeps to, and its way with NaN)."""
     # one sort serves both directions: the strongest rises first, the strongest falls last
     order = np.argsort(-effects, axis=1, kind="stable")
     rises, falls = order[:, :k], order[:, ::-1][:, :k]

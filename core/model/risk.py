@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -21,7 +22,7 @@ from sklearn.metrics import accuracy_score, confusion_matrix, precision_score, r
 from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController, threadpool_limits
 
 from core.errors import RecoveryError
 from core.progress import Progress, no_progress
@@ -182,26 +183,49 @@ class AdditiveBoostingClassifier(ClassifierMixin, BaseEstimator):
         """Where each value reads the field's curve (its code; the last place when missing)."""
         x = values if isinstance(values, ArrowStringArray) else np.asarray(values) if np.ndim(values) \
             else np.array([values])
+        missing = len(self.curves_[name]) - 1
+        edges = self.codes_.edges_.get(name)
+        if edges is not None:
+            # code() without its float codes and NaN: the bin straight to its place, infinities and NaN last
+            x = np.asarray(x, dtype="float64")
+            at = bin_codes(edges, x)
+            at[~np.isfinite(x)] = missing
+            return at.astype(np.int16)
+        known = self.codes_.categories_[name]
+        if isinstance(x, ArrowStringArray) and len(np.unique(known)) == len(known):
+            # Arrow text found in the known categories by Arrow itself: no dictionary of the texts, no float codes
+            found = pc.index_in(pa.array(x), value_set=pa.array(known, type=pa.string()))
+            return np.asarray(pc.fill_null(found, missing), dtype=np.int16)
         code = self.codes_.code(name, x)
-        return np.where(np.isnan(code), len(self.curves_[name]) - 1, code).astype(np.int16)
+        return np.where(np.isnan(code), missing, code).astype(np.int16)
 
     def contribution(self, name: str, values) -> np.ndarray:
         """Each value's contribution to the log-odds along the field's curve."""
-        return self.curves_[name][self.places(name, values)]
+        return np.take(self.curves_[name], self.places(name, values))  # take: quicker than indexing by int16
 
     def all_places(self, X: pd.DataFrame) -> np.ndarray:
         """Every field's places, one column per field (numeric first): all a decision needs to know."""
         columns = self.numeric + self.categorical
-        out = np.empty((len(X), len(columns)), dtype=np.int16)
+        # column by column in memory: each field's places are read whole, for the score and its reasons
+        out = np.empty((len(X), len(columns)), dtype=np.int16, order="F")
         for j, name in enumerate(columns):
             out[:, j] = self.places(name, self.codes_.values(X, name))
         return out
 
-    def decision_from_places(self, places: np.ndarray) -> np.ndarray:
-        """Log-odds from all_places' table: the same sum, in the same order, as decision_function."""
+    def contributions(self, places: np.ndarray) -> dict[str, np.ndarray]:
+        """Each field's contribution per row, read off all_places' table."""
+        return {name: np.take(self.curves_[name], places[:, j])
+                for j, name in enumerate(self.numeric + self.categorical)}
+
+    def decision_from_places(self, places: np.ndarray, contributions: dict[str, np.ndarray] | None = None) -> np.ndarray:
+        """Log-odds from all_places' table: the same sum, in the same order, as decision_function.
+
+        ``contributions``: the table's contributions when already read (they are then not read again).
+        """
         total = np.full(len(places), self.base_)
         for j, name in enumerate(self.numeric + self.categorical):
-            total += self.curves_[name][places[:, j]]
+            # one field's at a time when not given: a fold's every contribution at once is tens of MB
+            total += np.take(self.curves_[name], places[:, j]) if contributions is None else contributions[name]
         return total
 
     def decision_function(self, X: pd.DataFrame) -> np.ndarray:
@@ -306,6 +330,18 @@ class Calibration:
     def __call__(self, d: np.ndarray) -> np.ndarray:
         return sigmoid(self.slope * d + self.intercept)
 
+    def falls(self, d: np.ndarray, drops: np.ndarray) -> np.ndarray:
+        """self(d)[:, None] - self(d[:, None] - drops): each row's score minus its score after each drop.
+
+        Worked out in one borrowers × drops table instead of four (the same operations in the same
+        order, so the same bits): the table is the largest thing scoring a chunk holds.
+        """
+        after = d[:, None] - drops
+        after *= self.slope
+        after += self.intercept
+        expit(after, out=after)  # sigmoid's own function
+        return np.subtract(self(d)[:, None], after, out=after)
+
 
 def fit_platt(d: np.ndarray, y: np.ndarray) -> Calibration:
     """Maximum-likelihood Platt scaling by Newton's method, with Platt's smoothed targets."""
@@ -354,6 +390,20 @@ def capped(train: np.ndarray, cap: int, random_state: int) -> np.ndarray:
     if len(train) <= cap:
         return train
     return np.sort(np.random.default_rng(random_state).choice(train, cap, replace=False))
+
+
+@cache
+def _thread_pools() -> ThreadpoolController:
+    """The OpenMP/BLAS libraries loaded, found once (first asked for when scoring, every library loaded)."""
+    return ThreadpoolController()
+
+
+def one_thread():
+    """threadpool_limits(limits=1) for a step run again and again: the libraries are not looked for every time.
+
+    Looking for them reads every loaded shared library (a few ms), as often as a streamed worker scores a chunk.
+    """
+    return _thread_pools().limit(limits=1)
 
 
 def run_in_workers(tasks: list[Callable[[], object]], done: Callable[[int], None] | None = None,

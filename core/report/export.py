@@ -69,9 +69,14 @@ def _risky_arrow_cells(texts) -> np.ndarray | None:
     Reads each cell's first byte from the Arrow buffers: one look-up per cell where
     ``str.startswith`` makes a pass over the column per prefix (a scored chunk has a dozen text columns).
     """
+    chunked = getattr(texts, "_pa_array", None)
+    return None if chunked is None else _risky_chunks(chunked)
+
+
+def _risky_chunks(chunked) -> np.ndarray | None:
+    """_risky_arrow_cells of a chunked Arrow array (None: not plain text, or triggers not all one byte)."""
     import pyarrow as pa
 
-    chunked = getattr(texts, "_pa_array", None)
     if not _BY_FIRST_BYTE or not isinstance(chunked, pa.ChunkedArray) or not (
             pa.types.is_string(chunked.type) or pa.types.is_large_string(chunked.type)):
         return None
@@ -115,27 +120,92 @@ def neutralise(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _all_whole(values: np.ndarray) -> bool:
+    """True when some value is known and every known one is a whole number below 2**53 (so exact as an integer)."""
+    head = values[:64]
+    # a fraction among the first few values settles a column of amounts without a pass over all of it
+    if np.any(np.isfinite(head) & (head != np.round(head))):
+        return False
+    whole = (values == np.round(values)) & (np.abs(values) < 2**53)  # False for NaN and infinities
+    if whole.all():
+        return len(values) > 0
+    missing = np.isnan(values)
+    return bool((whole | missing).all() and not missing.all())
+
+
 def whole_numbers_as_integers(df: pd.DataFrame) -> pd.DataFrame:
     """Float columns holding only whole numbers, as integers: 62 is written as 62, not 62.0."""
     out = df.copy(deep=False)
     for i in range(out.shape[1]):
         col = out.iloc[:, i]
-        if pd.api.types.is_float_dtype(col.dtype):
-            values = col.to_numpy(dtype="float64", na_value=np.nan)
-            finite = values[~np.isnan(values)]
-            if len(finite) and np.all(np.isfinite(finite)) and np.all(finite == np.round(finite)) \
-                    and np.all(np.abs(finite) < 2**53):
-                out.isetitem(i, col.astype("Int64"))
+        if pd.api.types.is_float_dtype(col.dtype) and _all_whole(col.to_numpy(dtype="float64", na_value=np.nan)):
+            out.isetitem(i, col.astype("Int64"))
     return out
 
 
 def to_csv_bytes(df: pd.DataFrame) -> bytes:
     """Encode ``df`` as neutralised CSV in UTF-8 with a BOM, so Excel shows accents; no index."""
-    safe = neutralise(whole_numbers_as_integers(df))
-    if _columnar(safe):
-        return _arrow_csv(safe)
-    text = safe.to_csv(index=False, lineterminator="\r\n")
-    return text.encode("utf-8-sig")
+    table = _plain_table(df)
+    if table is None:
+        safe = neutralise(whole_numbers_as_integers(df))
+        if not _columnar(safe):
+            return safe.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
+        table = _arrow_table(safe)
+    return _arrow_csv(table)
+
+
+def _arrow_table(safe: pd.DataFrame):
+    """An already neutralised frame as an Arrow table, converted by pandas."""
+    import pyarrow as pa
+
+    return pa.Table.from_pandas(safe, preserve_index=False)
+
+
+def _plain_table(df: pd.DataFrame):
+    """``df`` as the Arrow table the CSV writers write, taken column by column (None: not every column is plain).
+
+    Plain columns are numpy numbers and Arrow text (a scored table's every column): whole-number
+    floats become integers and risky text is quoted, as whole_numbers_as_integers and neutralise
+    make them, without pandas copying the frame twice and converting it to Arrow.
+    """
+    import pyarrow as pa
+
+    names = [_neutralise_value(c) for c in df.columns]
+    if not names or len(set(names)) < len(names) or not all(isinstance(c, str) for c in names):
+        return None
+    arrays = []
+    for _, col in df.items():
+        array = _plain_array(col)
+        if array is None:
+            return None
+        arrays.append(array)
+    return pa.Table.from_arrays(arrays, names=names)
+
+
+def _plain_array(col: pd.Series):
+    """One column as Arrow, whole-number floats as integers and text made inert (None: not plain)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    numpy = col.dtype if isinstance(col.dtype, np.dtype) else None
+    if numpy is not None and numpy.kind in ("i", "u"):
+        return pa.array(col.to_numpy())
+    if numpy == np.float64:
+        values = col.to_numpy()
+        if not _all_whole(values):
+            return pa.array(values, from_pandas=True)  # NaN is missing, written as an empty cell
+        missing = np.isnan(values)
+        if not missing.any():
+            return pa.array(values.astype(np.int64))
+        return pa.array(np.where(missing, 0.0, values).astype(np.int64), mask=missing)
+    texts = getattr(col.array, "_pa_array", None) if pd.api.types.is_string_dtype(col.dtype) else None
+    risky = None if texts is None else _risky_chunks(texts)
+    if risky is None:
+        return None
+    if not risky.any():
+        return texts
+    quoted = pc.binary_join_element_wise(pa.scalar(QUOTE, texts.type), texts, pa.scalar("", texts.type))
+    return pc.if_else(pa.array(risky), quoted, texts)
 
 
 def _columnar(df: pd.DataFrame) -> bool:
@@ -183,8 +253,8 @@ def _whole(df: pd.DataFrame, later: LaterColumn) -> pd.DataFrame:
     return out
 
 
-def _arrow_csv(df: pd.DataFrame, sink=None, later: LaterColumn | None = None) -> bytes | None:
-    """CSV written by Arrow: seconds for a million rows where pandas takes tens.
+def _arrow_csv(table, sink=None, later: LaterColumn | None = None) -> bytes | None:
+    """CSV of an Arrow table, written by Arrow: seconds for a million rows where pandas takes tens.
 
     With a ``sink`` (a binary file) the rows stream into it; otherwise the bytes are returned.
     ``later``'s blocks are written in place with the rows they belong to (``sink`` only).
@@ -192,7 +262,6 @@ def _arrow_csv(df: pd.DataFrame, sink=None, later: LaterColumn | None = None) ->
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    table = pa.Table.from_pandas(df, preserve_index=False)
     options = pacsv.WriteOptions(eol="\r\n", quoting_header="needed")
     if sink is not None and later is not None:
         sink.write(BOM)
@@ -211,8 +280,9 @@ def _arrow_csv(df: pd.DataFrame, sink=None, later: LaterColumn | None = None) ->
         pacsv.write_csv(table, pa.PythonFile(sink, mode="w"), options)
         return None
     buffer = pa.BufferOutputStream()
+    buffer.write(BOM)  # written first: the bytes are copied out once, not again to put the BOM before them
     pacsv.write_csv(table, buffer, options)
-    return BOM + buffer.getvalue().to_pybytes()
+    return buffer.getvalue().to_pybytes()
 
 
 def write_csv(df: pd.DataFrame, path, later: LaterColumn | None = None) -> None:
@@ -220,12 +290,19 @@ def write_csv(df: pd.DataFrame, path, later: LaterColumn | None = None) -> None:
 
     ``later``: a text column written in its place block by block with the rows, as if ``df`` held it.
     """
+    table = _plain_table(df)
+    if table is not None and later is not None and (table.num_rows == 0 or later.name in table.column_names):
+        table = None  # Arrow's block writer takes rows and a new name: the whole table is put together below
+    if table is not None:
+        with atomic_file(path) as sink:
+            _arrow_csv(table, sink, later)
+        return
     safe = neutralise(whole_numbers_as_integers(df))
     if later is not None and (len(safe) == 0 or later.name in safe.columns or not _columnar(safe)):
         safe, later = _whole(safe, later), None  # Arrow's block writer takes plain columns and new names only
     with atomic_file(path) as sink:
         if _columnar(safe):
-            _arrow_csv(safe, sink, later)
+            _arrow_csv(_arrow_table(safe), sink, later)
         else:
             sink.write(safe.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig"))
 

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
 
 from core import pipeline
 from core.config import RecoveryConfig
@@ -67,22 +66,24 @@ def score_rows(bundle: Bundle, rows: pd.DataFrame, name: str = "The file",
     _require_columns(bundle, df, name)
     m, seg, ex = bundle.manifest["model"], bundle.manifest["segments"], bundle.manifest["explain"]
     ids = assign_segments(bundle.segmenter, np.array(seg["relabel"]), df, tuple(seg["features"]))
-    names = np.array([seg["names"][str(i)] for i in range(len(seg["names"]))], dtype=object)[ids]
+    # each segment's name made text once and taken per borrower (not a Python string per borrower)
+    names = pd.array([seg["names"][str(i)] for i in range(len(seg["names"]))], dtype="str").take(ids)
     columns = bundle.columns
     groups = [explain.FieldGroup(g["field"], tuple(g["columns"]), tuple(g["ratios"])) for g in ex["groups"]]
     typical = [np.nan if ex["typical"][g.field] is None else ex["typical"][g.field] for g in groups]
-    with threadpool_limits(limits=1):
-        places = None
+    with risk.one_thread():
+        places = own = None
         if isinstance(bundle.model, risk.AdditiveBoostingClassifier) and m["calibrated"]:
-            # each borrower's curve places read once, for the score and for its explanation (the
-            # same sum in the same order as decision_function: the same scores to the last bit)
+            # each borrower's curve places and contributions read once, for the score and for its
+            # explanation (the same sum in the same order as decision_function: the same scores to the last bit)
             places = bundle.model.all_places(df[columns])
-            scores = bundle.calibration(bundle.model.decision_from_places(places))
+            own = bundle.model.contributions(places)
+            scores = bundle.calibration(bundle.model.decision_from_places(places, own))
         else:
             scores = risk.probability(bundle.model, bundle.calibration, df[columns], m["calibrated"])
-        base, drops = explain.Explainer(bundle.model, columns).changes(df, groups, typical, places)
+        base, drops = explain.Explainer(bundle.model, columns).changes(df, groups, typical, places, own)
     calibration = bundle.calibration
-    effects = calibration(base)[:, None] - calibration(base[:, None] - drops)
+    effects = calibration.falls(base, drops)
     picks = explain.pick_reasons(effects, groups)
     reference = {k: np.asarray(v) for k, v in ex["reference"].items()}
     learned = None

@@ -148,3 +148,27 @@ def test_a_fields_levels_write_the_words_its_sorted_values_write_and_are_all_tha
     kept = {key: value for key, value in picks.written.items() if isinstance(key, tuple)}
     # a few bytes a field while the words are kept, not a sorted copy of every borrower's value
     assert kept and all(isinstance(value, wording.Levels) and len(value.cuts) == 5 for value in kept.values())
+
+
+@pytest.mark.parametrize("fields", [0, 1, 3, 4, 14])
+def test_quick_picks_are_the_stable_sort_picks_even_among_equal_effects(fields):
+    rng = np.random.default_rng(fields)
+    just = explain.MIN_EFFECT
+    # few distinct values: every row has equal effects, at and beside the threshold, on both sides
+    levels = np.array([0.0, -0.0, just, -just, np.nextafter(just, 0), -np.nextafter(just, 0), 0.1, -0.1, 0.02])
+    effects = rng.choice(levels, size=(3000, fields))
+    if fields:
+        effects[:1000] = rng.normal(0, 0.03, (1000, fields))  # and rows of distinct effects
+        effects[-1, 0] = np.nan  # a NaN's place is the sort's own rule
+    for k in range(min(explain.TOP_REASONS, fields) + 1):
+        for rows in (slice(0, 1000), slice(1000, 2999), slice(None)):
+            quick, sorted_ = explain._picks(effects[rows], k), explain._picks_sorted(effects[rows], k)
+            assert all(np.array_equal(q, s) and q.dtype == s.dtype for q, s in zip(quick, sorted_))
+    up, down = explain._picks(effects[1000:2999], min(3, fields))
+    if fields >= 3:  # equal effects were really picked, leftmost first among rises and rightmost among falls
+        row = np.flatnonzero((effects[1000:2999] == 0.1).sum(axis=1) >= 2)[0]
+        ties = np.flatnonzero(effects[1000 + row] == 0.1)
+        assert list(up[row][:2]) == list(ties[:2])
+        row = np.flatnonzero((effects[1000:2999] == -0.1).sum(axis=1) >= 2)[0]
+        ties = np.flatnonzero(effects[1000 + row] == -0.1)
+        assert list(down[row][:2]) == list(ties[::-1][:2])

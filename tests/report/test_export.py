@@ -227,3 +227,28 @@ def test_a_column_written_later_gives_the_bytes_of_the_whole_table(tmp_path, wit
     rows = read_csv_rows(written)
     assert rows[0][:3] == ["Borrower_ID", "Why", "Score"] and rows[2][1] == "'" + PAYLOADS["="]
     assert rows[4][3] == "3"  # whole numbers are still judged on the whole column
+
+
+def _through_pandas(df: pd.DataFrame) -> bytes:
+    """The CSV of the route every frame can take: pandas converts the neutralised frame to Arrow."""
+    from core.report.export import _arrow_csv, _arrow_table, whole_numbers_as_integers
+
+    return _arrow_csv(_arrow_table(neutralise(whole_numbers_as_integers(df))))
+
+
+@pytest.mark.parametrize("df", [
+    portfolio(),
+    pd.DataFrame({"Whole": [1.0, np.nan, 3.0], "Inf": [np.inf, 1.0, 2.0], "Zero": [-0.0, 2.0, 4.0],
+                  "All_Missing": [np.nan] * 3, "Edge": [2.0**53, 1.0, 2.0], "Under": [2.0**53 - 1, -5.0, 0.0]}),
+    pd.DataFrame({"Note": pd.Series(["-1", "+2", "@", "", None, "\t", '"q", a'], dtype="str"),
+                  "Days": np.arange(7, dtype=np.uint8), "Rate": np.linspace(0, 1, 7)}),
+    pd.DataFrame({"Note": pd.Series([], dtype="str"), "Balance": pd.Series([], dtype="float64")}),
+    pd.DataFrame({"Balance": np.r_[np.full(100, 0.5), 1.0]}),  # a fraction first, not in the look-ahead
+    pd.DataFrame({"Balance": np.r_[np.ones(100), 0.5]}),  # a fraction after the look-ahead
+], ids=["portfolio", "numbers", "text", "empty", "fraction-first", "fraction-late"])
+def test_plain_columns_taken_straight_give_the_bytes_pandas_conversion_gives(df):
+    from core.report.export import _plain_table
+
+    assert _plain_table(df) is not None  # the direct route is the one taken
+    assert to_csv_bytes(df) == _through_pandas(df)
+
