@@ -194,35 +194,8 @@ def assign_segments(model: Pipeline, relabel: np.ndarray, df: pd.DataFrame, feat
     """Place borrowers in the nearest segment of a fitted segmentation (no refitting)."""
     X = df[list(features)].to_numpy(dtype="float64", na_value=np.nan)
     with one_thread():
-        raw = _nearest(model, X)
+        raw = model.predict(X)
     return np.asarray(relabel)[raw]
-
-
-def _nearest(model: Pipeline, X: np.ndarray) -> np.ndarray:
-    """model.predict(X); the usual segmenter's filling and scaling done here, with its own arithmetic.
-
-    The imputer's and the scaler's checks of every value cost more than their arithmetic on a
-    chunk of borrowers; the K-Means step is asked as it is. Anything unusual goes to predict
-    (which also refuses infinite values, as it always did).
-    """
-    steps = [step for _, step in model.steps]
-    if len(steps) != 3 or not isinstance(X, np.ndarray) or X.ndim != 2:
-        return model.predict(X)
-    filler, scaler, kmeans = steps
-    if not (type(filler) is SimpleImputer and type(scaler) is StandardScaler and type(kmeans) is KMeans):
-        return model.predict(X)
-    statistics = getattr(filler, "statistics_", None)
-    plain = (filler.strategy in ("mean", "median") and not filler.add_indicator
-             and isinstance(filler.missing_values, float) and np.isnan(filler.missing_values)
-             and statistics is not None and statistics.dtype == np.float64 and statistics.shape == (X.shape[1],)
-             and bool(np.isfinite(statistics).all()) and scaler.with_mean and scaler.with_std
-             and scaler.mean_ is not None and scaler.scale_ is not None and X.dtype == np.float64)
-    if not plain or np.isinf(X).any():
-        return model.predict(X)
-    filled = np.where(np.isnan(X), statistics, X)  # each missing value takes its column's statistic
-    filled -= scaler.mean_.astype(filled.dtype)
-    filled /= scaler.scale_.astype(filled.dtype)
-    return kmeans.predict(filled)
 
 
 @dataclass(frozen=True)

@@ -175,16 +175,15 @@ def test_profile_splits_into_a_narrow_summary_and_the_typical_borrower(segments)
 
 def test_new_borrowers_are_placed_as_the_fitted_pipeline_places_them(demo_frame, segments):
     from core.model import assign_segments
-    from core.model.segments import _nearest
 
     features = list(segments.features)
     new = demo_frame[features].copy()
     new.iloc[::7, 0] = np.nan  # gaps take the training median, as the imputer fills them
     new.iloc[::5, 2] = np.nan
     X = new.to_numpy(dtype="float64", na_value=np.nan)
-    assert np.array_equal(_nearest(segments.model, X), segments.model.predict(X))
     ids = assign_segments(segments.model, np.asarray(segments.relabel), new, tuple(features))
     assert np.array_equal(ids, np.asarray(segments.relabel)[segments.model.predict(X)])
-    X[3, 1] = np.inf  # the pipeline's own refusal, as before
+    infinite = new.astype("float64")
+    infinite.iloc[3, 1] = np.inf  # the pipeline's own refusal, as before
     with pytest.raises(ValueError, match="infinity"):
-        _nearest(segments.model, X)
+        assign_segments(segments.model, np.asarray(segments.relabel), infinite, tuple(features))
