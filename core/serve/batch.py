@@ -47,7 +47,6 @@ CHUNK_BYTES = 8 * 1024 * 1024
 _UTF8 = ("utf-8", "utf-8-sig", "ascii")
 _LF = ord("\n")
 _READ_BYTES = 64 * 1024 * 1024  # most read from the file at once
-_SLACK_BYTES = 16 * 1024  # room per part for its last record's cut (even_chunk_bytes)
 MAX_WORKERS = 2  # this product's machines have two cores; more would only queue
 PARALLEL_FROM_BYTES = 2 * CHUNK_BYTES  # a smaller file is scored in this process: a worker would not pay
 ONE_THREAD = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
@@ -413,9 +412,10 @@ def even_chunk_bytes(size: int, workers: int, chunk_bytes: int = CHUNK_BYTES) ->
         return chunk_bytes
     parts = -(-size // chunk_bytes)  # rounded up, so no part is larger than chunk_bytes was
     parts = -(-parts // workers) * workers
-    # a part ends at its last whole record, a little short of its bytes: the slack keeps those
-    # shortfalls inside the last part rather than in a tiny extra one
-    return -(-size // parts) + _SLACK_BYTES
+    even = -(-size // parts)
+    # a part ends at its last whole record, a little short of its bytes: 1/256 more room keeps
+    # those shortfalls (under a record each) inside the last part rather than in a tiny extra one
+    return even + even // 256
 
 
 def _scored_in_order(bundle: Bundle | Unbuilt, path: Path, header: bytes, chunks: Iterator[Chunk], drop_invalid: bool,
@@ -474,7 +474,7 @@ def stream_score(
     """
     workers = default_workers(path, chunk_bytes or CHUNK_BYTES) if workers is None else max(1, workers)
     if chunk_bytes is None:
-        chunk_bytes = even_chunk_bytes(path.stat().st_size, workers)
+        chunk_bytes = even_chunk_bytes(path.stat().st_size, workers, CHUNK_BYTES)
     if isinstance(bundle, Unbuilt) and workers <= 1:
         raise ValueError("an Unbuilt bundle is built only in worker processes: load it (bundle.loads) to score here")
     header, chunks = read_chunks(path, chunk_bytes)
