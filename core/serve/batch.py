@@ -309,8 +309,13 @@ def _start_worker(bundle: Bundle | Unbuilt, name: str, drop_invalid: bool, drift
     ``building``: shared slots where a worker building an ``Unbuilt`` bundle writes its process ID
     while it builds, so the parent can tell a crash there (the file's fault) from a later one.
     """
+    import gc
+
     import pyarrow as pa
 
+    # what the worker inherits (the libraries, the audited tree) lives as long as it does: frozen,
+    # its full collections walk only what it makes itself, and never write to the pages it shares
+    gc.freeze()
     for variable in ONE_THREAD:
         os.environ[variable] = "1"
     _WORKER["limits"] = threadpool_limits(limits=1)  # kept: the limits last as long as the worker
