@@ -351,7 +351,7 @@ def score_with_saved_model(args: argparse.Namespace, path: Path) -> str:
             _read(args.input)  # raises the message for a missing file or a folder
         done = batch.stream_score(model, args.input, args.output, drop_invalid=args.drop_invalid,
                                   invalid_output=_side_path(args), drift=counts,
-                                  chunk_bytes=args.chunk_bytes or batch.CHUNK_BYTES, workers=max(1, workers))
+                                  chunk_bytes=args.chunk_bytes or None, workers=max(1, workers))
         scored, excluded, by_strategy = done.scored, done.excluded, done.strategies
         how = f" in {done.chunks} part(s)"
     else:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -44,6 +45,7 @@ from core.serve.score import score_rows
 # enough that a chunk's text, typed rows and reasons stay well under the memory target.
 CHUNK_BYTES = 8 * 1024 * 1024
 _UTF8 = ("utf-8", "utf-8-sig", "ascii")
+_LF = ord("\n")
 _READ_BYTES = 64 * 1024 * 1024  # most read from the file at once
 MAX_WORKERS = 2  # this product's machines have two cores; more would only queue
 PARALLEL_FROM_BYTES = 2 * CHUNK_BYTES  # a smaller file is scored in this process: a worker would not pay
@@ -62,6 +64,17 @@ class Chunk:
 def _record_ends(data: bytes | memoryview, separator: bytes = b",") -> np.ndarray:
     """Positions of the line ends that end a record in bytes that start a record (quotes as csv.reader reads them)."""
     return record_ends(data, separator)
+
+
+def _records_in(data: bytes, limit: int, separator: bytes) -> tuple[int, int]:
+    """How many records end in ``data[:limit]`` (``data`` starts a record), and the byte after the last one's end."""
+    if data.find(b'"', 0, limit) < 0:
+        # no quote, so every line end ends a record (what _record_ends finds): one counting pass and
+        # a search back from the end, instead of finding every end's position and every quote's
+        line_ends = np.count_nonzero(np.frombuffer(data, dtype=np.uint8, count=min(limit, len(data))) == _LF)
+        return int(line_ends), data.rfind(b"\n", 0, limit) + 1
+    ends = _record_ends(memoryview(data)[:limit], separator)
+    return len(ends), (int(ends[-1]) + 1 if len(ends) else 0)
 
 
 def read_chunks(path: Path, chunk_bytes: int = CHUNK_BYTES) -> tuple[bytes, Iterator[Chunk]]:
@@ -92,28 +105,35 @@ def read_chunks(path: Path, chunk_bytes: int = CHUNK_BYTES) -> tuple[bytes, Iter
                     block = handle.read(step)
                     ended = not block
                     pending += block
-                ends = _record_ends(memoryview(pending)[:chunk_bytes], separator)
-                if not len(ends):
-                    ends = _record_ends(pending, separator)  # one record longer than a chunk
-                if not len(ends) and not ended:
+                ends, after_last = _records_in(pending, chunk_bytes, separator)
+                if not ends:
+                    ends, after_last = _records_in(pending, len(pending), separator)  # one record longer than a chunk
+                if not ends and not ended:
                     more = handle.read(step)
                     ended = not more
                     pending += more
                     continue
-                cut = len(pending) if not len(ends) or (ended and len(pending) <= chunk_bytes) else int(ends[-1]) + 1
+                cut = len(pending) if not ends or (ended and len(pending) <= chunk_bytes) else after_last
                 piece, pending = pending[:cut], pending[cut:]
                 yield Chunk(piece, record)
                 # cut after the last end found: those ends are the piece's records (no second scan)
-                whole = len(ends) and cut == int(ends[-1]) + 1
-                record += (len(ends) if whole else len(_record_ends(piece, separator))) + (
+                whole = ends and cut == after_last
+                record += (ends if whole else len(_record_ends(piece, separator))) + (
                     0 if piece.endswith(b"\n") else 1)
 
     return header, chunks()
 
 
+# a byte that is not blank, a separator nor a quote: a value
+_A_VALUE = re.compile(rb"[^ \t\r\n,;|\"']")
+
+
 def _has_values(piece: bytes) -> bool:
-    """False for a chunk of blank lines only (the file reader would call it a file without rows)."""
-    return bool(piece.strip(b" \t\r\n,;|\"'"))
+    """False for a chunk of blank lines only (the file reader would call it a file without rows).
+
+    Searched, not stripped: strip would copy the whole chunk to find its first value.
+    """
+    return _A_VALUE.search(piece) is not None
 
 
 def _shift_problems(portfolio, offset: int) -> list[str]:
@@ -291,8 +311,13 @@ def _start_worker(bundle: Bundle | Unbuilt, name: str, drop_invalid: bool, drift
     ``building``: shared slots where a worker building an ``Unbuilt`` bundle writes its process ID
     while it builds, so the parent can tell a crash there (the file's fault) from a later one.
     """
+    import gc
+
     import pyarrow as pa
 
+    # what the worker inherits (the libraries, the audited tree) lives as long as it does: frozen,
+    # its full collections walk only what it makes itself, and never write to the pages it shares
+    gc.freeze()
     for variable in ONE_THREAD:
         os.environ[variable] = "1"
     _WORKER["limits"] = threadpool_limits(limits=1)  # kept: the limits last as long as the worker
@@ -383,6 +408,23 @@ def default_workers(path: Path, chunk_bytes: int) -> int:
     return max(1, min(MAX_WORKERS, cores)) if path.stat().st_size > max(PARALLEL_FROM_BYTES, 2 * chunk_bytes) else 1
 
 
+def even_chunk_bytes(size: int, workers: int, chunk_bytes: int = CHUNK_BYTES) -> int:
+    """About ``chunk_bytes``, evened out so that a file of ``size`` bytes cuts into parts all workers end together.
+
+    Each part goes to the worker that is free: 17 full parts and a small 18th leave one worker
+    scoring its ninth full part while the other, done with the small one, waits for it. Cut into
+    a multiple of ``workers`` equal parts instead, each worker scores as many bytes as the other.
+    """
+    if workers <= 1 or size <= chunk_bytes:
+        return chunk_bytes
+    parts = -(-size // chunk_bytes)  # rounded up, so no part is larger than chunk_bytes was
+    parts = -(-parts // workers) * workers
+    even = -(-size // parts)
+    # a part ends at its last whole record, a little short of its bytes: 1/256 more room keeps
+    # those shortfalls (under a record each) inside the last part rather than in a tiny extra one
+    return even + even // 256
+
+
 def _scored_in_order(bundle: Bundle | Unbuilt, path: Path, header: bytes, chunks: Iterator[Chunk], drop_invalid: bool,
                      drift_profile: dict | None, workers: int) -> Iterator[ChunkScored]:
     """Every chunk with values scored, in file order: here, or by ``workers`` forked processes side by side."""
@@ -423,7 +465,7 @@ def _scored_in_order(bundle: Bundle | Unbuilt, path: Path, header: bytes, chunks
 def stream_score(
     bundle: Bundle | Unbuilt, path: Path, output: Path, *, drop_invalid: bool = False,
     invalid_output: Path | None = None, drift: DriftCounts | None = None,
-    chunk_bytes: int = CHUNK_BYTES, progress: Callable[[int], None] | None = None,
+    chunk_bytes: int | None = None, progress: Callable[[int], None] | None = None,
     workers: int | None = None,
 ) -> StreamSummary:
     """Score ``path`` chunk by chunk into ``output`` (CSV); invalid rows stop it unless dropped.
@@ -435,8 +477,11 @@ def stream_score(
     written: an error, a kill or a full disk never leaves a half-scored file there as if it were
     complete, and an earlier file at that path stays as it was. ``drift`` is counted only when given.
     An ``Unbuilt`` bundle (``bundle.audit``) is built and tried by each worker: it needs ``workers`` > 1.
+    Parts are ``chunk_bytes`` long when it is given, else about CHUNK_BYTES, evened out across the workers.
     """
-    workers = default_workers(path, chunk_bytes) if workers is None else max(1, workers)
+    workers = default_workers(path, chunk_bytes or CHUNK_BYTES) if workers is None else max(1, workers)
+    if chunk_bytes is None:
+        chunk_bytes = even_chunk_bytes(path.stat().st_size, workers, CHUNK_BYTES)
     if isinstance(bundle, Unbuilt) and workers <= 1:
         raise ValueError("an Unbuilt bundle is built only in worker processes: load it (bundle.loads) to score here")
     header, chunks = read_chunks(path, chunk_bytes)
