@@ -86,6 +86,15 @@ def run(data: Path, model: Path, out: Path, extra: list[str], root: Path = ROOT)
             "summary": text.strip()}
 
 
+def demo_model(path: Path) -> Path:
+    """A saved model trained on the bundled demo portfolio, written at ``path``."""
+    demo = ROOT / "sample_data" / "demo_portfolio.csv"
+    trained, _ = bundles.train(prepare(load_portfolio(demo.read_bytes(), demo.name).frame), RecoveryConfig(),
+                               demo.name, hashlib.sha256(demo.read_bytes()).hexdigest())
+    path.write_bytes(bundles.dumps(trained))
+    return path
+
+
 def line_count(path: Path) -> int:
     """Lines in a file (the demo generator writes no line break inside a cell)."""
     with open(path, "rb") as source:
@@ -135,11 +144,7 @@ def main() -> None:
         started = time.perf_counter()
         write_data(args.data, max(sizes))
         print(f"wrote {args.data} ({args.data.stat().st_size / MB:,.0f} MB) in {time.perf_counter() - started:.0f} s")
-    model = work / "demo_model.slr"
-    demo = ROOT / "sample_data" / "demo_portfolio.csv"
-    trained, _ = bundles.train(prepare(load_portfolio(demo.read_bytes(), demo.name).frame), RecoveryConfig(),
-                               demo.name, hashlib.sha256(demo.read_bytes()).hexdigest())
-    model.write_bytes(bundles.dumps(trained))
+    model = demo_model(work / "demo_model.slr")
     out = {path: work / f"scored_{path}.csv" for path in ("before", "one", "two", "whole")}
     records = line_count(args.data) - 1  # a given file may hold more rows than the largest size asked for
     print(f"python {sys.version.split()[0]}, numpy {version('numpy')}, pandas {version('pandas')}, "
