@@ -10,6 +10,7 @@ import errno
 import glob
 import hashlib
 import json
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -47,6 +48,7 @@ from core.report import (
 from core.serve import isolation, signing
 
 EXIT_USER_ERROR = 2
+EXIT_CLOSED_PIPE = 1  # the summary could not be printed: its reader closed the pipe
 PINNED_BY = {"Loan_ID": "--id", "Outstanding_Loan_Amount": "--exposure"}
 
 
@@ -505,8 +507,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         check_outputs(args)
-        print(COMMANDS[args.command](args))
+        print(COMMANDS[args.command](args), flush=True)
     except RecoveryError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except BrokenPipeError:
+        # whoever read the summary stopped reading (`| head`): the outputs are written by now, and
+        # Python's own flush at exit must not meet the closed pipe again and print a traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_CLOSED_PIPE
     return 0

@@ -161,6 +161,22 @@ def test_a_run_off_a_terminal_prints_no_progress_and_no_warnings(portfolio_csv, 
     assert run.stderr.count("\n") == 1 and run.stderr.startswith("roles: identifier Borrower_ID, Loan_ID; outcome ")
 
 
+def test_a_reader_that_stops_reading_gets_the_file_and_no_traceback(portfolio_csv, tmp_path):
+    # `python -m core score … | head -c 0`: the summary meets a pipe nobody reads any more
+    import os
+
+    reader, writer = os.pipe()
+    os.close(reader)
+    out = tmp_path / "scored.csv"
+    run = subprocess.run([sys.executable, "-m", "core", "score", str(portfolio_csv), "-o", str(out)], cwd=ROOT,
+                         stdout=writer, stderr=subprocess.PIPE, text=True, timeout=600,
+                         env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    os.close(writer)
+    assert run.returncode == 1
+    assert "Traceback" not in run.stderr and "BrokenPipeError" not in run.stderr
+    assert len(pd.read_csv(out)) == 400  # the scored file was written whole before the summary
+
+
 def test_a_run_on_a_terminal_shows_named_steps(portfolio_csv, tmp_path):
     import os
     import pty
