@@ -63,6 +63,13 @@ def uploaded(name: str, data: bytes, mime: str = "text/csv") -> AppTest:
     return at
 
 
+def portfolio_file(path: Path, n: int, seed: int) -> Path:
+    """``n`` generated demo borrowers written as a CSV at ``path``."""
+    frame, _ = generate_portfolio(n=n, seed=seed)
+    frame.to_csv(path, index=False)
+    return path
+
+
 def inch_mark_file(path: Path, n: int = 300) -> Path:
     """Notes with an inch mark in unquoted cells (a letter, not a quote) and, later, line breaks in quoted ones."""
     frame, _ = generate_portfolio(n=n, seed=5)

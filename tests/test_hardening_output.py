@@ -32,6 +32,7 @@ from core.report import files as report_files
 from core.serve import batch, distributed
 from core.serve import bundle as bundles
 from sample_data.generate import generate_portfolio
+from tests.helpers import portfolio_file
 
 ROOT = Path(__file__).resolve().parent.parent
 OLD = b"the result of last month, which must survive\r\n"
@@ -59,10 +60,7 @@ def _one_line(err: str) -> str:
 
 @pytest.fixture(scope="module")
 def portfolio_csv(tmp_path_factory) -> Path:
-    frame, _ = generate_portfolio(n=150, seed=4)
-    path = tmp_path_factory.mktemp("hardening") / "june.csv"
-    frame.to_csv(path, index=False)
-    return path
+    return portfolio_file(tmp_path_factory.mktemp("hardening") / "june.csv", n=150, seed=4)
 
 
 @pytest.fixture(scope="module")

@@ -8,15 +8,12 @@ import pytest
 from core import __main__ as cli_main
 from core.data import record_ends
 from core.serve import batch
-from sample_data.generate import generate_portfolio
+from tests.helpers import portfolio_file
 
 
 @pytest.fixture(scope="module")
 def june(tmp_path_factory):
-    frame, _ = generate_portfolio(n=2000, seed=3)
-    path = tmp_path_factory.mktemp("parts") / "june.csv"
-    frame.to_csv(path, index=False)
-    return path
+    return portfolio_file(tmp_path_factory.mktemp("parts") / "june.csv", n=2000, seed=3)
 
 
 def test_parts_cut_evenly_so_each_of_two_workers_scores_as_many_bytes(june):

@@ -19,7 +19,7 @@ from core.errors import RecoveryError
 from core.report import to_csv_bytes
 from core.serve import batch, isolation
 from core.serve import bundle as bundles
-from sample_data.generate import generate_portfolio
+from tests.helpers import portfolio_file
 from tests.serve.crafted import damaged_for_zlib, tampered
 
 KEY = b"k" * 32
@@ -27,10 +27,7 @@ KEY = b"k" * 32
 
 @pytest.fixture(scope="module")
 def july(tmp_path_factory) -> Path:
-    frame, _ = generate_portfolio(n=300, seed=8)
-    path = tmp_path_factory.mktemp("load") / "july.csv"
-    frame.to_csv(path, index=False)
-    return path
+    return portfolio_file(tmp_path_factory.mktemp("load") / "july.csv", n=300, seed=8)
 
 
 @pytest.fixture(scope="module")
@@ -158,16 +155,7 @@ def test_a_refusal_while_a_worker_builds_is_the_same_line(saved, july, tmp_path,
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_worker_killed_after_its_model_is_built_is_the_old_message(saved, july, tmp_path, monkeypatch):
-    real, calls = batch.score_rows, []
-
-    def dies_on_its_second_chunk(*args, **kwargs):  # runs in the forked workers only
-        calls.append(1)
-        if len(calls) == 2:
-            os.kill(os.getpid(), signal.SIGKILL)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(batch, "score_rows", dies_on_its_second_chunk)
+def test_a_worker_killed_after_its_model_is_built_is_the_old_message(saved, july, tmp_path, killed_on_second_chunk):
     with pytest.raises(RecoveryError, match=r"^A process scoring july\.csv stopped before it finished"):
         batch.stream_score(bundles.audit(saved, "m.slr"), july, tmp_path / "o.csv", chunk_bytes=6000, workers=2)
 
