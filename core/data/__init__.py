@@ -1,7 +1,15 @@
 """Reading a lender's file and understanding it: bytes -> text table -> checked Portfolio -> prepared features with column roles."""
 
 from core.data.chunk_check import ChunkLayout, layout_of, load_chunk
-from core.data.features import RATIOS, add_ratios, model_features, outstanding, requested_fields, safe_ratio
+from core.data.features import (
+    RATIOS,
+    add_ratios,
+    model_features,
+    outstanding,
+    requested_fields,
+    safe_ratio,
+    safe_ratio_of,
+)
 from core.data.labels import file_labels, label_in, lower_first, readable
 from core.data.leakage import LEAK_AUC, field_aucs, leakage_screen, single_field_auc
 from core.data.numbers import parse_column
@@ -51,4 +59,4 @@ from core.data.validate import (
 )
 from core.data.xlsx import sheet_names
 
-__all__ = ["ADDED_COLUMNS", "BY_NAME", "COLLECTION_FIELDS", "ChunkLayout", "ColumnRoles", "DERIVED_LABELS", "EXACT_DUPLICATE", "EXACT_DUPLICATE_KEPT", "FIELDS", "FULLY_RECOVERED", "FileInfo", "LEAK_AUC", "Limits", "MISSING_TOKENS", "MISSING_WRITTEN", "NO_OUTCOME", "NUMERIC_FIELDS", "OUTCOME", "Outcome", "PROBLEMS", "Portfolio", "Prepared", "Problem", "RATIOS", "REPEATED_ID", "REPEATED_ID_KEPT", "ROW", "RawTable", "Roles", "SEED_FEATURES", "SEED_STRATEGIES", "ValidationReport", "WRITTEN_OFF", "Where", "add_ratios", "analysable_rows", "assign", "block_records", "canonical_outcome", "check", "describe", "field_aucs", "file_labels", "is_protected", "kpis", "label", "label_in", "layout_of", "leakage_screen", "load_chunk", "load_portfolio", "lower_first", "model_features", "numeric_values", "open_zip", "outcome_columns", "outcome_values", "outstanding", "parse_column", "prepare", "prepare_portfolio", "quality", "read_table", "readable", "record_ends", "requested_fields", "row_hashes", "separator_of", "safe_ratio", "sheet_names", "single_field_auc", "spelling", "stable_argsort", "suggest_mapping", "switchable", "value_order"]
+__all__ = ["ADDED_COLUMNS", "BY_NAME", "COLLECTION_FIELDS", "ChunkLayout", "ColumnRoles", "DERIVED_LABELS", "EXACT_DUPLICATE", "EXACT_DUPLICATE_KEPT", "FIELDS", "FULLY_RECOVERED", "FileInfo", "LEAK_AUC", "Limits", "MISSING_TOKENS", "MISSING_WRITTEN", "NO_OUTCOME", "NUMERIC_FIELDS", "OUTCOME", "Outcome", "PROBLEMS", "Portfolio", "Prepared", "Problem", "RATIOS", "REPEATED_ID", "REPEATED_ID_KEPT", "ROW", "RawTable", "Roles", "SEED_FEATURES", "SEED_STRATEGIES", "ValidationReport", "WRITTEN_OFF", "Where", "add_ratios", "analysable_rows", "assign", "block_records", "canonical_outcome", "check", "describe", "field_aucs", "file_labels", "is_protected", "kpis", "label", "label_in", "layout_of", "leakage_screen", "load_chunk", "load_portfolio", "lower_first", "model_features", "numeric_values", "open_zip", "outcome_columns", "outcome_values", "outstanding", "parse_column", "prepare", "prepare_portfolio", "quality", "read_table", "readable", "record_ends", "requested_fields", "row_hashes", "separator_of", "safe_ratio", "safe_ratio_of", "sheet_names", "single_field_auc", "spelling", "stable_argsort", "suggest_mapping", "switchable", "value_order"]

@@ -26,11 +26,15 @@ def safe_ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
     """Divide, leaving NaN where the denominator is zero, negative or missing."""
     if numerator.dtype == "float64" and denominator.dtype == "float64" and numerator.index.equals(denominator.index):
         # two float columns of one frame: the same division in numpy, without pandas' aligning and masking
-        bottom = denominator.to_numpy()
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return pd.Series(numerator.to_numpy() / np.where(bottom > 0, bottom, np.nan), index=numerator.index)
+        return pd.Series(safe_ratio_of(numerator.to_numpy(), denominator.to_numpy()), index=numerator.index)
     denominator = denominator.where(denominator > 0)
     return (numerator / denominator).astype("float64")
+
+
+def safe_ratio_of(numerator, denominator) -> np.ndarray:
+    """safe_ratio of float64 numbers (arrays or single values), without building Series."""
+    with np.errstate(all="ignore"):  # as pandas divides: infinity over infinity is quietly NaN
+        return np.asarray(np.divide(numerator, np.where(denominator > 0, denominator, np.nan)), dtype="float64")
 
 
 def add_ratios(df: pd.DataFrame, keep_present: bool = False) -> pd.DataFrame:

@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from core.data import RATIOS, label, safe_ratio
+from core.data import RATIOS, label, safe_ratio, safe_ratio_of
 from core.model import wording
 from core.model.metrics import roc_auc
 from core.model.risk import AdditiveBoostingClassifier, OutOfFold, decision, run_in_workers
@@ -88,7 +88,7 @@ def replaced(frame: pd.DataFrame, group: FieldGroup, values) -> dict[str, object
         top, bottom = RATIOS[ratio]
         quick = _float_parts(frame, (top, bottom), group.field, values)
         if quick is not None:
-            out[ratio] = _safe_ratio(quick[top], quick[bottom])
+            out[ratio] = safe_ratio_of(quick[top], quick[bottom])
             continue
         parts = {top: frame[top], bottom: frame[bottom]}
         parts[group.field] = pd.Series(values, index=frame.index, dtype="float64") \
@@ -112,13 +112,6 @@ def _float_parts(frame: pd.DataFrame, names: tuple[str, str], field: str, values
             return None
         parts[name] = part
     return parts
-
-
-def _safe_ratio(top, bottom) -> np.ndarray:
-    """safe_ratio of float64 numbers without building Series: NaN where the bottom is not above zero."""
-    with np.errstate(all="ignore"):  # as pandas divides: infinity over infinity is quietly NaN
-        ratio = np.divide(top, np.where(bottom > 0, bottom, np.nan))
-    return np.asarray(ratio, dtype="float64")
 
 
 class Explainer:
