@@ -72,7 +72,7 @@ def score_rows(bundle: Bundle, rows: pd.DataFrame, name: str = "The file",
     groups = [explain.FieldGroup(g["field"], tuple(g["columns"]), tuple(g["ratios"])) for g in ex["groups"]]
     typical = [np.nan if ex["typical"][g.field] is None else ex["typical"][g.field] for g in groups]
     with risk.one_thread():
-        places = own = None
+        own = None
         if isinstance(bundle.model, risk.AdditiveBoostingClassifier) and m["calibrated"]:
             # each borrower's curve places and contributions read once, for the score and for its
             # explanation (the same sum in the same order as decision_function: the same scores to the last bit)
@@ -81,7 +81,7 @@ def score_rows(bundle: Bundle, rows: pd.DataFrame, name: str = "The file",
             scores = bundle.calibration(bundle.model.decision_from_places(places, own))
         else:
             scores = risk.probability(bundle.model, bundle.calibration, df[columns], m["calibrated"])
-        base, drops = explain.Explainer(bundle.model, columns).changes(df, groups, typical, places, own)
+        base, drops = explain.Explainer(bundle.model, columns).changes(df, groups, typical, contributions=own)
     calibration = bundle.calibration
     effects = calibration.falls(base, drops)
     picks = explain.pick_reasons(effects, groups)
