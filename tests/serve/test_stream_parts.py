@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import sys
+
 import numpy as np
 import pytest
 
@@ -58,18 +61,29 @@ def test_a_part_has_values_when_anything_but_blanks_separators_and_quotes_is_in_
     assert batch._has_values(piece) == bool(piece.strip(b" \t\r\n,;|\"'"))
 
 
-def test_the_command_line_ends_with_its_status_once_its_output_is_flushed(monkeypatch, capsys):
+def test_the_command_line_ends_with_its_status_once_its_output_is_flushed(monkeypatch):
+    class Pipe(io.StringIO):
+        """A stdout that keeps what was flushed to its reader apart from what is still buffered."""
+
+        read = ""
+
+        def flush(self):
+            self.read = self.getvalue()
+
     ended = []
 
     def end_here(code):
-        ended.append((code, capsys.readouterr().out))
+        ended.append((code, sys.stdout.read, sys.stderr.read))
         raise SystemExit(code)
 
+    monkeypatch.setattr(sys, "stdout", Pipe())
+    monkeypatch.setattr(sys, "stderr", Pipe())
     monkeypatch.setattr(cli_main.os, "_exit", end_here)
     print("Scored 3 borrowers", end="")
+    print("roles: …", end="", file=sys.stderr)
     with pytest.raises(SystemExit):
         cli_main._end(2)
-    assert ended == [(2, "Scored 3 borrowers")]
+    assert ended == [(2, "Scored 3 borrowers", "roles: …")]
 
 
 def test_counting_a_quote_free_part_agrees_with_the_reader_on_a_real_file(june):
